@@ -1,0 +1,47 @@
+# The two commands of the README: `make demo` runs the platform, `make test` runs the tests.
+# Everything else here is what those two need on a fresh machine.
+
+SHELL := /bin/bash
+PYTHON ?= python3
+UV_VERSION := 0.13.9
+UV := $(PYTHON) -m uv
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: demo test lint check pytest setup tools system-test-deps clean
+
+demo: setup
+	$(BIN)/botarena serve --demo
+
+test: setup system-test-deps lint pytest
+
+pytest: setup system-test-deps
+	$(BIN)/pytest -q
+
+lint: setup
+	$(BIN)/ruff check src tests
+	$(BIN)/ruff format --check src tests
+	$(BIN)/mypy
+
+setup: $(VENV)/.installed
+
+tools:
+	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet "uv==$(UV_VERSION)"
+
+$(VENV)/.installed: pyproject.toml uv.lock | tools
+	$(UV) sync --frozen --python "$$($(PYTHON) -c 'import os, sys; print(os.path.realpath(sys.executable))')"
+	@touch $@
+
+# The tests start their own PostgreSQL server; its programs come from Debian's package.
+system-test-deps:
+	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql; \
+		else \
+			echo "The tests need PostgreSQL's server programs: sudo apt-get install postgresql" >&2; \
+			exit 1; \
+		fi; \
+	fi
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Agents and their submissions, with the submission status machine."""

@@ -1,0 +1,113 @@
+"""Agents, their submissions, and each submission's status history."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from botarena.accounts.models import User
+from botarena.agents.status import INITIAL_STATUS, SubmissionStatus, check_transition
+from botarena.clock import utcnow
+from botarena.db.base import Base
+
+
+class Agent(Base):
+    """A named competitor of one game, owned by one user; it plays its active submission."""
+
+    __tablename__ = "agents"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(64))
+    # Lower-cased name: agent names are unique regardless of case.
+    name_key: Mapped[str] = mapped_column(String(64), unique=True)
+    game: Mapped[str] = mapped_column(String(64), index=True)
+    owner_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # How many submissions were ever made; the next one gets this plus one as its version.
+    submission_count: Mapped[int] = mapped_column(Integer, default=0)
+
+    owner: Mapped[User] = relationship()
+    submissions: Mapped[list[Submission]] = relationship(
+        back_populates="agent", order_by="Submission.version"
+    )
+
+
+class Submission(Base):
+    """One version of an agent's code and everything about its build."""
+
+    __tablename__ = "submissions"
+    __table_args__ = (
+        UniqueConstraint("agent_id", "version", name="uq_submissions_agent_version"),
+        # At most one active submission per agent, enforced by the database itself.
+        Index(
+            "uq_submissions_one_active",
+            "agent_id",
+            unique=True,
+            sqlite_where=text("status = 'active'"),
+            postgresql_where=text("status = 'active'"),
+        ),
+        Index("ix_submissions_status_queue", "status", "priority", "created_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    agent_id: Mapped[str] = mapped_column(ForeignKey("agents.id", ondelete="CASCADE"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16), default=INITIAL_STATUS.value)
+    code_url: Mapped[str | None] = mapped_column(String(2048))
+    ref: Mapped[str | None] = mapped_column(String(255))
+    commit_sha: Mapped[str | None] = mapped_column(String(64))
+    archive_sha256: Mapped[str | None] = mapped_column(String(64))
+    archive_format: Mapped[str | None] = mapped_column(String(8))
+    build_job_name: Mapped[str | None] = mapped_column(String(64))
+    build_pod_name: Mapped[str | None] = mapped_column(String(253))
+    docker_image_url: Mapped[str | None] = mapped_column(String(512))
+    error_message: Mapped[str | None] = mapped_column(Text)
+    build_log: Mapped[str | None] = mapped_column(Text)
+    priority: Mapped[int] = mapped_column(Integer, default=0)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Bumped on every write: two writers racing on one submission cannot both win.
+    row_version: Mapped[int] = mapped_column(Integer, default=1)
+
+    agent: Mapped[Agent] = relationship(back_populates="submissions")
+    status_events: Mapped[list[SubmissionStatusEvent]] = relationship(
+        back_populates="submission",
+        order_by="SubmissionStatusEvent.id",
+        cascade="all, delete-orphan",
+    )
+
+    __mapper_args__ = {"version_id_col": row_version}  # noqa: RUF012 - read by SQLAlchemy
+
+    @property
+    def current_status(self) -> SubmissionStatus:
+        """The status as the enum."""
+        return SubmissionStatus(self.status)
+
+    def move_to(
+        self, new: SubmissionStatus, *, reason: str | None = None, at: datetime | None = None
+    ) -> None:
+        """Change status through the status machine and record the change with its time."""
+        check_transition(self.current_status, new)
+        now = at or utcnow()
+        self.status = new.value
+        self.updated_at = now
+        self.status_events.append(SubmissionStatusEvent(status=new.value, at=now, reason=reason))
+
+
+class SubmissionStatusEvent(Base):
+    """One status a submission entered, and when."""
+
+    __tablename__ = "submission_status_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    submission_id: Mapped[str] = mapped_column(
+        ForeignKey("submissions.id", ondelete="CASCADE"), index=True
+    )
+    status: Mapped[str] = mapped_column(String(16))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    reason: Mapped[str | None] = mapped_column(Text)
+
+    submission: Mapped[Submission] = relationship(back_populates="status_events")

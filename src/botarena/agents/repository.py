@@ -1,0 +1,152 @@
+"""Database access for agents and submissions."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, TypeVar
+
+from sqlalchemy import Select, and_, case, func, or_, select, update
+from sqlalchemy.orm import Session, selectinload
+
+from botarena.agents.models import Agent, Submission
+from botarena.agents.status import SubmissionStatus
+
+
+class AgentRepository:
+    """Queries on agents."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get(self, agent_id: str) -> Agent | None:
+        return self.session.get(Agent, agent_id)
+
+    def by_name(self, name: str) -> Agent | None:
+        return self.session.scalar(select(Agent).where(Agent.name_key == name.lower()))
+
+    def add(self, agent: Agent) -> Agent:
+        self.session.add(agent)
+        self.session.flush()
+        return agent
+
+    def page(
+        self,
+        *,
+        limit: int,
+        offset: int,
+        name: str | None = None,
+        game: str | None = None,
+        owner_id: str | None = None,
+    ) -> tuple[Sequence[Agent], int]:
+        query = select(Agent)
+        if name is not None:
+            query = query.where(Agent.name_key == name.lower())
+        if game is not None:
+            query = query.where(Agent.game == game)
+        if owner_id is not None:
+            query = query.where(Agent.owner_id == owner_id)
+        return _page(self.session, query, (Agent.created_at, Agent.id), limit, offset)
+
+    def next_version(self, agent_id: str) -> int:
+        """Atomically take the agent's next submission version (1, 2, 3, …)."""
+        self.session.execute(
+            update(Agent)
+            .where(Agent.id == agent_id)
+            .values(submission_count=Agent.submission_count + 1)
+            .execution_options(synchronize_session=False)
+        )
+        version = self.session.scalar(select(Agent.submission_count).where(Agent.id == agent_id))
+        assert version is not None
+        return version
+
+
+class SubmissionRepository:
+    """Queries on submissions."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get(self, submission_id: str) -> Submission | None:
+        return self.session.get(Submission, submission_id)
+
+    def add(self, submission: Submission) -> Submission:
+        self.session.add(submission)
+        self.session.flush()
+        return submission
+
+    def active_for_agent(self, agent_id: str) -> Submission | None:
+        return self.session.scalar(
+            select(Submission).where(
+                Submission.agent_id == agent_id,
+                Submission.status == SubmissionStatus.ACTIVE.value,
+            )
+        )
+
+    def for_agent(self, agent_id: str) -> Sequence[Submission]:
+        return self.session.scalars(
+            select(Submission).where(Submission.agent_id == agent_id).order_by(Submission.version)
+        ).all()
+
+    def page(
+        self,
+        *,
+        limit: int,
+        offset: int,
+        status: SubmissionStatus | None = None,
+        agent_id: str | None = None,
+    ) -> tuple[Sequence[Submission], int]:
+        query = select(Submission)
+        if status is not None:
+            query = query.where(Submission.status == status.value)
+        if agent_id is not None:
+            query = query.where(Submission.agent_id == agent_id)
+        return _page(self.session, query, (Submission.created_at, Submission.id), limit, offset)
+
+    def with_history(self, submission_id: str) -> Submission | None:
+        return self.session.scalar(
+            select(Submission)
+            .where(Submission.id == submission_id)
+            .options(selectinload(Submission.status_events))
+        )
+
+    def queue_position(self, submission: Submission) -> int | None:
+        """How many pending builds come before this one; None unless it is pending.
+
+        Queue order: higher priority first, then an agent's first submission before its
+        re-submissions, then the oldest.
+        """
+        if submission.status != SubmissionStatus.PENDING.value:
+            return None
+        mine_first = 0 if submission.version == 1 else 1
+        first_key = case((Submission.version == 1, 0), else_=1)
+        ahead = and_(
+            Submission.status == SubmissionStatus.PENDING.value,
+            Submission.id != submission.id,
+            or_(
+                Submission.priority > submission.priority,
+                and_(Submission.priority == submission.priority, first_key < mine_first),
+                and_(
+                    Submission.priority == submission.priority,
+                    first_key == mine_first,
+                    or_(
+                        Submission.created_at < submission.created_at,
+                        and_(
+                            Submission.created_at == submission.created_at,
+                            Submission.id < submission.id,
+                        ),
+                    ),
+                ),
+            ),
+        )
+        return self.session.scalar(select(func.count()).select_from(Submission).where(ahead)) or 0
+
+
+T = TypeVar("T")
+
+
+def _page(
+    session: Session, query: Select[T], order: tuple[Any, ...], limit: int, offset: int
+) -> tuple[Sequence[T], int]:
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    items = session.scalars(query.order_by(*order).limit(limit).offset(offset)).all()
+    return items, total

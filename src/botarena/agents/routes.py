@@ -1,0 +1,176 @@
+"""HTTP routes of agents and submissions; each one hands over to the services."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, File, Query, UploadFile, status
+
+from botarena.agents.schemas import (
+    AgentCreate,
+    AgentDetail,
+    AgentOut,
+    BuildLogs,
+    BuildStatus,
+    StatusChange,
+    SubmissionCreate,
+    SubmissionCreated,
+    SubmissionOut,
+)
+from botarena.agents.service import AgentService, SubmissionService
+from botarena.agents.status import SubmissionStatus
+from botarena.api.deps import CurrentUser, OptionalUser, SessionDep, SettingsDep
+from botarena.api.pagination import PageDep
+from botarena.api.schema import Page
+
+router = APIRouter(tags=["agents"])
+
+
+@router.post("/agents", status_code=status.HTTP_201_CREATED)
+def create_agent(body: AgentCreate, user: CurrentUser, session: SessionDep) -> AgentOut:
+    """Register a new agent for a game."""
+    return AgentOut.model_validate(AgentService(session).create(user, body.name, body.game))
+
+
+@router.get("/agents")
+def list_agents(
+    session: SessionDep,
+    _viewer: OptionalUser,
+    page: PageDep,
+    name: Annotated[str | None, Query(max_length=64)] = None,
+    game: Annotated[str | None, Query(max_length=64)] = None,
+    owner_id: Annotated[str | None, Query(alias="ownerId", max_length=32)] = None,
+) -> Page[AgentOut]:
+    """Every agent, oldest first; filter by exact name, game or owner."""
+    agents, total = AgentService(session).agents.page(
+        limit=page.limit, offset=page.offset, name=name, game=game, owner_id=owner_id
+    )
+    return Page[AgentOut](
+        items=[AgentOut.model_validate(a) for a in agents],
+        total=total,
+        limit=page.limit,
+        offset=page.offset,
+    )
+
+
+@router.get("/agents/{agent_id}")
+def get_agent(agent_id: str, session: SessionDep, _viewer: OptionalUser) -> AgentDetail:
+    """One agent with its submissions."""
+    agent = AgentService(session).get(agent_id)
+    submissions = [SubmissionOut.model_validate(s) for s in agent.submissions]
+    active = next((s.id for s in submissions if s.status == SubmissionStatus.ACTIVE), None)
+    return AgentDetail(
+        **AgentOut.model_validate(agent).model_dump(),
+        active_submission_id=active,
+        submissions=submissions,
+    )
+
+
+@router.post("/submissions", status_code=status.HTTP_201_CREATED)
+def create_submission(
+    body: SubmissionCreate, user: CurrentUser, session: SessionDep, settings: SettingsDep
+) -> SubmissionCreated:
+    """Submit code from a Git repository; it is queued for building."""
+    submission = SubmissionService(session, settings).create_from_url(
+        user, body.agent_id, body.code_url, body.ref
+    )
+    return SubmissionCreated(submission=SubmissionOut.model_validate(submission))
+
+
+@router.post("/agents/{agent_id}/submissions", status_code=status.HTTP_201_CREATED)
+def upload_submission(
+    agent_id: str,
+    archive: Annotated[UploadFile, File(description="The code as a .zip or .tar.gz")],
+    user: CurrentUser,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> SubmissionCreated:
+    """Submit code as an uploaded archive; it is checked, stored and queued for building."""
+    submission = SubmissionService(session, settings).create_from_archive(
+        user, agent_id, archive.file, archive.filename
+    )
+    return SubmissionCreated(submission=SubmissionOut.model_validate(submission))
+
+
+@router.get("/submissions")
+def list_submissions(
+    session: SessionDep,
+    settings: SettingsDep,
+    _viewer: OptionalUser,
+    page: PageDep,
+    status_filter: Annotated[SubmissionStatus | None, Query(alias="status")] = None,
+    agent_id: Annotated[str | None, Query(alias="agentId", max_length=64)] = None,
+) -> Page[SubmissionOut]:
+    """Submissions, oldest first; filter by status and agent."""
+    items, total = SubmissionService(session, settings).list(
+        limit=page.limit, offset=page.offset, status=status_filter, agent_id=agent_id
+    )
+    return Page[SubmissionOut](
+        items=[SubmissionOut.model_validate(s) for s in items],
+        total=total,
+        limit=page.limit,
+        offset=page.offset,
+    )
+
+
+@router.get("/submissions/{submission_id}")
+def get_submission(
+    submission_id: str, session: SessionDep, settings: SettingsDep, _viewer: OptionalUser
+) -> SubmissionOut:
+    """One submission."""
+    return SubmissionOut.model_validate(SubmissionService(session, settings).get(submission_id))
+
+
+@router.get("/submissions/{submission_id}/build-status")
+def build_status(
+    submission_id: str, session: SessionDep, settings: SettingsDep, _viewer: OptionalUser
+) -> BuildStatus:
+    """Where the build stands, with its queue position and status history."""
+    view = SubmissionService(session, settings).build_status(submission_id)
+    sub = view.submission
+    return BuildStatus(
+        submission_id=sub.id,
+        status=sub.status,
+        build_job_name=sub.build_job_name,
+        build_pod_name=sub.build_pod_name,
+        docker_image_url=sub.docker_image_url,
+        error_message=sub.error_message,
+        queue_position=view.queue_position,
+        status_history=[StatusChange(status=e.status, at=e.at) for e in view.history],
+        created_at=sub.created_at,
+        updated_at=sub.updated_at,
+    )
+
+
+@router.get("/submissions/{submission_id}/build-logs")
+def build_logs(
+    submission_id: str, session: SessionDep, settings: SettingsDep, viewer: OptionalUser
+) -> BuildLogs:
+    """The build log so far (owner and admins only)."""
+    sub = SubmissionService(session, settings).build_log(viewer, submission_id)
+    return BuildLogs(
+        submission_id=sub.id,
+        status=sub.status,
+        build_log=sub.build_log or "",
+        updated_at=sub.updated_at,
+    )
+
+
+@router.post("/submissions/{submission_id}/activate")
+def activate(
+    submission_id: str, user: CurrentUser, session: SessionDep, settings: SettingsDep
+) -> SubmissionOut:
+    """Make this submission the one its agent plays; the previous one turns inactive."""
+    return SubmissionOut.model_validate(
+        SubmissionService(session, settings).activate(user, submission_id)
+    )
+
+
+@router.post("/submissions/{submission_id}/deactivate")
+def deactivate(
+    submission_id: str, user: CurrentUser, session: SessionDep, settings: SettingsDep
+) -> SubmissionOut:
+    """Stop this submission from playing."""
+    return SubmissionOut.model_validate(
+        SubmissionService(session, settings).deactivate(user, submission_id)
+    )

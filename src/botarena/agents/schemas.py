@@ -1,0 +1,94 @@
+"""Request and response bodies of the agents and submissions API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import Field
+
+from botarena.api.schema import ApiModel
+
+
+class AgentCreate(ApiModel):
+    """A new agent: its unique name and the game it plays."""
+
+    name: str = Field(min_length=1, max_length=64)
+    game: str = Field(min_length=1, max_length=64)
+
+
+class AgentOut(ApiModel):
+    """An agent as everyone may see it."""
+
+    id: str
+    name: str
+    game: str
+    owner_id: str
+    created_at: datetime
+
+
+class SubmissionOut(ApiModel):
+    """A submission as everyone may see it."""
+
+    id: str
+    agent_id: str
+    version: int
+    status: str
+    code_url: str | None
+    ref: str | None
+    commit_sha: str | None
+    archive_sha256: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class AgentDetail(AgentOut):
+    """An agent with its submissions, oldest first."""
+
+    active_submission_id: str | None
+    submissions: list[SubmissionOut]
+
+
+class SubmissionCreate(ApiModel):
+    """A submission of code from a Git repository."""
+
+    agent_id: str = Field(min_length=1, max_length=64)
+    code_url: str = Field(min_length=1, max_length=2048)
+    ref: str | None = Field(default=None, max_length=255)
+
+
+class SubmissionCreated(ApiModel):
+    """The answer to a new submission."""
+
+    message: str = "Submission created successfully"
+    submission: SubmissionOut
+
+
+class StatusChange(ApiModel):
+    """One status a submission entered, and when."""
+
+    status: str
+    at: datetime
+
+
+class BuildStatus(ApiModel):
+    """Where a submission's build stands."""
+
+    submission_id: str
+    status: str
+    build_job_name: str | None
+    build_pod_name: str | None
+    docker_image_url: str | None
+    error_message: str | None
+    queue_position: int | None
+    status_history: list[StatusChange]
+    created_at: datetime
+    updated_at: datetime
+
+
+class BuildLogs(ApiModel):
+    """The build log as far as it exists."""
+
+    submission_id: str
+    status: str
+    build_log: str
+    updated_at: datetime

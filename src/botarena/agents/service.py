@@ -1,0 +1,253 @@
+"""Rules about agents and submissions: who may do what, and every status change.
+
+Each public method is one unit of work: it checks, writes and commits, or raises and writes
+nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import BinaryIO
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from botarena.accounts.models import User
+from botarena.agents.archives import (
+    ArchiveError,
+    ArchiveLimits,
+    ArchiveTooLargeError,
+    store_archive,
+)
+from botarena.agents.models import Agent, Submission, SubmissionStatusEvent
+from botarena.agents.refs import ref_problem
+from botarena.agents.repository import AgentRepository, SubmissionRepository
+from botarena.agents.source_url import SourceUrlError, validate_code_url
+from botarena.agents.status import INITIAL_STATUS, SubmissionStatus, check_transition
+from botarena.clock import utcnow
+from botarena.errors import AppError, conflict, forbidden, invalid, not_found, too_large
+from botarena.games.registry import known_games
+from botarena.ids import new_id
+from botarena.settings import Settings
+
+AGENT_NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+
+
+@dataclass(frozen=True)
+class BuildStatusView:
+    """A submission with what the build status shows beside it."""
+
+    submission: Submission
+    queue_position: int | None
+    history: Sequence[SubmissionStatusEvent]
+
+
+class AgentService:
+    """Creating and reading agents."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.agents = AgentRepository(session)
+
+    def create(self, owner: User, name: str, game: str) -> Agent:
+        if not AGENT_NAME_PATTERN.fullmatch(name):
+            raise invalid(
+                "name",
+                "Agent name must be 1 to 64 letters, digits, '.', '_' or '-', "
+                "starting with a letter or digit",
+            )
+        games = known_games()
+        if game not in games:
+            raise invalid("game", f"Unknown game '{game}'; known games: {', '.join(sorted(games))}")
+        if self.agents.by_name(name) is not None:
+            raise conflict(f"Agent name {name} is already taken")
+        agent = Agent(
+            id=new_id("agt"),
+            name=name,
+            name_key=name.lower(),
+            game=game,
+            owner_id=owner.id,
+            created_at=utcnow(),
+            submission_count=0,
+        )
+        try:
+            self.agents.add(agent)
+        except IntegrityError as exc:  # the same name created concurrently
+            self.session.rollback()
+            raise conflict(f"Agent name {name} is already taken") from exc
+        self.session.commit()
+        return agent
+
+    def get(self, agent_id: str) -> Agent:
+        agent = self.agents.get(agent_id)
+        if agent is None:
+            raise not_found("Agent not found")
+        return agent
+
+
+class SubmissionService:
+    """Creating submissions and moving them through their statuses."""
+
+    def __init__(self, session: Session, settings: Settings) -> None:
+        self.session = session
+        self.settings = settings
+        self.agents = AgentRepository(session)
+        self.submissions = SubmissionRepository(session)
+
+    def get(self, submission_id: str) -> Submission:
+        submission = self.submissions.get(submission_id)
+        if submission is None:
+            raise not_found("Submission not found")
+        return submission
+
+    def create_from_url(
+        self, user: User, agent_id: str, code_url: str, ref: str | None
+    ) -> Submission:
+        """A new pending submission of the code at ``code_url`` (checked, never fetched here)."""
+        agent = self._agent_to_submit_to(user, agent_id)
+        try:
+            checked = validate_code_url(
+                code_url,
+                allow_http=self.settings.git_allow_http,
+                allow_hosts=self.settings.git_allow_hosts,
+            )
+        except SourceUrlError as exc:
+            raise invalid("codeUrl", str(exc)) from exc
+        if ref is not None and (problem := ref_problem(ref)) is not None:
+            raise invalid("ref", problem)
+        return self._create(agent, code_url=checked.url, ref=ref)
+
+    def create_from_archive(
+        self, user: User, agent_id: str, upload: BinaryIO, filename: str | None
+    ) -> Submission:
+        """A new pending submission of an uploaded archive, stored by its content."""
+        agent = self._agent_to_submit_to(user, agent_id)
+        limits = ArchiveLimits(
+            max_bytes=self.settings.archive_max_bytes,
+            max_files=self.settings.archive_max_files,
+            max_unpacked_bytes=self.settings.archive_max_unpacked_bytes,
+        )
+        try:
+            stored = store_archive(upload, filename, limits, self.settings.archive_dir)
+        except ArchiveTooLargeError as exc:
+            raise too_large(str(exc)) from exc
+        except ArchiveError as exc:
+            error = AppError(str(exc), "The archive was not stored.", [], 400)
+            raise error from exc
+        return self._create(agent, archive_sha256=stored.sha256, archive_format=stored.format)
+
+    def list(
+        self,
+        *,
+        limit: int,
+        offset: int,
+        status: SubmissionStatus | None,
+        agent_id: str | None,
+    ) -> tuple[Sequence[Submission], int]:
+        return self.submissions.page(limit=limit, offset=offset, status=status, agent_id=agent_id)
+
+    def build_status(self, submission_id: str) -> BuildStatusView:
+        submission = self.submissions.with_history(submission_id)
+        if submission is None:
+            raise not_found("Submission not found")
+        return BuildStatusView(
+            submission, self.submissions.queue_position(submission), submission.status_events
+        )
+
+    def build_log(self, user: User | None, submission_id: str) -> Submission:
+        """The submission whose log ``user`` may read; 404 alike for no log and not yours."""
+        submission = self.submissions.get(submission_id)
+        unavailable = not_found(
+            "Build logs not available",
+            "Logs may not be available yet or build has not started",
+        )
+        if submission is None or submission.build_log is None:
+            raise unavailable
+        if not _may_see_private(user, submission.agent):
+            raise unavailable
+        return submission
+
+    def activate(self, user: User, submission_id: str) -> Submission:
+        """Make a submission its agent's active one; the previous active one turns inactive."""
+        submission = self._own_submission(user, submission_id)
+        if submission.current_status == SubmissionStatus.ACTIVE:
+            return submission
+        previous = self.submissions.active_for_agent(submission.agent_id)
+        # Checked first, so that a refused activation leaves the previous one active.
+        check_transition(submission.current_status, SubmissionStatus.ACTIVE)
+        now = utcnow()
+        if previous is not None:
+            previous.move_to(
+                SubmissionStatus.INACTIVE, reason=f"replaced by {submission.id}", at=now
+            )
+            self.session.flush()
+        submission.move_to(SubmissionStatus.ACTIVE, reason=f"activated by {user.username}", at=now)
+        self._commit_race_safe()
+        return submission
+
+    def deactivate(self, user: User, submission_id: str) -> Submission:
+        submission = self._own_submission(user, submission_id)
+        submission.move_to(SubmissionStatus.INACTIVE, reason=f"deactivated by {user.username}")
+        self._commit_race_safe()
+        return submission
+
+    def _agent_to_submit_to(self, user: User, agent_id: str) -> Agent:
+        agent = self.agents.get(agent_id)
+        if agent is None:
+            raise not_found("Agent not found")
+        if agent.owner_id != user.id and not user.is_admin:
+            raise forbidden("Only the agent's owner can submit to it")
+        return agent
+
+    def _own_submission(self, user: User, submission_id: str) -> Submission:
+        submission = self.get(submission_id)
+        if not _may_see_private(user, submission.agent):
+            raise forbidden("Only the agent's owner can change its submissions")
+        return submission
+
+    def _create(
+        self,
+        agent: Agent,
+        *,
+        code_url: str | None = None,
+        ref: str | None = None,
+        archive_sha256: str | None = None,
+        archive_format: str | None = None,
+    ) -> Submission:
+        now = utcnow()
+        submission = Submission(
+            id=new_id("sub"),
+            agent_id=agent.id,
+            version=self.agents.next_version(agent.id),
+            status=INITIAL_STATUS.value,
+            code_url=code_url,
+            ref=ref,
+            archive_sha256=archive_sha256,
+            archive_format=archive_format,
+            priority=0,
+            attempts=0,
+            created_at=now,
+            updated_at=now,
+        )
+        submission.status_events.append(
+            SubmissionStatusEvent(status=INITIAL_STATUS.value, at=now, reason="submitted")
+        )
+        self.submissions.add(submission)
+        self.session.commit()
+        return submission
+
+    def _commit_race_safe(self) -> None:
+        try:
+            self.session.commit()
+        except (StaleDataError, IntegrityError) as exc:
+            self.session.rollback()
+            raise conflict(
+                "Submission was changed by another request", "Reload it and try again."
+            ) from exc
+
+
+def _may_see_private(user: User | None, agent: Agent) -> bool:
+    return user is not None and (user.is_admin or agent.owner_id == user.id)

@@ -1,0 +1,1 @@
+"""What every HTTP route shares: base schema, error bodies, dependencies, pagination."""

@@ -1,0 +1,70 @@
+"""The FastAPI application factory: routers, error bodies, middleware and start-up."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import structlog
+from fastapi import FastAPI
+from sqlalchemy import text
+
+from botarena import __version__
+from botarena.accounts.routes import router as accounts_router
+from botarena.agents.routes import router as agents_router
+from botarena.api.errors import install_error_handlers
+from botarena.api.middleware import RequestContextMiddleware
+from botarena.db import migrate
+from botarena.db.engine import build_engine, build_session_factory
+from botarena.settings import Settings
+
+API_PREFIX = "/api/v1"
+# Room for the multipart framing around an uploaded archive.
+_MULTIPART_OVERHEAD = 1024 * 1024
+
+log = structlog.get_logger(__name__)
+
+
+def create_app(settings: Settings) -> FastAPI:
+    """A new application on its own engine; migrations run when it starts."""
+    engine = build_engine(settings.resolved_database_url)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        migrate.upgrade(engine)
+        log.info("database ready", backend=engine.dialect.name, revision=migrate.head_revision())
+        app.state.ready = True
+        on_ready = getattr(app.state, "on_ready", None)
+        if callable(on_ready):
+            on_ready()
+        try:
+            yield
+        finally:
+            app.state.ready = False
+            engine.dispose()
+
+    app = FastAPI(
+        title="botarena",
+        version=__version__,
+        description="A self-hostable platform for AI-agent competitions.",
+        lifespan=lifespan,
+        max_body_size=settings.archive_max_bytes + _MULTIPART_OVERHEAD,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.session_factory = build_session_factory(engine)
+    app.state.ready = False
+    install_error_handlers(app)
+    app.add_middleware(RequestContextMiddleware)
+    app.include_router(accounts_router, prefix=API_PREFIX)
+    app.include_router(agents_router, prefix=API_PREFIX)
+
+    @app.get("/healthz", tags=["health"])
+    def healthz() -> dict[str, str]:
+        """200 once the server is ready to serve: migrated and reaching its database."""
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        return {"status": "ok"}
+
+    return app

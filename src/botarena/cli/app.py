@@ -1,0 +1,30 @@
+"""The Typer application: wires every sub-command together."""
+
+from __future__ import annotations
+
+import typer
+
+import botarena.cli.remote as remote
+import botarena.cli.server as server
+import botarena.cli.users as users
+
+app = typer.Typer(
+    name="botarena",
+    help="botarena: a self-hostable platform for AI-agent competitions.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.command("serve")(server.serve)
+app.command("migrate")(server.migrate_command)
+app.add_typer(users.user_app, name="user")
+app.command("login")(remote.login)
+app.add_typer(remote.agent_app, name="agent")
+app.command("submit")(remote.submit)
+app.command("status")(remote.status)
+app.command("logs")(remote.logs)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

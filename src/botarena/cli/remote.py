@@ -1,0 +1,157 @@
+"""Commands that talk to a running server over HTTP: login, agent, submit, status, logs."""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from botarena.agents.archives import pack_folder
+from botarena.cli.output import console, fail, fail_api, print_json
+from botarena.client.api import ApiClient, ApiError
+from botarena.client.config import ClientConfig, ConfigError, load_config, save_config
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+ServerOption = Annotated[
+    str | None, typer.Option("--server", help="Server URL (default: BOTARENA_SERVER or config).")
+]
+
+agent_app = typer.Typer(help="Manage agents.", no_args_is_help=True)
+
+
+def _client(server: str | None = None) -> ApiClient:
+    try:
+        return ApiClient(load_config(server))
+    except ConfigError as exc:
+        fail(str(exc))
+
+
+def login(
+    server: Annotated[str, typer.Option("--server", help="The botarena server's URL.")],
+    username: Annotated[str | None, typer.Option(help="Asked for when absent.")] = None,
+) -> None:
+    """Sign in with a username and password and keep the token in the config file."""
+    if not re.match(r"^https?://", server):
+        fail("--server must be an http:// or https:// URL", f"got {server!r}")
+    name = username or typer.prompt("Username")
+    password: str = typer.prompt("Password", hide_input=True)
+    anonymous = ClientConfig(server=server.rstrip("/"), token=None)
+    try:
+        with ApiClient(anonymous) as client:
+            created = client.create_token(name, password)
+    except ApiError as exc:
+        fail_api(exc)
+    path = save_config(ClientConfig(server=anonymous.server, token=created["token"]))
+    console.print(f"signed in to {anonymous.server} as {name}; token saved in {path}")
+
+
+@agent_app.command("create")
+def agent_create(
+    name: Annotated[str, typer.Argument(help="A unique agent name.")],
+    game: Annotated[str, typer.Option("--game", help="The game it plays, e.g. connectx.")],
+    as_json: JsonOption = False,
+    server: ServerOption = None,
+) -> None:
+    """Register a new agent."""
+    try:
+        with _client(server) as client:
+            agent = client.create_agent(name, game)
+    except ApiError as exc:
+        fail_api(exc)
+    if as_json:
+        print_json(agent)
+    else:
+        console.print(f"created agent {agent['name']} ({agent['id']}) for {agent['game']}")
+
+
+def submit(
+    source: Annotated[str, typer.Argument(help="A Git URL, or a folder to pack and upload.")],
+    agent: Annotated[str, typer.Option("--agent", help="The agent's name.")],
+    ref: Annotated[str | None, typer.Option(help="Branch, tag or commit (Git URLs).")] = None,
+    as_json: JsonOption = False,
+    server: ServerOption = None,
+) -> None:
+    """Submit a new version of an agent's code."""
+    folder = Path(source)
+    try:
+        with _client(server) as client:
+            agent_id = client.agent_by_name(agent)["id"]
+            if folder.is_dir():
+                if ref:
+                    fail("--ref applies to Git URLs only")
+                created = _upload_folder(client, agent_id, folder)
+            elif "://" in source:
+                created = client.submit_url(agent_id, source, ref)
+            else:
+                fail(f"{source} is neither a folder nor a URL")
+    except ApiError as exc:
+        fail_api(exc)
+    if as_json:
+        print_json(created)
+        return
+    sub = created["submission"]
+    console.print(
+        f"submitted {sub['id']} (version {sub['version']}) for agent {agent}: {sub['status']}"
+    )
+
+
+def _upload_folder(client: ApiClient, agent_id: str, folder: Path) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="botarena-submit-") as tmp:
+        archive = Path(tmp) / f"{folder.resolve().name or 'agent'}.tar.gz"
+        with archive.open("wb") as out:
+            files = pack_folder(folder, out)
+        if files == 0:
+            fail(f"{folder} has no files to submit")
+        return client.submit_archive(agent_id, archive)
+
+
+def status(
+    submission: Annotated[str, typer.Argument(help="The submission id (sub-…).")],
+    as_json: JsonOption = False,
+    server: ServerOption = None,
+) -> None:
+    """Show where a submission's build stands."""
+    try:
+        with _client(server) as client:
+            build = client.build_status(submission)
+    except ApiError as exc:
+        fail_api(exc)
+    if as_json:
+        print_json(build)
+        return
+    table = Table(show_header=False, box=None)
+    for label, key in (
+        ("submission", "submissionId"),
+        ("status", "status"),
+        ("queue position", "queuePosition"),
+        ("image", "dockerImageUrl"),
+        ("error", "errorMessage"),
+        ("updated", "updatedAt"),
+    ):
+        if build.get(key) is not None:
+            table.add_row(label, str(build[key]))
+    console.print(table)
+    console.print("history:")
+    for change in build["statusHistory"]:
+        console.print(f"  {change['at']}  {change['status']}", highlight=False)
+
+
+def logs(
+    submission: Annotated[str, typer.Argument(help="The submission id (sub-…).")],
+    as_json: JsonOption = False,
+    server: ServerOption = None,
+) -> None:
+    """Print a submission's build log (yours, or any as an admin)."""
+    try:
+        with _client(server) as client:
+            result = client.build_logs(submission)
+    except ApiError as exc:
+        fail_api(exc)
+    if as_json:
+        print_json(result)
+    else:
+        typer.echo(result["buildLog"], nl=not result["buildLog"].endswith("\n"))

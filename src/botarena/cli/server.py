@@ -1,0 +1,86 @@
+"""Commands that run the platform itself: ``serve`` and ``migrate``."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+import uvicorn
+from sqlalchemy.engine import make_url
+
+from botarena.accounts.models import User
+from botarena.accounts.repository import UserRepository
+from botarena.accounts.service import AccountService
+from botarena.app import create_app
+from botarena.cli.output import console
+from botarena.db import migrate
+from botarena.db.engine import SessionFactory, build_engine, session_scope
+from botarena.logging import configure_logging
+from botarena.settings import get_settings
+
+DEMO_USER = "demo"
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = 8000,
+    demo: Annotated[
+        bool, typer.Option("--demo", help="Create a demo admin and print a fresh token for it.")
+    ] = False,
+) -> None:
+    """Run the API server (migrating the database first)."""
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.log_format)
+    app = create_app(settings)
+    url = f"http://{_url_host(host)}:{port}"
+
+    def announce() -> None:
+        console.print(f"botarena is serving at [bold]{url}[/] (API docs: {url}/docs)")
+        console.print(f"database: {_safe_url(settings.resolved_database_url)}", highlight=False)
+        if demo:
+            token = _demo_token(app.state.session_factory)
+            console.print(f"demo admin: [bold]{DEMO_USER}[/]; its token:")
+            console.print(token, highlight=False, soft_wrap=True)
+            console.print(f"try: curl -H 'Authorization: Bearer {token}' {url}/api/v1/me")
+
+    app.state.on_ready = announce
+    uvicorn.run(app, host=host, port=port, log_config=None, access_log=False)
+
+
+def migrate_command() -> None:
+    """Apply every pending database migration and exit."""
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.log_format)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = build_engine(settings.resolved_database_url)
+    try:
+        before = migrate.current_revision(engine)
+        migrate.upgrade(engine)
+        after = migrate.current_revision(engine)
+    finally:
+        engine.dispose()
+    if before == after:
+        console.print(f"database is up to date (revision {after})")
+    else:
+        console.print(f"database migrated from {before or 'empty'} to {after}")
+
+
+def _demo_token(factory: SessionFactory) -> str:
+    with session_scope(factory) as session:
+        service = AccountService(session)
+        user: User | None = UserRepository(session).by_username(DEMO_USER)
+        if user is None:
+            _user, issued = service.create_user(DEMO_USER, None, admin=True)
+        else:
+            issued = service.issue_token(user)
+        return issued.secret
+
+
+def _url_host(host: str) -> str:
+    if host in ("0.0.0.0", "::"):  # noqa: S104 - naming the wildcard, not binding to it
+        return "127.0.0.1"
+    return f"[{host}]" if ":" in host else host
+
+
+def _safe_url(url: str) -> str:
+    return make_url(url).render_as_string(hide_password=True)

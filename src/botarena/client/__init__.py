@@ -1,0 +1,1 @@
+"""The HTTP client that the command line uses to talk to a running server."""

@@ -1,0 +1,1 @@
+"""Persistence: the declarative base, engine and session factories, and Alembic migrations."""

@@ -1,0 +1,11 @@
+"""Imports every model so that the metadata is complete (for migrations and tests)."""
+
+from __future__ import annotations
+
+from botarena.accounts import models as _accounts_models
+from botarena.agents import models as _agents_models
+from botarena.db.base import Base
+
+metadata = Base.metadata
+
+__all__ = ["_accounts_models", "_agents_models", "metadata"]

@@ -1,0 +1,1 @@
+"""Games: the registry of known games (their rules arrive with the match engine)."""

@@ -1,0 +1,65 @@
+"""Runtime configuration, read from ``BOTARENA_*`` environment variables and an optional ``.env``.
+
+Nothing reads the environment at import time: call :func:`get_settings` (cached) or build a
+:class:`Settings` yourself, as the tests do.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+MIB = 1024 * 1024
+
+
+class Settings(BaseSettings):
+    """Every setting of the platform. Durations are in seconds, sizes in bytes."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="BOTARENA_", env_file=".env", extra="ignore", frozen=True
+    )
+
+    data_dir: Path = Path("./botarena-data")
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL; empty means SQLite in the data folder.",
+    )
+
+    git_allow_http: bool = False
+    git_allow_hosts: Annotated[tuple[str, ...], NoDecode] = ()
+
+    archive_max_bytes: int = Field(default=20 * MIB, gt=0)
+    archive_max_files: int = Field(default=2000, gt=0)
+    archive_max_unpacked_bytes: int = Field(default=200 * MIB, gt=0)
+
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["auto", "console", "json"] = "auto"
+
+    @field_validator("git_allow_hosts", mode="before")
+    @classmethod
+    def _split_hosts(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The database URL in use: the configured one, or SQLite under the data folder."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'botarena.db').resolve()}"
+
+    @property
+    def archive_dir(self) -> Path:
+        """Where uploaded archives are kept, content-addressed."""
+        return self.data_dir / "archives"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once from the environment."""
+    return Settings()

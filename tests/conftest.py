@@ -1,0 +1,142 @@
+"""Shared fixtures: a database per test on SQLite and on a real PostgreSQL, and the real app.
+
+Every database starts from the migrations (applied once per run and backend), so the
+migrations are exercised by every test. PostgreSQL is started by the run itself; under
+``CI=true`` a test that cannot have it fails instead of skipping.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+
+from botarena.accounts.service import AccountService
+from botarena.app import create_app
+from botarena.db import migrate
+from botarena.db.engine import SessionFactory, build_engine, session_scope
+from botarena.db.models import metadata
+from botarena.settings import Settings
+from support.accounts import Account, MakeUser
+from support.postgres import PostgresServer, PostgresUnavailable, start_postgres
+
+IN_CI = os.environ.get("CI") == "true"
+
+
+def require_service(name: str, why: str) -> None:
+    """Skip a test whose service is missing, or fail it under CI=true."""
+    if IN_CI:
+        pytest.fail(f"{name} is required under CI=true but unavailable: {why}")
+    pytest.skip(f"{name} unavailable: {why}")
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    try:
+        server = start_postgres()
+    except PostgresUnavailable as exc:
+        require_service("PostgreSQL", str(exc))
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_template_url(postgres_server: PostgresServer) -> str:
+    """A PostgreSQL database migrated to head once per run; tests empty it between them."""
+    url = postgres_server.create_database("botarena_test")
+    engine = build_engine(url)
+    migrate.upgrade(engine)
+    engine.dispose()
+    return url
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file migrated to head once per run; each test gets a copy."""
+    path = tmp_path_factory.mktemp("sqlite-template") / "template.db"
+    engine = build_engine(f"sqlite:///{path}")
+    migrate.upgrade(engine)
+    engine.dispose()
+    return path
+
+
+def _empty_postgres(url: str) -> None:
+    engine = build_engine(url)
+    tables = ", ".join(f'"{table.name}"' for table in metadata.sorted_tables)
+    with engine.begin() as connection:
+        connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A migrated, empty database of each backend."""
+    if request.param == "sqlite":
+        template: Path = request.getfixturevalue("sqlite_template")
+        target = tmp_path / "data" / "botarena.db"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(template, target)
+        return f"sqlite:///{target}"
+    url: str = request.getfixturevalue("postgres_template_url")
+    _empty_postgres(url)
+    return url
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    return Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        data_dir=tmp_path / "data",
+        database_url=database_url,
+        archive_max_bytes=1024 * 1024,
+        archive_max_files=50,
+        archive_max_unpacked_bytes=4 * 1024 * 1024,
+    )
+
+
+@pytest.fixture
+def client(settings: Settings) -> Iterator[TestClient]:
+    """The real application, started (migrations included) and stopped around the test."""
+    with TestClient(create_app(settings)) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def make_user(client: TestClient) -> MakeUser:
+    """``make_user(name, admin=False, password=None) -> Account``, straight in the database."""
+
+    def make(name: str, *, admin: bool = False, password: str | None = None) -> Account:
+        factory: SessionFactory = client.app.state.session_factory  # type: ignore[attr-defined]
+        with session_scope(factory) as session:
+            user, issued = AccountService(session).create_user(name, password, admin=admin)
+        return Account(user.id, user.username, issued.secret)
+
+    return make
+
+
+@pytest.fixture
+def alice(make_user: MakeUser) -> Account:
+    return make_user("alice", password="alice-password")
+
+
+@pytest.fixture
+def bob(make_user: MakeUser) -> Account:
+    return make_user("bob")
+
+
+@pytest.fixture
+def admin(make_user: MakeUser) -> Account:
+    return make_user("root", admin=True)
+
+
+@pytest.fixture
+def session_factory(client: TestClient) -> SessionFactory:
+    factory: SessionFactory = client.app.state.session_factory  # type: ignore[attr-defined]
+    return factory
