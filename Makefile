@@ -29,7 +29,7 @@ tools:
 	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet "uv==$(UV_VERSION)"
 
 $(VENV)/.installed: pyproject.toml uv.lock | tools
-	$(UV) sync --frozen --python "$$($(PYTHON) -c 'import os, sys; print(os.path.realpath(sys.executable))')"
+	$(UV) sync --frozen --compile-bytecode --python "$$($(PYTHON) -c 'import os, sys; print(os.path.realpath(sys.executable))')"
 	@touch $@
 
 # The tests start their own PostgreSQL server; its programs come from Debian's package.

@@ -22,6 +22,7 @@ from botarena.db import migrate
 from botarena.db.engine import SessionFactory, build_engine, session_scope
 from botarena.db.models import metadata
 from botarena.settings import Settings
+
 from support.accounts import Account, MakeUser
 from support.postgres import PostgresServer, PostgresUnavailable, start_postgres
 

@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from botarena.accounts.models import ApiToken, User
 from botarena.db.engine import SessionFactory
+
 from support.accounts import Account
 
 

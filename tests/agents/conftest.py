@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from botarena.agents.models import Submission
 from botarena.agents.status import SubmissionStatus
 from botarena.db.engine import SessionFactory
+
 from support.accounts import Account
 
 

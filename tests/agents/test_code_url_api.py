@@ -9,6 +9,7 @@ from botarena.accounts.service import AccountService
 from botarena.app import create_app
 from botarena.db.engine import session_scope
 from botarena.settings import Settings
+
 from support.accounts import Account
 
 REFUSED_URLS = [

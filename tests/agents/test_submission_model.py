@@ -9,6 +9,7 @@ from sqlalchemy import select
 from botarena.agents.models import Submission, SubmissionStatusEvent
 from botarena.agents.status import IllegalTransitionError, SubmissionStatus
 from botarena.db.engine import SessionFactory
+
 from support.accounts import Account
 
 S = SubmissionStatus

@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 from botarena.agents.models import Submission
 from botarena.agents.status import SubmissionStatus
 from botarena.db.engine import SessionFactory
+
 from support.accounts import Account
 
 S = SubmissionStatus
@@ -248,3 +249,20 @@ def test_unknown_ids_are_404(client: TestClient, alice: Account) -> None:
         headers=alice.headers,
     )
     assert to_nobody.status_code == 404 and to_nobody.json() == {"error": "Agent not found"}
+
+
+def test_where_the_source_lives_is_private(
+    client: TestClient, alice: Account, bob: Account, admin: Account, agent_id: str, submit_url
+) -> None:
+    sub = submit_url("https://git.example.com/alice/secret-strategy.git", ref="main")
+    for headers in (bob.headers, {}):
+        seen = client.get(f"/api/v1/submissions/{sub['id']}", headers=headers).json()
+        assert seen["codeUrl"] is None and seen["ref"] is None and seen["status"] == "pending"
+        listed = client.get("/api/v1/submissions", headers=headers).json()["items"][0]
+        assert listed["codeUrl"] is None
+        detail = client.get(f"/api/v1/agents/{agent_id}", headers=headers).json()
+        assert detail["submissions"][0]["codeUrl"] is None
+    for headers in (alice.headers, admin.headers):
+        seen = client.get(f"/api/v1/submissions/{sub['id']}", headers=headers).json()
+        assert seen["codeUrl"] == "https://git.example.com/alice/secret-strategy.git"
+        assert seen["ref"] == "main"

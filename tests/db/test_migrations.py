@@ -13,6 +13,7 @@ from sqlalchemy import inspect
 from botarena.db import migrate
 from botarena.db.engine import build_engine
 from botarena.db.models import metadata
+
 from support.postgres import PostgresServer
 
 TABLES = {"users", "api_tokens", "agents", "submissions", "submission_status_events"}

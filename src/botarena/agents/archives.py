@@ -640,6 +640,7 @@ def _scan(path: Path, fmt: ArchiveFormat, limits: ArchiveLimits) -> _Plan:
         )
     budget = _Budget(limits.max_unpacked_bytes)
     found: list[_Member] = []
+    seen: set[tuple[str, ...]] = set()
     with _open_entries(path, fmt, limits) as entries:
         for entry in entries:
             if len(found) >= limits.max_files:
@@ -647,6 +648,12 @@ def _scan(path: Path, fmt: ArchiveFormat, limits: ArchiveLimits) -> _Plan:
             parts = _name_parts(entry.raw)
             if not parts and entry.kind != "dir":
                 raise ArchiveError("The archive has a member with an empty name")
+            if parts in seen:
+                raise ArchiveError(
+                    f"Archive member {_show('/'.join(parts))} appears more than once"
+                )
+            if parts:
+                seen.add(parts)
             size = entry.feed(budget.add) if entry.feed is not None else 0
             found.append(_Member(entry.raw, entry.kind, parts, entry.executable, entry.link, size))
     members = _settle(found)
@@ -657,16 +664,9 @@ def _scan(path: Path, fmt: ArchiveFormat, limits: ArchiveLimits) -> _Plan:
 
 
 def _settle(found: list[_Member]) -> tuple[_Member, ...]:
-    """Whole-archive checks: duplicates, members under non-folders, links; strips a top folder."""
+    """Whole-archive checks: members under non-folders, links; strips a single top folder."""
     if not any(member.kind == "file" for member in found):
         raise ArchiveError(_NO_FILES)
-    seen: set[tuple[str, ...]] = set()
-    for member in found:
-        if member.parts in seen and member.parts:
-            raise ArchiveError(
-                f"Archive member {_show('/'.join(member.parts))} appears more than once"
-            )
-        seen.add(member.parts)
     not_folders = {member.parts for member in found if member.kind != "dir"}
     for member in found:
         for depth in range(1, len(member.parts)):

@@ -6,6 +6,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Query, UploadFile, status
 
+from botarena.accounts.models import User
+from botarena.agents.models import Submission
 from botarena.agents.schemas import (
     AgentCreate,
     AgentDetail,
@@ -17,7 +19,7 @@ from botarena.agents.schemas import (
     SubmissionCreated,
     SubmissionOut,
 )
-from botarena.agents.service import AgentService, SubmissionService
+from botarena.agents.service import AgentService, SubmissionService, may_see_private
 from botarena.agents.status import SubmissionStatus
 from botarena.api.deps import CurrentUser, OptionalUser, SessionDep, SettingsDep
 from botarena.api.pagination import PageDep
@@ -42,7 +44,7 @@ def list_agents(
     owner_id: Annotated[str | None, Query(alias="ownerId", max_length=32)] = None,
 ) -> Page[AgentOut]:
     """Every agent, oldest first; filter by exact name, game or owner."""
-    agents, total = AgentService(session).agents.page(
+    agents, total = AgentService(session).page(
         limit=page.limit, offset=page.offset, name=name, game=game, owner_id=owner_id
     )
     return Page[AgentOut](
@@ -54,10 +56,10 @@ def list_agents(
 
 
 @router.get("/agents/{agent_id}")
-def get_agent(agent_id: str, session: SessionDep, _viewer: OptionalUser) -> AgentDetail:
+def get_agent(agent_id: str, session: SessionDep, viewer: OptionalUser) -> AgentDetail:
     """One agent with its submissions."""
     agent = AgentService(session).get(agent_id)
-    submissions = [SubmissionOut.model_validate(s) for s in agent.submissions]
+    submissions = [present(s, viewer) for s in agent.submissions]
     active = next((s.id for s in submissions if s.status == SubmissionStatus.ACTIVE), None)
     return AgentDetail(
         **AgentOut.model_validate(agent).model_dump(),
@@ -96,17 +98,17 @@ def upload_submission(
 def list_submissions(
     session: SessionDep,
     settings: SettingsDep,
-    _viewer: OptionalUser,
+    viewer: OptionalUser,
     page: PageDep,
     status_filter: Annotated[SubmissionStatus | None, Query(alias="status")] = None,
     agent_id: Annotated[str | None, Query(alias="agentId", max_length=64)] = None,
 ) -> Page[SubmissionOut]:
     """Submissions, oldest first; filter by status and agent."""
-    items, total = SubmissionService(session, settings).list(
+    items, total = SubmissionService(session, settings).page(
         limit=page.limit, offset=page.offset, status=status_filter, agent_id=agent_id
     )
     return Page[SubmissionOut](
-        items=[SubmissionOut.model_validate(s) for s in items],
+        items=[present(s, viewer) for s in items],
         total=total,
         limit=page.limit,
         offset=page.offset,
@@ -115,10 +117,10 @@ def list_submissions(
 
 @router.get("/submissions/{submission_id}")
 def get_submission(
-    submission_id: str, session: SessionDep, settings: SettingsDep, _viewer: OptionalUser
+    submission_id: str, session: SessionDep, settings: SettingsDep, viewer: OptionalUser
 ) -> SubmissionOut:
     """One submission."""
-    return SubmissionOut.model_validate(SubmissionService(session, settings).get(submission_id))
+    return present(SubmissionService(session, settings).get(submission_id), viewer)
 
 
 @router.get("/submissions/{submission_id}/build-status")
@@ -174,3 +176,11 @@ def deactivate(
     return SubmissionOut.model_validate(
         SubmissionService(session, settings).deactivate(user, submission_id)
     )
+
+
+def present(submission: Submission, viewer: User | None) -> SubmissionOut:
+    """A submission as ``viewer`` may see it: where its source lives is the owner's business."""
+    shown = SubmissionOut.model_validate(submission)
+    if may_see_private(viewer, submission.agent):
+        return shown
+    return shown.model_copy(update={"code_url": None, "ref": None})

@@ -81,6 +81,17 @@ class AgentService:
         self.session.commit()
         return agent
 
+    def page(
+        self,
+        *,
+        limit: int,
+        offset: int,
+        name: str | None = None,
+        game: str | None = None,
+        owner_id: str | None = None,
+    ) -> tuple[Sequence[Agent], int]:
+        return self.agents.page(limit=limit, offset=offset, name=name, game=game, owner_id=owner_id)
+
     def get(self, agent_id: str) -> Agent:
         agent = self.agents.get(agent_id)
         if agent is None:
@@ -139,7 +150,7 @@ class SubmissionService:
             raise error from exc
         return self._create(agent, archive_sha256=stored.sha256, archive_format=stored.format)
 
-    def list(
+    def page(
         self,
         *,
         limit: int,
@@ -166,7 +177,7 @@ class SubmissionService:
         )
         if submission is None or submission.build_log is None:
             raise unavailable
-        if not _may_see_private(user, submission.agent):
+        if not may_see_private(user, submission.agent):
             raise unavailable
         return submission
 
@@ -204,7 +215,7 @@ class SubmissionService:
 
     def _own_submission(self, user: User, submission_id: str) -> Submission:
         submission = self.get(submission_id)
-        if not _may_see_private(user, submission.agent):
+        if not may_see_private(user, submission.agent):
             raise forbidden("Only the agent's owner can change its submissions")
         return submission
 
@@ -249,5 +260,6 @@ class SubmissionService:
             ) from exc
 
 
-def _may_see_private(user: User | None, agent: Agent) -> bool:
+def may_see_private(user: User | None, agent: Agent) -> bool:
+    """Build logs and where the source lives are for the agent's owner and admins only."""
     return user is not None and (user.is_admin or agent.owner_id == user.id)

@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-import uvicorn
-from sqlalchemy.engine import make_url
 
-from botarena.accounts.models import User
-from botarena.accounts.repository import UserRepository
-from botarena.accounts.service import AccountService
-from botarena.app import create_app
 from botarena.cli.output import console
-from botarena.db import migrate
-from botarena.db.engine import SessionFactory, build_engine, session_scope
-from botarena.logging import configure_logging
-from botarena.settings import get_settings
+
+if TYPE_CHECKING:
+    from botarena.db.engine import SessionFactory
+
+# The server's own modules are imported inside the commands: every other command then starts
+# without loading the web framework and the database toolkit.
 
 DEMO_USER = "demo"
 
@@ -29,6 +25,12 @@ def serve(
     ] = False,
 ) -> None:
     """Run the API server (migrating the database first)."""
+    import uvicorn
+
+    from botarena.app import create_app
+    from botarena.logging import configure_logging
+    from botarena.settings import get_settings
+
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_format)
     app = create_app(settings)
@@ -49,6 +51,11 @@ def serve(
 
 def migrate_command() -> None:
     """Apply every pending database migration and exit."""
+    from botarena.db import migrate
+    from botarena.db.engine import build_engine
+    from botarena.logging import configure_logging
+    from botarena.settings import get_settings
+
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_format)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -66,9 +73,13 @@ def migrate_command() -> None:
 
 
 def _demo_token(factory: SessionFactory) -> str:
+    from botarena.accounts.repository import UserRepository
+    from botarena.accounts.service import AccountService
+    from botarena.db.engine import session_scope
+
     with session_scope(factory) as session:
         service = AccountService(session)
-        user: User | None = UserRepository(session).by_username(DEMO_USER)
+        user = UserRepository(session).by_username(DEMO_USER)
         if user is None:
             _user, issued = service.create_user(DEMO_USER, None, admin=True)
         else:
@@ -83,4 +94,6 @@ def _url_host(host: str) -> str:
 
 
 def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
     return make_url(url).render_as_string(hide_password=True)

@@ -7,12 +7,7 @@ from typing import Annotated
 
 import typer
 
-from botarena.accounts.service import AccountService
 from botarena.cli.output import console, fail
-from botarena.db import migrate
-from botarena.db.engine import build_engine, build_session_factory, session_scope
-from botarena.errors import AppError
-from botarena.settings import get_settings
 
 user_app = typer.Typer(help="Manage users (works on the database directly).", no_args_is_help=True)
 
@@ -30,6 +25,13 @@ def create(
     Without --password-stdin, a terminal is asked for a password; otherwise the user signs in
     with tokens only.
     """
+    # Imported here so that other commands start without the database toolkit.
+    from botarena.accounts.service import AccountService
+    from botarena.db import migrate
+    from botarena.db.engine import build_engine, build_session_factory, session_scope
+    from botarena.errors import AppError
+    from botarena.settings import get_settings
+
     password = _read_password(password_stdin)
     settings = get_settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
