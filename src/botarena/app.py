@@ -13,7 +13,7 @@ from botarena import __version__
 from botarena.accounts.routes import router as accounts_router
 from botarena.agents.routes import router as agents_router
 from botarena.api.errors import install_error_handlers
-from botarena.api.middleware import RequestContextMiddleware
+from botarena.api.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from botarena.db import migrate
 from botarena.db.engine import build_engine, build_session_factory
 from botarena.settings import Settings
@@ -49,13 +49,13 @@ def create_app(settings: Settings) -> FastAPI:
         version=__version__,
         description="A self-hostable platform for AI-agent competitions.",
         lifespan=lifespan,
-        max_body_size=settings.archive_max_bytes + _MULTIPART_OVERHEAD,
     )
     app.state.settings = settings
     app.state.engine = engine
     app.state.session_factory = build_session_factory(engine)
     app.state.ready = False
     install_error_handlers(app)
+    app.add_middleware(BodyLimitMiddleware, limit=settings.archive_max_bytes + _MULTIPART_OVERHEAD)
     app.add_middleware(RequestContextMiddleware)
     app.include_router(accounts_router, prefix=API_PREFIX)
     app.include_router(agents_router, prefix=API_PREFIX)

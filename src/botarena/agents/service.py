@@ -7,7 +7,8 @@ nothing.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import BinaryIO
 
@@ -16,22 +17,22 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from botarena.accounts.models import User
-from botarena.agents.archives import (
-    ArchiveError,
-    ArchiveLimits,
-    ArchiveTooLargeError,
-    store_archive,
-)
 from botarena.agents.models import Agent, Submission, SubmissionStatusEvent
 from botarena.agents.refs import ref_problem
 from botarena.agents.repository import AgentRepository, SubmissionRepository
-from botarena.agents.source_url import SourceUrlError, validate_code_url
 from botarena.agents.status import INITIAL_STATUS, SubmissionStatus, check_transition
 from botarena.clock import utcnow
 from botarena.errors import AppError, conflict, forbidden, invalid, not_found, too_large
 from botarena.games.registry import known_games
 from botarena.ids import new_id
 from botarena.settings import Settings
+from botarena.sources.archives import (
+    ArchiveError,
+    ArchiveLimits,
+    ArchiveTooLargeError,
+    store_archive,
+)
+from botarena.sources.urls import SourceUrlError, validate_code_url
 
 AGENT_NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
@@ -190,19 +191,24 @@ class SubmissionService:
         # Checked first, so that a refused activation leaves the previous one active.
         check_transition(submission.current_status, SubmissionStatus.ACTIVE)
         now = utcnow()
-        if previous is not None:
-            previous.move_to(
-                SubmissionStatus.INACTIVE, reason=f"replaced by {submission.id}", at=now
+        with self._race_safe():
+            if previous is not None:
+                previous.move_to(
+                    SubmissionStatus.INACTIVE, reason=f"replaced by {submission.id}", at=now
+                )
+                # Written first: the database allows one active submission per agent.
+                self.session.flush()
+            submission.move_to(
+                SubmissionStatus.ACTIVE, reason=f"activated by {user.username}", at=now
             )
-            self.session.flush()
-        submission.move_to(SubmissionStatus.ACTIVE, reason=f"activated by {user.username}", at=now)
-        self._commit_race_safe()
+            self.session.commit()
         return submission
 
     def deactivate(self, user: User, submission_id: str) -> Submission:
         submission = self._own_submission(user, submission_id)
-        submission.move_to(SubmissionStatus.INACTIVE, reason=f"deactivated by {user.username}")
-        self._commit_race_safe()
+        with self._race_safe():
+            submission.move_to(SubmissionStatus.INACTIVE, reason=f"deactivated by {user.username}")
+            self.session.commit()
         return submission
 
     def _agent_to_submit_to(self, user: User, agent_id: str) -> Agent:
@@ -250,9 +256,11 @@ class SubmissionService:
         self.session.commit()
         return submission
 
-    def _commit_race_safe(self) -> None:
+    @contextmanager
+    def _race_safe(self) -> Iterator[None]:
+        """Turn a lost race with a concurrent request into a clean 409, with nothing written."""
         try:
-            self.session.commit()
+            yield
         except (StaleDataError, IntegrityError) as exc:
             self.session.rollback()
             raise conflict(

@@ -10,10 +10,10 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from botarena.agents.archives import pack_folder
 from botarena.cli.output import console, fail, fail_api, print_json
 from botarena.client.api import ApiClient, ApiError
 from botarena.client.config import ClientConfig, ConfigError, load_config, save_config
+from botarena.sources.archives import pack_folder
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
 ServerOption = Annotated[

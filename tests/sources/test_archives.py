@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from botarena.agents.archives import (
+from botarena.sources.archives import (
     ArchiveError,
     ArchiveLimits,
     ArchiveTooLargeError,

@@ -1,0 +1,1 @@
+"""Taking in participants' source code: Git URLs to fetch from, and uploaded code archives."""
