@@ -20,7 +20,7 @@ from botarena.accounts.service import AccountService
 from botarena.app import create_app
 from botarena.db import migrate
 from botarena.db.engine import SessionFactory, build_engine, session_scope
-from botarena.db.models import metadata
+from botarena.models import metadata
 from botarena.settings import Settings
 
 from support.accounts import Account, MakeUser

@@ -12,7 +12,7 @@ from sqlalchemy import inspect
 
 from botarena.db import migrate
 from botarena.db.engine import build_engine
-from botarena.db.models import metadata
+from botarena.models import metadata
 
 from support.postgres import PostgresServer
 

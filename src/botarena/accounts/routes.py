@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response, status
 
+from botarena.accounts.deps import CurrentUser
 from botarena.accounts.schemas import TokenCreated, TokenRequest, UserOut
 from botarena.accounts.service import AccountService
-from botarena.api.deps import CurrentUser, SessionDep
+from botarena.api.deps import SessionDep
 
 router = APIRouter(tags=["accounts"])
 

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Query, UploadFile, status
 
+from botarena.accounts.deps import CurrentUser, OptionalUser
 from botarena.accounts.models import User
 from botarena.agents.models import Submission
 from botarena.agents.schemas import (
@@ -21,7 +22,7 @@ from botarena.agents.schemas import (
 )
 from botarena.agents.service import AgentService, SubmissionService, may_see_private
 from botarena.agents.status import SubmissionStatus
-from botarena.api.deps import CurrentUser, OptionalUser, SessionDep, SettingsDep
+from botarena.api.deps import SessionDep, SettingsDep
 from botarena.api.pagination import PageDep
 from botarena.api.schema import Page
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Engine
 
-from botarena.db.models import metadata
+from botarena.models import metadata
 
 engine = context.config.attributes.get("engine")
 if not isinstance(engine, Engine):

@@ -1,4 +1,4 @@
-"""Imports every model so that the metadata is complete (for migrations and tests)."""
+"""Every model of every package, so that the metadata is complete (migrations, tests)."""
 
 from __future__ import annotations
 
