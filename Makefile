@@ -32,13 +32,17 @@ $(VENV)/.installed: pyproject.toml uv.lock | tools
 	$(UV) sync --frozen --compile-bytecode --python "$$($(PYTHON) -c 'import os, sys; print(os.path.realpath(sys.executable))')"
 	@touch $@
 
-# The tests start their own PostgreSQL server; its programs come from Debian's package.
+# What the tests run for real, from Debian's packages: PostgreSQL's server programs (the tests
+# start their own server) and bubblewrap (the agents' sandbox).
 system-test-deps:
-	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+	@missing=""; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	command -v bwrap >/dev/null 2>&1 || missing="$$missing bubblewrap"; \
+	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" = 0 ]; then \
-			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
 		else \
-			echo "The tests need PostgreSQL's server programs: sudo apt-get install postgresql" >&2; \
+			echo "The tests need:$$missing (sudo apt-get install$$missing)" >&2; \
 			exit 1; \
 		fi; \
 	fi

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+import botarena.cli.play as play
 import botarena.cli.remote as remote
 import botarena.cli.server as server
 import botarena.cli.users as users
@@ -23,6 +24,7 @@ app.add_typer(remote.agent_app, name="agent")
 app.command("submit")(remote.submit)
 app.command("status")(remote.status)
 app.command("logs")(remote.logs)
+app.command("play")(play.play)
 
 
 def main() -> None:

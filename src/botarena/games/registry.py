@@ -1,15 +1,38 @@
 """Which games exist, by id: the built-in ones and those installed under ``botarena.games``.
 
 Third-party packages plug a game in by declaring an entry point in the group ``botarena.games``
-whose name is the game id. Looking a game up by id loads nothing.
+whose name is the game id and whose object is a :class:`~botarena.games.base.Game` subclass.
+Listing games or checking an id loads nothing; only :func:`get_game` imports the rules.
 """
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass
 from importlib.metadata import entry_points
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from botarena.games.base import Game
 
 ENTRY_POINT_GROUP = "botarena.games"
+
+# Module and class of each built-in game, imported on first use to keep start-up light.
+BUILTIN_CLASSES: dict[str, tuple[str, str]] = {
+    "connectx": ("botarena.games.connectx", "ConnectX"),
+    "tictactoe": ("botarena.games.tictactoe", "TicTacToe"),
+    "rps": ("botarena.games.rps", "RockPaperScissors"),
+}
+
+
+class UnknownGameError(KeyError):
+    """No game has this id, or its plug-in does not provide a usable game (one sentence)."""
+
+    def __str__(self) -> str:
+        # KeyError would show the message quoted, as if it were a key.
+        return str(self.args[0]) if self.args else ""
 
 
 @dataclass(frozen=True)
@@ -39,3 +62,35 @@ def known_games() -> dict[str, GameInfo]:
 def is_known_game(game_id: str) -> bool:
     """True when ``game_id`` names a game of the registry."""
     return game_id in known_games()
+
+
+def get_game(game_id: str) -> Game:
+    """The rules of the game ``game_id``; raises :class:`UnknownGameError`."""
+    builtin = BUILTIN_CLASSES.get(game_id)
+    if builtin is not None:
+        module_name, class_name = builtin
+        game_class: type[Game] = getattr(importlib.import_module(module_name), class_name)
+        return game_class()
+    for entry in entry_points(group=ENTRY_POINT_GROUP):
+        if entry.name == game_id:
+            return _load_plugin(game_id, entry.value, entry.load)
+    known = ", ".join(sorted(known_games()))
+    raise UnknownGameError(f"Unknown game '{game_id}'; known games: {known}")
+
+
+def _load_plugin(game_id: str, target: str, load: Callable[[], object]) -> Game:
+    """Load and check the game an entry point names."""
+    from botarena.games.base import Game
+
+    where = f"entry point '{game_id}' ({target})"
+    try:
+        loaded = load()
+    # A plug-in may fail in any way while importing; the caller only needs to know it failed.
+    except Exception as exc:
+        raise UnknownGameError(f"Game {where} could not be loaded: {exc}") from exc
+    if not (isinstance(loaded, type) and issubclass(loaded, Game)):
+        raise UnknownGameError(f"Game {where} is not a subclass of botarena's Game")
+    loaded_id = getattr(loaded, "id", None)
+    if loaded_id != game_id:
+        raise UnknownGameError(f"Game {where} has id {loaded_id!r}, not '{game_id}'")
+    return loaded()

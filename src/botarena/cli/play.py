@@ -1,0 +1,113 @@
+"""``botarena play``: one match between two local folders, sandboxed, with no server."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from botarena.cli.output import console, err_console, fail, print_json
+
+
+def play(
+    folder_a: Annotated[Path, typer.Argument(help="Player 0's agent folder.")],
+    folder_b: Annotated[Path, typer.Argument(help="Player 1's agent folder.")],
+    game: Annotated[str, typer.Option("--game", help="The game: connectx, tictactoe, rps, …")],
+    seed: Annotated[int | None, typer.Option(help="Seed of the match (default: random).")] = None,
+    config: Annotated[
+        list[str] | None,
+        typer.Option("--config", help="Override a configuration value: KEY=VALUE (repeatable)."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    replay: Annotated[
+        Path | None, typer.Option(help="Write the replay (JSON) to this file.")
+    ] = None,
+    runtime: Annotated[str, typer.Option(help="Where agents run: local.")] = "local",
+) -> None:
+    """Play one match between two agent folders on this machine and show the result."""
+    # Imported here: the other commands start without the engine.
+    from botarena.executor.match import run_match
+    from botarena.executor.prepare import PrepareError, prepare_agent
+    from botarena.executor.runners.local import LocalRunner
+    from botarena.games.base import GameConfigError
+    from botarena.games.registry import UnknownGameError, get_game
+
+    if runtime != "local":
+        fail(f"Unknown runtime {runtime!r}", "The runtime available here is: local.")
+    try:
+        chosen = get_game(game)
+        configuration = chosen.configure(_overrides(config or []))
+    except (UnknownGameError, GameConfigError) as exc:
+        fail(str(exc).strip("'\""))
+    cache = _cache_dir()
+    agents = []
+    for label, folder in (("player 0", folder_a), ("player 1", folder_b)):
+        err_console.print(f"preparing {label}: {folder}", highlight=False)
+        try:
+            agents.append(prepare_agent(folder, cache, on_output=_progress))
+        except PrepareError as exc:
+            fail(f"{folder}: {exc}")
+    runner = LocalRunner(allow_unsandboxed=True)
+    if not runner.sandboxed:
+        err_console.print(
+            f"[yellow]warning:[/] {runner.isolation}; the agents run with no isolation "
+            "(fine for your own code, never for anyone else's)",
+            highlight=False,
+        )
+    else:
+        err_console.print(f"isolation: {runner.isolation}", highlight=False)
+    match_seed = seed if seed is not None else random.randrange(2**31)  # noqa: S311 - not crypto
+    result = run_match(chosen, configuration, agents, runner, seed=match_seed)
+    if replay is not None:
+        replay.write_text(json.dumps(result.replay, indent=1))
+    if as_json:
+        print_json({**result.summary(), "seed": match_seed})
+    else:
+        _show(result, chosen, [a.name for a in agents], match_seed)
+    if result.status.value != "finished":
+        raise typer.Exit(1)
+
+
+def _overrides(pairs: list[str]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, raw = pair.partition("=")
+        if not sep or not key:
+            fail(f"--config takes KEY=VALUE, not {pair!r}")
+        try:
+            values[key] = json.loads(raw)
+        except ValueError:
+            values[key] = raw
+    return values
+
+
+def _cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "botarena"
+
+
+def _progress(line: str) -> None:
+    err_console.print(f"  {line}", highlight=False, style="dim")
+
+
+def _show(result: Any, game: Any, names: list[str], seed: int) -> None:
+    if result.final_state is not None:
+        console.print(game.render(result.final_state), highlight=False)
+    if result.status.value != "finished":
+        console.print(f"[bold red]match error:[/] {result.error}", highlight=False)
+        return
+    if result.winner is None:
+        console.print("[bold]draw[/]")
+    else:
+        console.print(f"[bold]winner: player {result.winner} ({names[result.winner]})[/]")
+    for player, agent in enumerate(result.agents):
+        reason = f": {agent.reason}" if agent.reason else ""
+        console.print(f"player {player} ({names[player]}): {agent.status.value}{reason}")
+    console.print(
+        f"scores {result.scores}, {result.turns} turns, {result.duration_ms} ms, seed {seed}",
+        highlight=False,
+    )

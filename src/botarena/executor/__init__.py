@@ -1,0 +1,1 @@
+"""Running matches: the referee, runners and the sandbox."""

@@ -1,0 +1,52 @@
+"""Runs one match from prepared agents to a result, turning the platform's failures into
+``error`` results that never count against an agent."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from botarena.executor.agent_process import AgentProcess
+from botarena.executor.outcomes import AgentOutcome, MatchResult, MatchStatus
+from botarena.executor.prepare import PreparedAgent
+from botarena.executor.referee import Referee, RefereeOptions
+from botarena.executor.runners.base import Runner
+from botarena.executor.sandbox import SandboxError
+from botarena.games.base import Game
+
+
+def run_match(
+    game: Game,
+    configuration: dict[str, Any],
+    agents: Sequence[PreparedAgent],
+    runner: Runner,
+    *,
+    seed: int = 0,
+    options: RefereeOptions | None = None,
+) -> MatchResult:
+    """Start every agent with ``runner`` and play; always cleans up every process."""
+    started = time.monotonic()
+    processes: list[AgentProcess] = []
+    try:
+        for player, agent in enumerate(agents):
+            processes.append(runner.start(agent, name=f"p{player}"))
+    except (SandboxError, OSError) as exc:
+        for process in processes:
+            process.close()
+        return platform_error(len(agents), f"could not start the agents: {exc}", started)
+    referee = Referee(game, configuration, processes, seed=seed, options=options)
+    return referee.play()
+
+
+def platform_error(players: int, error: str, started: float) -> MatchResult:
+    """A match that failed through no agent's fault."""
+    return MatchResult(
+        status=MatchStatus.ERROR,
+        winner=None,
+        scores=[0.0] * players,
+        agents=[AgentOutcome() for _ in range(players)],
+        turns=0,
+        duration_ms=int((time.monotonic() - started) * 1000),
+        error=error,
+    )

@@ -1,0 +1,87 @@
+"""The ``local`` runner: each agent in its own bubblewrap sandbox with cgroup limits.
+
+Inside, an agent sees its own folder at ``/agent`` (read-only), its environment at ``/env``,
+the Python runtime and the system's runtime folders (read-only), the agent shim at
+``/opt/botarena``, and a private size-capped ``/tmp``; no network, no other process.
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+import botarena
+from botarena.executor.agent_process import AgentProcess
+from botarena.executor.prepare import ENTRY_FILE, PreparedAgent
+from botarena.executor.sandbox import (
+    Limits,
+    SandboxSpec,
+    SandboxUnavailable,
+    detect_cgroup_driver,
+    probe_isolation,
+    python_runtime_binds,
+    real_python,
+    spawn,
+    spawn_unsandboxed,
+)
+
+AGENT_DIR = "/agent"
+ENV_DIR = "/env"
+SHIM_ROOT = "/opt/botarena"
+
+
+class LocalRunner:
+    """Starts agents on this machine, sandboxed; unsandboxed only when explicitly allowed."""
+
+    def __init__(self, limits: Limits | None = None, *, allow_unsandboxed: bool = False) -> None:
+        self.limits = limits or Limits()
+        report = probe_isolation()
+        self._sandboxed = report.bwrap
+        if not self._sandboxed and not allow_unsandboxed:
+            raise SandboxUnavailable(report.describe())
+        self._driver = detect_cgroup_driver() if self._sandboxed else None
+        self._isolation = report.describe()
+
+    @property
+    def isolation(self) -> str:
+        return self._isolation
+
+    @property
+    def sandboxed(self) -> bool:
+        return self._sandboxed
+
+    def start(self, agent: PreparedAgent, *, name: str) -> AgentProcess:
+        spec = agent_spec(agent)
+        if not self._sandboxed:
+            return spawn_unsandboxed(spec, self.limits)
+        unique = f"{name}-{secrets.token_hex(4)}"
+        return spawn(spec, self.limits, name=unique, driver=self._driver)
+
+
+def agent_spec(agent: PreparedAgent) -> SandboxSpec:
+    """What a prepared agent runs inside its sandbox, and what it sees."""
+    binds: list[tuple[Path, str]] = [
+        *python_runtime_binds(),
+        (agent.code_dir, AGENT_DIR),
+        (Path(botarena.__file__).parent, f"{SHIM_ROOT}/botarena"),
+    ]
+    path = "/usr/local/bin:/usr/bin:/bin"
+    if agent.env_dir is not None:
+        binds.append((agent.env_dir, ENV_DIR))
+        python = f"{ENV_DIR}/bin/python"
+        path = f"{ENV_DIR}/bin:{path}"
+    else:
+        python = str(real_python())
+    if agent.command is None:
+        command = [python, "-m", "botarena.sdk", "--main", f"{AGENT_DIR}/{ENTRY_FILE}"]
+    else:
+        command = list(agent.command)
+    env = {
+        "PATH": path,
+        "HOME": "/tmp",  # noqa: S108 - the sandbox's private tmpfs
+        "LANG": "C.UTF-8",
+        "PYTHONPATH": SHIM_ROOT,
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "PYTHONNOUSERSITE": "1",
+    }
+    return SandboxSpec(command=command, ro_binds=binds, env=env, cwd=AGENT_DIR)

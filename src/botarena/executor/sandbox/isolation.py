@@ -1,0 +1,84 @@
+"""What isolation this machine gives agents, found by trying it, in one sentence for logs.
+
+bubblewrap can be installed yet unusable (user namespaces switched off, a container that
+forbids mounts), so the probe runs one trivial sandbox, once per process.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from botarena.executor.sandbox.bwrap import SandboxSpec, bwrap_argv, find_bwrap
+from botarena.executor.sandbox.cgroup_base import CgroupDriver
+from botarena.executor.sandbox.cgroups import detect_cgroup_driver
+from botarena.executor.sandbox.errors import CgroupError
+from botarena.executor.sandbox.limits import Limits
+from botarena.executor.sandbox.runtime import python_runtime_binds, real_python
+
+PROBE_TIMEOUT = 10.0
+_CONTROLLERS = "memory, processes, CPU"
+
+
+@dataclass(frozen=True)
+class IsolationReport:
+    """``bwrap``: a sandbox really ran. ``cgroups``: the driver kind ("v1", "v2") or None."""
+
+    bwrap: bool
+    cgroups: str | None
+    bwrap_path: Path | None = None
+    problem: str | None = None
+
+    def describe(self) -> str:
+        if not self.bwrap:
+            if self.bwrap_path is None:
+                return "no sandbox: bubblewrap not found (install the bubblewrap package)"
+            return f"no sandbox: bubblewrap is installed but cannot run ({self.problem})"
+        if self.cgroups is None:
+            return "bubblewrap sandbox without cgroup limits (rlimits only)"
+        return f"bubblewrap sandbox with cgroup {self.cgroups} limits ({_CONTROLLERS})"
+
+
+@functools.cache
+def probe_isolation() -> IsolationReport:
+    driver = _working_driver()
+    kind = None if driver is None else driver.kind
+    path = find_bwrap()
+    if path is None:
+        return IsolationReport(bwrap=False, cgroups=kind)
+    problem = _try_bwrap(path)
+    return IsolationReport(bwrap=problem is None, cgroups=kind, bwrap_path=path, problem=problem)
+
+
+def _try_bwrap(path: Path) -> str | None:
+    """Run the real interpreter in a sandbox built like an agent's; the problem, if any."""
+    spec = SandboxSpec(command=[str(real_python()), "-c", "pass"], ro_binds=python_runtime_binds())
+    try:
+        result = subprocess.run(
+            bwrap_argv(spec, Limits(), bwrap=path),
+            capture_output=True,
+            timeout=PROBE_TIMEOUT,
+            check=False,
+            env={},
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return str(exc)
+    if result.returncode == 0:
+        return None
+    message = result.stderr.decode(errors="replace").strip().splitlines()
+    return message[-1] if message else f"exit status {result.returncode}"
+
+
+def _working_driver() -> CgroupDriver | None:
+    """The detected driver, if it can really make (and remove) a cgroup."""
+    driver = detect_cgroup_driver()
+    if driver is None:
+        return None
+    try:
+        driver.create(f"probe-{os.getpid()}", Limits()).remove()
+    except CgroupError:
+        return None
+    return driver

@@ -1,0 +1,131 @@
+"""The protocol every game implements, so that the referee can drive any game the same way.
+
+A game object holds no match data: every method is a pure function of its arguments, and a
+state is a JSON-friendly dict (only dicts, lists, ints, floats, strs, bools and None) that
+carries its own configuration. Players are numbered from 0.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+from botarena.games.settings import GameConfigError, Setting, defaults, merge
+
+State = dict[str, Any]
+
+__all__ = ["Game", "GameConfigError", "IllegalActionError", "State", "as_integer"]
+
+
+class IllegalActionError(ValueError):
+    """``apply`` was given an action that ``invalid_reason`` refuses (a referee bug)."""
+
+
+def as_integer(action: Any) -> int | None:
+    """An action as an int: ints, and floats with no fractional part (JSON may send ``3.0``).
+
+    Booleans are refused, although Python counts them as ints: ``true`` is not a move.
+    """
+    if isinstance(action, bool):
+        return None
+    if isinstance(action, int):
+        return action
+    if isinstance(action, float) and action.is_integer():
+        return int(action)
+    return None
+
+
+class Game(ABC):
+    """Rules of one game; see the module docstring for what the methods may assume."""
+
+    id: ClassVar[str]
+    title: ClassVar[str]
+    players: ClassVar[int] = 2
+    #: Every configuration key of the game, timing keys included.
+    settings: ClassVar[tuple[Setting, ...]]
+
+    def default_configuration(self) -> dict[str, Any]:
+        """Every configuration key at its default value."""
+        return defaults(self.settings)
+
+    def configure(self, overrides: Mapping[str, Any]) -> dict[str, Any]:
+        """Defaults merged with ``overrides``, each checked; raises :class:`GameConfigError`."""
+        config = merge(self.settings, overrides)
+        self.check_configuration(config)
+        return config
+
+    def check_configuration(self, config: dict[str, Any]) -> None:
+        """Rules between keys (each key alone is already checked); raises GameConfigError."""
+        return  # most games have none
+
+    @abstractmethod
+    def initial_state(self, config: Mapping[str, Any], seed: int) -> State:
+        """The state before the first move; ``config`` is checked again by ``configure``."""
+
+    @abstractmethod
+    def to_move(self, state: State) -> list[int]:
+        """The players who act now, in increasing order; empty once the game is over."""
+
+    @abstractmethod
+    def observation(self, state: State, player: int) -> dict[str, Any]:
+        """What ``player``'s agent sees, with Kaggle's field names (no time bank)."""
+
+    @abstractmethod
+    def invalid_reason(self, state: State, player: int, action: Any) -> str | None:
+        """None when ``player`` may play ``action`` now, else why not, as one sentence."""
+
+    @abstractmethod
+    def apply(self, state: State, actions: Mapping[int, Any]) -> State:
+        """The next state after the actions of every player in ``to_move``.
+
+        The given state is left untouched. Raises :class:`IllegalActionError` when an action
+        is missing or refused by ``invalid_reason``.
+        """
+
+    @abstractmethod
+    def is_terminal(self, state: State) -> bool:
+        """True once the game is over (a win, a full board, or ``episodeSteps`` reached)."""
+
+    @abstractmethod
+    def scores(self, state: State) -> list[float]:
+        """Each player's score, as if the game stopped at ``state``."""
+
+    @abstractmethod
+    def winner(self, state: State) -> int | None:
+        """The winning player, as if the game stopped at ``state``; None for a draw."""
+
+    def forfeit_scores(self, state: State, loser: int) -> list[float]:
+        """Scores when ``loser`` crashed, timed out or played illegally: the others win.
+
+        Kaggle gives 1 to the agents still standing and 0 to the one at fault.
+        """
+        self._check_player(loser)
+        return [0.0 if player == loser else 1.0 for player in range(self.players)]
+
+    @abstractmethod
+    def render(self, state: State) -> str:
+        """A readable text picture of the state, several lines, no trailing newline."""
+
+    @abstractmethod
+    def replay_frame(self, state: State) -> dict[str, Any]:
+        """What a replay stores for this step: the board or choices, the step number, etc."""
+
+    def _check_player(self, player: int) -> None:
+        if isinstance(player, bool) or not isinstance(player, int):
+            raise ValueError(f"player must be an integer from 0 to {self.players - 1}")
+        if not 0 <= player < self.players:
+            raise ValueError(f"player {player} is not in this game (0 to {self.players - 1})")
+
+    def _check_actions(self, state: State, actions: Mapping[int, Any]) -> None:
+        """Refuse a set of actions that is not exactly one legal action per player to move."""
+        movers = self.to_move(state)
+        if not movers:
+            raise IllegalActionError("the game is over")
+        if sorted(actions) != movers:
+            expected = ", ".join(str(player) for player in movers)
+            raise IllegalActionError(f"actions must be given for exactly player(s) {expected}")
+        for player in movers:
+            reason = self.invalid_reason(state, player, actions[player])
+            if reason is not None:
+                raise IllegalActionError(f"player {player}: {reason}")

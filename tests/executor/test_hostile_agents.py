@@ -1,0 +1,223 @@
+"""Hostile agents in real sandboxed matches: each one ends with the right outcome, in bounded
+time, its opponent winning, and nothing of it left behind."""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from botarena.executor.match import run_match
+from botarena.executor.outcomes import AgentStatus, MatchResult
+from botarena.executor.prepare import PreparedAgent
+from botarena.executor.referee import RefereeOptions
+from botarena.executor.runners.local import LocalRunner
+from botarena.games.registry import get_game
+
+MakeAgent = Callable[[str, str], PreparedAgent]
+
+pytestmark = pytest.mark.usefixtures("no_leftovers")
+
+FAIR = """
+import random
+def agent(obs, conf):
+    return random.choice([c for c in range(conf.columns) if obs.board[c] == 0])
+"""
+
+# Every hostile agent moves once like FAIR and then misbehaves on its second turn, so each
+# match shows a real game start before the fault.
+HOSTILE_PREFIX = """
+import os, sys, random
+turns = 0
+def agent(obs, conf):
+    global turns
+    turns += 1
+    if turns == 1:
+        return random.choice([c for c in range(conf.columns) if obs.board[c] == 0])
+    misbehave(obs, conf)
+    return 0
+"""
+
+
+def _play(runner: LocalRunner, hostile: object, fair: object, **config: object) -> MatchResult:
+    game = get_game("connectx")
+    configuration = game.configure({"actTimeout": 0.5, "overageTime": 0.5, **config})
+    started = time.monotonic()
+    result = run_match(
+        game,
+        configuration,
+        [hostile, fair],  # type: ignore[list-item]
+        runner,
+        seed=1,
+        options=RefereeOptions(startup_timeout=10),
+    )
+    assert time.monotonic() - started < 15, "the match must end in bounded time"
+    return result
+
+
+def _assert_lost(result: MatchResult, status: AgentStatus, reason_part: str) -> None:
+    assert result.status.value == "finished", result.error
+    hostile, fair = result.agents
+    assert hostile.status is status, (hostile.status, hostile.reason, hostile.log[-500:])
+    assert reason_part in (hostile.reason or ""), (hostile.reason, hostile.log[-500:])
+    assert fair.status is AgentStatus.DONE
+    assert result.winner == 1
+    assert result.scores == [0.0, 1.0]
+
+
+CASES = [
+    ("endless-loop", "    while True: pass", AgentStatus.TIMEOUT, "ran out of time"),
+    ("sleeps", "    import time; time.sleep(30)", AgentStatus.TIMEOUT, "ran out of time"),
+    (
+        "memory-bomb",
+        "    hog = []\n    while True: hog.append(bytearray(16 * 1024 * 1024))",
+        AgentStatus.ERROR,
+        "out of memory",
+    ),
+    (
+        "fork-bomb",
+        "    while True:\n        try: os.fork()\n        except OSError: pass",
+        AgentStatus.TIMEOUT,
+        "ran out of time",
+    ),
+    ("exits", "    os._exit(3)", AgentStatus.ERROR, "exited with code 3"),
+    (
+        "raises",
+        "    raise RuntimeError('boom')",
+        AgentStatus.ERROR,
+        "agent raised RuntimeError: boom",
+    ),
+    (
+        "stdout-flood",
+        "    out = os.fdopen(3, 'wb')\n    while True: out.write(b'x' * 65536); out.flush()",
+        AgentStatus.INVALID,
+        "reply longer than",
+    ),
+    (
+        "stderr-flood",
+        "    while True: os.write(2, b'y' * 65536)",
+        AgentStatus.TIMEOUT,
+        "ran out of time",
+    ),
+    (
+        "garbage",
+        "    out = os.fdopen(3, 'wb')\n    out.write(b'hello there\\n'); out.flush()\n"
+        "    import time; time.sleep(5)",
+        AgentStatus.INVALID,
+        "reply is not JSON",
+    ),
+    ("illegal-move", "    globals()['agent'] = None", AgentStatus.INVALID, "illegal action"),
+    (
+        "writes-outside-tmp",
+        "    open('/agent/evil.txt', 'w').write('x')",
+        AgentStatus.ERROR,
+        "Read-only file system",
+    ),
+    ("writes-root", "    open('/evil.txt', 'w').write('x')", AgentStatus.ERROR, "agent raised"),
+    ("reads-shadow", "    print(open('/etc/shadow').read())", AgentStatus.ERROR, "agent raised"),
+]
+
+
+@pytest.mark.parametrize(("case", "body", "status", "reason"), CASES, ids=[c[0] for c in CASES])
+def test_hostile_agent(
+    sandbox_runner: LocalRunner,
+    make_agent: MakeAgent,
+    case: str,
+    body: str,
+    status: AgentStatus,
+    reason: str,
+) -> None:
+    source = HOSTILE_PREFIX + "\ndef misbehave(obs, conf):\n" + body + "\n"
+    if case == "stdout-flood" or case == "garbage":
+        # The shim keeps the real stdout on a private descriptor; find it the hard way.
+        source = source.replace("os.fdopen(3, 'wb')", "os.fdopen(_protocol_fd(), 'wb')")
+        source += PROTOCOL_FD_FINDER
+    if case == "illegal-move":
+        source = HOSTILE_PREFIX.replace("return 0", "return 7") + "\ndef misbehave(o, c): pass\n"
+    hostile = make_agent(case, source)
+    fair = make_agent("fair", FAIR)
+    before = sorted(p.name for p in hostile.code_dir.iterdir())
+    result = _play(sandbox_runner, hostile, fair)
+    _assert_lost(result, status, reason)
+    assert sorted(p.name for p in hostile.code_dir.iterdir()) == before
+    if case == "stderr-flood":
+        log = result.agents[0].log
+        assert "bytes of log truncated" in log and len(log) < 70 * 1024
+
+
+PROTOCOL_FD_FINDER = """
+def _protocol_fd():
+    # The shim's private copy of the original stdout: a pipe other than 0, 1 and 2.
+    for fd in range(3, 64):
+        try:
+            if os.readlink(f'/proc/self/fd/{fd}').startswith('pipe:') and fd != 0:
+                mode = os.get_blocking(fd)
+                import fcntl
+                if fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_WRONLY:
+                    return fd
+        except OSError:
+            continue
+    raise RuntimeError('no protocol pipe')
+"""
+
+
+def test_cannot_reach_the_network(sandbox_runner: LocalRunner, make_agent: MakeAgent) -> None:
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    listener.settimeout(0.5)
+    port = listener.getsockname()[1]
+    body = f"    import socket\n    socket.create_connection(('127.0.0.1', {port}), timeout=1)"
+    hostile = make_agent("network", HOSTILE_PREFIX + "\ndef misbehave(obs, conf):\n" + body + "\n")
+    result = _play(sandbox_runner, hostile, make_agent("fair", FAIR))
+    _assert_lost(result, AgentStatus.ERROR, "agent raised")
+    with pytest.raises(TimeoutError):
+        listener.accept()
+    listener.close()
+
+
+def test_cannot_read_the_platform_database(
+    sandbox_runner: LocalRunner, make_agent: MakeAgent, tmp_path: Path
+) -> None:
+    database = tmp_path / "botarena.db"
+    database.write_text("secret tokens")
+    body = f"    print(open({str(database)!r}).read())"
+    hostile = make_agent("reader", HOSTILE_PREFIX + "\ndef misbehave(obs, conf):\n" + body + "\n")
+    result = _play(sandbox_runner, hostile, make_agent("fair", FAIR))
+    _assert_lost(result, AgentStatus.ERROR, "No such file or directory")
+    assert "secret tokens" not in result.agents[0].log
+
+
+def test_cannot_see_or_signal_the_referee_or_the_opponent(
+    sandbox_runner: LocalRunner, make_agent: MakeAgent
+) -> None:
+    body = f"""    import signal
+    visible = sorted(int(p) for p in os.listdir('/proc') if p.isdigit())
+    print('visible', visible, file=sys.stderr)
+    for pid in (os.getppid(), {os.getpid()}, *range(1, 200)):
+        if pid == os.getpid():
+            continue
+        try:
+            os.kill(pid, signal.SIGKILL)
+            print('killed', pid, file=sys.stderr)
+        except OSError:
+            pass
+    raise RuntimeError('nobody to signal, saw ' + repr(visible))"""
+    hostile = make_agent(
+        "signaller", HOSTILE_PREFIX + "\ndef misbehave(obs, conf):\n" + body + "\n"
+    )
+    result = _play(sandbox_runner, hostile, make_agent("fair", FAIR))
+    _assert_lost(result, AgentStatus.ERROR, "nobody to signal")
+    # Only the sandbox's own supervisor and the agent itself are visible inside.
+    assert len(eval(result.agents[0].reason.split("saw ")[1])) <= 3  # noqa: S307 - a list literal
+
+
+def test_exits_at_once(sandbox_runner: LocalRunner, make_agent: MakeAgent) -> None:
+    hostile = make_agent("quitter", "import os\nos._exit(0)\n")
+    result = _play(sandbox_runner, hostile, make_agent("fair", FAIR))
+    _assert_lost(result, AgentStatus.ERROR, "exited with code")
+    assert result.turns == 0
