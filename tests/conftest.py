@@ -37,6 +37,17 @@ def require_service(name: str, why: str) -> None:
 
 
 @pytest.fixture(scope="session")
+def download_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``BOTARENA_TEST_CACHE`` when set (kept between runs), else a folder of this run."""
+    configured = os.environ.get("BOTARENA_TEST_CACHE")
+    if configured:
+        path = Path(configured)
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+    return tmp_path_factory.mktemp("download-cache")
+
+
+@pytest.fixture(scope="session")
 def postgres_server() -> Iterator[PostgresServer]:
     try:
         server = start_postgres()

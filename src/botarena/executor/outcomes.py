@@ -48,6 +48,9 @@ class MatchResult:
     replay: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
     final_state: Any = None  # the game's last state, for rendering; not part of the JSON
+    # Seconds from each turn message written to its reply read: the platform's overhead plus
+    # the agents' thinking. Measured, not stored.
+    reply_seconds: list[float] = field(default_factory=list)
 
     def summary(self) -> dict[str, Any]:
         """The JSON that ``botarena play --json`` prints."""

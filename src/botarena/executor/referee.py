@@ -67,6 +67,7 @@ class Referee:
             TimeBank(float(configuration["actTimeout"]), float(configuration["overageTime"]))
             for _ in processes
         ]
+        self.reply_seconds: list[float] = []
         self.selector = selectors.DefaultSelector()
         for index, channel in enumerate(self.channels):
             self.selector.register(channel.stdout_fd, selectors.EVENT_READ, (index, "out"))
@@ -137,6 +138,7 @@ class Referee:
                 self._fault(player, answer.fault, answer.reason)
                 continue
             assert answer.reply is not None
+            self.reply_seconds.append(answer.elapsed)
             if not self.banks[player].charge(answer.elapsed):
                 self._fault(player, AgentStatus.TIMEOUT, self._timeout_reason(player))
                 continue
@@ -292,6 +294,7 @@ class Referee:
             duration_ms=int((time.monotonic() - started) * 1000),
             replay=replay,
             final_state=state,
+            reply_seconds=self.reply_seconds,
         )
 
     def _say_goodbye(self, scores: list[float]) -> None:

@@ -51,37 +51,41 @@ class LocalRunner:
         return self._sandboxed
 
     def start(self, agent: PreparedAgent, *, name: str) -> AgentProcess:
-        spec = agent_spec(agent)
         if not self._sandboxed:
-            return spawn_unsandboxed(spec, self.limits)
+            return spawn_unsandboxed(agent_spec(agent, sandboxed=False), self.limits)
+        spec = agent_spec(agent)
         unique = f"{name}-{secrets.token_hex(4)}"
         return spawn(spec, self.limits, name=unique, driver=self._driver)
 
 
-def agent_spec(agent: PreparedAgent) -> SandboxSpec:
-    """What a prepared agent runs inside its sandbox, and what it sees."""
+def agent_spec(agent: PreparedAgent, *, sandboxed: bool = True) -> SandboxSpec:
+    """What a prepared agent runs and what it sees: sandbox paths, or host paths without one."""
+    package = Path(botarena.__file__).parent
+    code = AGENT_DIR if sandboxed else str(agent.code_dir)
+    shim_root = SHIM_ROOT if sandboxed else str(package.parent)
     binds: list[tuple[Path, str]] = [
         *python_runtime_binds(),
         (agent.code_dir, AGENT_DIR),
-        (Path(botarena.__file__).parent, f"{SHIM_ROOT}/botarena"),
+        (package, f"{SHIM_ROOT}/botarena"),
     ]
     path = "/usr/local/bin:/usr/bin:/bin"
     if agent.env_dir is not None:
+        env_root = ENV_DIR if sandboxed else str(agent.env_dir)
         binds.append((agent.env_dir, ENV_DIR))
-        python = f"{ENV_DIR}/bin/python"
-        path = f"{ENV_DIR}/bin:{path}"
+        python = f"{env_root}/bin/python"
+        path = f"{env_root}/bin:{path}"
     else:
         python = str(real_python())
     if agent.command is None:
-        command = [python, "-m", "botarena.sdk", "--main", f"{AGENT_DIR}/{ENTRY_FILE}"]
+        command = [python, "-m", "botarena.sdk", "--main", f"{code}/{ENTRY_FILE}"]
     else:
         command = list(agent.command)
     env = {
         "PATH": path,
         "HOME": "/tmp",  # noqa: S108 - the sandbox's private tmpfs
         "LANG": "C.UTF-8",
-        "PYTHONPATH": SHIM_ROOT,
+        "PYTHONPATH": shim_root,
         "PYTHONDONTWRITEBYTECODE": "1",
         "PYTHONNOUSERSITE": "1",
     }
-    return SandboxSpec(command=command, ro_binds=binds, env=env, cwd=AGENT_DIR)
+    return SandboxSpec(command=command, ro_binds=binds if sandboxed else [], env=env, cwd=code)

@@ -1,0 +1,151 @@
+"""Sandboxed match throughput, beside kaggle-environments and a raw pipe, in one run.
+
+    python bench/match_throughput.py --game connectx --matches 200 --json
+
+Plays N matches between two random agents through the ``local`` runner (sandbox included)
+with ``--concurrency`` matches at a time, and prints one JSON object:
+
+- ``matches_per_second``: finished matches per wall-clock second;
+- ``turn_roundtrip_us_p50``: median time from a turn message written to its reply read;
+- ``raw_pipe_roundtrip_us_p50``: the same exchange between two plain Python processes;
+- ``kaggle_matches_per_second``: kaggle-environments 1.33.2 playing the same games in-process
+  (no isolation), measured in the same run in its own virtual environment under
+  ``.bench/``, created on first use: ``pip install --no-deps kaggle-environments==1.33.2``
+  plus what its ConnectX needs. ``--no-kaggle`` skips it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+
+from _pipes import raw_pipe_roundtrips  # noqa: E402
+
+from botarena.executor.match import run_match  # noqa: E402
+from botarena.executor.prepare import prepare_agent, real_python  # noqa: E402
+from botarena.executor.runners.local import LocalRunner  # noqa: E402
+from botarena.executor.sandbox import Limits  # noqa: E402
+from botarena.games.registry import get_game  # noqa: E402
+
+KAGGLE_PACKAGES = [
+    "kaggle-environments==1.33.2",
+    "jsonschema",
+    "jsonschema-specifications",
+    "referencing",
+    "rpds-py",
+    "attrs",
+    "typing-extensions",
+    "requests",
+    "urllib3",
+    "idna",
+    "charset-normalizer",
+    "certifi",
+    "numpy",
+]
+AGENTS = {"connectx": "connectx-random", "tictactoe": "tictactoe-random", "rps": "rps-random"}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--game", default="connectx", choices=sorted(AGENTS))
+    parser.add_argument("--matches", type=int, default=200)
+    parser.add_argument("--concurrency", type=int, default=os.cpu_count() or 2)
+    parser.add_argument("--runtime", default="local", choices=["local"])
+    parser.add_argument("--no-fork-server", action="store_true", help="a fresh sandbox per agent")
+    parser.add_argument("--no-kaggle", action="store_true")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+
+    report: dict[str, object] = {
+        "game": args.game,
+        "matches": args.matches,
+        "concurrency": args.concurrency,
+        "runtime": args.runtime,
+        "cores": os.cpu_count(),
+    }
+    report.update(_botarena(args))
+    report["raw_pipe_roundtrip_us_p50"] = round(statistics.median(raw_pipe_roundtrips(2000)) * 1e6, 1)
+    report["turn_vs_raw_pipe"] = round(
+        float(report["turn_roundtrip_us_p50"]) / float(report["raw_pipe_roundtrip_us_p50"]), 2  # type: ignore[arg-type]
+    )
+    if not args.no_kaggle and args.game == "connectx":
+        kaggle = _kaggle(max(20, args.matches // 4))
+        report["kaggle_matches_per_second"] = round(kaggle, 2)
+        report["vs_kaggle"] = round(float(report["matches_per_second"]) / kaggle, 2)  # type: ignore[arg-type]
+    print(json.dumps(report, indent=None if args.json else 2))
+
+
+def _botarena(args: argparse.Namespace) -> dict[str, object]:
+    game = get_game(args.game)
+    configuration = game.configure({})
+    cache = ROOT / ".bench" / "cache"
+    folder = ROOT / "examples" / "agents" / AGENTS[args.game]
+    agents = [prepare_agent(folder, cache, name="p0"), prepare_agent(folder, cache, name="p1")]
+    options = {} if args.no_fork_server else {"fork_server": True}
+    try:
+        runner = LocalRunner(Limits(), **options)  # type: ignore[arg-type]
+    except TypeError:
+        runner = LocalRunner(Limits())
+        options = {}
+    report: dict[str, object] = {
+        "isolation": runner.isolation,
+        "fork_server": bool(options),
+    }
+
+    def one(seed: int) -> tuple[str, list[float]]:
+        result = run_match(game, configuration, agents, runner, seed=seed)
+        return result.status.value, result.reply_seconds
+
+    warmup = max(2, args.concurrency * 2)
+    with ThreadPoolExecutor(args.concurrency) as pool:
+        list(pool.map(one, range(warmup)))
+        started = time.perf_counter()
+        outcomes = list(pool.map(one, range(warmup, warmup + args.matches)))
+        elapsed = time.perf_counter() - started
+    close = getattr(runner, "close", None)
+    if callable(close):
+        close()
+    replies = [t for _status, times in outcomes for t in times]
+    errors = sum(1 for status, _ in outcomes if status != "finished")
+    report.update(
+        {
+            "seconds": round(elapsed, 3),
+            "errors": errors,
+            "matches_per_second": round(args.matches / elapsed, 2),
+            "turns": len(replies),
+            "turn_roundtrip_us_p50": round(statistics.median(replies) * 1e6, 1),
+        }
+    )
+    return report
+
+
+def _kaggle(games: int) -> float:
+    venv = ROOT / ".bench" / "kaggle-venv"
+    python = venv / "bin" / "python"
+    if not python.exists():
+        subprocess.run([str(real_python()), "-m", "venv", "--without-pip", str(venv)], check=True)
+        subprocess.run(
+            [str(real_python()), "-m", "pip", "--python", str(python), "install", "--quiet",
+             "--no-deps", *KAGGLE_PACKAGES],
+            check=True,
+        )
+    done = subprocess.run(
+        [str(python), str(HERE / "_kaggle.py"), str(games)],
+        capture_output=True, text=True, check=True,
+    )
+    return float(json.loads(done.stdout.strip().splitlines()[-1])["games_per_second"])
+
+
+if __name__ == "__main__":
+    main()
