@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from botarena.accounts import models as _accounts_models
 from botarena.agents import models as _agents_models
+from botarena.builds import models as _builds_models
 from botarena.db.base import Base
 
 metadata = Base.metadata
 
-__all__ = ["_accounts_models", "_agents_models", "metadata"]
+__all__ = ["_accounts_models", "_agents_models", "_builds_models", "metadata"]

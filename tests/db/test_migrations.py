@@ -16,7 +16,14 @@ from botarena.models import metadata
 
 from support.postgres import PostgresServer
 
-TABLES = {"users", "api_tokens", "agents", "submissions", "submission_status_events"}
+TABLES = {
+    "users",
+    "api_tokens",
+    "agents",
+    "submissions",
+    "submission_status_events",
+    "build_attempts",
+}
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

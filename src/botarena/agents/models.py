@@ -67,6 +67,14 @@ class Submission(Base):
     build_log: Mapped[str | None] = mapped_column(Text)
     priority: Mapped[int] = mapped_column(Integer, default=0)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # The build job's own state: when it may be tried again, and who holds it until when.
+    not_before: Mapped[datetime | None]
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[datetime | None]
+    heartbeat_at: Mapped[datetime | None]
+    build_backend: Mapped[str | None] = mapped_column(String(16))
+    # What a successful build produced: a prepared folder or an image reference.
+    artifact: Mapped[str | None] = mapped_column(String(1024))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     # Bumped on every write: two writers racing on one submission cannot both win.
