@@ -12,7 +12,8 @@ ECHO = (
     "import json, sys\n"
     "for line in sys.stdin:\n"
     "    message = json.loads(line)\n"
-    "    sys.stdout.write(json.dumps({'action': len(message['observation']['board']) % 7}) + '\\n')\n"
+    "    action = len(message['observation']['board']) % 7\n"
+    "    sys.stdout.write(json.dumps({'action': action}) + '\\n')\n"
     "    sys.stdout.flush()\n"
 )
 
@@ -22,7 +23,8 @@ def raw_pipe_roundtrips(count: int) -> list[float]:
     child = subprocess.Popen(
         [sys.executable, "-c", ECHO], stdin=subprocess.PIPE, stdout=subprocess.PIPE, bufsize=0
     )
-    assert child.stdin is not None and child.stdout is not None
+    assert child.stdin is not None
+    assert child.stdout is not None
     message = (
         json.dumps(
             {

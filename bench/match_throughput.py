@@ -18,13 +18,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import os
 import statistics
 import subprocess
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -75,9 +76,12 @@ def main() -> None:
         "cores": os.cpu_count(),
     }
     report.update(_botarena(args))
-    report["raw_pipe_roundtrip_us_p50"] = round(statistics.median(raw_pipe_roundtrips(2000)) * 1e6, 1)
+    report["raw_pipe_roundtrip_us_p50"] = round(
+        statistics.median(raw_pipe_roundtrips(2000)) * 1e6, 1
+    )
     report["turn_vs_raw_pipe"] = round(
-        float(report["turn_roundtrip_us_p50"]) / float(report["raw_pipe_roundtrip_us_p50"]), 2  # type: ignore[arg-type]
+        float(report["turn_roundtrip_us_p50"]) / float(report["raw_pipe_roundtrip_us_p50"]),
+        2,  # type: ignore[arg-type]
     )
     if not args.no_kaggle and args.game == "connectx":
         kaggle = _kaggle(max(20, args.matches // 4))
@@ -87,47 +91,59 @@ def main() -> None:
 
 
 def _botarena(args: argparse.Namespace) -> dict[str, object]:
-    game = get_game(args.game)
-    configuration = game.configure({})
-    cache = ROOT / ".bench" / "cache"
-    folder = ROOT / "examples" / "agents" / AGENTS[args.game]
-    agents = [prepare_agent(folder, cache, name="p0"), prepare_agent(folder, cache, name="p1")]
-    options = {} if args.no_fork_server else {"fork_server": True}
-    try:
-        runner = LocalRunner(Limits(), **options)  # type: ignore[arg-type]
-    except TypeError:
-        runner = LocalRunner(Limits())
-        options = {}
-    report: dict[str, object] = {
-        "isolation": runner.isolation,
-        "fork_server": bool(options),
+    """Matches across ``concurrency`` worker processes, as separate executors would run them."""
+    context = multiprocessing.get_context("spawn")
+    shares = [args.matches // args.concurrency] * args.concurrency
+    shares[0] += args.matches - sum(shares)
+    ready = context.Barrier(args.concurrency + 1)
+    with context.Pool(args.concurrency, initializer=_keep_barrier, initargs=(ready,)) as pool:
+        pending = [
+            pool.apply_async(_worker, (args.game, share, not args.no_fork_server, index))
+            for index, share in enumerate(shares)
+        ]
+        ready.wait()  # every worker has warmed up its runner
+        started = time.perf_counter()
+        results = [p.get(timeout=600) for p in pending]
+        elapsed = time.perf_counter() - started
+    replies = [t for result in results for t in result["replies"]]
+    return {
+        "isolation": results[0]["isolation"],
+        "fork_server": not args.no_fork_server,
+        "seconds": round(elapsed, 3),
+        "errors": sum(int(result["errors"]) for result in results),
+        "matches_per_second": round(args.matches / elapsed, 2),
+        "turns": len(replies),
+        "turn_roundtrip_us_p50": round(statistics.median(replies) * 1e6, 1),
     }
 
-    def one(seed: int) -> tuple[str, list[float]]:
-        result = run_match(game, configuration, agents, runner, seed=seed)
-        return result.status.value, result.reply_seconds
 
-    warmup = max(2, args.concurrency * 2)
-    with ThreadPoolExecutor(args.concurrency) as pool:
-        list(pool.map(one, range(warmup)))
-        started = time.perf_counter()
-        outcomes = list(pool.map(one, range(warmup, warmup + args.matches)))
-        elapsed = time.perf_counter() - started
-    close = getattr(runner, "close", None)
-    if callable(close):
-        close()
-    replies = [t for _status, times in outcomes for t in times]
-    errors = sum(1 for status, _ in outcomes if status != "finished")
-    report.update(
-        {
-            "seconds": round(elapsed, 3),
-            "errors": errors,
-            "matches_per_second": round(args.matches / elapsed, 2),
-            "turns": len(replies),
-            "turn_roundtrip_us_p50": round(statistics.median(replies) * 1e6, 1),
-        }
-    )
-    return report
+_BARRIER: Any = None
+
+
+def _keep_barrier(barrier: Any) -> None:
+    # A barrier reaches pool workers only when handed over as they start.
+    global _BARRIER
+    _BARRIER = barrier
+
+
+def _worker(game_id: str, matches: int, fork_server: bool, index: int) -> dict[str, Any]:
+    game = get_game(game_id)
+    configuration = game.configure({})
+    cache = ROOT / ".bench" / "cache"
+    folder = ROOT / "examples" / "agents" / AGENTS[game_id]
+    agents = [prepare_agent(folder, cache, name="p0"), prepare_agent(folder, cache, name="p1")]
+    replies: list[float] = []
+    errors = 0
+    with LocalRunner(Limits(), fork_server=fork_server) as runner:
+        for seed in range(3):  # warm-up: start the fork servers, fill the caches
+            run_match(game, configuration, agents, runner, seed=seed)
+        _BARRIER.wait()
+        for seed in range(matches):
+            result = run_match(game, configuration, agents, runner, seed=index * 100000 + seed)
+            errors += result.status.value != "finished"
+            replies.extend(result.reply_seconds)
+        isolation = runner.isolation
+    return {"replies": replies, "errors": errors, "isolation": isolation}
 
 
 def _kaggle(games: int) -> float:
@@ -136,13 +152,24 @@ def _kaggle(games: int) -> float:
     if not python.exists():
         subprocess.run([str(real_python()), "-m", "venv", "--without-pip", str(venv)], check=True)
         subprocess.run(
-            [str(real_python()), "-m", "pip", "--python", str(python), "install", "--quiet",
-             "--no-deps", *KAGGLE_PACKAGES],
+            [
+                str(real_python()),
+                "-m",
+                "pip",
+                "--python",
+                str(python),
+                "install",
+                "--quiet",
+                "--no-deps",
+                *KAGGLE_PACKAGES,
+            ],
             check=True,
         )
     done = subprocess.run(
         [str(python), str(HERE / "_kaggle.py"), str(games)],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     return float(json.loads(done.stdout.strip().splitlines()[-1])["games_per_second"])
 

@@ -17,16 +17,19 @@ IN_CI = os.environ.get("CI") == "true"
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "agents"
 
 
-@pytest.fixture(scope="session")
-def sandbox_runner() -> LocalRunner:
-    """The local runner with the real sandbox and tight limits; fails under CI if unavailable."""
+@pytest.fixture(params=[False, True], ids=["fresh-sandbox", "fork-server"])
+def sandbox_runner(request: pytest.FixtureRequest) -> Iterator[LocalRunner]:
+    """The local runner with the real sandbox and tight limits, with and without the fork
+    server; fails under CI if the sandbox is unavailable."""
     report = probe_isolation()
     if not report.bwrap or report.cgroups is None:
         why = report.describe()
         if IN_CI:
             pytest.fail(f"the sandbox is required under CI=true but unavailable: {why}")
         pytest.skip(f"sandbox unavailable: {why}")
-    return LocalRunner(Limits(memory_bytes=128 * MIB, pids=32, tmp_bytes=8 * MIB))
+    limits = Limits(memory_bytes=128 * MIB, pids=32, tmp_bytes=8 * MIB)
+    with LocalRunner(limits, fork_server=request.param) as runner:
+        yield runner
 
 
 MakeAgent = Callable[[str, str], PreparedAgent]

@@ -51,17 +51,11 @@ def play(
             agents.append(prepare_agent(folder, cache, on_output=_progress))
         except PrepareError as exc:
             fail(f"{folder}: {exc}")
-    runner = LocalRunner(allow_unsandboxed=True)
-    if not runner.sandboxed:
-        err_console.print(
-            f"[yellow]warning:[/] {runner.isolation}; the agents run with no isolation "
-            "(fine for your own code, never for anyone else's)",
-            highlight=False,
-        )
-    else:
-        err_console.print(f"isolation: {runner.isolation}", highlight=False)
-    match_seed = seed if seed is not None else random.randrange(2**31)  # noqa: S311 - not crypto
-    result = run_match(chosen, configuration, agents, runner, seed=match_seed)
+    # One match gains nothing from a fork server: each agent starts in a fresh sandbox.
+    with LocalRunner(allow_unsandboxed=True, fork_server=False) as runner:
+        _announce(runner)
+        match_seed = seed if seed is not None else random.randrange(2**31)  # noqa: S311
+        result = run_match(chosen, configuration, agents, runner, seed=match_seed)
     if replay is not None:
         replay.write_text(json.dumps(result.replay, indent=1))
     if as_json:
@@ -70,6 +64,17 @@ def play(
         _show(result, chosen, [a.name for a in agents], match_seed)
     if result.status.value != "finished":
         raise typer.Exit(1)
+
+
+def _announce(runner: Any) -> None:
+    if not runner.sandboxed:
+        err_console.print(
+            f"[yellow]warning:[/] {runner.isolation}; the agents run with no isolation "
+            "(fine for your own code, never for anyone else's)",
+            highlight=False,
+        )
+    else:
+        err_console.print(f"isolation: {runner.isolation}", highlight=False)
 
 
 def _overrides(pairs: list[str]) -> dict[str, Any]:

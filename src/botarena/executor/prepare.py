@@ -2,8 +2,17 @@
 
 An agent is a folder holding either ``main.py`` with a Kaggle-style ``agent`` function (and an
 optional ``requirements.txt``), or a ``botarena.toml`` whose ``[agent] command`` names a program
-in any language that speaks the protocol. Environments are cached by the hash of the
-requirements and the interpreter, so an unchanged set is built once and then reused.
+in any language that speaks the protocol. Environments are built by an installer (see
+:mod:`botarena.executor.installers`) and cached by the hash of the requirements, the
+interpreter and the installer's layout, so an unchanged set is built once and then reused.
+When the requirements name local files (``./pkg``, ``-r other.txt``), the contents of the
+agent's folder are part of the key as well: two folders with the same lines but different
+packages must not share an environment.
+
+A host-built environment also works where agents see it, at ``/env``: a virtual environment
+finds its prefix from where its ``bin/python`` is and the ``pyvenv.cfg`` beside it, not from
+the path it was built at. Only what records that path breaks: scripts' ``#!`` lines and
+editable installs. A sandboxed build is made at ``/env`` itself.
 """
 
 from __future__ import annotations
@@ -11,30 +20,41 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
-import subprocess
+import stat
 import sys
 import tempfile
-import threading
 import tomllib
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+
+from botarena.executor.installers import HostInstaller, Installer
+from botarena.executor.installers.base import OutputSink, PrepareError, say
+from botarena.executor.installers.requirements import refers_to_local_files, requirement_lines
+from botarena.executor.sandbox.runtime import real_python
+
+__all__ = [
+    "DEFAULT_INSTALL_TIMEOUT",
+    "ENTRY_FILE",
+    "MANIFEST",
+    "REQUIREMENTS",
+    "OutputSink",
+    "PrepareError",
+    "PreparedAgent",
+    "build_environment",
+    "environment_key",
+    "prepare_agent",
+    "read_command",
+    "real_python",
+]
 
 MANIFEST = "botarena.toml"
 ENTRY_FILE = "main.py"
 REQUIREMENTS = "requirements.txt"
 _COMPLETE_MARKER = ".botarena-complete"
 DEFAULT_INSTALL_TIMEOUT = 600.0
-
-OutputSink = Callable[[str], None]
-
-
-class PrepareError(Exception):
-    """The folder cannot be made runnable; ``reason`` is a short code, the text a sentence."""
-
-    def __init__(self, reason: str, message: str) -> None:
-        super().__init__(message)
-        self.reason = reason
+# Folders that package builds leave beside their sources: left out of the key, so that a host
+# build of ./pkg does not change the key it was made under.
+_BUILD_LEFTOVERS = frozenset({"__pycache__", ".git", "build", "dist", ".eggs"})
 
 
 @dataclass(frozen=True)
@@ -49,11 +69,6 @@ class PreparedAgent:
     @property
     def is_python(self) -> bool:
         return self.command is None
-
-
-def real_python() -> Path:
-    """The interpreter itself, not a wrapper script or a virtual environment's link."""
-    return Path(os.path.realpath(sys.executable))
 
 
 def read_command(folder: Path) -> tuple[str, ...] | None:
@@ -88,8 +103,13 @@ def prepare_agent(
     name: str | None = None,
     on_output: OutputSink | None = None,
     install_timeout: float = DEFAULT_INSTALL_TIMEOUT,
+    installer: Installer | None = None,
 ) -> PreparedAgent:
-    """Check ``folder`` and build (or reuse) its environment under ``cache_dir``."""
+    """Check ``folder`` and build (or reuse) its environment under ``cache_dir``.
+
+    The default installer runs pip directly, which suits one's own code on one's own machine;
+    a server passes a :class:`~botarena.executor.installers.SandboxedInstaller`.
+    """
     folder = folder.resolve()
     if not folder.is_dir():
         raise PrepareError("not_found", f"{folder} is not a folder")
@@ -101,19 +121,27 @@ def prepare_agent(
         )
     requirements = folder / REQUIREMENTS
     env_dir = None
-    if requirements.is_file() and _requirement_lines(requirements):
+    if requirements.is_file() and requirement_lines(requirements):
         env_dir = build_environment(
-            requirements, cache_dir / "envs", on_output=on_output, timeout=install_timeout
+            requirements,
+            cache_dir / "envs",
+            installer=installer,
+            on_output=on_output,
+            timeout=install_timeout,
         )
     return PreparedAgent(name or folder.name, folder, env_dir, command)
 
 
-def environment_key(requirements: Path) -> str:
-    """The cache key: the requirements (as written, minus comments and blanks) and the Python."""
+def environment_key(requirements: Path, layout: str = HostInstaller.layout) -> str:
+    """The cache key: the requirements (as written, minus comments and blanks), the Python,
+    the installer's layout and, when the requirements name local files, the folder's files."""
     digest = hashlib.sha256()
-    digest.update(f"{sys.version_info[:3]}|{real_python()}\n".encode())
-    for line in _requirement_lines(requirements):
+    digest.update(f"{sys.version_info[:3]}|{real_python()}|{layout}\n".encode())
+    lines = requirement_lines(requirements)
+    for line in lines:
         digest.update(line.encode() + b"\n")
+    if refers_to_local_files(lines):
+        _digest_folder(digest, requirements.parent)
     return digest.hexdigest()[:32]
 
 
@@ -121,38 +149,25 @@ def build_environment(
     requirements: Path,
     envs_dir: Path,
     *,
+    installer: Installer | None = None,
     on_output: OutputSink | None = None,
     timeout: float = DEFAULT_INSTALL_TIMEOUT,
 ) -> Path:
-    """A virtual environment with ``requirements`` installed, reused when it already exists."""
-    key = environment_key(requirements)
+    """A virtual environment with ``requirements`` installed, reused when it already exists.
+
+    A failed build leaves nothing behind; two builds of the same key at once both succeed.
+    """
+    installer = installer or HostInstaller()
+    key = environment_key(requirements, installer.layout)
     target = envs_dir / key
     if (target / _COMPLETE_MARKER).is_file():
-        _say(on_output, f"reusing the environment {key[:12]} for {requirements.name}")
+        say(on_output, f"reusing the environment {key[:12]} for {requirements.name}")
         return target
     envs_dir.mkdir(parents=True, exist_ok=True)
     building = Path(tempfile.mkdtemp(prefix=f".{key[:12]}-", dir=envs_dir))
     try:
-        _say(on_output, f"creating an environment for {requirements.name}")
-        _run([str(real_python()), "-m", "venv", "--without-pip", str(building)], on_output, 120)
-        _run(
-            [
-                str(real_python()),
-                "-m",
-                "pip",
-                "--python",
-                str(building / "bin" / "python"),
-                "install",
-                "--no-input",
-                "--disable-pip-version-check",
-                "--no-warn-script-location",
-                "-r",
-                str(requirements),
-            ],
-            on_output,
-            timeout,
-        )
-        (building / _COMPLETE_MARKER).write_text(key + "\n")
+        installer.install(requirements, building, on_output=on_output, timeout=timeout)
+        _write_marker(building / _COMPLETE_MARKER, key)
         try:
             building.rename(target)
         except OSError:
@@ -166,50 +181,39 @@ def build_environment(
         raise
 
 
-def _run(argv: list[str], on_output: OutputSink | None, timeout: float) -> None:
-    """Run a step of the preparation, streaming its output, killed past ``timeout``."""
-    try:
-        process = subprocess.Popen(
-            argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
-        )
-    except OSError as exc:
-        raise PrepareError("internal", f"cannot run {argv[0]}: {exc}") from exc
-    tail: list[str] = []
-
-    def pump() -> None:
-        assert process.stdout is not None
-        for raw in process.stdout:
-            line = raw.decode("utf-8", errors="replace").rstrip("\n")
-            tail.append(line)
-            del tail[:-20]
-            _say(on_output, line)
-
-    reader = threading.Thread(target=pump, daemon=True)
-    reader.start()
-    try:
-        code = process.wait(timeout=timeout)
-    except subprocess.TimeoutExpired as exc:
-        process.kill()
-        process.wait()
-        raise PrepareError("timeout", f"installing requirements took over {timeout:g} s") from exc
-    finally:
-        reader.join(timeout=5)
-    if code != 0:
-        last = next((line for line in reversed(tail) if line.strip()), "")
-        raise PrepareError(
-            "dependencies_failed", f"installing requirements failed (exit {code}): {last}"
-        )
+def _write_marker(path: Path, key: str) -> None:
+    """Mark an environment complete. The installed packages could have put a symlink here,
+    which an ordinary write would follow to wherever it points on the host."""
+    if path.is_symlink() or path.exists():
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        else:
+            path.unlink()
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+    with os.fdopen(fd, "w") as file:
+        file.write(key + "\n")
 
 
-def _requirement_lines(requirements: Path) -> list[str]:
-    lines = []
-    for raw in requirements.read_text(encoding="utf-8", errors="replace").splitlines():
-        line = raw.split("#", 1)[0].strip() if not raw.lstrip().startswith("-") else raw.strip()
-        if line:
-            lines.append(line)
-    return lines
+def _digest_folder(digest: hashlib._Hash, folder: Path) -> None:
+    """Add every file under ``folder`` (names and contents; symlinks as their targets)."""
+    for root, dirs, files in os.walk(folder):
+        linked = [name for name in dirs if Path(root, name).is_symlink()]
+        dirs[:] = sorted(d for d in dirs if d not in linked and not _is_build_leftover(d))
+        for name in sorted([*files, *linked]):
+            path = Path(root, name)
+            digest.update(path.relative_to(folder).as_posix().encode() + b"\0")
+            try:
+                if path.is_symlink():
+                    digest.update(b"-> " + os.readlink(path).encode())
+                elif stat.S_ISREG(path.lstat().st_mode):
+                    # Not through a symlink swapped in since: this runs as root on a server.
+                    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+                    with os.fdopen(fd, "rb") as file:
+                        digest.update(hashlib.file_digest(file, "sha256").digest())
+            except OSError as exc:
+                digest.update(f"unreadable: {exc.errno}".encode())
+            digest.update(b"\0")
 
 
-def _say(on_output: OutputSink | None, line: str) -> None:
-    if on_output is not None:
-        on_output(line)
+def _is_build_leftover(name: str) -> bool:
+    return name in _BUILD_LEFTOVERS or name.endswith(".egg-info")

@@ -3,15 +3,21 @@
 Inside, an agent sees its own folder at ``/agent`` (read-only), its environment at ``/env``,
 the Python runtime and the system's runtime folders (read-only), the agent shim at
 ``/opt/botarena``, and a private size-capped ``/tmp``; no network, no other process.
+
+With ``fork_server=True`` (and cgroups), Python agents are forked from a fork server per
+agent (see :mod:`botarena.executor.forkserver`), which saves most of their start-up; it pays
+off from the second match on. :meth:`LocalRunner.close` stops the fork servers.
 """
 
 from __future__ import annotations
 
 import secrets
 from pathlib import Path
+from types import TracebackType
 
 import botarena
 from botarena.executor.agent_process import AgentProcess
+from botarena.executor.forkserver import ZygotePool
 from botarena.executor.prepare import ENTRY_FILE, PreparedAgent
 from botarena.executor.sandbox import (
     Limits,
@@ -33,7 +39,13 @@ SHIM_ROOT = "/opt/botarena"
 class LocalRunner:
     """Starts agents on this machine, sandboxed; unsandboxed only when explicitly allowed."""
 
-    def __init__(self, limits: Limits | None = None, *, allow_unsandboxed: bool = False) -> None:
+    def __init__(
+        self,
+        limits: Limits | None = None,
+        *,
+        allow_unsandboxed: bool = False,
+        fork_server: bool = True,
+    ) -> None:
         self.limits = limits or Limits()
         report = probe_isolation()
         self._sandboxed = report.bwrap
@@ -41,6 +53,10 @@ class LocalRunner:
             raise SandboxUnavailable(report.describe())
         self._driver = detect_cgroup_driver() if self._sandboxed else None
         self._isolation = report.describe()
+        # Without cgroups a forked agent's leftovers could not be found and killed.
+        self.pool: ZygotePool | None = None
+        if fork_server and self._driver is not None:
+            self.pool = ZygotePool(self.limits, self._driver)
 
     @property
     def isolation(self) -> str:
@@ -54,8 +70,26 @@ class LocalRunner:
         if not self._sandboxed:
             return spawn_unsandboxed(agent_spec(agent, sandboxed=False), self.limits)
         spec = agent_spec(agent)
+        if self.pool is not None and agent.is_python:
+            return self.pool.start((agent.code_dir, agent.env_dir, agent.command), spec, name=name)
         unique = f"{name}-{secrets.token_hex(4)}"
         return spawn(spec, self.limits, name=unique, driver=self._driver)
+
+    def close(self) -> None:
+        """Stop the fork servers; agents still running die with theirs. Safe to call again."""
+        if self.pool is not None:
+            self.pool.close()
+
+    def __enter__(self) -> LocalRunner:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
 
 
 def agent_spec(agent: PreparedAgent, *, sandboxed: bool = True) -> SandboxSpec:

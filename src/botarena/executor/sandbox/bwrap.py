@@ -1,8 +1,9 @@
 """The bubblewrap command line that runs one agent program isolated from the host.
 
 The sandbox unshares every namespace (so no network at all, its own pid numbers, hostname
-and IPC), runs the program as uid/gid 65534 with every capability dropped and no way to make
-further user namespaces. It sees the system's runtime folders and the folders of the
+and IPC; only an install of requirements keeps the network, see :class:`SandboxSpec`),
+runs the program as uid/gid 65534 with every capability dropped and no way to make further
+user namespaces. It sees the system's runtime folders and the folders of the
 :class:`SandboxSpec`, read-only, and a private size-capped ``/tmp`` (``/dev/shm`` is capped
 alike); everything else, its root and ``/dev`` included, is read-only. bubblewrap stays as
 the sandbox's pid 1, reaping orphans, and the whole sandbox dies when its first program
@@ -41,6 +42,7 @@ HOSTNAME = "sandbox"
 # The sandbox's own private tmpfs mounts, never the host's folders.
 SANDBOX_TMP = "/tmp"  # noqa: S108 - a path inside the sandbox
 SHARED_MEMORY = "/dev/shm"  # noqa: S108 - a path inside the sandbox
+MESSAGE_QUEUES = "/dev/mqueue"
 
 
 def default_env() -> dict[str, str]:
@@ -53,6 +55,13 @@ class SandboxSpec:
 
     ``command`` and ``cwd`` use sandbox paths. ``env`` is the whole environment inside.
     ``tmp_bytes``, when set, replaces :attr:`Limits.tmp_bytes` for the private ``/tmp``.
+    ``pid_1`` runs the command itself as the sandbox's pid 1, without bubblewrap's init: the
+    kernel then drops every signal sent to it from inside the sandbox that it has no handler
+    for (SIGKILL included), and it must reap orphans itself. ``mqueue`` mounts the sandbox's
+    POSIX message queues at ``/dev/mqueue``, so that they can be listed and removed.
+    ``network`` keeps the host's network (for installing requirements, never for agents);
+    ``tmpfs_mounts`` are further private writable tmpfs mounts, ``(sandbox path, size in
+    bytes)``; ``rw_binds`` are host folders the program may write to.
     """
 
     command: list[str]
@@ -60,6 +69,11 @@ class SandboxSpec:
     env: dict[str, str] = field(default_factory=default_env)
     cwd: str = "/"
     tmp_bytes: int | None = None
+    pid_1: bool = False
+    mqueue: bool = False
+    network: bool = False
+    tmpfs_mounts: list[tuple[str, int]] = field(default_factory=list)
+    rw_binds: list[tuple[Path, str]] = field(default_factory=list)
 
 
 def find_bwrap() -> Path | None:
@@ -92,6 +106,10 @@ def bwrap_argv(
     check_spec(spec)
     program = bwrap or find_bwrap() or Path("bwrap")
     argv = [str(program), *_isolation_options()]
+    if spec.pid_1:
+        argv.append("--as-pid-1")
+    if spec.network:
+        argv.append("--share-net")  # overrides the --unshare-all before it
     if status_fd is not None:
         argv += ["--json-status-fd", str(status_fd)]
     for kind, source, target in system_mounts():
@@ -100,10 +118,17 @@ def bwrap_argv(
     argv += ["--proc", "/proc", "--dev", "/dev", "--size", tmp_bytes, "--tmpfs", SANDBOX_TMP]
     # POSIX shared memory and semaphores (Python's multiprocessing locks) live in /dev/shm.
     argv += ["--size", tmp_bytes, "--tmpfs", SHARED_MEMORY]
+    if spec.mqueue:
+        # Its own mount, so it stays writable after /dev is made read-only below.
+        argv += ["--mqueue", MESSAGE_QUEUES]
     for fd, target in data_fds:
         argv += ["--perms", "0444", "--ro-bind-data", str(fd), target]
     for host, inside in spec.ro_binds:
         argv += ["--ro-bind", str(host), inside]
+    for inside, size in spec.tmpfs_mounts:
+        argv += ["--size", str(size), "--tmpfs", inside]
+    for host, inside in spec.rw_binds:
+        argv += ["--bind", str(host), inside]
     # Last, once every mount point exists: nothing may be written outside /tmp and /dev/shm.
     # bubblewrap's /dev is an uncapped tmpfs; its device nodes are mounts of their own and
     # stay usable, since the remount does not recurse.
@@ -140,10 +165,13 @@ def check_spec(spec: SandboxSpec) -> None:
     """Refuse a spec bubblewrap would choke on, with a clearer sentence than its own."""
     if not spec.command:
         raise ValueError("the sandbox needs a command to run")
-    for source, target in spec.ro_binds:
+    for source, target in [*spec.ro_binds, *spec.rw_binds]:
         if not target.startswith("/"):
             raise ValueError(f"sandbox path {target!r} must be absolute")
         if not source.exists():
             raise ValueError(f"cannot bind {source} into the sandbox: it does not exist")
+    for target, size in spec.tmpfs_mounts:
+        if not target.startswith("/") or size <= 0:
+            raise ValueError(f"tmpfs {target!r} needs an absolute path and a positive size")
     if not spec.cwd.startswith("/"):
         raise ValueError(f"sandbox working folder {spec.cwd!r} must be absolute")

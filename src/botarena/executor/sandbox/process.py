@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import os
 import subprocess
+from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 
 from botarena.executor.sandbox.bwrap import (
@@ -38,12 +39,19 @@ _FORKER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sandbox-forker")
 
 
 def spawn(
-    spec: SandboxSpec, limits: Limits, *, name: str, driver: CgroupDriver | None
+    spec: SandboxSpec,
+    limits: Limits,
+    *,
+    name: str,
+    driver: CgroupDriver | None,
+    pass_fds: Sequence[int] = (),
 ) -> SandboxedProcess:
     """Start ``spec.command`` in a fresh sandbox; ``name`` names its cgroup (unique per run).
 
     Raises :class:`SandboxUnavailable` without bubblewrap and :class:`SandboxError` when the
-    sandbox cannot be made. Without a driver only the rlimits apply.
+    sandbox cannot be made. Without a driver only the rlimits apply. ``pass_fds`` are
+    inherited by the program at the same numbers (bubblewrap passes them on); the caller
+    keeps, and closes, its own copies.
     """
     bwrap = find_bwrap()
     if bwrap is None:
@@ -63,7 +71,7 @@ def spawn(
             _start,
             argv,
             preexec=functools.partial(_enter_sandbox, _procs_files(cgroup), rlimit_plan(limits)),
-            pass_fds=(status.write_fd, *(fd for fd, _ in data_fds)),
+            pass_fds=(status.write_fd, *(fd for fd, _ in data_fds), *pass_fds),
             env={},
         )
         popen = _fork(start)

@@ -1,0 +1,1 @@
+"""Build backends: where a submission's code becomes something a match can run."""

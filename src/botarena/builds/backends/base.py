@@ -1,0 +1,75 @@
+"""The build backend interface and what a build produces."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from botarena.builds.log import BuildLog
+from botarena.executor.prepare import PreparedAgent
+from botarena.executor.runners.base import Runner
+
+
+@dataclass(frozen=True)
+class Artifact:
+    """What a successful build left: a prepared folder (local) or an image (docker)."""
+
+    backend: str
+    code_dir: str | None = None
+    env_dir: str | None = None
+    command: tuple[str, ...] | None = None
+    image: str | None = None
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "backend": self.backend,
+                "codeDir": self.code_dir,
+                "envDir": self.env_dir,
+                "command": list(self.command) if self.command else None,
+                "image": self.image,
+            }
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> Artifact:
+        data = json.loads(text)
+        command = data.get("command")
+        return cls(
+            backend=data["backend"],
+            code_dir=data.get("codeDir"),
+            env_dir=data.get("envDir"),
+            command=tuple(command) if command else None,
+            image=data.get("image"),
+        )
+
+    def prepared(self, name: str) -> PreparedAgent:
+        """The artifact as an agent the local runner can start."""
+        assert self.code_dir is not None
+        return PreparedAgent(
+            name,
+            Path(self.code_dir),
+            Path(self.env_dir) if self.env_dir else None,
+            self.command,
+        )
+
+
+class BuildBackend(Protocol):
+    """Builds source folders into artifacts, and runs them for the validation match."""
+
+    @property
+    def name(self) -> str: ...
+
+    def unavailable_reason(self) -> str | None:
+        """Why the backend cannot build right now, or None when it can."""
+        ...
+
+    def build(self, submission_id: str, source: Path, log: BuildLog) -> Artifact:
+        """Build ``source`` (which the backend may move); raise BuildFailure when it cannot."""
+        ...
+
+    def runner(self) -> Runner:
+        """The runner that plays this backend's artifacts."""
+        ...

@@ -1,0 +1,77 @@
+"""The ``local`` backend: the agent's folder plus a virtual environment built in a sandbox.
+
+The environment is installed by pip inside bubblewrap with the network open for the install
+only, and cached by the hash of the requirements: a rebuild with unchanged requirements
+reuses it.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from botarena.builds.backends.base import Artifact
+from botarena.builds.failures import BuildFailure, FailureReason
+from botarena.builds.log import BuildLog
+from botarena.executor.installers import SandboxedInstaller
+from botarena.executor.installers.base import PrepareError
+from botarena.executor.prepare import prepare_agent
+from botarena.executor.runners.base import Runner
+from botarena.executor.runners.local import LocalRunner
+from botarena.executor.sandbox import Limits, probe_isolation
+
+_REASONS = {
+    "dependencies_failed": (FailureReason.DEPENDENCIES_FAILED, False),
+    "timeout": (FailureReason.TIMEOUT, False),
+    "no_entry_point": (FailureReason.VALIDATION_FAILED, False),
+    "invalid_manifest": (FailureReason.VALIDATION_FAILED, False),
+    "not_found": (FailureReason.INTERNAL, True),
+    "internal": (FailureReason.INTERNAL, True),
+}
+
+
+class LocalBackend:
+    """Prepared folders under ``data_dir``; agents run in the local sandbox."""
+
+    name = "local"
+
+    def __init__(self, data_dir: Path, limits: Limits | None = None, install_timeout: float = 600):
+        self.data_dir = data_dir
+        self.limits = limits or Limits()
+        self.install_timeout = install_timeout
+        self._runner: LocalRunner | None = None
+
+    def unavailable_reason(self) -> str | None:
+        report = probe_isolation()
+        return None if report.bwrap else report.describe()
+
+    def build(self, submission_id: str, source: Path, log: BuildLog) -> Artifact:
+        code_dir = self.data_dir / "artifacts" / submission_id / "code"
+        if code_dir.exists():
+            shutil.rmtree(code_dir)
+        code_dir.parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(str(source), code_dir)
+        log.step("installing requirements")
+        try:
+            prepared = prepare_agent(
+                code_dir,
+                self.data_dir / "cache",
+                name=submission_id,
+                on_output=log.write,
+                install_timeout=self.install_timeout,
+                installer=SandboxedInstaller(self.limits),
+            )
+        except PrepareError as exc:
+            reason, platform = _REASONS.get(exc.reason, (FailureReason.INTERNAL, True))
+            raise BuildFailure(reason, str(exc), platform_fault=platform) from exc
+        return Artifact(
+            backend=self.name,
+            code_dir=str(prepared.code_dir),
+            env_dir=str(prepared.env_dir) if prepared.env_dir else None,
+            command=prepared.command,
+        )
+
+    def runner(self) -> Runner:
+        if self._runner is None:
+            self._runner = LocalRunner(self.limits)
+        return self._runner

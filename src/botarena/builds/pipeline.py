@@ -1,0 +1,321 @@
+"""One build from claim to outcome: fetch → build with the backend → validate → record.
+
+Every outcome is written under the worker's lease: a worker that lost its lease (the monitor
+handed the build back meanwhile) writes nothing. Failures of the platform's own go back to
+the queue with exponential backoff and jitter, up to ``max_attempts``; a participant's own
+errors end the build at once.
+"""
+
+from __future__ import annotations
+
+import random
+import shutil
+import tempfile
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+import structlog
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from botarena.agents.models import Submission
+from botarena.agents.status import SubmissionStatus
+from botarena.builds.backends.base import Artifact, BuildBackend
+from botarena.builds.failures import BuildFailure, FailureReason
+from botarena.builds.log import BuildLog, read_tail
+from botarena.builds.models import AttemptOutcome, BuildAttempt
+from botarena.clock import utcnow
+from botarena.db.engine import SessionFactory
+from botarena.executor.match import run_match
+from botarena.executor.outcomes import AgentStatus, MatchStatus
+from botarena.executor.referee import RefereeOptions
+from botarena.games.registry import get_game
+from botarena.settings import Settings
+from botarena.sources.archives import ArchiveError, ArchiveLimits, extract_archive
+from botarena.sources.git import FetchError, FetchLimits, fetch_git
+
+log = structlog.get_logger(__name__)
+
+# The validation match: short, against itself, generous start-up for heavy imports.
+VALIDATION_STEPS = 12
+VALIDATION_STARTUP_SECONDS = 60.0
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Backoff for the platform's own failures."""
+
+    max_attempts: int = 3
+    base_seconds: float = 5.0
+    cap_seconds: float = 300.0
+
+    def delay(self, attempt: int) -> float:
+        """Exponential in the attempt number, with full jitter on the upper half."""
+        ceiling = min(self.cap_seconds, self.base_seconds * float(2 ** max(attempt - 1, 0)))
+        jitter: float = random.uniform(0, ceiling / 2)  # noqa: S311 - not crypto
+        return ceiling / 2 + jitter
+
+
+@dataclass(frozen=True)
+class _Job:
+    submission_id: str
+    attempt: int
+    game: str
+    code_url: str | None
+    ref: str | None
+    archive_sha256: str | None
+    archive_format: str | None
+
+
+class BuildPipeline:
+    """Runs claimed builds for one worker."""
+
+    def __init__(
+        self,
+        factory: SessionFactory,
+        settings: Settings,
+        backend: BuildBackend,
+        *,
+        worker: str,
+        retry: RetryPolicy | None = None,
+    ) -> None:
+        self.factory = factory
+        self.settings = settings
+        self.backend = backend
+        self.worker = worker
+        self.retry = retry or RetryPolicy()
+
+    def log_path(self, submission_id: str) -> Path:
+        return build_log_path(self.settings, submission_id)
+
+    def run(self, submission_id: str) -> None:
+        """Build a submission this worker has claimed, and record how it ended."""
+        job = self._load(submission_id)
+        if job is None:
+            return
+        build_log = BuildLog(self.log_path(submission_id))
+        build_log.step(
+            f"attempt {job.attempt} on {self.worker} with the {self.backend.name} backend"
+        )
+        workdir = Path(tempfile.mkdtemp(prefix=f"{submission_id}-", dir=self._work_root()))
+        commit_sha: str | None = None
+        try:
+            source, commit_sha = self._source(job, workdir, build_log)
+            build_log.step("building")
+            artifact = self.backend.build(submission_id, source, build_log)
+            build_log.step("validating: a short match against itself")
+            self._validate(job, artifact, build_log)
+            build_log.step("build succeeded")
+            self._succeed(job, artifact, commit_sha)
+        except BuildFailure as failure:
+            build_log.step(f"build failed: {failure.error_message}")
+            self._fail(job, failure, commit_sha)
+        except Exception as exc:  # a bug or an environment fault: ours, so retried
+            log.exception("build crashed", submission_id=submission_id)
+            crash = BuildFailure(
+                FailureReason.INTERNAL, f"the builder failed: {exc}", platform_fault=True
+            )
+            build_log.step(f"build failed: {crash.error_message}")
+            self._fail(job, crash, commit_sha)
+        finally:
+            build_log.close()
+            shutil.rmtree(workdir, ignore_errors=True)
+
+    # -- steps ---------------------------------------------------------------------------
+    def _source(self, job: _Job, workdir: Path, build_log: BuildLog) -> tuple[Path, str | None]:
+        dest = workdir / "src"
+        if job.code_url:
+            build_log.step(f"fetching {job.code_url}" + (f" at {job.ref}" if job.ref else ""))
+            try:
+                fetched = fetch_git(
+                    job.code_url,
+                    job.ref,
+                    dest,
+                    allow_http=self.settings.git_allow_http,
+                    allow_hosts=self.settings.git_allow_hosts,
+                    limits=FetchLimits(),
+                    on_output=build_log.write,
+                )
+            except FetchError as exc:
+                reason = (
+                    FailureReason.TIMEOUT if exc.reason == "timeout" else FailureReason.FETCH_FAILED
+                )
+                raise BuildFailure(reason, str(exc)) from exc
+            build_log.write(f"commit {fetched.commit_sha}")
+            return fetched.path, fetched.commit_sha
+        if job.archive_sha256 and job.archive_format:
+            build_log.step("unpacking the uploaded archive")
+            archive = archive_path(self.settings, job.archive_sha256, job.archive_format)
+            limits = ArchiveLimits(
+                max_bytes=self.settings.archive_max_bytes,
+                max_files=self.settings.archive_max_files,
+                max_unpacked_bytes=self.settings.archive_max_unpacked_bytes,
+            )
+            try:
+                extract_archive(archive, job.archive_format, dest, limits)  # type: ignore[arg-type]
+            except ArchiveError as exc:
+                raise BuildFailure(FailureReason.FETCH_FAILED, str(exc)) from exc
+            except FileNotFoundError as exc:
+                raise BuildFailure(
+                    FailureReason.INTERNAL, "the stored archive is missing", platform_fault=True
+                ) from exc
+            return dest, None
+        raise BuildFailure(
+            FailureReason.INTERNAL, "the submission has no source", platform_fault=True
+        )
+
+    def _validate(self, job: _Job, artifact: Artifact, build_log: BuildLog) -> None:
+        game = get_game(job.game)
+        defaults = game.default_configuration()
+        configuration = game.configure(
+            {"episodeSteps": min(int(defaults["episodeSteps"]), VALIDATION_STEPS)}
+        )
+        agent = artifact.prepared(job.submission_id)
+        result = run_match(
+            game,
+            configuration,
+            [agent, agent],
+            self.backend.runner(),
+            seed=0,
+            options=RefereeOptions(startup_timeout=VALIDATION_STARTUP_SECONDS),
+        )
+        if result.status is MatchStatus.ERROR:
+            raise BuildFailure(
+                FailureReason.INTERNAL,
+                f"the validation match could not run: {result.error}",
+                platform_fault=True,
+            )
+        for player, outcome in enumerate(result.agents):
+            if outcome.status is not AgentStatus.DONE:
+                build_log.write(f"--- the agent's log (player {player}) ---")
+                for line in outcome.log.splitlines():
+                    build_log.write(line)
+                raise BuildFailure(
+                    FailureReason.VALIDATION_FAILED,
+                    "the agent failed its validation match: "
+                    f"{outcome.status.value}, {outcome.reason}",
+                )
+
+    # -- recording -----------------------------------------------------------------------
+    def _load(self, submission_id: str) -> _Job | None:
+        with self.factory() as session:
+            submission = session.get(Submission, submission_id)
+            if submission is None or not self._holds(submission):
+                return None
+            session.add(
+                BuildAttempt(
+                    submission_id=submission_id,
+                    number=submission.attempts,
+                    worker=self.worker,
+                    backend=self.backend.name,
+                    started_at=utcnow(),
+                )
+            )
+            job = _Job(
+                submission_id,
+                submission.attempts,
+                submission.agent.game,
+                submission.code_url,
+                submission.ref,
+                submission.archive_sha256,
+                submission.archive_format,
+            )
+            session.commit()
+            return job
+
+    def _holds(self, submission: Submission) -> bool:
+        return (
+            submission.status == SubmissionStatus.BUILDING.value
+            and submission.lease_owner == self.worker
+        )
+
+    def _succeed(self, job: _Job, artifact: Artifact, commit_sha: str | None) -> None:
+        with self.factory() as session:
+            submission = session.get(Submission, job.submission_id)
+            if submission is None or not self._holds(submission):
+                return
+            submission.move_to(SubmissionStatus.SUCCESS, reason="built and validated")
+            submission.artifact = artifact.to_json()
+            submission.docker_image_url = artifact.image
+            submission.commit_sha = commit_sha or submission.commit_sha
+            submission.error_message = None
+            self._release(submission)
+            self._close_attempt(session, job, AttemptOutcome.SUCCESS, None, None)
+            session.commit()
+
+    def _fail(self, job: _Job, failure: BuildFailure, commit_sha: str | None) -> None:
+        with self.factory() as session:
+            submission = session.get(Submission, job.submission_id)
+            if submission is None or not self._holds(submission):
+                return
+            submission.commit_sha = commit_sha or submission.commit_sha
+            if failure.platform_fault and submission.attempts < self.retry.max_attempts:
+                delay = self.retry.delay(submission.attempts)
+                submission.move_to(
+                    SubmissionStatus.PENDING,
+                    reason=f"retrying in {delay:.0f} s: {failure.error_message}",
+                )
+                submission.not_before = utcnow() + timedelta(seconds=delay)
+                outcome = AttemptOutcome.PLATFORM_ERROR
+            else:
+                if failure.platform_fault:
+                    failure = BuildFailure(
+                        FailureReason.INTERNAL,
+                        f"the build failed {submission.attempts} times through the platform's "
+                        f"fault; last: {failure.sentence}",
+                        platform_fault=True,
+                    )
+                submission.move_to(SubmissionStatus.BUILD_FAILED, reason=failure.error_message)
+                submission.error_message = failure.error_message
+                outcome = (
+                    AttemptOutcome.PLATFORM_ERROR
+                    if failure.platform_fault
+                    else AttemptOutcome.USER_ERROR
+                )
+            self._release(submission)
+            self._close_attempt(session, job, outcome, failure.reason.value, failure.sentence)
+            session.commit()
+
+    def _release(self, submission: Submission) -> None:
+        submission.lease_owner = None
+        submission.lease_until = None
+        submission.build_log = read_tail(self.log_path(submission.id))
+
+    def _close_attempt(
+        self,
+        session: Session,
+        job: _Job,
+        outcome: AttemptOutcome,
+        reason: str | None,
+        message: str | None,
+    ) -> None:
+        attempt = session.scalar(
+            select(BuildAttempt)
+            .where(
+                BuildAttempt.submission_id == job.submission_id,
+                BuildAttempt.number == job.attempt,
+            )
+            .order_by(BuildAttempt.id.desc())
+            .limit(1)
+        )
+        if attempt is not None:
+            attempt.outcome = outcome.value
+            attempt.reason = reason
+            attempt.message = message
+            attempt.finished_at = utcnow()
+
+    def _work_root(self) -> Path:
+        root = self.settings.data_dir / "work"
+        root.mkdir(parents=True, exist_ok=True)
+        return root
+
+
+def build_log_path(settings: Settings, submission_id: str) -> Path:
+    """Where a submission's build log is written while it builds."""
+    return settings.data_dir / "builds" / submission_id / "build.log"
+
+
+def archive_path(settings: Settings, sha256: str, fmt: str) -> Path:
+    """Where an uploaded archive is stored, by its content."""
+    return settings.archive_dir / sha256[:2] / f"{sha256}.{fmt}"

@@ -1,0 +1,122 @@
+"""Fixtures for installer tests: the sandboxed installer, agent folders, running code with an
+environment bound at ``/env`` as agents see it, and finding processes by a marker.
+
+Tests that need bubblewrap skip where it is missing, and fail under ``CI=true``.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from botarena.executor.installers import SandboxedInstaller
+from botarena.executor.installers.sandboxed import PROGRAM
+from botarena.executor.sandbox import (
+    Limits,
+    SandboxSpec,
+    detect_cgroup_driver,
+    probe_isolation,
+    python_runtime_binds,
+    spawn,
+)
+from botarena.executor.sandbox.limits import GIB, MIB
+
+IN_CI = os.environ.get("CI") == "true"
+# Room for numpy and for pip's build environments; the tests make tighter ones themselves.
+INSTALL_LIMITS = Limits(memory_bytes=GIB, pids=128, cpu_cores=2.0, file_size_bytes=256 * MIB)
+
+
+def _require_bwrap() -> None:
+    report = probe_isolation()
+    if not report.bwrap:
+        if IN_CI:
+            pytest.fail(f"the sandbox is required under CI=true but unavailable: {report}")
+        pytest.skip(f"sandbox unavailable: {report.describe()}")
+
+
+@pytest.fixture(scope="session")
+def sandboxed_installer() -> SandboxedInstaller:
+    _require_bwrap()
+    return SandboxedInstaller(INSTALL_LIMITS)
+
+
+MakeFolder = Callable[[str, dict[str, str]], Path]
+
+
+@pytest.fixture
+def make_folder(tmp_path: Path) -> MakeFolder:
+    """``make_folder(name, {relative path: text})``: an agent folder holding those files."""
+
+    def make(name: str, files: dict[str, str]) -> Path:
+        folder = tmp_path / "agents" / name
+        for relative, text in files.items():
+            (folder / relative).parent.mkdir(parents=True, exist_ok=True)
+            (folder / relative).write_text(text)
+        return folder
+
+    return make
+
+
+RunAtEnv = Callable[[Path, str], str]
+
+
+@pytest.fixture
+def run_at_env() -> RunAtEnv:
+    """``run_at_env(env_dir, code)``: the output of ``code`` run by ``env_dir``'s Python bound
+    at ``/env``, as in an agent's sandbox."""
+    _require_bwrap()
+    return _run_at_env
+
+
+def _run_at_env(env_dir: Path, code: str) -> str:
+    spec = SandboxSpec(
+        command=["/env/bin/python", "-c", code],
+        ro_binds=[*python_runtime_binds(), (env_dir, "/env")],
+        env={"PATH": "/env/bin:/usr/bin:/bin", "HOME": "/tmp", "PYTHONDONTWRITEBYTECODE": "1"},
+    )
+    # In a cgroup, so that closing it waits until every process of the sandbox is gone.
+    driver = detect_cgroup_driver()
+    with spawn(spec, Limits(), name=f"env-check-{secrets.token_hex(4)}", driver=driver) as process:
+        process.stdin.close()
+        output = process.stdout.read().decode()
+        errors = process.stderr.read().decode()
+        assert process.wait(30) == 0, errors
+    return output
+
+
+@pytest.fixture
+def processes_with() -> Callable[[bytes], set[int]]:
+    """``processes_with(marker)``: pids of live processes whose command line holds it."""
+    return _processes_with
+
+
+@pytest.fixture
+def no_install_left(tmp_path: Path) -> Iterator[None]:
+    """After the test: no install sandbox of this test alive. Its bubblewrap processes name
+    the test's folders (the install's gate is one); once they are gone, the sandbox's pid
+    namespace, and every process in it, is gone too. Other tests may be running sandboxes
+    on this machine meanwhile, so nothing else is looked at."""
+    yield
+    deadline = time.monotonic() + 3
+    while left := _processes_with(PROGRAM.encode()) & _processes_with(str(tmp_path).encode()):
+        assert time.monotonic() < deadline, f"install processes left running: {sorted(left)}"
+        time.sleep(0.05)
+
+
+def _processes_with(marker: bytes) -> set[int]:
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            # A zombie's command line reads empty: it runs nothing.
+            if marker in (entry / "cmdline").read_bytes():
+                found.add(int(entry.name))
+        except OSError:
+            continue
+    return found

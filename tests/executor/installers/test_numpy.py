@@ -1,0 +1,62 @@
+"""numpy, which the example agent connectx-numpy needs: installed in the sandbox it runs a
+match in the agent sandbox; with too small a disk the install fails for lack of space."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from botarena.executor.installers import SandboxedInstaller
+from botarena.executor.match import run_match
+from botarena.executor.outcomes import AgentStatus
+from botarena.executor.prepare import PrepareError, build_environment, prepare_agent
+from botarena.executor.referee import RefereeOptions
+from botarena.executor.runners.local import LocalRunner
+from botarena.executor.sandbox.limits import MIB
+from botarena.games.registry import get_game
+
+EXAMPLES = Path(__file__).resolve().parents[3] / "examples" / "agents"
+
+pytestmark = pytest.mark.usefixtures("no_install_left")
+
+
+def test_a_numpy_agent_plays_from_a_sandboxed_build(
+    sandboxed_installer: SandboxedInstaller, sandbox_runner: LocalRunner, tmp_path: Path
+) -> None:
+    started = time.monotonic()
+    agent = prepare_agent(
+        EXAMPLES / "connectx-numpy", tmp_path / "cache", installer=sandboxed_installer
+    )
+    print(f"sandboxed install of numpy: {time.monotonic() - started:.1f} s")
+    assert agent.env_dir is not None
+    game = get_game("connectx")
+    opponent = prepare_agent(EXAMPLES / "connectx-random", tmp_path / "cache")
+    result = run_match(
+        game,
+        game.configure({}),
+        [agent, opponent],
+        sandbox_runner,
+        seed=3,
+        options=RefereeOptions(startup_timeout=30),
+    )
+    assert result.status.value == "finished", result.error
+    assert [a.status for a in result.agents] == [AgentStatus.DONE, AgentStatus.DONE], [
+        (a.reason, a.log[-300:]) for a in result.agents
+    ]
+    assert "Traceback" not in result.agents[0].log
+
+
+def test_an_install_bigger_than_the_disk_limit_fails(
+    sandboxed_installer: SandboxedInstaller, tmp_path: Path
+) -> None:
+    (tmp_path / "a").mkdir()
+    requirements = tmp_path / "a" / "requirements.txt"
+    requirements.write_text("numpy\n")
+    small = SandboxedInstaller(sandboxed_installer.limits, disk_bytes=20 * MIB)
+    with pytest.raises(PrepareError) as caught:
+        build_environment(requirements, tmp_path / "envs", installer=small)
+    assert caught.value.reason == "dependencies_failed"
+    assert "No space left on device" in str(caught.value)
+    assert list((tmp_path / "envs").iterdir()) == []
