@@ -3,7 +3,8 @@
 Every outcome is written under the worker's lease: a worker that lost its lease (the monitor
 handed the build back meanwhile) writes nothing. Failures of the platform's own go back to
 the queue with exponential backoff and jitter, up to ``max_attempts``; a participant's own
-errors end the build at once.
+errors end the build at once. A backend that cannot be reached hands the build back without
+using up an attempt.
 """
 
 from __future__ import annotations
@@ -18,11 +19,12 @@ from pathlib import Path
 import structlog
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
 from botarena.agents.models import Submission
 from botarena.agents.status import SubmissionStatus
 from botarena.builds.backends.base import Artifact, BuildBackend
-from botarena.builds.failures import BuildFailure, FailureReason
+from botarena.builds.failures import BackendUnavailable, BuildFailure, FailureReason
 from botarena.builds.log import BuildLog, read_tail
 from botarena.builds.models import AttemptOutcome, BuildAttempt
 from botarena.clock import utcnow
@@ -108,6 +110,11 @@ class BuildPipeline:
             self._validate(job, artifact, build_log)
             build_log.step("build succeeded")
             self._succeed(job, artifact, commit_sha)
+        except BackendUnavailable as exc:
+            build_log.step(
+                f"the {self.backend.name} backend is unavailable: {exc}; back to the queue"
+            )
+            self._requeue(job, str(exc))
         except BuildFailure as failure:
             build_log.step(f"build failed: {failure.error_message}")
             self._fail(job, failure, commit_sha)
@@ -200,8 +207,8 @@ class BuildPipeline:
     # -- recording -----------------------------------------------------------------------
     def _load(self, submission_id: str) -> _Job | None:
         with self.factory() as session:
-            submission = session.get(Submission, submission_id)
-            if submission is None or not self._holds(submission):
+            submission = self._held(session, submission_id)
+            if submission is None:
                 return None
             session.add(
                 BuildAttempt(
@@ -224,16 +231,29 @@ class BuildPipeline:
             session.commit()
             return job
 
-    def _holds(self, submission: Submission) -> bool:
-        return (
-            submission.status == SubmissionStatus.BUILDING.value
-            and submission.lease_owner == self.worker
-        )
+    def _held(self, session: Session, submission_id: str) -> Submission | None:
+        """The submission, locked, when this worker still holds its lease; else None."""
+        submission = session.get(Submission, submission_id, with_for_update=True)
+        if (
+            submission is None
+            or submission.status != SubmissionStatus.BUILDING.value
+            or submission.lease_owner != self.worker
+        ):
+            return None
+        return submission
+
+    def _commit(self, session: Session, job: _Job) -> None:
+        """Commit an outcome; a concurrent change of the row means the lease was lost."""
+        try:
+            session.commit()
+        except StaleDataError:
+            session.rollback()
+            log.warning("lost the lease while recording", submission_id=job.submission_id)
 
     def _succeed(self, job: _Job, artifact: Artifact, commit_sha: str | None) -> None:
         with self.factory() as session:
-            submission = session.get(Submission, job.submission_id)
-            if submission is None or not self._holds(submission):
+            submission = self._held(session, job.submission_id)
+            if submission is None:
                 return
             submission.move_to(SubmissionStatus.SUCCESS, reason="built and validated")
             submission.artifact = artifact.to_json()
@@ -242,12 +262,25 @@ class BuildPipeline:
             submission.error_message = None
             self._release(submission)
             self._close_attempt(session, job, AttemptOutcome.SUCCESS, None, None)
-            session.commit()
+            self._commit(session, job)
+
+    def _requeue(self, job: _Job, why: str) -> None:
+        """Back to the queue as if never claimed: the attempt is not counted."""
+        with self.factory() as session:
+            submission = self._held(session, job.submission_id)
+            if submission is None:
+                return
+            submission.move_to(SubmissionStatus.PENDING, reason=f"backend unavailable: {why}")
+            submission.attempts = max(submission.attempts - 1, 0)
+            submission.not_before = utcnow() + timedelta(seconds=self.retry.base_seconds)
+            self._release(submission)
+            self._close_attempt(session, job, AttemptOutcome.INTERRUPTED, None, why)
+            self._commit(session, job)
 
     def _fail(self, job: _Job, failure: BuildFailure, commit_sha: str | None) -> None:
         with self.factory() as session:
-            submission = session.get(Submission, job.submission_id)
-            if submission is None or not self._holds(submission):
+            submission = self._held(session, job.submission_id)
+            if submission is None:
                 return
             submission.commit_sha = commit_sha or submission.commit_sha
             if failure.platform_fault and submission.attempts < self.retry.max_attempts:
@@ -275,7 +308,7 @@ class BuildPipeline:
                 )
             self._release(submission)
             self._close_attempt(session, job, outcome, failure.reason.value, failure.sentence)
-            session.commit()
+            self._commit(session, job)
 
     def _release(self, submission: Submission) -> None:
         submission.lease_owner = None

@@ -75,3 +75,9 @@ class LocalBackend:
         if self._runner is None:
             self._runner = LocalRunner(self.limits)
         return self._runner
+
+    def close(self) -> None:
+        """Stop the runner's fork servers, if it was started. Safe to call again."""
+        if self._runner is not None:
+            self._runner.close()
+            self._runner = None

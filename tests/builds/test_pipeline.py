@@ -1,0 +1,464 @@
+"""The build pipeline end to end: a claimed submission fetched, built, validated and recorded.
+
+Builds that install requirements or run agents use the real sandbox and run on SQLite only;
+the ones that stop before the backend does any work run on both databases.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import zipfile
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from botarena.agents.models import Submission
+from botarena.builds.backends.base import Artifact
+from botarena.builds.backends.local import LocalBackend
+from botarena.builds.failures import BackendUnavailable, BuildFailure, FailureReason
+from botarena.builds.log import BuildLog
+from botarena.builds.models import AttemptOutcome, BuildAttempt
+from botarena.builds.pipeline import BuildPipeline
+from botarena.builds.queue import BuildQueue
+from botarena.clock import utcnow
+from botarena.db.engine import SessionFactory
+from botarena.executor.sandbox import Limits, probe_isolation
+from botarena.executor.sandbox.limits import MIB
+from botarena.settings import Settings
+
+from support.accounts import Account
+from support.gitserver import GitServer, make_repo
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "agents"
+WORKER = "worker-1"
+PROXY_VARIABLES = ("http_proxy", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY")
+CRASHING = b'def agent(o, c):\n    raise RuntimeError("nope")\n'
+
+# Heavy builds (an install, a validation match) are not repeated on PostgreSQL.
+sqlite_only = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+
+
+# -- fixtures ------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def git_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GitServer]:
+    root = tmp_path_factory.mktemp("repos")
+    main = (EXAMPLES / "connectx-random" / "main.py").read_bytes()
+    make_repo(root, "bot", {"main.py": main})
+    with GitServer(root) as server:
+        yield server
+
+
+@pytest.fixture
+def settings(settings: Settings, git_server: GitServer) -> Settings:
+    """The shared settings, letting the API and the builder reach the loopback git server."""
+    return settings.model_copy(
+        update={"git_allow_http": True, "git_allow_hosts": (f"127.0.0.1:{git_server.port}",)}
+    )
+
+
+@pytest.fixture
+def backend(settings: Settings) -> Iterator[LocalBackend]:
+    built = LocalBackend(
+        settings.data_dir, Limits(memory_bytes=256 * MIB, pids=64, tmp_bytes=16 * MIB)
+    )
+    yield built
+    built.close()
+
+
+@pytest.fixture
+def sandbox() -> None:
+    """The real sandbox: skipped where it is missing, a failure under CI."""
+    report = probe_isolation()
+    if not report.bwrap:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"the sandbox is required under CI=true: {report.describe()}")
+        pytest.skip(f"sandbox unavailable: {report.describe()}")
+
+
+@pytest.fixture
+def direct(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The loopback git server is reached directly, never through the machine's proxy."""
+    for name in PROXY_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def connectx_agent(client: TestClient, alice: Account) -> str:
+    answer = client.post(
+        "/api/v1/agents", json={"name": "alices-bot", "game": "connectx"}, headers=alice.headers
+    )
+    assert answer.status_code == 201, answer.text
+    agent_id: str = answer.json()["id"]
+    return agent_id
+
+
+# -- helpers -------------------------------------------------------------------------------
+def _zip(members: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def _zip_folder(folder: Path) -> bytes:
+    return _zip(
+        {
+            str(path.relative_to(folder)): path.read_bytes()
+            for path in sorted(folder.rglob("*"))
+            if path.is_file()
+        }
+    )
+
+
+def _upload(client: TestClient, alice: Account, agent_id: str, data: bytes) -> str:
+    answer = client.post(
+        f"/api/v1/agents/{agent_id}/submissions",
+        files={"archive": ("bot.zip", data, "application/zip")},
+        headers=alice.headers,
+    )
+    assert answer.status_code == 201, answer.text
+    sub_id: str = answer.json()["submission"]["id"]
+    return sub_id
+
+
+def _submit_git(
+    client: TestClient, alice: Account, agent_id: str, url: str, ref: str | None = None
+) -> str:
+    answer = client.post(
+        "/api/v1/submissions",
+        json={"agentId": agent_id, "codeUrl": url, "ref": ref},
+        headers=alice.headers,
+    )
+    assert answer.status_code == 201, answer.text
+    sub_id: str = answer.json()["submission"]["id"]
+    return sub_id
+
+
+def _claim(factory: SessionFactory, worker: str = WORKER, now: datetime | None = None) -> str:
+    with factory() as session:
+        claimed = BuildQueue(session).claim_next(worker, "local", 60, now=now)
+        session.commit()
+        assert claimed is not None
+        return claimed.id
+
+
+def _build(factory: SessionFactory, settings: Settings, backend: LocalBackend, sub_id: str) -> None:
+    BuildPipeline(factory, settings, backend, worker=WORKER).run(sub_id)
+
+
+def _row(factory: SessionFactory, sub_id: str) -> Submission:
+    with factory() as session:
+        row = session.get(Submission, sub_id)
+        assert row is not None
+        session.expunge(row)
+        return row
+
+
+def _attempts(factory: SessionFactory, sub_id: str) -> list[BuildAttempt]:
+    with factory() as session:
+        rows = list(
+            session.scalars(
+                select(BuildAttempt)
+                .where(BuildAttempt.submission_id == sub_id)
+                .order_by(BuildAttempt.id)
+            )
+        )
+        session.expunge_all()
+        return rows
+
+
+def _status(client: TestClient, sub_id: str) -> dict[str, Any]:
+    answer = client.get(f"/api/v1/submissions/{sub_id}/build-status")
+    assert answer.status_code == 200, answer.text
+    body: dict[str, Any] = answer.json()
+    return body
+
+
+def _log(client: TestClient, alice: Account, sub_id: str) -> str:
+    answer = client.get(f"/api/v1/submissions/{sub_id}/build-logs", headers=alice.headers)
+    assert answer.status_code == 200, answer.text
+    text: str = answer.json()["buildLog"]
+    return text
+
+
+def _steps(log: str) -> list[str]:
+    """The platform's step lines, without their time stamps."""
+    return [line.split(" ", 2)[2] for line in log.splitlines() if line.startswith("==> ")]
+
+
+# -- builds that succeed -------------------------------------------------------------------
+@sqlite_only
+def test_uploaded_archive_builds_and_validates(
+    client: TestClient,
+    alice: Account,
+    connectx_agent: str,
+    settings: Settings,
+    session_factory: SessionFactory,
+    backend: LocalBackend,
+    sandbox: None,
+) -> None:
+    sub = _upload(client, alice, connectx_agent, _zip_folder(EXAMPLES / "connectx-random"))
+    assert _claim(session_factory) == sub
+    _build(session_factory, settings, backend, sub)
+
+    status = _status(client, sub)
+    assert status["status"] == "success", status
+    assert status["errorMessage"] is None
+    assert [h["status"] for h in status["statusHistory"]] == ["pending", "building", "success"]
+    row = _row(session_factory, sub)
+    assert row.artifact is not None
+    artifact = json.loads(row.artifact)
+    assert artifact["backend"] == "local"
+    assert (Path(artifact["codeDir"]) / "main.py").is_file()
+    assert Artifact.from_json(row.artifact).code_dir == artifact["codeDir"]
+    assert row.lease_owner is None and row.lease_until is None and row.not_before is None
+    steps = _steps(_log(client, alice, sub))
+    assert steps[0] == f"attempt 1 on {WORKER} with the local backend"
+    assert steps[1] == "unpacking the uploaded archive"
+    assert "building" in steps
+    assert any(step.startswith("validating") for step in steps)
+    assert steps[-1] == "build succeeded"
+    [attempt] = _attempts(session_factory, sub)
+    assert attempt.outcome == AttemptOutcome.SUCCESS.value
+    assert attempt.number == 1 and attempt.worker == WORKER and attempt.backend == "local"
+    assert attempt.finished_at is not None
+    # The working folder is gone; the artifact stays.
+    assert list((settings.data_dir / "work").iterdir()) == []
+
+
+@sqlite_only
+def test_git_submission_builds_and_records_its_commit(
+    client: TestClient,
+    alice: Account,
+    connectx_agent: str,
+    settings: Settings,
+    session_factory: SessionFactory,
+    backend: LocalBackend,
+    git_server: GitServer,
+    sandbox: None,
+    direct: None,
+) -> None:
+    sub = _submit_git(client, alice, connectx_agent, git_server.url_for("bot"), "main")
+    _claim(session_factory)
+    _build(session_factory, settings, backend, sub)
+
+    assert _status(client, sub)["status"] == "success"
+    detail = client.get(f"/api/v1/submissions/{sub}", headers=alice.headers).json()
+    assert detail["commitSha"] is not None and len(detail["commitSha"]) == 40
+    log = _log(client, alice, sub)
+    assert f"commit {detail['commitSha']}" in log
+    assert any(step.startswith(f"fetching {git_server.url_for('bot')}") for step in _steps(log))
+    assert _steps(log)[-1] == "build succeeded"
+
+
+# -- the participant's failures: not retried -----------------------------------------------
+@sqlite_only
+def test_requirements_that_cannot_install_fail_the_build(
+    client: TestClient,
+    alice: Account,
+    connectx_agent: str,
+    settings: Settings,
+    session_factory: SessionFactory,
+    backend: LocalBackend,
+    sandbox: None,
+) -> None:
+    main = (EXAMPLES / "connectx-random" / "main.py").read_bytes()
+    data = _zip({"main.py": main, "requirements.txt": b"botarena-no-such-package==0.0.1\n"})
+    sub = _upload(client, alice, connectx_agent, data)
+    _claim(session_factory)
+    _build(session_factory, settings, backend, sub)
+
+    status = _status(client, sub)
+    assert status["status"] == "build_failed"
+    assert status["errorMessage"].startswith("dependencies_failed: "), status
+    row = _row(session_factory, sub)
+    assert row.attempts == 1 and row.not_before is None and row.lease_owner is None
+    [attempt] = _attempts(session_factory, sub)
+    assert attempt.outcome == AttemptOutcome.USER_ERROR.value
+    assert attempt.reason == "dependencies_failed"
+    log = _log(client, alice, sub)
+    assert "installing requirements" in _steps(log)
+    assert _steps(log)[-1].startswith("build failed: dependencies_failed: ")
+
+
+@sqlite_only
+def test_agent_that_crashes_in_validation_fails_with_its_traceback(
+    client: TestClient,
+    alice: Account,
+    connectx_agent: str,
+    settings: Settings,
+    session_factory: SessionFactory,
+    backend: LocalBackend,
+    sandbox: None,
+) -> None:
+    sub = _upload(client, alice, connectx_agent, _zip({"main.py": CRASHING}))
+    _claim(session_factory)
+    _build(session_factory, settings, backend, sub)
+
+    status = _status(client, sub)
+    assert status["status"] == "build_failed"
+    assert status["errorMessage"].startswith("validation_failed: "), status
+    row = _row(session_factory, sub)
+    assert row.attempts == 1 and row.not_before is None
+    log = _log(client, alice, sub)
+    assert "Traceback" in log and "RuntimeError: nope" in log
+    [attempt] = _attempts(session_factory, sub)
+    assert attempt.outcome == AttemptOutcome.USER_ERROR.value
+    assert attempt.reason == "validation_failed"
+
+
+def test_missing_ref_fails_the_fetch(
+    client: TestClient,
+    alice: Account,
+    connectx_agent: str,
+    settings: Settings,
+    session_factory: SessionFactory,
+    backend: LocalBackend,
+    git_server: GitServer,
+    direct: None,
+) -> None:
+    sub = _submit_git(client, alice, connectx_agent, git_server.url_for("bot"), "no-such-branch")
+    _claim(session_factory)
+    _build(session_factory, settings, backend, sub)
+
+    status = _status(client, sub)
+    assert status["status"] == "build_failed"
+    assert status["errorMessage"].startswith("fetch_failed: "), status
+    row = _row(session_factory, sub)
+    assert row.attempts == 1 and row.not_before is None and row.commit_sha is None
+    assert "building" not in _steps(_log(client, alice, sub))
+
+
+# -- the platform's failures: retried with backoff -----------------------------------------
+def test_platform_fault_is_retried_then_fails(
+    client: TestClient,
+    alice: Account,
+    connectx_agent: str,
+    settings: Settings,
+    session_factory: SessionFactory,
+    backend: LocalBackend,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def broken(submission_id: str, source: Path, log: BuildLog) -> Artifact:
+        raise OSError("disk gone")
+
+    monkeypatch.setattr(backend, "build", broken)
+    sub = _upload(client, alice, connectx_agent, _zip({"main.py": CRASHING}))
+    _claim(session_factory)
+    _build(session_factory, settings, backend, sub)
+
+    status = _status(client, sub)
+    assert status["status"] == "pending"
+    assert status["errorMessage"] is None
+    row = _row(session_factory, sub)
+    assert row.attempts == 1 and row.lease_owner is None
+    assert row.not_before is not None and row.not_before > utcnow()
+    with session_factory() as session:
+        assert BuildQueue(session).claim_next(WORKER, "local", 60) is None  # still backing off
+
+    for number in (2, 3):
+        not_before = _row(session_factory, sub).not_before
+        assert not_before is not None
+        _claim(session_factory, now=not_before + timedelta(seconds=1))
+        _build(session_factory, settings, backend, sub)
+        assert _row(session_factory, sub).attempts == number
+
+    status = _status(client, sub)
+    assert status["status"] == "build_failed"
+    assert status["errorMessage"].startswith("internal: "), status
+    assert "disk gone" in status["errorMessage"]
+    assert [h["status"] for h in status["statusHistory"]] == [
+        "pending",
+        *["building", "pending"] * 2,
+        "building",
+        "build_failed",
+    ]
+    row = _row(session_factory, sub)
+    assert row.not_before is None and row.lease_owner is None
+    attempts = _attempts(session_factory, sub)
+    assert [a.number for a in attempts] == [1, 2, 3]
+    assert {a.outcome for a in attempts} == {AttemptOutcome.PLATFORM_ERROR.value}
+
+
+def test_unavailable_backend_hands_the_build_back_without_using_an_attempt(
+    client: TestClient,
+    alice: Account,
+    connectx_agent: str,
+    settings: Settings,
+    session_factory: SessionFactory,
+    backend: LocalBackend,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def unreachable(submission_id: str, source: Path, log: BuildLog) -> Artifact:
+        raise BackendUnavailable("the engine is down")
+
+    monkeypatch.setattr(backend, "build", unreachable)
+    sub = _upload(client, alice, connectx_agent, _zip({"main.py": CRASHING}))
+    _claim(session_factory)
+    _build(session_factory, settings, backend, sub)
+
+    status = _status(client, sub)
+    assert status["status"] == "pending" and status["errorMessage"] is None
+    row = _row(session_factory, sub)
+    assert row.attempts == 0 and row.lease_owner is None
+    [attempt] = _attempts(session_factory, sub)
+    assert attempt.outcome == AttemptOutcome.INTERRUPTED.value
+    assert "the engine is down" in _log(client, alice, sub)
+
+
+# -- leases --------------------------------------------------------------------------------
+def test_worker_without_the_lease_writes_nothing(
+    client: TestClient,
+    alice: Account,
+    connectx_agent: str,
+    settings: Settings,
+    session_factory: SessionFactory,
+    backend: LocalBackend,
+) -> None:
+    sub = _upload(client, alice, connectx_agent, _zip({"main.py": CRASHING}))
+    _claim(session_factory, worker="someone-else")
+    _build(session_factory, settings, backend, sub)
+
+    assert _status(client, sub)["status"] == "building"
+    row = _row(session_factory, sub)
+    assert row.lease_owner == "someone-else" and row.build_log is None
+    assert _attempts(session_factory, sub) == []
+
+
+def test_worker_that_loses_its_lease_mid_build_writes_nothing(
+    client: TestClient,
+    alice: Account,
+    connectx_agent: str,
+    settings: Settings,
+    session_factory: SessionFactory,
+    backend: LocalBackend,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    sub = _upload(client, alice, connectx_agent, _zip({"main.py": CRASHING}))
+
+    def handed_over(submission_id: str, source: Path, log: BuildLog) -> Artifact:
+        # The monitor gave the build to another worker while this one was building.
+        with session_factory() as session:
+            row = session.get(Submission, submission_id)
+            assert row is not None
+            row.lease_owner = "worker-2"
+            session.commit()
+        raise BuildFailure(FailureReason.DEPENDENCIES_FAILED, "whatever")
+
+    monkeypatch.setattr(backend, "build", handed_over)
+    _claim(session_factory)
+    _build(session_factory, settings, backend, sub)
+
+    status = _status(client, sub)
+    assert status["status"] == "building" and status["errorMessage"] is None
+    assert [h["status"] for h in status["statusHistory"]] == ["pending", "building"]
+    row = _row(session_factory, sub)
+    assert row.lease_owner == "worker-2" and row.build_log is None and row.attempts == 1
