@@ -110,6 +110,8 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
         archive_max_bytes=1024 * 1024,
         archive_max_files=50,
         archive_max_unpacked_bytes=4 * 1024 * 1024,
+        # Build workers are started by the tests that need them, never behind others' backs.
+        builds_enabled=False,
     )
 
 

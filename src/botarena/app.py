@@ -14,6 +14,9 @@ from botarena.accounts.routes import router as accounts_router
 from botarena.agents.routes import router as agents_router
 from botarena.api.errors import install_error_handlers
 from botarena.api.middleware import BodyLimitMiddleware, RequestContextMiddleware
+from botarena.builds.backends.local import LocalBackend
+from botarena.builds.routes import router as builds_router
+from botarena.builds.service import BuildService
 from botarena.db import migrate
 from botarena.db.engine import build_engine, build_session_factory
 from botarena.settings import Settings
@@ -25,6 +28,11 @@ _MULTIPART_OVERHEAD = 1024 * 1024
 log = structlog.get_logger(__name__)
 
 
+def build_backend(settings: Settings) -> LocalBackend:
+    """The configured build backend."""
+    return LocalBackend(settings.data_dir)
+
+
 def create_app(settings: Settings) -> FastAPI:
     """A new application on its own engine; migrations run when it starts."""
     engine = build_engine(settings.resolved_database_url)
@@ -34,6 +42,11 @@ def create_app(settings: Settings) -> FastAPI:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         migrate.upgrade(engine)
         log.info("database ready", backend=engine.dialect.name, revision=migrate.head_revision())
+        if settings.builds_enabled:
+            builds = BuildService(app.state.session_factory, settings, build_backend(settings))
+            builds.start()
+            app.state.builds = builds
+            app.state.on_build_queued = builds.wake
         app.state.ready = True
         on_ready = getattr(app.state, "on_ready", None)
         if callable(on_ready):
@@ -42,6 +55,8 @@ def create_app(settings: Settings) -> FastAPI:
             yield
         finally:
             app.state.ready = False
+            if app.state.builds is not None:
+                app.state.builds.stop()
             engine.dispose()
 
     app = FastAPI(
@@ -54,11 +69,13 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.engine = engine
     app.state.session_factory = build_session_factory(engine)
     app.state.ready = False
+    app.state.builds = None
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, limit=settings.archive_max_bytes + _MULTIPART_OVERHEAD)
     app.add_middleware(RequestContextMiddleware)
     app.include_router(accounts_router, prefix=API_PREFIX)
     app.include_router(agents_router, prefix=API_PREFIX)
+    app.include_router(builds_router, prefix=API_PREFIX)
 
     @app.get("/healthz", tags=["health"])
     def healthz() -> dict[str, str]:

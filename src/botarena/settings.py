@@ -36,6 +36,15 @@ class Settings(BaseSettings):
     archive_max_files: int = Field(default=2000, gt=0)
     archive_max_unpacked_bytes: int = Field(default=200 * MIB, gt=0)
 
+    builds_enabled: bool = Field(
+        default=True, description="Run build workers in this process (botarena serve)."
+    )
+    build_backend: Literal["local"] = "local"
+    build_concurrency: int = Field(default=1, ge=1, le=64)
+    build_check_interval: float = Field(default=10.0, gt=0)
+    build_timeout: float = Field(default=1800.0, gt=0)
+    build_lease_seconds: float = Field(default=60.0, gt=0)
+
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["auto", "console", "json"] = "auto"
 

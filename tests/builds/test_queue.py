@@ -13,24 +13,7 @@ from botarena.clock import utcnow
 from botarena.db.engine import SessionFactory
 
 from support.accounts import Account
-
-
-def _agent(client: TestClient, account: Account, name: str) -> str:
-    answer = client.post(
-        "/api/v1/agents", json={"name": name, "game": "rps"}, headers=account.headers
-    )
-    agent_id: str = answer.json()["id"]
-    return agent_id
-
-
-def _submit(client: TestClient, account: Account, agent_id: str) -> str:
-    answer = client.post(
-        "/api/v1/submissions",
-        json={"agentId": agent_id, "codeUrl": "https://git.example.com/a/b"},
-        headers=account.headers,
-    )
-    sub_id: str = answer.json()["submission"]["id"]
-    return sub_id
+from support.api import create_agent, submit_url
 
 
 def _claim_all(factory: SessionFactory) -> list[str]:
@@ -45,11 +28,11 @@ def _claim_all(factory: SessionFactory) -> list[str]:
 
 
 def test_queue_order(client: TestClient, alice: Account, session_factory: SessionFactory) -> None:
-    a, b = _agent(client, alice, "a"), _agent(client, alice, "b")
-    a1 = _submit(client, alice, a)
-    a2 = _submit(client, alice, a)  # a re-submission: behind every first submission
-    b1 = _submit(client, alice, b)
-    a3 = _submit(client, alice, a)
+    a, b = create_agent(client, alice, "a", "rps"), create_agent(client, alice, "b", "rps")
+    a1 = submit_url(client, alice, a)
+    a2 = submit_url(client, alice, a)  # a re-submission: behind every first submission
+    b1 = submit_url(client, alice, b)
+    a3 = submit_url(client, alice, a)
     with session_factory() as session:
         row = session.get(Submission, a3)
         assert row is not None
@@ -61,7 +44,7 @@ def test_queue_order(client: TestClient, alice: Account, session_factory: Sessio
 def test_claim_records_the_attempt_and_lease(
     client: TestClient, alice: Account, session_factory: SessionFactory
 ) -> None:
-    sub = _submit(client, alice, _agent(client, alice, "a"))
+    sub = submit_url(client, alice, create_agent(client, alice, "a", "rps"))
     with session_factory() as session:
         claimed = BuildQueue(session).claim_next("worker-7", "local", 30)
         session.commit()
@@ -80,7 +63,7 @@ def test_claim_records_the_attempt_and_lease(
 def test_backoff_is_respected(
     client: TestClient, alice: Account, session_factory: SessionFactory
 ) -> None:
-    sub = _submit(client, alice, _agent(client, alice, "a"))
+    sub = submit_url(client, alice, create_agent(client, alice, "a", "rps"))
     with session_factory() as session:
         row = session.get(Submission, sub)
         assert row is not None
@@ -94,7 +77,7 @@ def test_backoff_is_respected(
 def test_leases_renew_and_expire(
     client: TestClient, alice: Account, session_factory: SessionFactory
 ) -> None:
-    sub = _submit(client, alice, _agent(client, alice, "a"))
+    sub = submit_url(client, alice, create_agent(client, alice, "a", "rps"))
     with session_factory() as session:
         queue = BuildQueue(session)
         assert queue.claim_next("w1", "local", 10) is not None
@@ -108,8 +91,8 @@ def test_leases_renew_and_expire(
 def test_concurrent_workers_never_share_a_build(
     client: TestClient, alice: Account, session_factory: SessionFactory
 ) -> None:
-    agent = _agent(client, alice, "a")
-    subs = {_submit(client, alice, agent) for _ in range(8)}
+    agent = create_agent(client, alice, "a", "rps")
+    subs = {submit_url(client, alice, agent) for _ in range(8)}
     claimed: list[str] = []
     lock = threading.Lock()
     barrier = threading.Barrier(4)

@@ -110,17 +110,26 @@ class SubmissionRepository:
         )
 
     def queue_position(self, submission: Submission) -> int | None:
-        """How many pending builds come before this one; None unless it is pending.
+        """How many queued builds come before this one; None unless it waits for a builder.
 
-        Queue order: higher priority first, then an agent's first submission before its
+        Queued: pending, or a requested rebuild not yet taken (building, no worker). Queue
+        order: higher priority first, then an agent's first submission before its
         re-submissions, then the oldest.
         """
-        if submission.status != SubmissionStatus.PENDING.value:
+        pending = SubmissionStatus.PENDING.value
+        building = SubmissionStatus.BUILDING.value
+        waiting = submission.status == pending or (
+            submission.status == building and submission.lease_owner is None
+        )
+        if not waiting:
             return None
         mine_first = 0 if submission.version == 1 else 1
         first_key = case((Submission.version == 1, 0), else_=1)
         ahead = and_(
-            Submission.status == SubmissionStatus.PENDING.value,
+            or_(
+                Submission.status == pending,
+                and_(Submission.status == building, Submission.lease_owner.is_(None)),
+            ),
             Submission.id != submission.id,
             or_(
                 Submission.priority > submission.priority,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, File, Query, UploadFile, status
+from fastapi import APIRouter, File, Query, Request, UploadFile, status
 
 from botarena.accounts.deps import CurrentUser, OptionalUser
 from botarena.accounts.models import User
@@ -23,6 +23,7 @@ from botarena.agents.schemas import (
 from botarena.agents.service import AgentService, SubmissionService, may_see_private
 from botarena.agents.status import SubmissionStatus
 from botarena.api.deps import SessionDep, SettingsDep
+from botarena.api.hooks import notify_build_queued
 from botarena.api.pagination import PageDep
 from botarena.api.schema import Page
 
@@ -71,12 +72,17 @@ def get_agent(agent_id: str, session: SessionDep, viewer: OptionalUser) -> Agent
 
 @router.post("/submissions", status_code=status.HTTP_201_CREATED)
 def create_submission(
-    body: SubmissionCreate, user: CurrentUser, session: SessionDep, settings: SettingsDep
+    body: SubmissionCreate,
+    user: CurrentUser,
+    session: SessionDep,
+    settings: SettingsDep,
+    request: Request,
 ) -> SubmissionCreated:
     """Submit code from a Git repository; it is queued for building."""
     submission = SubmissionService(session, settings).create_from_url(
         user, body.agent_id, body.code_url, body.ref
     )
+    notify_build_queued(request)
     return SubmissionCreated(submission=SubmissionOut.model_validate(submission))
 
 
@@ -87,11 +93,13 @@ def upload_submission(
     user: CurrentUser,
     session: SessionDep,
     settings: SettingsDep,
+    request: Request,
 ) -> SubmissionCreated:
     """Submit code as an uploaded archive; it is checked, stored and queued for building."""
     submission = SubmissionService(session, settings).create_from_archive(
         user, agent_id, archive.file, archive.filename
     )
+    notify_build_queued(request)
     return SubmissionCreated(submission=SubmissionOut.model_validate(submission))
 
 
@@ -150,12 +158,9 @@ def build_logs(
     submission_id: str, session: SessionDep, settings: SettingsDep, viewer: OptionalUser
 ) -> BuildLogs:
     """The build log so far (owner and admins only)."""
-    sub = SubmissionService(session, settings).build_log(viewer, submission_id)
+    sub, text = SubmissionService(session, settings).build_log(viewer, submission_id)
     return BuildLogs(
-        submission_id=sub.id,
-        status=sub.status,
-        build_log=sub.build_log or "",
-        updated_at=sub.updated_at,
+        submission_id=sub.id, status=sub.status, build_log=text, updated_at=sub.updated_at
     )
 
 

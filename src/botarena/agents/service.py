@@ -33,6 +33,7 @@ from botarena.sources.archives import (
     store_archive,
 )
 from botarena.sources.urls import SourceUrlError, validate_code_url
+from botarena.storage import build_log_path, read_tail
 
 AGENT_NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
@@ -169,18 +170,22 @@ class SubmissionService:
             submission, self.submissions.queue_position(submission), submission.status_events
         )
 
-    def build_log(self, user: User | None, submission_id: str) -> Submission:
+    def build_log(self, user: User | None, submission_id: str) -> tuple[Submission, str]:
         """The submission whose log ``user`` may read; 404 alike for no log and not yours."""
         submission = self.submissions.get(submission_id)
         unavailable = not_found(
             "Build logs not available",
             "Logs may not be available yet or build has not started",
         )
-        if submission is None or submission.build_log is None:
+        if submission is None or not may_see_private(user, submission.agent):
             raise unavailable
-        if not may_see_private(user, submission.agent):
+        text = submission.build_log
+        if submission.status == SubmissionStatus.BUILDING.value:
+            # While it builds, what the log file holds so far.
+            text = read_tail(build_log_path(self.settings, submission.id)) or text
+        if text is None:
             raise unavailable
-        return submission
+        return submission, text
 
     def activate(self, user: User, submission_id: str) -> Submission:
         """Make a submission its agent's active one; the previous active one turns inactive."""

@@ -1,6 +1,6 @@
 """A build's log: written to a file as it happens, read back while the build runs.
 
-The stored copy keeps the last ``STORED_LOG_BYTES`` and says when it was cut.
+The stored copy keeps the last MiB and says when it was cut (see botarena.storage).
 """
 
 from __future__ import annotations
@@ -10,9 +10,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 from botarena.clock import utcnow
-
-STORED_LOG_BYTES = 1024 * 1024
-CUT_MARKER = "[… the beginning of this log was cut: only the last 1 MiB is kept …]\n"
 
 LineListener = Callable[[str], None]
 
@@ -47,21 +44,3 @@ class BuildLog:
     def close(self) -> None:
         with self._lock:
             self._handle.close()
-
-
-def read_tail(path: Path, limit: int = STORED_LOG_BYTES) -> str | None:
-    """The last ``limit`` bytes of a log file (with the cut marker), or None without a file."""
-    try:
-        with path.open("rb") as handle:
-            handle.seek(0, 2)
-            size = handle.tell()
-            handle.seek(max(0, size - limit))
-            data = handle.read()
-    except FileNotFoundError:
-        return None
-    text = data.decode("utf-8", errors="replace")
-    if size > limit:
-        # Start at a line boundary so the first line is whole.
-        newline = text.find("\n")
-        text = CUT_MARKER + (text[newline + 1 :] if newline >= 0 else text)
-    return text

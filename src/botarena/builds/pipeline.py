@@ -25,7 +25,7 @@ from botarena.agents.models import Submission
 from botarena.agents.status import SubmissionStatus
 from botarena.builds.backends.base import Artifact, BuildBackend
 from botarena.builds.failures import BackendUnavailable, BuildFailure, FailureReason
-from botarena.builds.log import BuildLog, read_tail
+from botarena.builds.log import BuildLog
 from botarena.builds.models import AttemptOutcome, BuildAttempt
 from botarena.clock import utcnow
 from botarena.db.engine import SessionFactory
@@ -36,6 +36,7 @@ from botarena.games.registry import get_game
 from botarena.settings import Settings
 from botarena.sources.archives import ArchiveError, ArchiveLimits, extract_archive
 from botarena.sources.git import FetchError, FetchLimits, fetch_git
+from botarena.storage import archive_path, build_log_path, read_tail
 
 log = structlog.get_logger(__name__)
 
@@ -342,13 +343,3 @@ class BuildPipeline:
         root = self.settings.data_dir / "work"
         root.mkdir(parents=True, exist_ok=True)
         return root
-
-
-def build_log_path(settings: Settings, submission_id: str) -> Path:
-    """Where a submission's build log is written while it builds."""
-    return settings.data_dir / "builds" / submission_id / "build.log"
-
-
-def archive_path(settings: Settings, sha256: str, fmt: str) -> Path:
-    """Where an uploaded archive is stored, by its content."""
-    return settings.archive_dir / sha256[:2] / f"{sha256}.{fmt}"

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, or_, select
+from sqlalchemy import ColumnElement, and_, case, or_, select
 from sqlalchemy.orm import Session
 
 from botarena.agents.models import Submission
@@ -34,6 +34,14 @@ def queue_order() -> tuple[ColumnElement[Any], ...]:
     )
 
 
+def waiting_for_a_builder() -> ColumnElement[bool]:
+    """Pending builds, and requested rebuilds (``building`` with no worker holding them yet)."""
+    return or_(
+        Submission.status == PENDING,
+        and_(Submission.status == BUILDING, Submission.lease_owner.is_(None)),
+    )
+
+
 class BuildQueue:
     """Claims, renews and releases build jobs; the caller commits."""
 
@@ -52,7 +60,7 @@ class BuildQueue:
         query = (
             select(Submission)
             .where(
-                Submission.status == PENDING,
+                waiting_for_a_builder(),
                 or_(Submission.not_before.is_(None), Submission.not_before <= now),
             )
             .order_by(*queue_order())
@@ -63,9 +71,12 @@ class BuildQueue:
         if submission is None:
             return None
         submission.attempts += 1
-        submission.move_to(
-            SubmissionStatus.BUILDING, reason=f"attempt {submission.attempts} on {worker}", at=now
-        )
+        if submission.status == PENDING:
+            submission.move_to(
+                SubmissionStatus.BUILDING,
+                reason=f"attempt {submission.attempts} on {worker}",
+                at=now,
+            )
         submission.lease_owner = worker
         submission.lease_until = now + timedelta(seconds=lease_seconds)
         submission.heartbeat_at = now
@@ -94,9 +105,15 @@ class BuildQueue:
         return self.session.scalars(
             select(Submission).where(
                 Submission.status == BUILDING,
+                Submission.lease_owner.is_not(None),
                 or_(Submission.lease_until.is_(None), Submission.lease_until < now),
             )
         ).all()
 
     def building(self) -> Sequence[Submission]:
-        return self.session.scalars(select(Submission).where(Submission.status == BUILDING)).all()
+        """Builds a worker holds now."""
+        return self.session.scalars(
+            select(Submission).where(
+                Submission.status == BUILDING, Submission.lease_owner.is_not(None)
+            )
+        ).all()

@@ -1,0 +1,51 @@
+"""What people can ask of a build: a rebuild (owner or admin) and a priority (admin)."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from botarena.accounts.models import User
+from botarena.agents.models import Submission
+from botarena.agents.status import SubmissionStatus
+from botarena.errors import forbidden, not_found
+
+MAX_PRIORITY = 1000
+
+
+class BuildCommands:
+    """Each method checks, writes and commits, or raises and writes nothing."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def rebuild(self, user: User, submission_id: str) -> Submission:
+        """Queue a finished submission for building again, as a fresh set of attempts."""
+        submission = self._get(submission_id)
+        if not (user.is_admin or submission.agent.owner_id == user.id):
+            raise forbidden("Only the agent's owner or an admin can rebuild its submissions")
+        submission.move_to(
+            SubmissionStatus.BUILDING, reason=f"rebuild requested by {user.username}"
+        )
+        # No worker holds it yet: the queue takes it like a pending build.
+        submission.lease_owner = None
+        submission.lease_until = None
+        submission.not_before = None
+        submission.attempts = 0
+        submission.error_message = None
+        self.session.commit()
+        return submission
+
+    def set_priority(self, user: User, submission_id: str, priority: int) -> Submission:
+        """Move a queued build ahead (higher first) or back."""
+        submission = self._get(submission_id)
+        if not user.is_admin:
+            raise forbidden("Only an admin can change build priorities")
+        submission.priority = priority
+        self.session.commit()
+        return submission
+
+    def _get(self, submission_id: str) -> Submission:
+        submission = self.session.get(Submission, submission_id)
+        if submission is None:
+            raise not_found("Submission not found")
+        return submission

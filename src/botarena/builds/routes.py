@@ -1,0 +1,127 @@
+"""HTTP routes of builds: rebuild, priority, and the live event stream."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from fastapi import APIRouter, Request, WebSocket, WebSocketDisconnect
+from fastapi.responses import StreamingResponse
+from pydantic import Field
+from starlette.concurrency import run_in_threadpool
+
+from botarena.accounts.deps import CurrentUser
+from botarena.accounts.models import User
+from botarena.accounts.service import AccountService
+from botarena.agents.models import Submission
+from botarena.agents.routes import present
+from botarena.agents.schemas import SubmissionOut
+from botarena.agents.service import may_see_private
+from botarena.api.deps import SessionDep, SettingsDep
+from botarena.api.hooks import notify_build_queued
+from botarena.api.schema import ApiModel
+from botarena.builds.commands import MAX_PRIORITY, BuildCommands
+from botarena.builds.events import as_sse, build_events
+from botarena.db.engine import SessionFactory
+from botarena.errors import AppError, not_found, unauthorized
+
+router = APIRouter(tags=["builds"])
+
+
+class PriorityChange(ApiModel):
+    """A new queue priority: higher builds first."""
+
+    priority: int = Field(ge=-MAX_PRIORITY, le=MAX_PRIORITY)
+
+
+@router.post("/submissions/{submission_id}/rebuild")
+def rebuild(
+    submission_id: str, user: CurrentUser, session: SessionDep, request: Request
+) -> SubmissionOut:
+    """Build a build_failed, success, failed or inactive submission again."""
+    submission = BuildCommands(session).rebuild(user, submission_id)
+    notify_build_queued(request)
+    return present(submission, user)
+
+
+@router.post("/submissions/{submission_id}/priority")
+def set_priority(
+    submission_id: str, body: PriorityChange, user: CurrentUser, session: SessionDep
+) -> SubmissionOut:
+    """Raise (or lower) a queued build's priority (admins)."""
+    return present(BuildCommands(session).set_priority(user, submission_id, body.priority), user)
+
+
+@router.get("/submissions/{submission_id}/events")
+async def build_events_sse(
+    submission_id: str, request: Request, settings: SettingsDep
+) -> StreamingResponse:
+    """Status changes and log lines as Server-Sent Events (``Accept: text/event-stream``)."""
+    # No request-long database session here: a stream may last minutes, and on SQLite an open
+    # transaction would keep the builders from writing meanwhile.
+    factory = request.app.state.session_factory
+    viewer = await run_in_threadpool(
+        _user_for, factory, _bearer(request.headers.get("authorization"))
+    )
+    with_log = await run_in_threadpool(_may_read_log, factory, viewer, submission_id)
+
+    async def stream() -> AsyncIterator[str]:
+        async for event in build_events(factory, settings, submission_id, with_log=with_log):
+            yield as_sse(event)
+
+    return StreamingResponse(
+        stream(),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
+
+
+@router.websocket("/submissions/{submission_id}/events")
+async def build_events_ws(websocket: WebSocket, submission_id: str) -> None:
+    """The same events over a WebSocket, one JSON message each; closed when the build ends."""
+    app = websocket.app
+    factory = app.state.session_factory
+    try:
+        token = _bearer(websocket.headers.get("authorization")) or websocket.query_params.get(
+            "access_token"
+        )
+        viewer = await run_in_threadpool(_user_for, factory, token)
+        with_log = await run_in_threadpool(_may_read_log, factory, viewer, submission_id)
+    except AppError as exc:
+        await websocket.close(code=4401 if exc.status_code == 401 else 4404, reason=exc.error)
+        return
+    await websocket.accept()
+    try:
+        async for event in build_events(
+            factory, app.state.settings, submission_id, with_log=with_log
+        ):
+            await websocket.send_json(event)
+        await websocket.close()
+    except WebSocketDisconnect:
+        return
+
+
+def _may_read_log(factory: SessionFactory, viewer: User | None, submission_id: str) -> bool:
+    with factory() as session:
+        submission = session.get(Submission, submission_id)
+        if submission is None:
+            raise not_found("Submission not found")
+        return may_see_private(viewer, submission.agent)
+
+
+def _user_for(factory: SessionFactory, token: str | None) -> User | None:
+    """The token's user, from a session closed at once; 401 for a bad token."""
+    if not token:
+        return None
+    with factory() as session:
+        user = AccountService(session).authenticate(token)
+        session.expunge(user)
+        return user
+
+
+def _bearer(header: str | None) -> str | None:
+    if header is None:
+        return None
+    scheme, _, secret = header.partition(" ")
+    if scheme.lower() != "bearer" or not secret.strip():
+        raise unauthorized("Authorization header must be 'Bearer <token>'")
+    return secret.strip()
