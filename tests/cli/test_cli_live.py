@@ -58,7 +58,13 @@ def test_whole_flow_through_the_cli(
     assert agent["name"] == "cli-bot" and agent["game"] == "connectx"
 
     by_url = run_cli(
-        env, "submit", "https://git.example.com/carol/bot.git", "--agent", "cli-bot", "--json"
+        env,
+        "submit",
+        "https://git.example.com/carol/bot.git",
+        "--agent",
+        "cli-bot",
+        "--json",
+        "--no-follow",
     )
     assert by_url.returncode == 0, by_url.stderr
     first = json.loads(by_url.stdout)["submission"]
@@ -68,7 +74,7 @@ def test_whole_flow_through_the_cli(
     (folder / "__pycache__").mkdir(parents=True)
     (folder / "main.py").write_text("def agent(obs, conf):\n    return 0\n")
     (folder / "__pycache__" / "main.cpython-311.pyc").write_bytes(b"junk")
-    by_folder = run_cli(env, "submit", str(folder), "--agent", "cli-bot")
+    by_folder = run_cli(env, "submit", str(folder), "--agent", "cli-bot", "--no-follow")
     assert by_folder.returncode == 0, by_folder.stderr
     assert "version 2" in by_folder.stdout and "pending" in by_folder.stdout
     listed = httpx.get(f"{server.url}/api/v1/submissions", params={"agentId": agent["id"]})
@@ -93,10 +99,12 @@ def test_cli_errors_are_clear(env: dict[str, str], server: LiveServer) -> None:
     assert dup.returncode == 1 and "User dave already exists" in dup.stderr
     bad_game = run_cli(env, "agent", "create", "x", "--game", "chess")
     assert bad_game.returncode == 1 and "Unknown game 'chess'" in bad_game.stderr
-    no_agent = run_cli(env, "submit", "https://git.example.com/a/b", "--agent", "ghost")
+    no_agent = run_cli(
+        env, "submit", "https://git.example.com/a/b", "--agent", "ghost", "--no-follow"
+    )
     assert no_agent.returncode == 1 and "No agent named ghost" in no_agent.stderr
     run_cli(env, "agent", "create", "dbot", "--game", "rps")
-    internal = run_cli(env, "submit", "https://10.0.0.1/a/b", "--agent", "dbot")
+    internal = run_cli(env, "submit", "https://10.0.0.1/a/b", "--agent", "dbot", "--no-follow")
     assert internal.returncode == 1 and "internal address" in internal.stderr
     wrong_env = {**env, "BOTARENA_TOKEN": "bat_wrong"}
     bad_token = run_cli(wrong_env, "agent", "create", "y", "--game", "rps")

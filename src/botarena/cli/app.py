@@ -24,6 +24,7 @@ app.add_typer(remote.agent_app, name="agent")
 app.command("submit")(remote.submit)
 app.command("status")(remote.status)
 app.command("logs")(remote.logs)
+app.command("rebuild")(remote.rebuild)
 app.command("play")(play.play)
 
 

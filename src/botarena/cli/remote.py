@@ -72,10 +72,13 @@ def submit(
     source: Annotated[str, typer.Argument(help="A Git URL, or a folder to pack and upload.")],
     agent: Annotated[str, typer.Option("--agent", help="The agent's name.")],
     ref: Annotated[str | None, typer.Option(help="Branch, tag or commit (Git URLs).")] = None,
+    follow: Annotated[
+        bool, typer.Option("--follow/--no-follow", help="Follow the build to its end.")
+    ] = True,
     as_json: JsonOption = False,
     server: ServerOption = None,
 ) -> None:
-    """Submit a new version of an agent's code."""
+    """Submit a new version of an agent's code and follow its build (exit 1 if it fails)."""
     folder = Path(source)
     try:
         with _client(server) as client:
@@ -90,13 +93,61 @@ def submit(
                 fail(f"{source} is neither a folder nor a URL")
     except ApiError as exc:
         fail_api(exc)
-    if as_json:
-        print_json(created)
-        return
     sub = created["submission"]
-    console.print(
-        f"submitted {sub['id']} (version {sub['version']}) for agent {agent}: {sub['status']}"
-    )
+    if not as_json:
+        console.print(
+            f"submitted {sub['id']} (version {sub['version']}) for agent {agent}: {sub['status']}"
+        )
+    final = _follow(server, sub["id"], quiet=as_json) if follow else None
+    if as_json:
+        print_json({**created, "build": final} if final is not None else created)
+    if final is not None and final["status"] not in ("success", "active"):
+        raise typer.Exit(1)
+
+
+def _follow(server: str | None, submission_id: str, *, quiet: bool) -> dict[str, Any]:
+    """Print the build's status changes and log lines as they come; its final build status."""
+    try:
+        with _client(server) as client:
+            for event in client.events(submission_id):
+                if quiet:
+                    continue
+                if event["type"] == "status":
+                    console.print(f"[bold]{event['status']}[/]  {event['at']}", highlight=False)
+                else:
+                    console.print(f"  {event['line']}", highlight=False, markup=False)
+            final = client.build_status(submission_id)
+    except ApiError as exc:
+        fail_api(exc)
+    if not quiet:
+        if final["status"] == "success":
+            console.print(f"[green]build succeeded[/]: {submission_id}")
+        else:
+            console.print(f"[red]build {final['status']}[/]: {final.get('errorMessage')}")
+    return final
+
+
+def rebuild(
+    submission: Annotated[str, typer.Argument(help="The submission id (sub-…).")],
+    follow: Annotated[
+        bool, typer.Option("--follow/--no-follow", help="Follow the build to its end.")
+    ] = True,
+    as_json: JsonOption = False,
+    server: ServerOption = None,
+) -> None:
+    """Build a submission again (one that failed, or an older one)."""
+    try:
+        with _client(server) as client:
+            result = client.rebuild(submission)
+    except ApiError as exc:
+        fail_api(exc)
+    if not as_json:
+        console.print(f"rebuilding {submission}: {result['status']}")
+    final = _follow(server, submission, quiet=as_json) if follow else None
+    if as_json:
+        print_json(final if final is not None else result)
+    if final is not None and final["status"] not in ("success", "active"):
+        raise typer.Exit(1)
 
 
 def _upload_folder(client: ApiClient, agent_id: str, folder: Path) -> dict[str, Any]:
@@ -142,10 +193,16 @@ def status(
 
 def logs(
     submission: Annotated[str, typer.Argument(help="The submission id (sub-…).")],
+    follow: Annotated[
+        bool, typer.Option("--follow", "-f", help="Keep printing until the build ends.")
+    ] = False,
     as_json: JsonOption = False,
     server: ServerOption = None,
 ) -> None:
     """Print a submission's build log (yours, or any as an admin)."""
+    if follow:
+        _follow_log(server, submission)
+        return
     try:
         with _client(server) as client:
             result = client.build_logs(submission)
@@ -155,3 +212,13 @@ def logs(
         print_json(result)
     else:
         typer.echo(result["buildLog"], nl=not result["buildLog"].endswith("\n"))
+
+
+def _follow_log(server: str | None, submission_id: str) -> None:
+    try:
+        with _client(server) as client:
+            for event in client.events(submission_id):
+                if event["type"] == "log":
+                    typer.echo(event["line"])
+    except ApiError as exc:
+        fail_api(exc)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -91,6 +93,28 @@ class ApiClient:
     def build_status(self, submission_id: str) -> dict[str, Any]:
         result: dict[str, Any] = self.request("GET", f"/submissions/{submission_id}/build-status")
         return result
+
+    def rebuild(self, submission_id: str) -> dict[str, Any]:
+        result: dict[str, Any] = self.request("POST", f"/submissions/{submission_id}/rebuild")
+        return result
+
+    def events(self, submission_id: str) -> Iterator[dict[str, Any]]:
+        """The build's events as they happen (Server-Sent Events), until the build is over."""
+        url = f"{API}/submissions/{submission_id}/events"
+        try:
+            with self._http.stream(
+                "GET", url, headers={"Accept": "text/event-stream"}, timeout=None
+            ) as response:
+                if response.status_code >= 400:
+                    response.read()
+                    raise _error_from(response)
+                for line in response.iter_lines():
+                    if line.startswith("data: "):
+                        yield json.loads(line[len("data: ") :])
+        except httpx.HTTPError as exc:
+            raise ApiError(
+                f"Lost the connection to the botarena server at {self.server}", str(exc)
+            ) from exc
 
     def build_logs(self, submission_id: str) -> dict[str, Any]:
         result: dict[str, Any] = self.request("GET", f"/submissions/{submission_id}/build-logs")

@@ -1,0 +1,67 @@
+"""The command line following real builds on a live server that builds."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from botarena.executor.sandbox import probe_isolation
+
+from support.live import LiveServer, cli_env, run_cli
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "agents"
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    report = probe_isolation()
+    if not report.bwrap:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"the sandbox is required under CI=true: {report.describe()}")
+        pytest.skip(report.describe())
+    environment = cli_env(tmp_path, None)
+    environment["BOTARENA_BUILDS_ENABLED"] = "true"
+    environment["BOTARENA_BUILD_CHECK_INTERVAL"] = "1"
+    return environment
+
+
+@pytest.fixture
+def server(env: dict[str, str]) -> Iterator[LiveServer]:
+    live = LiveServer(env)
+    live.start()
+    yield live
+    live.stop()
+
+
+def test_submit_follows_the_build(env: dict[str, str], server: LiveServer, tmp_path: Path) -> None:
+    made = run_cli(env, "user", "create", "fay", "--password-stdin", stdin="fay-password\n")
+    env = {**env, "BOTARENA_SERVER": server.url, "BOTARENA_TOKEN": made.stdout.split()[-1]}
+    assert run_cli(env, "agent", "create", "follower", "--game", "connectx").returncode == 0
+
+    good = run_cli(
+        env, "submit", str(EXAMPLES / "connectx-random"), "--agent", "follower", timeout=120
+    )
+    assert good.returncode == 0, good.stdout + good.stderr
+    assert "building" in good.stdout and "build succeeded" in good.stdout
+    assert "==> " in good.stdout  # the build log's lines, live
+
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "main.py").write_text("def agent(o, c):\n    raise RuntimeError('nope')\n")
+    bad = run_cli(env, "submit", str(broken), "--agent", "follower", "--json", timeout=120)
+    assert bad.returncode == 1
+    result = json.loads(bad.stdout)
+    assert result["build"]["status"] == "build_failed"
+    assert result["build"]["errorMessage"].startswith("validation_failed: ")
+    sub = result["submission"]["id"]
+
+    log = run_cli(env, "logs", sub, "--follow")
+    assert log.returncode == 0 and "RuntimeError: nope" in log.stdout
+
+    again = run_cli(env, "rebuild", sub, timeout=120)
+    assert again.returncode == 1
+    assert "rebuilding" in again.stdout and "build_failed" in again.stdout
