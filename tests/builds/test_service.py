@@ -290,3 +290,50 @@ def test_build_logs_are_readable_while_building(
 def test_events_of_a_missing_submission(client: TestClient) -> None:
     answer = client.get("/api/v1/submissions/sub-nope/events")
     assert answer.status_code == 404
+
+
+class _Switchable(LocalBackend):
+    """The local backend, with an off switch standing for an engine that went away."""
+
+    down: str | None = "the build engine cannot be reached"
+
+    def unavailable_reason(self) -> str | None:
+        return self.down
+
+
+@sqlite_only
+def test_an_unavailable_builder_keeps_builds_waiting(
+    client: TestClient, alice: Account, settings: Settings, session_factory: SessionFactory
+) -> None:
+    report = probe_isolation()
+    if not report.bwrap:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"the sandbox is required under CI=true: {report.describe()}")
+        pytest.skip(report.describe())
+    agent = create_agent(client, alice, "patient")
+    sub = client.post(
+        f"/api/v1/agents/{agent}/submissions",
+        files={"archive": ("bot.zip", _zip(EXAMPLES / "connectx-random"))},
+        headers=alice.headers,
+    ).json()["submission"]["id"]
+    backend = _Switchable(settings.data_dir)
+    quick = settings.model_copy(update={"build_check_interval": 0.2})
+    service = BuildService(session_factory, quick, backend)
+    service.start()
+    try:
+        time.sleep(1.0)
+        waiting = client.get(f"/api/v1/submissions/{sub}/build-status").json()
+        assert waiting["status"] == "pending" and waiting["queuePosition"] == 0
+        with session_factory() as session:
+            row = session.get(Submission, sub)
+            assert row is not None and row.attempts == 0  # waiting used no retry
+        backend.down = None
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            status = client.get(f"/api/v1/submissions/{sub}/build-status").json()["status"]
+            if status in ("success", "build_failed"):
+                break
+            time.sleep(0.2)
+        assert status == "success"
+    finally:
+        service.stop()
