@@ -337,3 +337,44 @@ def test_an_unavailable_builder_keeps_builds_waiting(
         assert status == "success"
     finally:
         service.stop()
+
+
+@sqlite_only
+def test_two_builds_of_one_agent_at_once(settings: Settings) -> None:
+    report = probe_isolation()
+    if not report.bwrap:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"the sandbox is required under CI=true: {report.describe()}")
+        pytest.skip(report.describe())
+    live = settings.model_copy(
+        update={"builds_enabled": True, "build_check_interval": 0.5, "build_concurrency": 2}
+    )
+    with TestClient(create_app(live)) as client:
+        account = _user(client, "twin")
+        agent = create_agent(client, account, "twins")
+        subs = []
+        for source in ("connectx-random", "connectx-greedy"):
+            answer = client.post(
+                f"/api/v1/agents/{agent}/submissions",
+                files={"archive": ("bot.zip", _zip(EXAMPLES / source))},
+                headers=account.headers,
+            )
+            subs.append(answer.json()["submission"])
+        assert [s["version"] for s in subs] == [1, 2]
+        deadline = time.monotonic() + 90
+        finished: dict[str, dict[str, object]] = {}
+        while time.monotonic() < deadline and len(finished) < 2:
+            for sub in subs:
+                status = client.get(f"/api/v1/submissions/{sub['id']}/build-status").json()
+                if status["status"] in ("success", "build_failed"):
+                    finished[sub["id"]] = status
+            time.sleep(0.2)
+        assert [finished[s["id"]]["status"] for s in subs] == ["success", "success"]
+        # Each has its own artifact, holding its own code.
+        with session_scope(client.app.state.session_factory) as session:  # type: ignore[attr-defined]
+            rows = [session.get(Submission, s["id"]) for s in subs]
+            code_dirs = [json.loads(r.artifact or "{}")["codeDir"] for r in rows if r]
+        assert len(set(code_dirs)) == 2
+        texts = [(Path(d) / "main.py").read_text() for d in code_dirs]
+        assert texts[0] == (EXAMPLES / "connectx-random" / "main.py").read_text()
+        assert texts[1] == (EXAMPLES / "connectx-greedy" / "main.py").read_text()
