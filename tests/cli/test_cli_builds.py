@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from botarena.executor.sandbox import probe_isolation
@@ -65,3 +67,49 @@ def test_submit_follows_the_build(env: dict[str, str], server: LiveServer, tmp_p
     again = run_cli(env, "rebuild", sub, timeout=120)
     assert again.returncode == 1
     assert "rebuilding" in again.stdout and "build_failed" in again.stdout
+
+
+SLOW_SETUP = """\
+import time
+from setuptools import setup
+time.sleep(4)  # a slow build step: long enough to kill the server in the middle of it
+setup(name="slowpkg", version="0.1", py_modules=["slowpkg"])
+"""
+
+
+def test_a_server_killed_mid_build_builds_it_after_restart(
+    env: dict[str, str], server: LiveServer, tmp_path: Path
+) -> None:
+    made = run_cli(env, "user", "create", "gus", "--password-stdin", stdin="gus-password\n")
+    token = made.stdout.split()[-1]
+    env = {**env, "BOTARENA_SERVER": server.url, "BOTARENA_TOKEN": token}
+    run_cli(env, "agent", "create", "sturdy", "--game", "connectx")
+    folder = tmp_path / "sturdy"
+    (folder / "slowpkg").mkdir(parents=True)
+    (folder / "main.py").write_text((EXAMPLES / "connectx-random" / "main.py").read_text())
+    (folder / "requirements.txt").write_text("./slowpkg\n")
+    (folder / "slowpkg" / "setup.py").write_text(SLOW_SETUP)
+    (folder / "slowpkg" / "slowpkg.py").write_text("VALUE = 1\n")
+    sub = json.loads(
+        run_cli(env, "submit", str(folder), "--agent", "sturdy", "--no-follow", "--json").stdout
+    )["submission"]["id"]
+    headers = {"Authorization": f"Bearer {token}"}
+
+    def status() -> dict[str, object]:
+        answer = httpx.get(f"{server.url}/api/v1/submissions/{sub}/build-status", headers=headers)
+        result: dict[str, object] = answer.json()
+        return result
+
+    deadline = time.monotonic() + 30
+    while status()["status"] != "building" and time.monotonic() < deadline:
+        time.sleep(0.1)
+    time.sleep(1.5)  # well into the slow install
+    server.kill()
+    server.start()
+    deadline = time.monotonic() + 120
+    while status()["status"] not in ("success", "build_failed") and time.monotonic() < deadline:
+        time.sleep(0.3)
+    final = status()
+    assert final["status"] == "success", final
+    history = [h["status"] for h in final["statusHistory"]]  # type: ignore[union-attr]
+    assert history == ["pending", "building", "pending", "building", "success"]

@@ -57,6 +57,15 @@ class LiveServer:
         self.stop()
         raise RuntimeError(f"botarena serve was not ready in {timeout}s:\n{log.read_text()}")
 
+    def kill(self) -> None:
+        """End the server at once, as a crash would (no shutdown of its own)."""
+        if self.process is None:
+            return
+        self.process.kill()
+        self.process.wait()
+        self.process = None
+        self.output = self._log.read_text()
+
     def stop(self) -> None:
         if self.process is None:
             return
