@@ -6,6 +6,7 @@ enforces it. Where the kernel would act (killing, counting), the test plays its 
 
 from __future__ import annotations
 
+import os
 import subprocess
 import threading
 from pathlib import Path
@@ -87,7 +88,7 @@ def test_create_writes_each_limit(tmp_path: Path) -> None:
 
     group = driver.create("match-7-a", Limits(memory_bytes=64 * MIB, pids=16, cpu_cores=0.5))
 
-    folder = driver.parent / "match-7-a"
+    folder = driver.parent / f"match-7-a.p{os.getpid()}"  # the creator pid marks its owner
     assert isinstance(group, CgroupV2Group)
     assert group.procs_files == (folder / "cgroup.procs",)
     assert (driver.parent / "cgroup.subtree_control").read_text() == "+memory +pids +cpu"

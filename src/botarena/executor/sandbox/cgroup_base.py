@@ -133,12 +133,15 @@ def read_pids(procs_files: Iterable[Path]) -> set[int]:
 
 
 def make_leaf(parent: Path, name: str) -> Path:
-    """Create ``parent/name``; a leftover empty folder of a crashed run is replaced.
+    """Create ``parent/<name>.p<our pid>``; a leftover empty folder of a crashed run is replaced.
 
-    A leftover is removed rather than reused: its counters (OOM kills, peak memory) would
+    The creator's pid in the folder's name lets every later creation sweep away the empty
+    cgroups of processes that died without cleaning up (a server killed mid-build). A
+    leftover is removed rather than reused: its counters (OOM kills, peak memory) would
     otherwise be read as this run's.
     """
-    leaf = parent / name
+    sweep_orphans(parent)
+    leaf = parent / f"{name}.p{os.getpid()}"
     for _ in range(3):
         try:
             parent.mkdir(parents=True, exist_ok=True)
@@ -210,3 +213,37 @@ def discard(group: Cgroup) -> None:
     """Remove a half-made cgroup while another error is on its way up; that error matters more."""
     with contextlib.suppress(CgroupError):
         group.remove()
+
+
+def sweep_orphans(parent: Path) -> int:
+    """Remove the empty cgroups under ``parent`` whose creating process is gone."""
+    removed = 0
+    try:
+        children = list(parent.iterdir())
+    except OSError:
+        return 0
+    for child in children:
+        owner = _ORPHAN_SUFFIX.search(child.name)
+        if owner is None or _alive(int(owner.group(1))) or not child.is_dir():
+            continue
+        if read_pids([child / "cgroup.procs"]):
+            continue
+        try:
+            remove_folder(child)
+            removed += 1
+        except (OSError, CgroupError):
+            continue  # a busy or vanished folder: the next sweep sees it again
+    return removed
+
+
+_ORPHAN_SUFFIX = re.compile(r"\.p(\d+)$")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
