@@ -98,9 +98,7 @@ class BuildPipeline:
         if job is None:
             return
         build_log = BuildLog(self.log_path(submission_id))
-        build_log.step(
-            f"attempt {job.attempt} on {self.worker} with the {self.backend.name} backend"
-        )
+        build_log.step(f"attempt {job.attempt} with the {self.backend.name} backend")
         workdir = Path(tempfile.mkdtemp(prefix=f"{submission_id}-", dir=self._work_root()))
         commit_sha: str | None = None
         try:
@@ -143,7 +141,8 @@ class BuildPipeline:
                     allow_http=self.settings.git_allow_http,
                     allow_hosts=self.settings.git_allow_hosts,
                     limits=FetchLimits(),
-                    on_output=build_log.write,
+                    # The participant reads this log: no paths of the server in it.
+                    on_output=lambda line: build_log.write(line.replace(str(workdir), ".")),
                 )
             except FetchError as exc:
                 reason = (
