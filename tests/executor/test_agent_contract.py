@@ -56,7 +56,8 @@ def test_kaggles_negamax_runs_unchanged(
     assert [a.status for a in result.agents] == [AgentStatus.DONE, AgentStatus.DONE], [
         (a.reason, a.log[-300:]) for a in result.agents
     ]
-    assert result.winner == 0  # negamax beats a random player
+    # Negamax beats a random player nearly always; a full-board draw is possible, a loss not.
+    assert result.winner != 1
 
 
 def test_requirements_and_prints(sandbox_runner: LocalRunner, env_cache: Path) -> None:
