@@ -25,15 +25,9 @@ from botarena.settings import Settings
 
 from support.accounts import Account, MakeUser
 from support.postgres import PostgresServer, PostgresUnavailable, start_postgres
+from support.services import require_service
 
 IN_CI = os.environ.get("CI") == "true"
-
-
-def require_service(name: str, why: str) -> None:
-    """Skip a test whose service is missing, or fail it under CI=true."""
-    if IN_CI:
-        pytest.fail(f"{name} is required under CI=true but unavailable: {why}")
-    pytest.skip(f"{name} unavailable: {why}")
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import zipfile
 from collections.abc import Iterator
 from datetime import datetime, timedelta
@@ -29,12 +28,13 @@ from botarena.builds.pipeline import BuildPipeline
 from botarena.builds.queue import BuildQueue
 from botarena.clock import utcnow
 from botarena.db.engine import SessionFactory
-from botarena.executor.sandbox import Limits, probe_isolation
+from botarena.executor.sandbox import Limits
 from botarena.executor.sandbox.limits import MIB
 from botarena.settings import Settings
 
 from support.accounts import Account
 from support.gitserver import GitServer, make_repo
+from support.services import require_sandbox
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "agents"
 WORKER = "worker-1"
@@ -75,11 +75,7 @@ def backend(settings: Settings) -> Iterator[LocalBackend]:
 @pytest.fixture
 def sandbox() -> None:
     """The real sandbox: skipped where it is missing, a failure under CI."""
-    report = probe_isolation()
-    if not report.bwrap:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"the sandbox is required under CI=true: {report.describe()}")
-        pytest.skip(f"sandbox unavailable: {report.describe()}")
+    require_sandbox()
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import threading
 import time
 import zipfile
@@ -25,12 +24,12 @@ from botarena.builds.queue import BuildQueue
 from botarena.builds.service import BuildService, process_prefix
 from botarena.clock import utcnow
 from botarena.db.engine import SessionFactory, session_scope
-from botarena.executor.sandbox import probe_isolation
 from botarena.settings import Settings
 from botarena.storage import build_log_path
 
 from support.accounts import Account
 from support.api import create_agent, submit_url
+from support.services import require_sandbox
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "agents"
 sqlite_only = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -163,11 +162,7 @@ def _user(client: TestClient, name: str) -> Account:
 
 @pytest.fixture
 def building_app(settings: Settings) -> Iterator[TestClient]:
-    report = probe_isolation()
-    if not report.bwrap:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"the sandbox is required under CI=true: {report.describe()}")
-        pytest.skip(report.describe())
+    require_sandbox()
     live = settings.model_copy(update={"builds_enabled": True, "build_check_interval": 0.5})
     with TestClient(create_app(live)) as client:
         yield client
@@ -305,11 +300,7 @@ class _Switchable(LocalBackend):
 def test_an_unavailable_builder_keeps_builds_waiting(
     client: TestClient, alice: Account, settings: Settings, session_factory: SessionFactory
 ) -> None:
-    report = probe_isolation()
-    if not report.bwrap:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"the sandbox is required under CI=true: {report.describe()}")
-        pytest.skip(report.describe())
+    require_sandbox()
     agent = create_agent(client, alice, "patient")
     sub = client.post(
         f"/api/v1/agents/{agent}/submissions",
@@ -341,11 +332,7 @@ def test_an_unavailable_builder_keeps_builds_waiting(
 
 @sqlite_only
 def test_two_builds_of_one_agent_at_once(settings: Settings) -> None:
-    report = probe_isolation()
-    if not report.bwrap:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"the sandbox is required under CI=true: {report.describe()}")
-        pytest.skip(report.describe())
+    require_sandbox()
     live = settings.model_copy(
         update={"builds_enabled": True, "build_check_interval": 0.5, "build_concurrency": 2}
     )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,20 +10,15 @@ from pathlib import Path
 import httpx
 import pytest
 
-from botarena.executor.sandbox import probe_isolation
-
 from support.live import LiveServer, cli_env, run_cli
+from support.services import require_sandbox
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "agents"
 
 
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str]:
-    report = probe_isolation()
-    if not report.bwrap:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"the sandbox is required under CI=true: {report.describe()}")
-        pytest.skip(report.describe())
+    require_sandbox()
     environment = cli_env(tmp_path, None)
     environment["BOTARENA_BUILDS_ENABLED"] = "true"
     environment["BOTARENA_BUILD_CHECK_INTERVAL"] = "1"

@@ -10,8 +10,10 @@ import pytest
 
 from botarena.executor.prepare import PreparedAgent, prepare_agent
 from botarena.executor.runners.local import LocalRunner
-from botarena.executor.sandbox import Limits, detect_cgroup_driver, probe_isolation
+from botarena.executor.sandbox import Limits, detect_cgroup_driver
 from botarena.executor.sandbox.limits import MIB
+
+from support.services import require_sandbox
 
 IN_CI = os.environ.get("CI") == "true"
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "agents"
@@ -21,12 +23,7 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "agents"
 def sandbox_runner(request: pytest.FixtureRequest) -> Iterator[LocalRunner]:
     """The local runner with the real sandbox and tight limits, with and without the fork
     server; fails under CI if the sandbox is unavailable."""
-    report = probe_isolation()
-    if not report.bwrap or report.cgroups is None:
-        why = report.describe()
-        if IN_CI:
-            pytest.fail(f"the sandbox is required under CI=true but unavailable: {why}")
-        pytest.skip(f"sandbox unavailable: {why}")
+    require_sandbox(cgroups=True)
     limits = Limits(memory_bytes=128 * MIB, pids=32, tmp_bytes=8 * MIB)
     with LocalRunner(limits, fork_server=request.param) as runner:
         yield runner

@@ -12,15 +12,20 @@ from botarena.api.deps import SessionDep
 from botarena.errors import unauthorized
 
 
-def optional_user(request: Request, session: SessionDep) -> User | None:
-    """The user of the bearer token, None without one; a bad token is always 401."""
-    header = request.headers.get("authorization")
+def bearer_secret(header: str | None) -> str | None:
+    """The token of an ``Authorization: Bearer …`` header; None without one, 401 if malformed."""
     if header is None:
         return None
     scheme, _, secret = header.partition(" ")
     if scheme.lower() != "bearer" or not secret.strip():
         raise unauthorized("Authorization header must be 'Bearer <token>'")
-    return AccountService(session).authenticate(secret.strip())
+    return secret.strip()
+
+
+def optional_user(request: Request, session: SessionDep) -> User | None:
+    """The user of the bearer token, None without one; a bad token is always 401."""
+    secret = bearer_secret(request.headers.get("authorization"))
+    return None if secret is None else AccountService(session).authenticate(secret)
 
 
 def current_user(user: Annotated[User | None, Depends(optional_user)]) -> User:

@@ -9,7 +9,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import Field
 from starlette.concurrency import run_in_threadpool
 
-from botarena.accounts.deps import CurrentUser
+from botarena.accounts.deps import CurrentUser, bearer_secret
 from botarena.accounts.models import User
 from botarena.accounts.service import AccountService
 from botarena.agents.models import Submission
@@ -22,7 +22,7 @@ from botarena.api.schema import ApiModel
 from botarena.builds.commands import MAX_PRIORITY, BuildCommands
 from botarena.builds.events import as_sse, build_events
 from botarena.db.engine import SessionFactory
-from botarena.errors import AppError, not_found, unauthorized
+from botarena.errors import AppError, not_found
 
 router = APIRouter(tags=["builds"])
 
@@ -60,7 +60,7 @@ async def build_events_sse(
     # transaction would keep the builders from writing meanwhile.
     factory = request.app.state.session_factory
     viewer = await run_in_threadpool(
-        _user_for, factory, _bearer(request.headers.get("authorization"))
+        _user_for, factory, bearer_secret(request.headers.get("authorization"))
     )
     with_log = await run_in_threadpool(_may_read_log, factory, viewer, submission_id)
 
@@ -81,7 +81,7 @@ async def build_events_ws(websocket: WebSocket, submission_id: str) -> None:
     app = websocket.app
     factory = app.state.session_factory
     try:
-        token = _bearer(websocket.headers.get("authorization")) or websocket.query_params.get(
+        token = bearer_secret(websocket.headers.get("authorization")) or websocket.query_params.get(
             "access_token"
         )
         viewer = await run_in_threadpool(_user_for, factory, token)
@@ -116,12 +116,3 @@ def _user_for(factory: SessionFactory, token: str | None) -> User | None:
         user = AccountService(session).authenticate(token)
         session.expunge(user)
         return user
-
-
-def _bearer(header: str | None) -> str | None:
-    if header is None:
-        return None
-    scheme, _, secret = header.partition(" ")
-    if scheme.lower() != "bearer" or not secret.strip():
-        raise unauthorized("Authorization header must be 'Bearer <token>'")
-    return secret.strip()

@@ -14,13 +14,14 @@ from collections.abc import Iterator
 import pytest
 
 from botarena.executor.runners.local import LocalRunner
-from botarena.executor.sandbox import probe_isolation
 from executor.forkserver.forking import (
     LIMITS,
     CgroupRecorder,
     RecordingRunner,
     sandbox_processes,
 )
+
+from support.services import require_sandbox
 
 IN_CI = os.environ.get("CI") == "true"
 GONE_TIMEOUT = 3.0
@@ -30,11 +31,7 @@ GONE_TIMEOUT = 3.0
 def fork_runner() -> Iterator[LocalRunner]:
     """The local runner with fork servers and tight limits. After the test it is closed, and
     then no sandbox process of ours may be left, nor any cgroup it made."""
-    report = probe_isolation()
-    if not report.bwrap or report.cgroups is None:
-        if IN_CI:
-            pytest.fail(f"the sandbox is required under CI=true: {report.describe()}")
-        pytest.skip(f"sandbox unavailable: {report.describe()}")
+    require_sandbox(cgroups=True)
     before = sandbox_processes()
     runner = LocalRunner(LIMITS, fork_server=True)
     assert runner.pool is not None

@@ -20,11 +20,12 @@ from botarena.executor.sandbox import (
     Limits,
     SandboxSpec,
     detect_cgroup_driver,
-    probe_isolation,
     python_runtime_binds,
     spawn,
 )
 from botarena.executor.sandbox.limits import GIB, MIB
+
+from support.services import require_sandbox
 
 IN_CI = os.environ.get("CI") == "true"
 # Room for numpy and for pip's build environments; the tests make tighter ones themselves.
@@ -32,11 +33,7 @@ INSTALL_LIMITS = Limits(memory_bytes=GIB, pids=128, cpu_cores=2.0, file_size_byt
 
 
 def _require_bwrap() -> None:
-    report = probe_isolation()
-    if not report.bwrap:
-        if IN_CI:
-            pytest.fail(f"the sandbox is required under CI=true but unavailable: {report}")
-        pytest.skip(f"sandbox unavailable: {report.describe()}")
+    require_sandbox()
 
 
 @pytest.fixture(scope="session")

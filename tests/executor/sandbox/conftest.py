@@ -34,16 +34,11 @@ from botarena.executor.sandbox import (
     spawn,
 )
 
+from support.services import require_service
+
 IN_CI = os.environ.get("CI") == "true"
 GONE_TIMEOUT = 3.0
 LINE_TIMEOUT = 10.0
-
-
-def require(name: str, why: str) -> None:
-    """Skip a test whose facility is missing, or fail it under CI=true."""
-    if IN_CI:
-        pytest.fail(f"{name} is required under CI=true but unavailable: {why}")
-    pytest.skip(f"{name} unavailable: {why}")
 
 
 @pytest.fixture(scope="session")
@@ -54,14 +49,16 @@ def isolation() -> IsolationReport:
 @pytest.fixture
 def bwrap_ready(isolation: IsolationReport) -> None:
     if not isolation.bwrap:
-        require("bubblewrap", isolation.describe())
+        require_service("bubblewrap", isolation.describe())
 
 
 @pytest.fixture
 def cgroup_driver(isolation: IsolationReport, bwrap_ready: None) -> CgroupDriver:
     driver = detect_cgroup_driver() if isolation.cgroups else None
     if driver is None:
-        require("cgroups", "no writable cgroup hierarchy with memory, pids and cpu controllers")
+        require_service(
+            "cgroups", "no writable cgroup hierarchy with memory, pids and cpu controllers"
+        )
     assert driver is not None
     return driver
 
