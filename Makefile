@@ -33,14 +33,20 @@ $(VENV)/.installed: pyproject.toml uv.lock | tools
 	@touch $@
 
 # What the tests run for real, from Debian's packages: PostgreSQL's server programs (the tests
-# start their own server) and bubblewrap (the agents' sandbox).
+# start their own server), bubblewrap (the agents' sandbox), and a Docker engine with runc, a
+# registry and gVisor (the tests start a private engine and registry on loopback).
 system-test-deps:
 	@missing=""; \
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	command -v bwrap >/dev/null 2>&1 || missing="$$missing bubblewrap"; \
+	command -v dockerd >/dev/null 2>&1 || missing="$$missing docker.io"; \
+	command -v runc >/dev/null 2>&1 || missing="$$missing runc"; \
+	command -v docker-registry >/dev/null 2>&1 || missing="$$missing docker-registry"; \
+	command -v runsc >/dev/null 2>&1 || missing="$$missing runsc"; \
 	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" = 0 ]; then \
-			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+				--no-install-recommends $$missing; \
 		else \
 			echo "The tests need:$$missing (sudo apt-get install$$missing)" >&2; \
 			exit 1; \

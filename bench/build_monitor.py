@@ -32,7 +32,7 @@ from sqlalchemy import update  # noqa: E402
 from botarena.accounts.service import AccountService  # noqa: E402
 from botarena.agents.models import Submission  # noqa: E402
 from botarena.app import create_app  # noqa: E402
-from botarena.builds.backends.base import Artifact  # noqa: E402
+from botarena.builds.backends.base import Artifact, BuildTarget  # noqa: E402
 from botarena.builds.pipeline import BuildPipeline  # noqa: E402
 from botarena.builds.queue import BuildQueue  # noqa: E402
 from botarena.builds.service import BuildService  # noqa: E402
@@ -53,8 +53,8 @@ class InstantBackend:
     def unavailable_reason(self) -> str | None:
         return None
 
-    def build(self, submission_id: str, source: Path, log: Any) -> Artifact:
-        self.returned[submission_id] = time.perf_counter()
+    def build(self, target: BuildTarget, source: Path, log: Any) -> Artifact:
+        self.returned[target.submission_id] = time.perf_counter()
         return Artifact(backend="local", code_dir=str(source))
 
     def runner(self) -> Any:

@@ -24,6 +24,14 @@ from botarena.models import metadata
 from botarena.settings import Settings
 
 from support.accounts import Account, MakeUser
+from support.docker import (
+    DockerDaemon,
+    DockerUnavailableError,
+    Registry,
+    build_python_image,
+    start_docker,
+    start_registry,
+)
 from support.postgres import PostgresServer, PostgresUnavailable, start_postgres
 from support.services import require_service
 
@@ -51,6 +59,42 @@ def postgres_server() -> Iterator[PostgresServer]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def docker_daemon() -> Iterator[DockerDaemon]:
+    """A private Docker engine for the run (Debian's dockerd, data in a temporary folder)."""
+    try:
+        daemon = start_docker()
+    except DockerUnavailableError as exc:
+        require_service("the Docker engine", str(exc))
+    try:
+        yield daemon
+    finally:
+        daemon.stop()
+
+
+@pytest.fixture(scope="session")
+def python_image(docker_daemon: DockerDaemon) -> str:
+    """A python:3.11-slim-like base image, made once per run from this machine's Python."""
+    client = docker_daemon.client()
+    try:
+        return build_python_image(client, "botarena-test/python:3.11")
+    finally:
+        client.close()
+
+
+@pytest.fixture(scope="session")
+def registry() -> Iterator[Registry]:
+    """Debian's docker-registry on a free port of 127.0.0.1, for the run."""
+    try:
+        started = start_registry()
+    except DockerUnavailableError as exc:
+        require_service("docker-registry", str(exc))
+    try:
+        yield started
+    finally:
+        started.stop()
 
 
 @pytest.fixture(scope="session")

@@ -14,6 +14,7 @@ from botarena.accounts.routes import router as accounts_router
 from botarena.agents.routes import router as agents_router
 from botarena.api.errors import install_error_handlers
 from botarena.api.middleware import BodyLimitMiddleware, RequestContextMiddleware
+from botarena.builds.backends.base import BuildBackend
 from botarena.builds.backends.local import LocalBackend
 from botarena.builds.routes import router as builds_router
 from botarena.builds.service import BuildService
@@ -28,8 +29,13 @@ _MULTIPART_OVERHEAD = 1024 * 1024
 log = structlog.get_logger(__name__)
 
 
-def build_backend(settings: Settings) -> LocalBackend:
+def build_backend(settings: Settings) -> BuildBackend:
     """The configured build backend."""
+    if settings.build_backend == "docker":
+        # Imported here: the docker SDK is loaded only where it is used.
+        from botarena.builds.backends.docker import DockerBackend
+
+        return DockerBackend(settings)
     return LocalBackend(settings.data_dir)
 
 

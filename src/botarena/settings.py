@@ -39,11 +39,34 @@ class Settings(BaseSettings):
     builds_enabled: bool = Field(
         default=True, description="Run build workers in this process (botarena serve)."
     )
-    build_backend: Literal["local"] = "local"
+    build_backend: Literal["local", "docker"] = "local"
     build_concurrency: int = Field(default=1, ge=1, le=64)
     build_check_interval: float = Field(default=10.0, gt=0)
     build_timeout: float = Field(default=1800.0, gt=0)
     build_lease_seconds: float = Field(default=60.0, gt=0)
+
+    docker_host: str | None = Field(
+        default=None,
+        description="The Docker (or podman) API: unix:///path or tcp://host:port; "
+        "empty means DOCKER_HOST or the default socket.",
+    )
+    docker_base_image: str = "python:3.11-slim"
+    docker_runtime: str | None = Field(
+        default=None, description="The OCI runtime of agent containers, e.g. runsc (gVisor)."
+    )
+    docker_build_network: str | None = Field(
+        default=None,
+        description="Network of docker builds (the engine's default when empty; e.g. host).",
+    )
+    registry: str | None = Field(
+        default=None, description="Where built images are pushed, e.g. registry.example:5000."
+    )
+    scan_command: str | None = Field(
+        default=None,
+        description="A scanner given an image reference that prints Trivy's JSON report.",
+    )
+    scan_blocking: bool = False
+    scan_timeout: float = Field(default=600.0, gt=0)
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["auto", "console", "json"] = "auto"

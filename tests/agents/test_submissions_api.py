@@ -75,12 +75,13 @@ def test_new_submission_stays_pending_with_a_queue_position(client: TestClient, 
         "buildPodName",
         "dockerImageUrl",
         "errorMessage",
+        "warnings",
         "queuePosition",
         "statusHistory",
         "createdAt",
         "updatedAt",
     }
-    assert body["status"] == "pending"
+    assert body["status"] == "pending" and body["warnings"] == []
     assert body["buildJobName"] is None and body["dockerImageUrl"] is None
     assert body["errorMessage"] is None and body["buildPodName"] is None
     # The agent's first submission goes ahead of its re-submission.

@@ -19,7 +19,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from botarena.agents.models import Submission
-from botarena.builds.backends.base import Artifact
+from botarena.builds.backends.base import Artifact, BuildTarget
 from botarena.builds.backends.local import LocalBackend
 from botarena.builds.failures import BackendUnavailable, BuildFailure, FailureReason
 from botarena.builds.log import BuildLog
@@ -344,7 +344,7 @@ def test_platform_fault_is_retried_then_fails(
     backend: LocalBackend,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    def broken(submission_id: str, source: Path, log: BuildLog) -> Artifact:
+    def broken(target: BuildTarget, source: Path, log: BuildLog) -> Artifact:
         raise OSError("disk gone")
 
     monkeypatch.setattr(backend, "build", broken)
@@ -394,7 +394,7 @@ def test_unavailable_backend_hands_the_build_back_without_using_an_attempt(
     backend: LocalBackend,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    def unreachable(submission_id: str, source: Path, log: BuildLog) -> Artifact:
+    def unreachable(target: BuildTarget, source: Path, log: BuildLog) -> Artifact:
         raise BackendUnavailable("the engine is down")
 
     monkeypatch.setattr(backend, "build", unreachable)
@@ -441,10 +441,10 @@ def test_worker_that_loses_its_lease_mid_build_writes_nothing(
 ) -> None:
     sub = _upload(client, alice, connectx_agent, _zip({"main.py": CRASHING}))
 
-    def handed_over(submission_id: str, source: Path, log: BuildLog) -> Artifact:
+    def handed_over(target: BuildTarget, source: Path, log: BuildLog) -> Artifact:
         # The monitor gave the build to another worker while this one was building.
         with session_factory() as session:
-            row = session.get(Submission, submission_id)
+            row = session.get(Submission, target.submission_id)
             assert row is not None
             row.lease_owner = "worker-2"
             session.commit()

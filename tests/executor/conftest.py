@@ -3,29 +3,61 @@
 from __future__ import annotations
 
 import os
+import re
+import shutil
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
+from botarena.builds.images import ImageBuilder
 from botarena.executor.prepare import PreparedAgent, prepare_agent
+from botarena.executor.runners.base import Runner
+from botarena.executor.runners.docker import DockerRunner
 from botarena.executor.runners.local import LocalRunner
 from botarena.executor.sandbox import Limits, detect_cgroup_driver
 from botarena.executor.sandbox.limits import MIB
 
-from support.services import require_sandbox
+from support.docker import GVISOR, DockerDaemon
+from support.runners import Runnable
+from support.services import require_sandbox, require_service
 
 IN_CI = os.environ.get("CI") == "true"
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "agents"
 
 
 @pytest.fixture(params=[False, True], ids=["fresh-sandbox", "fork-server"])
-def sandbox_runner(request: pytest.FixtureRequest) -> Iterator[LocalRunner]:
-    """The local runner with the real sandbox and tight limits, with and without the fork
-    server; fails under CI if the sandbox is unavailable."""
+def local_runner(request: pytest.FixtureRequest) -> Iterator[LocalRunner]:
+    """The local runner alone, for tests of what only it runs (host-built environments)."""
     require_sandbox(cgroups=True)
     limits = Limits(memory_bytes=128 * MIB, pids=32, tmp_bytes=8 * MIB)
     with LocalRunner(limits, fork_server=request.param) as runner:
+        yield runner
+
+
+@pytest.fixture(params=["fresh-sandbox", "fork-server", "docker", "gvisor"])
+def sandbox_runner(request: pytest.FixtureRequest) -> Iterator[Runner]:
+    """Each real runner with tight limits: the local sandbox with and without the fork
+    server, and containers with the engine's runtime and with gVisor; fails under CI where
+    one is unavailable. The docker runners must leave no container behind."""
+    limits = Limits(memory_bytes=128 * MIB, pids=32, tmp_bytes=8 * MIB)
+    if request.param in ("docker", "gvisor"):
+        daemon: DockerDaemon = request.getfixturevalue("docker_daemon")
+        request.getfixturevalue("python_image")
+        if request.param == "gvisor" and shutil.which("runsc") is None:
+            require_service("gVisor", "runsc is not installed")
+        client = daemon.client()
+        runtime = GVISOR if request.param == "gvisor" else None
+        docker_runner = DockerRunner(client, limits, runtime=runtime)
+        try:
+            yield docker_runner
+            assert docker_runner.leftovers() == [], "agent containers left behind"
+        finally:
+            client.close()
+        return
+    require_sandbox(cgroups=True)
+    with LocalRunner(limits, fork_server=request.param == "fork-server") as runner:
         yield runner
 
 
@@ -33,14 +65,39 @@ MakeAgent = Callable[[str, str], PreparedAgent]
 
 
 @pytest.fixture
-def make_agent(tmp_path: Path) -> MakeAgent:
-    """``make_agent(name, main_py_source)``: a prepared agent folder holding that main.py."""
+def runnable(request: pytest.FixtureRequest) -> Runnable:
+    """``runnable(folder, cache)``: the agent in ``folder`` made ready for the test's runner:
+    prepared in place for the local runner, built into an image for a docker runner."""
+    runner = (
+        request.getfixturevalue("sandbox_runner")
+        if "sandbox_runner" in request.fixturenames
+        else None
+    )
+
+    def make(folder: Path, cache: Path) -> PreparedAgent:
+        prepared = prepare_agent(folder, cache)
+        if not isinstance(runner, DockerRunner):
+            return prepared
+        base = request.getfixturevalue("python_image")
+        # The tests' engine has no bridge network: requirements install on the host's.
+        builder = ImageBuilder(runner.client, base, network="host")
+        name = re.sub(r"[^a-z0-9]+", "-", folder.name.lower()).strip("-") or "agent"
+        image = builder.build(folder, f"botarena-test/{name}:latest", lambda line: None)
+        return replace(prepared, image=image.reference)
+
+    return make
+
+
+@pytest.fixture
+def make_agent(tmp_path: Path, runnable: Runnable) -> MakeAgent:
+    """``make_agent(name, main_py_source)``: an agent folder holding that main.py, ready for
+    the test's runner."""
 
     def make(name: str, source: str) -> PreparedAgent:
         folder = tmp_path / "agents" / name
         folder.mkdir(parents=True)
         (folder / "main.py").write_text(source)
-        return prepare_agent(folder, tmp_path / "cache")
+        return runnable(folder, tmp_path / "cache")
 
     return make
 

@@ -9,13 +9,14 @@ from pathlib import Path
 import pytest
 
 from botarena.executor.match import run_match
-from botarena.executor.outcomes import AgentStatus
-from botarena.executor.prepare import PreparedAgent, prepare_agent
+from botarena.executor.outcomes import AgentStatus, MatchResult
+from botarena.executor.prepare import PreparedAgent
 from botarena.executor.referee import RefereeOptions
-from botarena.executor.runners.local import LocalRunner
+from botarena.executor.runners.base import Runner
 from botarena.games.registry import get_game
 
 from support.kaggle import KaggleWheelError, kaggle_negamax_folder
+from support.runners import Runnable
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "agents"
 IN_CI = os.environ.get("CI") == "true"
@@ -27,9 +28,11 @@ def env_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("envs")
 
 
-def _versus_random(runner: LocalRunner, agent: PreparedAgent, cache: Path, **config: object):
+def _versus_random(
+    runner: Runner, agent: PreparedAgent, runnable: Runnable, cache: Path, **config: object
+) -> MatchResult:
     game = get_game("connectx")
-    opponent = prepare_agent(EXAMPLES / "connectx-random", cache)
+    opponent = runnable(EXAMPLES / "connectx-random", cache)
     return run_match(
         game,
         game.configure(config),
@@ -41,7 +44,7 @@ def _versus_random(runner: LocalRunner, agent: PreparedAgent, cache: Path, **con
 
 
 def test_kaggles_negamax_runs_unchanged(
-    sandbox_runner: LocalRunner, download_cache: Path, env_cache: Path
+    sandbox_runner: Runner, runnable: Runnable, download_cache: Path, env_cache: Path
 ) -> None:
     try:
         folder = kaggle_negamax_folder(download_cache)
@@ -50,7 +53,7 @@ def test_kaggles_negamax_runs_unchanged(
             pytest.skip(f"the package index is unreachable: {exc}")
         raise
     result = _versus_random(
-        sandbox_runner, prepare_agent(folder, env_cache), env_cache, actTimeout=5
+        sandbox_runner, runnable(folder, env_cache), runnable, env_cache, actTimeout=5
     )
     assert result.status.value == "finished", result.error
     assert [a.status for a in result.agents] == [AgentStatus.DONE, AgentStatus.DONE], [
@@ -60,11 +63,12 @@ def test_kaggles_negamax_runs_unchanged(
     assert result.winner != 1
 
 
-def test_requirements_and_prints(sandbox_runner: LocalRunner, env_cache: Path) -> None:
-    lines: list[str] = []
-    agent = prepare_agent(EXAMPLES / "connectx-numpy", env_cache, on_output=lines.append)
+def test_requirements_and_prints(
+    sandbox_runner: Runner, runnable: Runnable, env_cache: Path
+) -> None:
+    agent = runnable(EXAMPLES / "connectx-numpy", env_cache)
     assert agent.env_dir is not None
-    result = _versus_random(sandbox_runner, agent, env_cache)
+    result = _versus_random(sandbox_runner, agent, runnable, env_cache)
     assert [a.status for a in result.agents] == [AgentStatus.DONE, AgentStatus.DONE], [
         (a.reason, a.log[-300:]) for a in result.agents
     ]
@@ -73,10 +77,10 @@ def test_requirements_and_prints(sandbox_runner: LocalRunner, env_cache: Path) -
     assert "Traceback" not in log
 
 
-def test_an_executable_agent(sandbox_runner: LocalRunner, env_cache: Path) -> None:
-    agent = prepare_agent(EXAMPLES / "executable-random", env_cache)
+def test_an_executable_agent(sandbox_runner: Runner, runnable: Runnable, env_cache: Path) -> None:
+    agent = runnable(EXAMPLES / "executable-random", env_cache)
     assert agent.command == ("./bot",)
-    result = _versus_random(sandbox_runner, agent, env_cache)
+    result = _versus_random(sandbox_runner, agent, runnable, env_cache)
     assert result.status.value == "finished"
     assert [a.status for a in result.agents] == [AgentStatus.DONE, AgentStatus.DONE], [
         (a.reason, a.log[-300:]) for a in result.agents

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
+
 from botarena.executor.agent_process import AgentProcess
 from botarena.executor.prepare import PreparedAgent
 from botarena.executor.runners.local import agent_spec
@@ -17,3 +20,7 @@ class PlainRunner:
     def start(self, agent: PreparedAgent, *, name: str) -> AgentProcess:
         del name
         return spawn_unsandboxed(agent_spec(agent, sandboxed=False), Limits())
+
+
+# ``runnable(folder, cache)``: an agent folder made ready for the runner a test uses.
+Runnable = Callable[[Path, Path], PreparedAgent]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
@@ -73,8 +74,8 @@ class Submission(Base):
     lease_until: Mapped[datetime | None]
     heartbeat_at: Mapped[datetime | None]
     build_backend: Mapped[str | None] = mapped_column(String(16))
-    # What a successful build produced: a prepared folder or an image reference.
-    artifact: Mapped[str | None] = mapped_column(String(1024))
+    # What a successful build produced (a prepared folder or an image reference), as JSON.
+    artifact: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     # Bumped on every write: two writers racing on one submission cannot both win.
@@ -88,6 +89,14 @@ class Submission(Base):
     )
 
     __mapper_args__ = {"version_id_col": row_version}  # noqa: RUF012 - read by SQLAlchemy
+
+    @property
+    def build_warnings(self) -> list[str]:
+        """Warnings of the build that made the artifact (an image scan's findings)."""
+        if not self.artifact:
+            return []
+        warnings = json.loads(self.artifact).get("warnings") or []
+        return [str(w) for w in warnings]
 
     @property
     def current_status(self) -> SubmissionStatus:

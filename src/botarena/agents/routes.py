@@ -146,6 +146,7 @@ def build_status(
         build_pod_name=sub.build_pod_name,
         docker_image_url=sub.docker_image_url,
         error_message=sub.error_message,
+        warnings=sub.build_warnings,
         queue_position=view.queue_position,
         status_history=[StatusChange(status=e.status, at=e.at) for e in view.history],
         created_at=sub.created_at,

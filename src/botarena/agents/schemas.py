@@ -79,6 +79,7 @@ class BuildStatus(ApiModel):
     build_pod_name: str | None
     docker_image_url: str | None
     error_message: str | None
+    warnings: list[str]
     queue_position: int | None
     status_history: list[StatusChange]
     created_at: datetime

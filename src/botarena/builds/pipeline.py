@@ -23,7 +23,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from botarena.agents.models import Submission
 from botarena.agents.status import SubmissionStatus
-from botarena.builds.backends.base import Artifact, BuildBackend
+from botarena.builds.backends.base import Artifact, BuildBackend, BuildTarget
 from botarena.builds.failures import BackendUnavailable, BuildFailure, FailureReason
 from botarena.builds.log import BuildLog
 from botarena.builds.models import AttemptOutcome, BuildAttempt
@@ -63,6 +63,8 @@ class RetryPolicy:
 @dataclass(frozen=True)
 class _Job:
     submission_id: str
+    agent_id: str
+    version: int
     attempt: int
     game: str
     code_url: str | None
@@ -104,7 +106,8 @@ class BuildPipeline:
         try:
             source, commit_sha = self._source(job, workdir, build_log)
             build_log.step("building")
-            artifact = self.backend.build(submission_id, source, build_log)
+            target = BuildTarget(submission_id, job.agent_id, job.version)
+            artifact = self.backend.build(target, source, build_log)
             build_log.step("validating: a short match against itself")
             self._validate(job, artifact, build_log)
             build_log.step("build succeeded")
@@ -221,6 +224,8 @@ class BuildPipeline:
             )
             job = _Job(
                 submission_id,
+                submission.agent_id,
+                submission.version,
                 submission.attempts,
                 submission.agent.game,
                 submission.code_url,

@@ -186,6 +186,8 @@ def status(
         if build.get(key) is not None:
             table.add_row(label, str(build[key]))
     console.print(table)
+    for warning in build.get("warnings") or []:
+        console.print(f"[yellow]warning:[/] {warning}", highlight=False)
     console.print("history:")
     for change in build["statusHistory"]:
         console.print(f"  {change['at']}  {change['status']}", highlight=False)

@@ -65,6 +65,12 @@ class PreparedAgent:
     code_dir: Path
     env_dir: Path | None  # a virtual environment with the requirements; None: the base Python
     command: tuple[str, ...] | None  # from botarena.toml; None: the SDK runs main.py
+    image: str | None = None  # a container image holding the agent (the docker runner's)
+
+    @classmethod
+    def from_image(cls, name: str, image: str) -> PreparedAgent:
+        """An agent built into a container image, its code at ``/agent`` inside."""
+        return cls(name, Path("/agent"), None, None, image=image)
 
     @property
     def is_python(self) -> bool:

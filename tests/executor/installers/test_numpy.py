@@ -23,7 +23,7 @@ pytestmark = pytest.mark.usefixtures("no_install_left")
 
 
 def test_a_numpy_agent_plays_from_a_sandboxed_build(
-    sandboxed_installer: SandboxedInstaller, sandbox_runner: LocalRunner, tmp_path: Path
+    sandboxed_installer: SandboxedInstaller, local_runner: LocalRunner, tmp_path: Path
 ) -> None:
     started = time.monotonic()
     agent = prepare_agent(
@@ -37,7 +37,7 @@ def test_a_numpy_agent_plays_from_a_sandboxed_build(
         game,
         game.configure({}),
         [agent, opponent],
-        sandbox_runner,
+        local_runner,
         seed=3,
         options=RefereeOptions(startup_timeout=30),
     )

@@ -13,6 +13,15 @@ from botarena.executor.runners.base import Runner
 
 
 @dataclass(frozen=True)
+class BuildTarget:
+    """What is being built: a submission, the agent it belongs to, and its version."""
+
+    submission_id: str
+    agent_id: str
+    version: int
+
+
+@dataclass(frozen=True)
 class Artifact:
     """What a successful build left: a prepared folder (local) or an image (docker)."""
 
@@ -21,6 +30,8 @@ class Artifact:
     env_dir: str | None = None
     command: tuple[str, ...] | None = None
     image: str | None = None
+    digest: str | None = None
+    warnings: tuple[str, ...] = ()
 
     def to_json(self) -> str:
         return json.dumps(
@@ -30,6 +41,8 @@ class Artifact:
                 "envDir": self.env_dir,
                 "command": list(self.command) if self.command else None,
                 "image": self.image,
+                "digest": self.digest,
+                "warnings": list(self.warnings),
             }
         )
 
@@ -43,10 +56,14 @@ class Artifact:
             env_dir=data.get("envDir"),
             command=tuple(command) if command else None,
             image=data.get("image"),
+            digest=data.get("digest"),
+            warnings=tuple(data.get("warnings") or ()),
         )
 
     def prepared(self, name: str) -> PreparedAgent:
-        """The artifact as an agent the local runner can start."""
+        """The artifact as an agent its backend's runner can start."""
+        if self.image is not None:
+            return PreparedAgent.from_image(name, self.image)
         assert self.code_dir is not None
         return PreparedAgent(
             name,
@@ -66,7 +83,7 @@ class BuildBackend(Protocol):
         """Why the backend cannot build right now, or None when it can."""
         ...
 
-    def build(self, submission_id: str, source: Path, log: BuildLog) -> Artifact:
+    def build(self, target: BuildTarget, source: Path, log: BuildLog) -> Artifact:
         """Build ``source`` (which the backend may move); raise BuildFailure when it cannot."""
         ...
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from botarena.builds.backends.base import Artifact
+from botarena.builds.backends.base import Artifact, BuildTarget
 from botarena.builds.failures import BuildFailure, FailureReason
 from botarena.builds.log import BuildLog
 from botarena.executor.installers import SandboxedInstaller
@@ -45,7 +45,8 @@ class LocalBackend:
         report = probe_isolation()
         return None if report.bwrap else report.describe()
 
-    def build(self, submission_id: str, source: Path, log: BuildLog) -> Artifact:
+    def build(self, target: BuildTarget, source: Path, log: BuildLog) -> Artifact:
+        submission_id = target.submission_id
         code_dir = self.data_dir / "artifacts" / submission_id / "code"
         if code_dir.exists():
             shutil.rmtree(code_dir)

@@ -55,17 +55,26 @@ def host_binds(environ: Mapping[str, str]) -> list[tuple[Path, str]]:
     return [(path, str(path)) for path in chosen]
 
 
-def _config_values(environ: Mapping[str, str]) -> list[str]:
+def pip_config(environ: Mapping[str, str]) -> list[configparser.RawConfigParser]:
+    """pip's site configuration files and the one ``PIP_CONFIG_FILE`` names, parsed; files
+    that are missing or unreadable are left out."""
     files = [Path(PIP_SITE_CONFIG[0]) / "pip.conf", Path(PIP_SITE_CONFIG[1])]
     if environ.get("PIP_CONFIG_FILE"):
         files.append(Path(environ["PIP_CONFIG_FILE"]))
-    values: list[str] = []
+    parsed = []
     for file in files:
         parser = configparser.RawConfigParser(strict=False)
         try:
             parser.read(file, encoding="utf-8")
         except (configparser.Error, UnicodeDecodeError):
             continue
+        parsed.append(parser)
+    return parsed
+
+
+def _config_values(environ: Mapping[str, str]) -> list[str]:
+    values: list[str] = []
+    for parser in pip_config(environ):
         for section in parser.sections():
             values.extend(value for _, value in parser.items(section) if value)
     return values

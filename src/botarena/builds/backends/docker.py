@@ -1,0 +1,143 @@
+"""The ``docker`` backend: an image per submission, built through the Engine API, scanned,
+pushed to ``BOTARENA_REGISTRY`` when one is set, and played by the docker runner.
+
+An engine that cannot be reached keeps builds waiting (BackendUnavailable); one that fails
+during a build is the platform's fault (retried); a Dockerfile or an install that fails is
+the participant's (``dockerfile_failed``, ``dependencies_failed``).
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import docker
+
+from botarena.builds.backends.base import Artifact, BuildTarget
+from botarena.builds.failures import BackendUnavailable, BuildFailure, FailureReason
+from botarena.builds.images import ImageBuilder, ImageBuildError, image_reference
+from botarena.builds.log import BuildLog
+from botarena.builds.scan import Finding, ScanError, scan_image
+from botarena.executor.runners.base import Runner
+from botarena.executor.runners.docker import (
+    DockerRunner,
+    DockerUnavailableError,
+    connect,
+    engine_problem,
+)
+from botarena.executor.sandbox import Limits
+from botarena.settings import Settings
+
+_MAX_WARNINGS = 50
+
+
+class DockerBackend:
+    """Images built and run by one container engine."""
+
+    name = "docker"
+
+    def __init__(self, settings: Settings, limits: Limits | None = None) -> None:
+        self.settings = settings
+        self.limits = limits or Limits()
+        self._client: docker.DockerClient | None = None
+        self._lock = threading.Lock()
+
+    def _engine(self) -> docker.DockerClient:
+        with self._lock:
+            if self._client is None:
+                try:
+                    self._client = connect(self.settings.docker_host)
+                except DockerUnavailableError as exc:
+                    raise BackendUnavailable(str(exc)) from exc
+            return self._client
+
+    def unavailable_reason(self) -> str | None:
+        try:
+            client = self._engine()
+        except BackendUnavailable as exc:
+            return str(exc)
+        return engine_problem(client)
+
+    def build(self, target: BuildTarget, source: Path, log: BuildLog) -> Artifact:
+        client = self._engine()
+        builder = ImageBuilder(
+            client, self.settings.docker_base_image, network=self.settings.docker_build_network
+        )
+        reference = image_reference(
+            self.settings.registry, target.agent_id, target.submission_id, target.version
+        )
+        try:
+            image = builder.build(source, reference, log.write)
+        except ImageBuildError as exc:
+            raise self._failure(exc, client) from exc
+        log.write(f"built {reference} ({image.image_id[:19]})")
+        warnings = self._scan(reference, log)
+        if self.settings.registry:
+            try:
+                image = builder.push(image, log.write)
+            except ImageBuildError as exc:
+                raise self._failure(exc, client) from exc
+        return Artifact(backend=self.name, image=reference, digest=image.digest, warnings=warnings)
+
+    def runner(self) -> Runner:
+        return DockerRunner(self._engine(), self.limits, runtime=self.settings.docker_runtime)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._client is not None:
+                self._client.close()
+                self._client = None
+
+    # -- steps ---------------------------------------------------------------------------
+    def _scan(self, reference: str, log: BuildLog) -> tuple[str, ...]:
+        command = self.settings.scan_command
+        if not command:
+            return ()
+        log.step("scanning the image")
+        try:
+            findings = scan_image(command, reference, timeout=self.settings.scan_timeout)
+        except ScanError as exc:
+            if self.settings.scan_blocking:
+                raise BuildFailure(
+                    FailureReason.INTERNAL, f"the image scan failed: {exc}", platform_fault=True
+                ) from exc
+            log.write(f"the image scan failed: {exc}")
+            return (f"the image was not scanned: {exc}",)
+        log.write(f"the scan found {len(findings)} vulnerabilities")
+        for finding in findings:
+            log.write(f"warning: {finding.warning()}")
+        blocking = [f for f in findings if f.blocking]
+        if blocking and self.settings.scan_blocking:
+            raise BuildFailure(
+                FailureReason.VALIDATION_FAILED,
+                f"the image scan found {_count(blocking)}; the first: {blocking[0].warning()}",
+            )
+        return _warnings(findings)
+
+    def _failure(self, exc: ImageBuildError, client: docker.DockerClient) -> BuildFailure:
+        if exc.user_fault and exc.kind == "dependencies":
+            return BuildFailure(
+                FailureReason.DEPENDENCIES_FAILED,
+                "installing requirements.txt failed; pip's output is in the log",
+            )
+        if exc.user_fault:
+            return BuildFailure(
+                FailureReason.DOCKERFILE_FAILED, f"the Dockerfile did not build: {exc}"
+            )
+        problem = engine_problem(client)
+        sentence = f"the container engine stopped answering during the build: {problem}"
+        return BuildFailure(
+            FailureReason.INTERNAL, sentence if problem else str(exc), platform_fault=True
+        )
+
+
+def _count(findings: list[Finding]) -> str:
+    severities = sorted({f.severity for f in findings})
+    return f"{len(findings)} {'/'.join(severities)} vulnerabilities"
+
+
+def _warnings(findings: list[Finding]) -> tuple[str, ...]:
+    shown = [f.warning() for f in findings[:_MAX_WARNINGS]]
+    if len(findings) > _MAX_WARNINGS:
+        shown.append(f"… and {len(findings) - _MAX_WARNINGS} more (see the build log)")
+    return tuple(shown)

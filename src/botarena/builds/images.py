@@ -1,0 +1,327 @@
+"""Container images of agents, built through the Engine API (dockerd or podman's service).
+
+A folder with a ``Dockerfile`` is built as it is; its build context also holds
+``.botarena/``: the protocol shim (``.botarena/shim``, to copy to ``/opt/botarena`` and run as
+``python -m botarena.sdk --main /agent/main.py``) and pip's settings for this platform
+(``.botarena/pip``: ``env.sh`` to source and ``ca.crt``), credentials left out. Any other
+agent gets a generated Dockerfile: a first stage installs ``requirements.txt`` (with the
+platform's full pip settings, which stay in that stage and are never pushed), the final one
+copies the installed packages, the shim and the agent's folder, and runs as ``nobody``.
+Layers are ordered so that a change of code alone reuses the installed packages.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shlex
+import shutil
+import stat
+import tempfile
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import docker
+import docker.errors
+import requests
+
+import botarena
+from botarena.executor.installers.host_config import pip_config, pip_variables
+from botarena.executor.installers.requirements import refers_to_local_files, requirement_lines
+from botarena.executor.prepare import ENTRY_FILE, MANIFEST, REQUIREMENTS, read_command
+from botarena.executor.runners.docker import split_reference
+
+DOCKERFILE = "Dockerfile"
+CONTEXT_EXTRAS = ".botarena"
+PIP_DIR = "/tmp/botarena-pip"  # noqa: S108 - inside the build's own first stage
+_CA_CANDIDATES = ("PIP_CERT", "REQUESTS_CA_BUNDLE", "SSL_CERT_FILE")
+_DEFAULT_CA = "/etc/ssl/certs/ca-certificates.crt"
+_CREDENTIALS = re.compile(r"://[^/\s@]+@")
+_FAILED_RUN = re.compile(r"returned a non-zero code|exit status \d+|error building at STEP")
+
+OutputSink = Callable[[str], None]
+
+
+class ImageBuildError(Exception):
+    """A build that did not produce an image.
+
+    ``user_fault``: the participant's Dockerfile or requirements failed (not retried);
+    otherwise the platform's side failed (the engine, the base image, the registry).
+    ``kind`` is ``dockerfile`` or ``dependencies`` for the participant's faults.
+    """
+
+    def __init__(self, message: str, *, user_fault: bool, kind: str = "") -> None:
+        super().__init__(message)
+        self.user_fault = user_fault
+        self.kind = kind
+
+
+@dataclass(frozen=True)
+class BuiltImage:
+    """A built image: the reference it was tagged with, its id, and its digest once pushed."""
+
+    reference: str
+    image_id: str
+    digest: str | None = None
+
+    @property
+    def pinned(self) -> str:
+        """The reference with the pushed digest, which a later pull cannot swap."""
+        return f"{self.reference}@{self.digest}" if self.digest else self.reference
+
+
+class ImageBuilder:
+    """Builds agent folders into images with one engine, and pushes them."""
+
+    def __init__(
+        self,
+        client: docker.DockerClient,
+        base_image: str,
+        *,
+        network: str | None = None,
+        environ: Mapping[str, str] | None = None,
+    ) -> None:
+        self.client = client
+        self.base_image = base_image
+        self.network = network
+        self.environ = dict(os.environ if environ is None else environ)
+
+    def build(self, source: Path, reference: str, on_output: OutputSink) -> BuiltImage:
+        """Build ``source`` as ``reference``; raise ImageBuildError with the reason."""
+        custom = (source / DOCKERFILE).is_file()
+        with tempfile.TemporaryDirectory(prefix="botarena-context-") as scratch:
+            if custom:
+                context = source
+                _write_extras(context / CONTEXT_EXTRAS, self.environ, with_credentials=False)
+            else:
+                context = Path(scratch)
+                self._generated_context(source, context)
+            _open_up(context)
+            on_output(
+                "building from the submission's Dockerfile"
+                if custom
+                else f"building from a generated Dockerfile on {self.base_image}"
+            )
+            image_id = self._run_build(context, reference, on_output, custom=custom)
+        return BuiltImage(reference, image_id)
+
+    def push(self, image: BuiltImage, on_output: OutputSink) -> BuiltImage:
+        """Push to the registry in its reference; the result carries the pushed digest."""
+        repository, tag = split_reference(image.reference)
+        on_output(f"pushing {image.reference}")
+        digest = None
+        try:
+            for chunk in self.client.api.push(repository, tag=tag, stream=True, decode=True):
+                if "error" in chunk:
+                    raise ImageBuildError(f"the push failed: {chunk['error']}", user_fault=False)
+                aux = chunk.get("aux") or {}
+                digest = aux.get("Digest", digest)
+                if chunk.get("status") and not chunk.get("progressDetail"):
+                    on_output(_status_line(chunk))
+        except (docker.errors.DockerException, requests.RequestException) as exc:
+            raise ImageBuildError(f"the push failed: {exc}", user_fault=False) from exc
+        on_output(f"pushed {image.reference}" + (f" ({digest})" if digest else ""))
+        return BuiltImage(image.reference, image.image_id, digest)
+
+    def exists(self, reference: str) -> bool:
+        try:
+            self.client.api.inspect_image(reference)  # type: ignore[no-untyped-call]
+        except docker.errors.ImageNotFound:
+            return False
+        return True
+
+    # -- steps ---------------------------------------------------------------------------
+    def _generated_context(self, source: Path, context: Path) -> None:
+        command = read_command(source)
+        if command is None and not (source / ENTRY_FILE).is_file():
+            raise ImageBuildError(
+                f"the submission has no {DOCKERFILE}, no {ENTRY_FILE} and no command in {MANIFEST}",
+                user_fault=True,
+                kind="dockerfile",
+            )
+        shutil.copytree(source, context / "agent", symlinks=True)
+        _write_extras(context / CONTEXT_EXTRAS, self.environ, with_credentials=True)
+        requirements = source / REQUIREMENTS
+        lines = requirement_lines(requirements) if requirements.is_file() else []
+        (context / DOCKERFILE).write_text(
+            generated_dockerfile(
+                self.base_image,
+                command=command,
+                requirements=bool(lines),
+                whole_folder=refers_to_local_files(lines),
+            )
+        )
+
+    def _run_build(
+        self, context: Path, reference: str, on_output: OutputSink, *, custom: bool
+    ) -> str:
+        options: dict[str, Any] = {
+            "path": str(context),
+            "dockerfile": DOCKERFILE,
+            "tag": reference,
+            "rm": True,
+            "forcerm": True,
+            "decode": True,
+            "pull": False,
+            "labels": {"io.botarena.image": "agent"},
+        }
+        if self.network:
+            options["network_mode"] = self.network
+        image_id: str | None = None
+        try:
+            for chunk in self.client.api.build(**options):
+                if "error" in chunk:
+                    raise _failure(str(chunk["error"]).strip(), custom=custom)
+                for line in _lines(chunk):
+                    on_output(line)
+                aux = chunk.get("aux") or {}
+                image_id = aux.get("ID", image_id)
+        except docker.errors.APIError as exc:
+            raise _failure(str(exc.explanation or exc), custom=custom) from exc
+        except (docker.errors.DockerException, requests.RequestException) as exc:
+            raise ImageBuildError(f"the engine failed: {exc}", user_fault=False) from exc
+        try:
+            found = self.client.api.inspect_image(reference)  # type: ignore[no-untyped-call]
+        except docker.errors.ImageNotFound as exc:
+            raise ImageBuildError("the build ended without an image", user_fault=False) from exc
+        return str(found["Id"]) if image_id is None else image_id
+
+
+def generated_dockerfile(
+    base_image: str,
+    *,
+    command: tuple[str, ...] | None,
+    requirements: bool,
+    whole_folder: bool,
+) -> str:
+    """The Dockerfile of an agent folder that brings none."""
+    lines: list[str] = []
+    if requirements:
+        copied = "agent/" if whole_folder else f"agent/{REQUIREMENTS}"
+        lines += [
+            f"FROM {base_image} AS dependencies",
+            f"COPY {CONTEXT_EXTRAS}/pip/ {PIP_DIR}/",
+            f"COPY {copied} /tmp/agent/",
+            "WORKDIR /tmp/agent",
+            f"RUN . {PIP_DIR}/env.sh && python -m pip install --no-input --no-cache-dir "
+            "--disable-pip-version-check --no-warn-script-location --target /opt/deps "
+            f"-r {REQUIREMENTS}",
+            "",
+        ]
+    lines.append(f"FROM {base_image}")
+    if requirements:
+        lines.append("COPY --from=dependencies /opt/deps /opt/deps")
+    lines += [
+        f"COPY {CONTEXT_EXTRAS}/shim/ /opt/botarena/",
+        "COPY agent/ /agent/",
+        "ENV PYTHONPATH=/opt/botarena:/opt/deps PYTHONDONTWRITEBYTECODE=1 "
+        "PYTHONUNBUFFERED=1 HOME=/tmp",
+        "WORKDIR /agent",
+        "USER 65534:65534",
+    ]
+    program = (
+        list(command) if command else ["python", "-m", "botarena.sdk", "--main", "/agent/main.py"]
+    )
+    lines.append(f"CMD {json.dumps(program)}")
+    return "\n".join(lines) + "\n"
+
+
+def image_reference(registry: str | None, agent_id: str, submission_id: str, version: int) -> str:
+    """``{registry}/agent-{agentId}:{submissionId}-v{version}``; ``botarena/…`` without one."""
+    repository = registry.rstrip("/") if registry else "botarena"
+    return f"{repository}/agent-{agent_id}:{submission_id}-v{version}"
+
+
+# -- the build context's extras ----------------------------------------------------------
+def _write_extras(folder: Path, environ: Mapping[str, str], *, with_credentials: bool) -> None:
+    if folder.exists() or folder.is_symlink():
+        if folder.is_dir() and not folder.is_symlink():
+            shutil.rmtree(folder)
+        else:
+            folder.unlink()
+    shim = folder / "shim" / "botarena"
+    package = Path(botarena.__file__).parent
+    shim.mkdir(parents=True)
+    shutil.copy(package / "__init__.py", shim / "__init__.py")
+    shutil.copytree(package / "sdk", shim / "sdk", ignore=shutil.ignore_patterns("__pycache__"))
+    pip = folder / "pip"
+    pip.mkdir()
+    ca = _ca_bundle(environ)
+    if ca is not None:
+        shutil.copy(ca, pip / "ca.crt")
+    settings = pip_settings(environ, ca=f"{PIP_DIR}/ca.crt" if ca else None)
+    if not with_credentials:
+        settings = {k: v for k, v in settings.items() if not _CREDENTIALS.search(v)}
+    (pip / "env.sh").write_text(
+        "".join(f"export {name}={shlex.quote(value)}\n" for name, value in sorted(settings.items()))
+    )
+
+
+def pip_settings(environ: Mapping[str, str], *, ca: str | None) -> dict[str, str]:
+    """pip's site configuration and variables of this host, as variables for a build: host
+    paths left out (they do not exist in the image), the CA bundle pointed at ``ca``."""
+    settings: dict[str, str] = {}
+    for parser in pip_config(environ):
+        for section in ("global", "install"):
+            if parser.has_section(section):
+                for key, value in parser.items(section):
+                    settings[f"PIP_{key.upper().replace('-', '_')}"] = value.strip()
+    settings.update(pip_variables(environ))
+    kept = {
+        name: value
+        for name, value in settings.items()
+        if name != "PIP_CONFIG_FILE" and not any(w.startswith("/") for w in value.split())
+    }
+    if ca:
+        kept.update({"PIP_CERT": ca, "SSL_CERT_FILE": ca, "REQUESTS_CA_BUNDLE": ca})
+    return kept
+
+
+def _ca_bundle(environ: Mapping[str, str]) -> Path | None:
+    for name in _CA_CANDIDATES:
+        value = environ.get(name)
+        if value and Path(value).is_file():
+            return Path(value)
+    return Path(_DEFAULT_CA) if Path(_DEFAULT_CA).is_file() else None
+
+
+def _open_up(context: Path) -> None:
+    """Everyone may read the context (agents run as nobody): add read, and search to folders
+    and programs. Links are left alone: they are copied as links."""
+    for root, dirs, files in os.walk(context):
+        for name in [*dirs, *files]:
+            path = Path(root, name)
+            info = path.lstat()
+            if stat.S_ISLNK(info.st_mode):
+                continue
+            extra = stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH
+            if stat.S_ISDIR(info.st_mode) or info.st_mode & stat.S_IXUSR:
+                extra |= stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH
+            os.chmod(path, stat.S_IMODE(info.st_mode) | extra)
+
+
+# -- the build's output --------------------------------------------------------------------
+def _lines(chunk: Mapping[str, Any]) -> Iterator[str]:
+    text = chunk.get("stream")
+    if isinstance(text, str):
+        for line in text.splitlines():
+            if line.strip():
+                yield line
+    elif chunk.get("status"):
+        yield _status_line(chunk)
+
+
+def _status_line(chunk: Mapping[str, Any]) -> str:
+    return " ".join(str(chunk[k]) for k in ("id", "status", "progress") if chunk.get(k))
+
+
+def _failure(message: str, *, custom: bool) -> ImageBuildError:
+    if custom:
+        return ImageBuildError(message, user_fault=True, kind="dockerfile")
+    if _FAILED_RUN.search(message):
+        # The generated Dockerfile's only command is the install of the requirements.
+        return ImageBuildError(message, user_fault=True, kind="dependencies")
+    return ImageBuildError(message, user_fault=False)

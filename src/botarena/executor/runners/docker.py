@@ -1,0 +1,162 @@
+"""The ``docker`` runner: each agent in a container of its own image, through the Engine API.
+
+Every container has no network, a read-only root, a private size-capped ``/tmp``, memory
+(swap included), process and CPU limits, no capabilities, no way to gain privileges, and
+runs as ``nobody`` whatever its image says. An OCI runtime such as gVisor's ``runsc`` can be
+chosen for a stronger boundary. It works against dockerd and against podman's API service.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import docker
+import docker.errors
+from docker.types import Ulimit
+
+from botarena.executor.agent_process import AgentProcess
+from botarena.executor.prepare import PreparedAgent
+from botarena.executor.runners.containers import ContainerProcess
+from botarena.executor.sandbox import Limits
+
+AGENT_USER = "65534:65534"
+GVISOR = "runsc"
+LABEL = "io.botarena.agent"
+_API_TIMEOUT = 120
+
+
+class DockerUnavailableError(RuntimeError):
+    """The container engine cannot be reached."""
+
+
+def connect(base_url: str | None = None, *, timeout: int = _API_TIMEOUT) -> docker.DockerClient:
+    """A client of the engine at ``base_url`` (``DOCKER_HOST`` or the default socket when
+    None); raises DockerUnavailableError with the engine's answer when it cannot be reached."""
+    try:
+        if base_url:
+            return docker.DockerClient(base_url=base_url, timeout=timeout)
+        return docker.from_env(timeout=timeout)
+    except docker.errors.DockerException as exc:
+        raise DockerUnavailableError(f"the container engine cannot be reached: {exc}") from exc
+
+
+def split_reference(reference: str) -> tuple[str, str]:
+    """(repository, tag) of ``host:port/name:tag``; the tag is ``latest`` when absent."""
+    name, _, tag = reference.rpartition(":")
+    if not name or "/" in tag:
+        return reference, "latest"
+    return name, tag
+
+
+def engine_problem(client: docker.DockerClient) -> str | None:
+    """Why the engine cannot be used now, or None when it answers."""
+    try:
+        client.ping()
+    except Exception as exc:
+        return f"the container engine does not answer: {exc}"
+    return None
+
+
+class DockerRunner:
+    """Starts agents as containers of their images."""
+
+    def __init__(
+        self,
+        client: docker.DockerClient,
+        limits: Limits | None = None,
+        *,
+        runtime: str | None = None,
+    ) -> None:
+        self.client = client
+        self.limits = limits or Limits()
+        self.runtime = runtime
+
+    @property
+    def isolation(self) -> str:
+        runtime = f"the {self.runtime} runtime" if self.runtime else "the engine's runtime"
+        return (
+            f"containers with {runtime}: no network, read-only root, no capabilities, "
+            f"memory {self.limits.memory_bytes // (1024 * 1024)} MiB, "
+            f"{self.limits.pids} processes, {self.limits.cpu_cores:g} CPU"
+        )
+
+    @property
+    def sandboxed(self) -> bool:
+        return True
+
+    def start(self, agent: PreparedAgent, *, name: str) -> AgentProcess:
+        if agent.image is None:
+            raise ValueError(f"{agent.name} has no image: the docker runner runs built images")
+        api = self.client.api
+        try:
+            container = self._create(agent, agent.image, name)
+        except docker.errors.ImageNotFound:
+            # Built elsewhere and pushed: fetch it from its registry, once.
+            repository, tag = split_reference(agent.image)
+            api.pull(repository, tag=tag)
+            container = self._create(agent, agent.image, name)
+        container_id: str = container["Id"]
+        try:
+            stream = api.attach_socket(
+                container_id, params={"stdin": 1, "stdout": 1, "stderr": 1, "stream": 1}
+            )
+            api.start(container_id)
+        except BaseException:
+            api.remove_container(container_id, force=True)
+            raise
+        return ContainerProcess(
+            self.client, container_id, stream, memory_limit_bytes=self.limits.memory_bytes
+        )
+
+    def _create(self, agent: PreparedAgent, image: str, name: str) -> dict[str, Any]:
+        api = self.client.api
+        created: dict[str, Any] = api.create_container(
+            image,
+            command=list(agent.command) if agent.command else None,
+            stdin_open=True,
+            tty=False,
+            user=AGENT_USER,
+            network_disabled=True,
+            environment={"HOME": "/tmp", "PYTHONDONTWRITEBYTECODE": "1"},  # noqa: S108
+            labels={LABEL: name},
+            host_config=api.create_host_config(**self.host_config()),
+        )
+        return created
+
+    def host_config(self) -> dict[str, Any]:
+        """The limits and confinement of every agent container."""
+        limits = self.limits
+        config: dict[str, Any] = {
+            "network_mode": "none",
+            "read_only": True,
+            "tmpfs": {"/tmp": f"rw,nosuid,nodev,size={limits.tmp_bytes},mode=1777"},  # noqa: S108
+            "mem_limit": limits.memory_bytes,
+            "memswap_limit": limits.memory_bytes,
+            "pids_limit": limits.pids,
+            "nano_cpus": int(limits.cpu_cores * 1e9),
+            "cap_drop": ["ALL"],
+            "security_opt": ["no-new-privileges"],
+            "ipc_mode": "private",
+            "shm_size": limits.tmp_bytes,
+            "ulimits": [
+                Ulimit(name="nofile", soft=limits.open_files, hard=limits.open_files),
+                Ulimit(name="fsize", soft=limits.file_size_bytes, hard=limits.file_size_bytes),
+                Ulimit(name="core", soft=limits.core_bytes, hard=limits.core_bytes),
+            ],
+        }
+        if self.runtime:
+            config["runtime"] = self.runtime
+        if self.runtime == GVISOR:
+            # runsc cannot start a container with a pids cgroup limit on this engine; its own
+            # kernel enforces RLIMIT_NPROC on the agent's (non-root) user instead.
+            del config["pids_limit"]
+            config["ulimits"].append(Ulimit(name="nproc", soft=limits.pids, hard=limits.pids))
+        return config
+
+    def leftovers(self) -> list[str]:
+        """Ids of agent containers that still exist (none once every match has ended)."""
+        found = self.client.api.containers(all=True, filters={"label": LABEL})
+        return [c["Id"] for c in found]
+
+    def close(self) -> None:
+        """Nothing to stop: each container is removed by its process."""
