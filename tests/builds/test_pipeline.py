@@ -6,9 +6,7 @@ the ones that stop before the backend does any work run on both databases.
 
 from __future__ import annotations
 
-import io
 import json
-import zipfile
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -33,6 +31,8 @@ from botarena.executor.sandbox.limits import MIB
 from botarena.settings import Settings
 
 from support.accounts import Account
+from support.api import submit_archive as _upload
+from support.api import zip_files as _zip
 from support.gitserver import GitServer, make_repo
 from support.services import require_sandbox
 
@@ -96,14 +96,6 @@ def connectx_agent(client: TestClient, alice: Account) -> str:
 
 
 # -- helpers -------------------------------------------------------------------------------
-def _zip(members: dict[str, bytes]) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, data in members.items():
-            archive.writestr(name, data)
-    return buffer.getvalue()
-
-
 def _zip_folder(folder: Path) -> bytes:
     return _zip(
         {
@@ -112,17 +104,6 @@ def _zip_folder(folder: Path) -> bytes:
             if path.is_file()
         }
     )
-
-
-def _upload(client: TestClient, alice: Account, agent_id: str, data: bytes) -> str:
-    answer = client.post(
-        f"/api/v1/agents/{agent_id}/submissions",
-        files={"archive": ("bot.zip", data, "application/zip")},
-        headers=alice.headers,
-    )
-    assert answer.status_code == 201, answer.text
-    sub_id: str = answer.json()["submission"]["id"]
-    return sub_id
 
 
 def _submit_git(

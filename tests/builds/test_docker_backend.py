@@ -1,0 +1,335 @@
+"""The docker backend through the real pipeline, against a private dockerd and a registry on
+loopback: build, push, pull back, the layer cache, and every way such a build can fail."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+
+from botarena.agents.models import Submission
+from botarena.builds.backends.base import Artifact
+from botarena.builds.backends.docker import DockerBackend
+from botarena.builds.pipeline import BuildPipeline
+from botarena.builds.queue import BuildQueue
+from botarena.db.engine import SessionFactory
+from botarena.executor.match import run_match
+from botarena.executor.sandbox import Limits
+from botarena.executor.sandbox.limits import MIB
+from botarena.games.registry import get_game
+from botarena.settings import Settings
+
+from support.accounts import Account
+from support.api import create_agent, submit_archive, zip_files
+from support.docker import DockerDaemon, Registry
+
+pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "agents"
+WORKER = "docker-worker"
+RANDOM_AGENT = (EXAMPLES / "connectx-random" / "main.py").read_bytes()
+
+
+@pytest.fixture
+def docker_settings(
+    settings: Settings, docker_daemon: DockerDaemon, python_image: str, registry: Registry
+) -> Settings:
+    return settings.model_copy(
+        update={
+            "build_backend": "docker",
+            "docker_host": docker_daemon.url,
+            "docker_base_image": python_image,
+            # The tests' engine has no bridge network: builds install on the host's.
+            "docker_build_network": "host",
+            "registry": registry.address,
+        }
+    )
+
+
+@pytest.fixture
+def backend(docker_settings: Settings) -> Iterator[DockerBackend]:
+    built = DockerBackend(docker_settings, Limits(memory_bytes=256 * MIB, pids=64))
+    yield built
+    built.close()
+
+
+def _build(factory: SessionFactory, settings: Settings, backend: DockerBackend, sub: str) -> None:
+    with factory() as session:
+        claimed = BuildQueue(session).claim_next(WORKER, backend.name, 60)
+        session.commit()
+        assert claimed is not None and claimed.id == sub
+    BuildPipeline(factory, settings, backend, worker=WORKER).run(sub)
+
+
+def _status(client: TestClient, sub: str) -> dict[str, Any]:
+    body: dict[str, Any] = client.get(f"/api/v1/submissions/{sub}/build-status").json()
+    return body
+
+
+def _log(client: TestClient, account: Account, sub: str) -> str:
+    answer = client.get(f"/api/v1/submissions/{sub}/build-logs", headers=account.headers)
+    text: str = answer.json()["buildLog"]
+    return text
+
+
+def _artifact(factory: SessionFactory, sub: str) -> Artifact:
+    with factory() as session:
+        row = session.get(Submission, sub)
+        assert row is not None and row.artifact is not None
+        return Artifact.from_json(row.artifact)
+
+
+def test_builds_pushes_and_plays_the_image_pulled_back(
+    client: TestClient,
+    alice: Account,
+    docker_settings: Settings,
+    session_factory: SessionFactory,
+    backend: DockerBackend,
+    docker_daemon: DockerDaemon,
+    registry: Registry,
+) -> None:
+    agent = create_agent(client, alice, "boxed")
+    sub = submit_archive(client, alice, agent, zip_files({"main.py": RANDOM_AGENT}))
+    _build(session_factory, docker_settings, backend, sub)
+
+    status = _status(client, sub)
+    assert status["status"] == "success", _log(client, alice, sub)
+    image = f"{registry.address}/agent-{agent}:{sub}-v1"
+    assert status["dockerImageUrl"] == image
+    assert status["buildJobName"] == f"build-{sub}"
+    tags = httpx.get(f"http://{registry.address}/v2/agent-{agent}/tags/list").json()
+    assert tags["tags"] == [f"{sub}-v1"]
+    log = _log(client, alice, sub)
+    assert "generated Dockerfile" in log and f"pushed {image}" in log
+
+    # Gone from the engine, the image comes back from the registry for the next match.
+    client_ = docker_daemon.client()
+    client_.images.remove(image, force=True)
+    artifact = _artifact(session_factory, sub)
+    game = get_game("connectx")
+    agent_ = artifact.prepared("boxed")
+    result = run_match(game, game.configure({}), [agent_, agent_], backend.runner(), seed=2)
+    assert result.status.value == "finished", result.error
+    assert client_.images.get(image).id
+    client_.close()
+
+
+def test_a_second_build_reuses_the_installed_requirements(
+    client: TestClient,
+    alice: Account,
+    docker_settings: Settings,
+    session_factory: SessionFactory,
+    backend: DockerBackend,
+) -> None:
+    agent = create_agent(client, alice, "cached")
+    files = {"main.py": RANDOM_AGENT, "requirements.txt": b"six==1.16.0\n"}
+    first = submit_archive(client, alice, agent, zip_files(files))
+    _build(session_factory, docker_settings, backend, first)
+    assert _status(client, first)["status"] == "success", _log(client, alice, first)
+
+    changed = {**files, "main.py": RANDOM_AGENT + b"\n# a change of code alone\n"}
+    second = submit_archive(client, alice, agent, zip_files(changed))
+    _build(session_factory, docker_settings, backend, second)
+    assert _status(client, second)["status"] == "success", _log(client, alice, second)
+    lines = _log(client, alice, second).splitlines()
+    install = next(i for i, line in enumerate(lines) if "pip install" in line)
+    assert "Using cache" in lines[install + 1], lines[install : install + 3]
+
+
+def test_a_broken_dockerfile_fails_once_with_its_output(
+    client: TestClient,
+    alice: Account,
+    docker_settings: Settings,
+    session_factory: SessionFactory,
+    backend: DockerBackend,
+    python_image: str,
+) -> None:
+    dockerfile = f"FROM {python_image}\nRUN echo the-step-output && exit 3\n".encode()
+    agent = create_agent(client, alice, "broken")
+    sub = submit_archive(
+        client, alice, agent, zip_files({"Dockerfile": dockerfile, "main.py": RANDOM_AGENT})
+    )
+    _build(session_factory, docker_settings, backend, sub)
+
+    status = _status(client, sub)
+    assert status["status"] == "build_failed"
+    assert status["errorMessage"].startswith("dockerfile_failed: the Dockerfile did not build")
+    assert "returned a non-zero code: 3" in status["errorMessage"]
+    assert "the-step-output" in _log(client, alice, sub)
+    assert [h["status"] for h in status["statusHistory"]] == ["pending", "building", "build_failed"]
+
+
+def test_requirements_that_cannot_install_fail_as_dependencies(
+    client: TestClient,
+    alice: Account,
+    docker_settings: Settings,
+    session_factory: SessionFactory,
+    backend: DockerBackend,
+) -> None:
+    agent = create_agent(client, alice, "needy")
+    files = {"main.py": RANDOM_AGENT, "requirements.txt": b"botarena-no-such-package==9.9\n"}
+    sub = submit_archive(client, alice, agent, zip_files(files))
+    _build(session_factory, docker_settings, backend, sub)
+
+    status = _status(client, sub)
+    assert status["status"] == "build_failed"
+    assert status["errorMessage"].startswith("dependencies_failed:")
+    assert "botarena-no-such-package" in _log(client, alice, sub)
+
+
+def test_a_dockerfile_of_its_own_runs_the_shim_it_was_given(
+    client: TestClient,
+    alice: Account,
+    docker_settings: Settings,
+    session_factory: SessionFactory,
+    backend: DockerBackend,
+    python_image: str,
+) -> None:
+    dockerfile = (
+        f"FROM {python_image}\n"
+        "COPY .botarena/shim/ /opt/botarena/\n"
+        "COPY main.py /agent/main.py\n"
+        "ENV PYTHONPATH=/opt/botarena\n"
+        'CMD ["python", "-m", "botarena.sdk", "--main", "/agent/main.py"]\n'
+    ).encode()
+    agent = create_agent(client, alice, "own-dockerfile")
+    sub = submit_archive(
+        client, alice, agent, zip_files({"Dockerfile": dockerfile, "main.py": RANDOM_AGENT})
+    )
+    _build(session_factory, docker_settings, backend, sub)
+    assert _status(client, sub)["status"] == "success", _log(client, alice, sub)
+    assert "the submission's Dockerfile" in _log(client, alice, sub)
+
+
+def test_an_image_that_fails_validation(
+    client: TestClient,
+    alice: Account,
+    docker_settings: Settings,
+    session_factory: SessionFactory,
+    backend: DockerBackend,
+) -> None:
+    agent = create_agent(client, alice, "crasher")
+    crashing = b'def agent(o, c):\n    raise RuntimeError("nope")\n'
+    sub = submit_archive(client, alice, agent, zip_files({"main.py": crashing}))
+    _build(session_factory, docker_settings, backend, sub)
+    status = _status(client, sub)
+    assert status["errorMessage"].startswith("validation_failed:")
+    assert "RuntimeError: nope" in _log(client, alice, sub)
+
+
+# -- the image scan ------------------------------------------------------------------------
+REPORT = {
+    "SchemaVersion": 2,
+    "ArtifactName": "image",
+    "ArtifactType": "container_image",
+    "Results": [
+        {
+            "Target": "image (debian 12.5)",
+            "Class": "os-pkgs",
+            "Type": "debian",
+            "Vulnerabilities": [
+                {
+                    "VulnerabilityID": "CVE-2024-0001",
+                    "PkgName": "openssl",
+                    "InstalledVersion": "3.0.11-1",
+                    "FixedVersion": "3.0.13-1",
+                    "Severity": "HIGH",
+                    "Title": "openssl: a made-up flaw",
+                },
+                {
+                    "VulnerabilityID": "CVE-2024-0002",
+                    "PkgName": "zlib1g",
+                    "InstalledVersion": "1.2.13",
+                    "Severity": "LOW",
+                    "Title": "zlib: another",
+                },
+            ],
+        }
+    ],
+}
+
+
+@pytest.fixture
+def scanner(tmp_path: Path) -> str:
+    """A stand-in for Trivy: records the image it was given, prints a report in its format."""
+    script = tmp_path / "fake-trivy.py"
+    script.write_text(
+        "import json, sys\n"
+        f"open({str(tmp_path / 'scanned')!r}, 'w').write(sys.argv[-1])\n"
+        f"print(json.dumps({REPORT!r}))\n"
+    )
+    return f"{sys.executable} {script} image --format json"
+
+
+@pytest.mark.parametrize("blocking", [False, True], ids=["warning", "blocking"])
+def test_scan_findings_are_warnings_unless_blocking(
+    client: TestClient,
+    alice: Account,
+    docker_settings: Settings,
+    session_factory: SessionFactory,
+    scanner: str,
+    tmp_path: Path,
+    blocking: bool,
+) -> None:
+    settings = docker_settings.model_copy(
+        update={"scan_command": scanner, "scan_blocking": blocking}
+    )
+    backend = DockerBackend(settings, Limits(memory_bytes=256 * MIB, pids=64))
+    agent = create_agent(client, alice, "scanned")
+    sub = submit_archive(client, alice, agent, zip_files({"main.py": RANDOM_AGENT}))
+    try:
+        _build(session_factory, settings, backend, sub)
+    finally:
+        backend.close()
+
+    status = _status(client, sub)
+    image = f"{settings.registry}/agent-{agent}:{sub}-v1"
+    assert (tmp_path / "scanned").read_text() == image
+    log = _log(client, alice, sub)
+    assert "CVE-2024-0001 (HIGH) in openssl 3.0.11-1, fixed in 3.0.13-1" in log
+    if blocking:
+        assert status["status"] == "build_failed"
+        assert status["errorMessage"].startswith("validation_failed: the image scan found 1 HIGH")
+    else:
+        assert status["status"] == "success", log
+        assert status["warnings"] == [
+            "CVE-2024-0001 (HIGH) in openssl 3.0.11-1, fixed in 3.0.13-1: openssl: a made-up flaw",
+            "CVE-2024-0002 (LOW) in zlib1g 1.2.13: zlib: another",
+        ]
+
+
+# -- the engine away, then back ------------------------------------------------------------
+def test_an_unreachable_engine_keeps_the_build_queued_then_builds_it(
+    client: TestClient,
+    alice: Account,
+    docker_settings: Settings,
+    session_factory: SessionFactory,
+    tmp_path: Path,
+) -> None:
+    away = docker_settings.model_copy(
+        update={"docker_host": f"unix://{tmp_path / 'no-engine.sock'}"}
+    )
+    down = DockerBackend(away)
+    assert "cannot be reached" in (down.unavailable_reason() or "")
+    agent = create_agent(client, alice, "patient")
+    sub = submit_archive(client, alice, agent, zip_files({"main.py": RANDOM_AGENT}))
+    _build(session_factory, away, down, sub)
+    status = _status(client, sub)
+    assert status["status"] == "pending" and status["queuePosition"] == 0
+    assert [h["status"] for h in status["statusHistory"]] == ["pending", "building", "pending"]
+
+    up = DockerBackend(docker_settings)
+    assert up.unavailable_reason() is None
+    with session_factory() as session:
+        row = session.get(Submission, sub)
+        assert row is not None and row.attempts == 0  # waiting used no retry
+        row.not_before = None
+        session.commit()
+    _build(session_factory, docker_settings, up, sub)
+    up.close()
+    assert _status(client, sub)["status"] == "success", _log(client, alice, sub)
