@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from support.docker import GVISOR, DockerDaemon
 from support.live import cli_env, run_cli
 
 RANDOM = (
@@ -99,3 +100,37 @@ def test_a_folder_that_is_not_an_agent(env: dict[str, str], tmp_path: Path) -> N
     done = run_cli(env, "play", "--game", "connectx", a, str(empty))
     assert done.returncode == 1
     assert "has neither main.py nor a command in botarena.toml" in done.stderr
+
+
+@pytest.mark.parametrize("runtime", [None, GVISOR], ids=["docker", "gvisor"])
+def test_docker_runtime_builds_images_and_plays_in_containers(
+    env: dict[str, str],
+    tmp_path: Path,
+    docker_daemon: DockerDaemon,
+    python_image: str,
+    runtime: str | None,
+) -> None:
+    a, b = _agent(tmp_path, "Player-A", RANDOM), _agent(tmp_path, "b", ILLEGAL)
+    env = {
+        **env,
+        "BOTARENA_DOCKER_HOST": docker_daemon.url,
+        "BOTARENA_DOCKER_BASE_IMAGE": python_image,
+        "BOTARENA_DOCKER_RUNTIME": runtime or "",
+    }
+    done = run_cli(env, "play", "--game", "connectx", a, b, "--json", "--runtime", "docker")
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["winner"] == 0 and result["agents"][1]["status"] == "INVALID"
+    assert "building player 0" in done.stderr and "botarena/play-player-a:latest" in done.stderr
+    expected = f"the {runtime} runtime" if runtime else "the engine's runtime"
+    assert f"isolation: containers with {expected}" in done.stderr
+    # The participant's folders are left as they were.
+    assert sorted(p.name for p in Path(a).iterdir()) == ["main.py"]
+
+
+def test_docker_runtime_without_an_engine(env: dict[str, str], tmp_path: Path) -> None:
+    a = _agent(tmp_path, "a", RANDOM)
+    env = {**env, "BOTARENA_DOCKER_HOST": f"unix://{tmp_path / 'none.sock'}"}
+    done = run_cli(env, "play", "--game", "connectx", a, a, "--runtime", "docker")
+    assert done.returncode != 0
+    assert "the container engine cannot be reached" in done.stderr

@@ -94,7 +94,9 @@ class ImageBuilder:
         custom = (source / DOCKERFILE).is_file()
         with tempfile.TemporaryDirectory(prefix="botarena-context-") as scratch:
             if custom:
-                context = source
+                # A copy: the folder is left as it was (it may be a participant's own).
+                context = Path(scratch) / "context"
+                shutil.copytree(source, context, symlinks=True)
                 _write_extras(context / CONTEXT_EXTRAS, self.environ, with_credentials=False)
             else:
                 context = Path(scratch)

@@ -5,12 +5,15 @@ from __future__ import annotations
 import json
 import os
 import random
+import re
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from botarena.cli.output import console, err_console, fail, print_json
+
+RUNTIMES = ("local", "docker")
 
 
 def play(
@@ -26,7 +29,9 @@ def play(
     replay: Annotated[
         Path | None, typer.Option(help="Write the replay (JSON) to this file.")
     ] = None,
-    runtime: Annotated[str, typer.Option(help="Where agents run: local.")] = "local",
+    runtime: Annotated[
+        str, typer.Option(help="Where agents run: local (bubblewrap) or docker (containers).")
+    ] = "local",
 ) -> None:
     """Play one match between two agent folders on this machine and show the result."""
     # Imported here: the other commands start without the engine.
@@ -36,34 +41,80 @@ def play(
     from botarena.games.base import GameConfigError
     from botarena.games.registry import UnknownGameError, get_game
 
-    if runtime != "local":
-        fail(f"Unknown runtime {runtime!r}", "The runtime available here is: local.")
+    if runtime not in RUNTIMES:
+        fail(f"Unknown runtime {runtime!r}", f"The runtimes are: {', '.join(RUNTIMES)}.")
     try:
         chosen = get_game(game)
         configuration = chosen.configure(_overrides(config or []))
     except (UnknownGameError, GameConfigError) as exc:
         fail(str(exc).strip("'\""))
-    cache = _cache_dir()
-    agents = []
-    for label, folder in (("player 0", folder_a), ("player 1", folder_b)):
-        err_console.print(f"preparing {label}: {folder}", highlight=False)
-        try:
-            agents.append(prepare_agent(folder, cache, on_output=_progress))
-        except PrepareError as exc:
-            fail(f"{folder}: {exc}")
-    # One match gains nothing from a fork server: each agent starts in a fresh sandbox.
-    with LocalRunner(allow_unsandboxed=True, fork_server=False) as runner:
-        _announce(runner)
-        match_seed = seed if seed is not None else random.randrange(2**31)  # noqa: S311
-        result = run_match(chosen, configuration, agents, runner, seed=match_seed)
+    match_seed = seed if seed is not None else random.randrange(2**31)  # noqa: S311
+    folders = [folder_a, folder_b]
+    if runtime == "docker":
+        result, names = _play_in_containers(chosen, configuration, folders, match_seed)
+    else:
+        agents = []
+        for label, folder in zip(("player 0", "player 1"), folders, strict=True):
+            err_console.print(f"preparing {label}: {folder}", highlight=False)
+            try:
+                agents.append(prepare_agent(folder, _cache_dir(), on_output=_progress))
+            except PrepareError as exc:
+                fail(f"{folder}: {exc}")
+        names = [a.name for a in agents]
+        # One match gains nothing from a fork server: each agent starts in a fresh sandbox.
+        with LocalRunner(allow_unsandboxed=True, fork_server=False) as runner:
+            _announce(runner)
+            result = run_match(chosen, configuration, agents, runner, seed=match_seed)
     if replay is not None:
         replay.write_text(json.dumps(result.replay, indent=1))
     if as_json:
         print_json({**result.summary(), "seed": match_seed})
     else:
-        _show(result, chosen, [a.name for a in agents], match_seed)
+        _show(result, chosen, names, match_seed)
     if result.status.value != "finished":
         raise typer.Exit(1)
+
+
+def _play_in_containers(
+    game: Any, configuration: Any, folders: list[Path], seed: int
+) -> tuple[Any, list[str]]:
+    """Build each folder into an image with the configured engine, then play in containers."""
+    from botarena.builds.images import ImageBuilder, ImageBuildError
+    from botarena.executor.match import run_match
+    from botarena.executor.prepare import PreparedAgent
+    from botarena.executor.runners.docker import DockerRunner, DockerUnavailableError, connect
+    from botarena.settings import get_settings
+
+    settings = get_settings()
+    try:
+        client = connect(settings.docker_host)
+    except DockerUnavailableError as exc:
+        fail(str(exc), "Start the Docker engine, or set BOTARENA_DOCKER_HOST.")
+    builder = ImageBuilder(
+        client, settings.docker_base_image, network=settings.docker_build_network
+    )
+    agents = []
+    for label, folder in zip(("player 0", "player 1"), folders, strict=True):
+        if not folder.is_dir():
+            fail(f"{folder} is not a folder")
+        reference = f"botarena/play-{_image_name(folder)}:latest"
+        err_console.print(f"building {label}: {folder} as {reference}", highlight=False)
+        try:
+            built = builder.build(folder.resolve(), reference, _progress)
+        except ImageBuildError as exc:
+            fail(f"{folder}: the image did not build: {exc}")
+        agents.append(PreparedAgent.from_image(folder.resolve().name, built.reference))
+    runner = DockerRunner(client, runtime=settings.docker_runtime)
+    _announce(runner)
+    try:
+        return run_match(game, configuration, agents, runner, seed=seed), [a.name for a in agents]
+    finally:
+        client.close()
+
+
+def _image_name(folder: Path) -> str:
+    name = re.sub(r"[^a-z0-9]+", "-", folder.resolve().name.lower()).strip("-")
+    return name or "agent"
 
 
 def _announce(runner: Any) -> None:
