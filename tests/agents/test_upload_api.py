@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import io
 import tarfile
-import zipfile
 from pathlib import Path
 
 import pytest
@@ -15,16 +14,9 @@ from fastapi.testclient import TestClient
 from botarena.settings import Settings
 
 from support.accounts import Account
+from support.api import zip_files as _zip
 
 MAIN = b"def agent(observation, configuration):\n    return 0\n"
-
-
-def _zip(members: dict[str, bytes]) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, data in members.items():
-            archive.writestr(name, data)
-    return buffer.getvalue()
 
 
 def _tar(add: list[tuple[tarfile.TarInfo, bytes | None]]) -> bytes:

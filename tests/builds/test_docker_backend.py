@@ -4,7 +4,8 @@ loopback: build, push, pull back, the layer cache, and every way such a build ca
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -119,76 +120,73 @@ def test_builds_pushes_and_plays_the_image_pulled_back(
     client_.close()
 
 
-def test_a_second_build_reuses_the_installed_requirements(
+@dataclass
+class Built:
+    agent: str
+    sub: str
+    status: dict[str, Any]
+    log: str
+
+
+BuildFiles = Callable[..., Built]
+
+
+@pytest.fixture
+def build_files(
     client: TestClient,
     alice: Account,
     docker_settings: Settings,
     session_factory: SessionFactory,
     backend: DockerBackend,
-) -> None:
-    agent = create_agent(client, alice, "cached")
-    files = {"main.py": RANDOM_AGENT, "requirements.txt": b"six==1.16.0\n"}
-    first = submit_archive(client, alice, agent, zip_files(files))
-    _build(session_factory, docker_settings, backend, first)
-    assert _status(client, first)["status"] == "success", _log(client, alice, first)
+) -> BuildFiles:
+    """``build_files(name, files, agent=None)``: submit ``files`` as a zip and build them."""
 
+    def build(name: str, files: dict[str, bytes], agent: str | None = None) -> Built:
+        agent = agent or create_agent(client, alice, name)
+        sub = submit_archive(client, alice, agent, zip_files(files))
+        _build(session_factory, docker_settings, backend, sub)
+        return Built(agent, sub, _status(client, sub), _log(client, alice, sub))
+
+    return build
+
+
+def test_a_second_build_reuses_the_installed_requirements(build_files: BuildFiles) -> None:
+    files = {"main.py": RANDOM_AGENT, "requirements.txt": b"six==1.16.0\n"}
+    first = build_files("cached", files)
+    assert first.status["status"] == "success", first.log
     changed = {**files, "main.py": RANDOM_AGENT + b"\n# a change of code alone\n"}
-    second = submit_archive(client, alice, agent, zip_files(changed))
-    _build(session_factory, docker_settings, backend, second)
-    assert _status(client, second)["status"] == "success", _log(client, alice, second)
-    lines = _log(client, alice, second).splitlines()
+    second = build_files("cached", changed, agent=first.agent)
+    assert second.status["status"] == "success", second.log
+    lines = second.log.splitlines()
     install = next(i for i, line in enumerate(lines) if "pip install" in line)
     assert "Using cache" in lines[install + 1], lines[install : install + 3]
+    assert "Using cache" not in first.log.split("pip install")[1].splitlines()[1]
 
 
 def test_a_broken_dockerfile_fails_once_with_its_output(
-    client: TestClient,
-    alice: Account,
-    docker_settings: Settings,
-    session_factory: SessionFactory,
-    backend: DockerBackend,
-    python_image: str,
+    build_files: BuildFiles, python_image: str
 ) -> None:
     dockerfile = f"FROM {python_image}\nRUN echo the-step-output && exit 3\n".encode()
-    agent = create_agent(client, alice, "broken")
-    sub = submit_archive(
-        client, alice, agent, zip_files({"Dockerfile": dockerfile, "main.py": RANDOM_AGENT})
-    )
-    _build(session_factory, docker_settings, backend, sub)
-
-    status = _status(client, sub)
-    assert status["status"] == "build_failed"
-    assert status["errorMessage"].startswith("dockerfile_failed: the Dockerfile did not build")
-    assert "returned a non-zero code: 3" in status["errorMessage"]
-    assert "the-step-output" in _log(client, alice, sub)
-    assert [h["status"] for h in status["statusHistory"]] == ["pending", "building", "build_failed"]
+    built = build_files("broken", {"Dockerfile": dockerfile, "main.py": RANDOM_AGENT})
+    message = built.status["errorMessage"]
+    assert built.status["status"] == "build_failed"
+    assert message.startswith("dockerfile_failed: the Dockerfile did not build")
+    assert "returned a non-zero code: 3" in message
+    assert "the-step-output" in built.log
+    history = [h["status"] for h in built.status["statusHistory"]]
+    assert history == ["pending", "building", "build_failed"]  # not retried
 
 
-def test_requirements_that_cannot_install_fail_as_dependencies(
-    client: TestClient,
-    alice: Account,
-    docker_settings: Settings,
-    session_factory: SessionFactory,
-    backend: DockerBackend,
-) -> None:
-    agent = create_agent(client, alice, "needy")
+def test_requirements_that_cannot_install_fail_as_dependencies(build_files: BuildFiles) -> None:
     files = {"main.py": RANDOM_AGENT, "requirements.txt": b"botarena-no-such-package==9.9\n"}
-    sub = submit_archive(client, alice, agent, zip_files(files))
-    _build(session_factory, docker_settings, backend, sub)
-
-    status = _status(client, sub)
-    assert status["status"] == "build_failed"
-    assert status["errorMessage"].startswith("dependencies_failed:")
-    assert "botarena-no-such-package" in _log(client, alice, sub)
+    built = build_files("needy", files)
+    assert built.status["status"] == "build_failed"
+    assert built.status["errorMessage"].startswith("dependencies_failed:")
+    assert "botarena-no-such-package" in built.log
 
 
 def test_a_dockerfile_of_its_own_runs_the_shim_it_was_given(
-    client: TestClient,
-    alice: Account,
-    docker_settings: Settings,
-    session_factory: SessionFactory,
-    backend: DockerBackend,
-    python_image: str,
+    build_files: BuildFiles, python_image: str
 ) -> None:
     dockerfile = (
         f"FROM {python_image}\n"
@@ -197,29 +195,16 @@ def test_a_dockerfile_of_its_own_runs_the_shim_it_was_given(
         "ENV PYTHONPATH=/opt/botarena\n"
         'CMD ["python", "-m", "botarena.sdk", "--main", "/agent/main.py"]\n'
     ).encode()
-    agent = create_agent(client, alice, "own-dockerfile")
-    sub = submit_archive(
-        client, alice, agent, zip_files({"Dockerfile": dockerfile, "main.py": RANDOM_AGENT})
-    )
-    _build(session_factory, docker_settings, backend, sub)
-    assert _status(client, sub)["status"] == "success", _log(client, alice, sub)
-    assert "the submission's Dockerfile" in _log(client, alice, sub)
+    built = build_files("own-dockerfile", {"Dockerfile": dockerfile, "main.py": RANDOM_AGENT})
+    assert built.status["status"] == "success", built.log
+    assert "the submission's Dockerfile" in built.log
 
 
-def test_an_image_that_fails_validation(
-    client: TestClient,
-    alice: Account,
-    docker_settings: Settings,
-    session_factory: SessionFactory,
-    backend: DockerBackend,
-) -> None:
-    agent = create_agent(client, alice, "crasher")
+def test_an_image_that_fails_validation(build_files: BuildFiles) -> None:
     crashing = b'def agent(o, c):\n    raise RuntimeError("nope")\n'
-    sub = submit_archive(client, alice, agent, zip_files({"main.py": crashing}))
-    _build(session_factory, docker_settings, backend, sub)
-    status = _status(client, sub)
-    assert status["errorMessage"].startswith("validation_failed:")
-    assert "RuntimeError: nope" in _log(client, alice, sub)
+    built = build_files("crasher", {"main.py": crashing})
+    assert built.status["errorMessage"].startswith("validation_failed:")
+    assert "RuntimeError: nope" in built.log
 
 
 # -- the image scan ------------------------------------------------------------------------
