@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import replace
@@ -11,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from botarena.builds.images import ImageBuilder
+from botarena.builds.images import ImageBuilder, local_image_name
 from botarena.executor.prepare import PreparedAgent, prepare_agent
 from botarena.executor.runners.base import Runner
 from botarena.executor.runners.docker import DockerRunner
@@ -81,8 +80,8 @@ def runnable(request: pytest.FixtureRequest) -> Runnable:
         base = request.getfixturevalue("python_image")
         # The tests' engine has no bridge network: requirements install on the host's.
         builder = ImageBuilder(runner.client, base, network="host")
-        name = re.sub(r"[^a-z0-9]+", "-", folder.name.lower()).strip("-") or "agent"
-        image = builder.build(folder, f"botarena-test/{name}:latest", lambda line: None)
+        reference = f"botarena-test/{local_image_name(folder)}:latest"
+        image = builder.build(folder, reference, lambda line: None)
         return replace(prepared, image=image.reference)
 
     return make

@@ -67,11 +67,6 @@ class BuiltImage:
     image_id: str
     digest: str | None = None
 
-    @property
-    def pinned(self) -> str:
-        """The reference with the pushed digest, which a later pull cannot swap."""
-        return f"{self.reference}@{self.digest}" if self.digest else self.reference
-
 
 class ImageBuilder:
     """Builds agent folders into images with one engine, and pushes them."""
@@ -127,13 +122,6 @@ class ImageBuilder:
             raise ImageBuildError(f"the push failed: {exc}", user_fault=False) from exc
         on_output(f"pushed {image.reference}" + (f" ({digest})" if digest else ""))
         return BuiltImage(image.reference, image.image_id, digest)
-
-    def exists(self, reference: str) -> bool:
-        try:
-            self.client.api.inspect_image(reference)  # type: ignore[no-untyped-call]
-        except docker.errors.ImageNotFound:
-            return False
-        return True
 
     # -- steps ---------------------------------------------------------------------------
     def _generated_context(self, source: Path, context: Path) -> None:
@@ -224,9 +212,8 @@ def generated_dockerfile(
         "WORKDIR /agent",
         "USER 65534:65534",
     ]
-    program = (
-        list(command) if command else ["python", "-m", "botarena.sdk", "--main", "/agent/main.py"]
-    )
+    shim = ["python", "-m", "botarena.sdk", "--main", f"/agent/{ENTRY_FILE}"]
+    program = list(command) if command else shim
     lines.append(f"CMD {json.dumps(program)}")
     return "\n".join(lines) + "\n"
 
@@ -235,6 +222,12 @@ def image_reference(registry: str | None, agent_id: str, submission_id: str, ver
     """``{registry}/agent-{agentId}:{submissionId}-v{version}``; ``botarena/…`` without one."""
     repository = registry.rstrip("/") if registry else "botarena"
     return f"{repository}/agent-{agent_id}:{submission_id}-v{version}"
+
+
+def local_image_name(folder: Path) -> str:
+    """An image repository name made from a folder's name (``My Bot`` → ``my-bot``)."""
+    name = re.sub(r"[^a-z0-9]+", "-", folder.name.lower()).strip("-")
+    return name or "agent"
 
 
 # -- the build context's extras ----------------------------------------------------------

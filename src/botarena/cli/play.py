@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import random
-import re
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -79,7 +78,7 @@ def _play_in_containers(
     game: Any, configuration: Any, folders: list[Path], seed: int
 ) -> tuple[Any, list[str]]:
     """Build each folder into an image with the configured engine, then play in containers."""
-    from botarena.builds.images import ImageBuilder, ImageBuildError
+    from botarena.builds.images import ImageBuilder, ImageBuildError, local_image_name
     from botarena.executor.match import run_match
     from botarena.executor.prepare import PreparedAgent
     from botarena.executor.runners.docker import DockerRunner, DockerUnavailableError, connect
@@ -97,7 +96,7 @@ def _play_in_containers(
     for label, folder in zip(("player 0", "player 1"), folders, strict=True):
         if not folder.is_dir():
             fail(f"{folder} is not a folder")
-        reference = f"botarena/play-{_image_name(folder)}:latest"
+        reference = f"botarena/play-{local_image_name(folder.resolve())}:latest"
         err_console.print(f"building {label}: {folder} as {reference}", highlight=False)
         try:
             built = builder.build(folder.resolve(), reference, _progress)
@@ -110,11 +109,6 @@ def _play_in_containers(
         return run_match(game, configuration, agents, runner, seed=seed), [a.name for a in agents]
     finally:
         client.close()
-
-
-def _image_name(folder: Path) -> str:
-    name = re.sub(r"[^a-z0-9]+", "-", folder.resolve().name.lower()).strip("-")
-    return name or "agent"
 
 
 def _announce(runner: Any) -> None:

@@ -21,13 +21,13 @@ import docker
 import docker.errors
 from docker.utils.socket import STDERR, frames_iter
 
-from botarena.executor.sandbox.exits import ExitStatus
+from botarena.executor.sandbox.exits import ExitStatus, ReportsExit
 
 _CHUNK = 65536
 _REMOVE_TIMEOUT = 30
 
 
-class ContainerProcess:
+class ContainerProcess(ReportsExit):
     """A started container: pipes for the referee, its exit status, and its removal."""
 
     def __init__(
@@ -100,15 +100,6 @@ class ContainerProcess:
             self._exit = self._inspect()
         return self._exit
 
-    def exit_reason(self) -> str:
-        status = self.exit_status()
-        return "still running" if status is None else status.reason()
-
-    @property
-    def out_of_memory(self) -> bool:
-        status = self.exit_status()
-        return status is not None and status.out_of_memory
-
     def _inspect(self) -> ExitStatus | None:
         try:
             state = self._client.api.inspect_container(self.container_id)["State"]
@@ -117,7 +108,8 @@ class ContainerProcess:
         if state.get("Running"):
             return None
         code = int(state.get("ExitCode", 0))
-        killed = signal.SIGKILL if code == 128 + signal.SIGKILL else None
+        # The engine reports a death by signal N as exit code 128 + N.
+        killed = None
         if code > 128 and code - 128 in {s.value for s in signal.Signals}:
             killed = signal.Signals(code - 128)
         return ExitStatus(

@@ -157,6 +157,3 @@ class DockerRunner:
         """Ids of agent containers that still exist (none once every match has ended)."""
         found = self.client.api.containers(all=True, filters={"label": LABEL})
         return [c["Id"] for c in found]
-
-    def close(self) -> None:
-        """Nothing to stop: each container is removed by its process."""

@@ -56,6 +56,26 @@ class ExitStatus:
         return format_bytes(self.memory_limit_bytes or 0)
 
 
+class ReportsExit:
+    """How a started agent ended, told from its :meth:`exit_status` (shared by every kind of
+    agent process)."""
+
+    def exit_status(self) -> ExitStatus | None:
+        raise NotImplementedError
+
+    def exit_reason(self) -> str:
+        """One sentence: "exited with code 3", "killed by signal SIGSEGV", "killed: out of
+        memory (limit 512 MiB)", "killed: stopped by the host", or "still running"."""
+        status = self.exit_status()
+        return "still running" if status is None else status.reason()
+
+    @property
+    def out_of_memory(self) -> bool:
+        """The kernel killed a process of the agent for using more than its memory limit."""
+        status = self.exit_status()
+        return status is not None and status.out_of_memory
+
+
 def signal_name(number: int) -> str:
     try:
         return signal.Signals(number).name

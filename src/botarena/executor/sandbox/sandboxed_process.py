@@ -19,7 +19,12 @@ from typing import IO
 
 from botarena.executor.sandbox.cgroup_base import Cgroup
 from botarena.executor.sandbox.errors import CgroupError, SandboxError
-from botarena.executor.sandbox.exits import ExitStatus, decode_plain, decode_sandboxed
+from botarena.executor.sandbox.exits import (
+    ExitStatus,
+    ReportsExit,
+    decode_plain,
+    decode_sandboxed,
+)
 from botarena.executor.sandbox.limits import Limits
 from botarena.executor.sandbox.status_pipe import StatusPipe, kill_sandbox_init
 
@@ -30,7 +35,7 @@ INIT_GRACE = 1.0
 _OOM_SETTLE = 0.1
 
 
-class SandboxedProcess:
+class SandboxedProcess(ReportsExit):
     def __init__(
         self,
         popen: subprocess.Popen[bytes],
@@ -122,18 +127,6 @@ class SandboxedProcess:
         if self._exit is None:
             self.poll()
         return self._exit
-
-    def exit_reason(self) -> str:
-        """One sentence: "exited with code 3", "killed by signal SIGSEGV", "killed: out of
-        memory (limit 512 MiB)", "killed: stopped by the host", or "still running"."""
-        status = self.exit_status()
-        return "still running" if status is None else status.reason()
-
-    @property
-    def out_of_memory(self) -> bool:
-        """The kernel killed a process of the sandbox for using more than its memory limit."""
-        status = self.exit_status()
-        return status is not None and status.out_of_memory
 
     def memory_peak_bytes(self) -> int | None:
         """Highest memory use (cgroup accounting, ``/tmp`` included), when a cgroup tells."""
