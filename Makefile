@@ -34,7 +34,7 @@ $(VENV)/.installed: pyproject.toml uv.lock | tools
 
 # What the tests run for real, from Debian's packages: PostgreSQL's server programs (the tests
 # start their own server), bubblewrap (the agents' sandbox), and a Docker engine with runc, a
-# registry and gVisor (the tests start a private engine and registry on loopback).
+# registry, gVisor and podman (the tests start private engines and a registry on loopback).
 system-test-deps:
 	@missing=""; \
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
@@ -43,6 +43,7 @@ system-test-deps:
 	command -v runc >/dev/null 2>&1 || missing="$$missing runc"; \
 	command -v docker-registry >/dev/null 2>&1 || missing="$$missing docker-registry"; \
 	command -v runsc >/dev/null 2>&1 || missing="$$missing runsc"; \
+	command -v podman >/dev/null 2>&1 || missing="$$missing podman"; \
 	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" = 0 ]; then \
 			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Protocol, TypeVar
 
 import pytest
 from fastapi.testclient import TestClient
@@ -25,15 +26,16 @@ from botarena.settings import Settings
 
 from support.accounts import Account, MakeUser
 from support.docker import (
-    DockerDaemon,
     DockerUnavailableError,
+    Engine,
     Registry,
     build_python_image,
     start_docker,
+    start_podman,
     start_registry,
 )
 from support.postgres import PostgresServer, PostgresUnavailable, start_postgres
-from support.services import require_service
+from support.services import require_sandbox, require_service
 
 IN_CI = os.environ.get("CI") == "true"
 
@@ -49,35 +51,51 @@ def download_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("download-cache")
 
 
+class _Stoppable(Protocol):
+    def stop(self) -> None: ...
+
+
+_Service = TypeVar("_Service", bound=_Stoppable)
+
+
+def _run_service(
+    name: str, start: Callable[[], _Service], unavailable: type[Exception]
+) -> Iterator[_Service]:
+    """Start a service for the run and stop it at the end; skip (or fail under CI=true) the
+    tests that need it when it cannot start."""
+    try:
+        service = start()
+    except unavailable as exc:
+        require_service(name, str(exc))
+    try:
+        yield service
+    finally:
+        service.stop()
+
+
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[PostgresServer]:
-    try:
-        server = start_postgres()
-    except PostgresUnavailable as exc:
-        require_service("PostgreSQL", str(exc))
-    try:
-        yield server
-    finally:
-        server.stop()
+    yield from _run_service("PostgreSQL", start_postgres, PostgresUnavailable)
 
 
 @pytest.fixture(scope="session")
-def docker_daemon() -> Iterator[DockerDaemon]:
+def docker_daemon() -> Iterator[Engine]:
     """A private Docker engine for the run (Debian's dockerd, data in a temporary folder)."""
-    try:
-        daemon = start_docker()
-    except DockerUnavailableError as exc:
-        require_service("the Docker engine", str(exc))
-    try:
-        yield daemon
-    finally:
-        daemon.stop()
+    yield from _run_service("the Docker engine", start_docker, DockerUnavailableError)
 
 
 @pytest.fixture(scope="session")
-def python_image(docker_daemon: DockerDaemon) -> str:
-    """A python:3.11-slim-like base image, made once per run from this machine's Python."""
-    client = docker_daemon.client()
+def podman_service(registry: Registry) -> Iterator[Engine]:
+    """podman's Engine API service for the run (Debian's podman, storage in a temporary
+    folder), trusting the run's registry."""
+    yield from _run_service(
+        "podman's API service", lambda: start_podman(registry.address), DockerUnavailableError
+    )
+
+
+def _base_image(engine: Engine) -> str:
+    """A python:3.11-slim-like base image in ``engine``, made from this machine's Python."""
+    client = engine.client()
     try:
         return build_python_image(client, "botarena-test/python:3.11")
     finally:
@@ -85,16 +103,47 @@ def python_image(docker_daemon: DockerDaemon) -> str:
 
 
 @pytest.fixture(scope="session")
+def python_image(docker_daemon: Engine) -> str:
+    """The base image in the run's dockerd, made once per run."""
+    return _base_image(docker_daemon)
+
+
+@pytest.fixture(scope="session")
+def podman_python_image(podman_service: Engine) -> str:
+    """The base image in the run's podman service, made once per run."""
+    return _base_image(podman_service)
+
+
+@pytest.fixture(params=["dockerd", "podman"])
+def any_engine(request: pytest.FixtureRequest) -> tuple[Engine, str]:
+    """Each engine the docker backend and runner must work with, and its base image."""
+    if request.param == "podman":
+        return request.getfixturevalue("podman_service"), request.getfixturevalue(
+            "podman_python_image"
+        )
+    return request.getfixturevalue("docker_daemon"), request.getfixturevalue("python_image")
+
+
+@pytest.fixture(params=["local", "docker"])
+def backend_settings(request: pytest.FixtureRequest) -> dict[str, str]:
+    """The settings that make a server build with each backend: ``local`` (the sandbox) or
+    ``docker`` (the run's dockerd, its base image; builds install on the host's network)."""
+    if request.param == "local":
+        require_sandbox()
+        return {"build_backend": "local"}
+    engine: Engine = request.getfixturevalue("docker_daemon")
+    return {
+        "build_backend": "docker",
+        "docker_host": engine.url,
+        "docker_base_image": request.getfixturevalue("python_image"),
+        "docker_build_network": "host",
+    }
+
+
+@pytest.fixture(scope="session")
 def registry() -> Iterator[Registry]:
     """Debian's docker-registry on a free port of 127.0.0.1, for the run."""
-    try:
-        started = start_registry()
-    except DockerUnavailableError as exc:
-        require_service("docker-registry", str(exc))
-    try:
-        yield started
-    finally:
-        started.stop()
+    yield from _run_service("docker-registry", start_registry, DockerUnavailableError)
 
 
 @pytest.fixture(scope="session")

@@ -3,6 +3,8 @@ loopback: build, push, pull back, the layer cache, and every way such a build ca
 
 from __future__ import annotations
 
+import re
+import socket
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -27,7 +29,7 @@ from botarena.settings import Settings
 
 from support.accounts import Account
 from support.api import create_agent, submit_archive, zip_files
-from support.docker import DockerDaemon, Registry
+from support.docker import Engine, Registry
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
@@ -38,13 +40,15 @@ RANDOM_AGENT = (EXAMPLES / "connectx-random" / "main.py").read_bytes()
 
 @pytest.fixture
 def docker_settings(
-    settings: Settings, docker_daemon: DockerDaemon, python_image: str, registry: Registry
+    settings: Settings, any_engine: tuple[Engine, str], registry: Registry
 ) -> Settings:
+    """The docker backend on each engine (dockerd, podman), pushing to the run's registry."""
+    engine, base_image = any_engine
     return settings.model_copy(
         update={
             "build_backend": "docker",
-            "docker_host": docker_daemon.url,
-            "docker_base_image": python_image,
+            "docker_host": engine.url,
+            "docker_base_image": base_image,
             # The tests' engine has no bridge network: builds install on the host's.
             "docker_build_network": "host",
             "registry": registry.address,
@@ -78,6 +82,14 @@ def _log(client: TestClient, account: Account, sub: str) -> str:
     return text
 
 
+def _row(factory: SessionFactory, sub: str) -> Submission:
+    with factory() as session:
+        row = session.get(Submission, sub)
+        assert row is not None
+        session.expunge(row)
+        return row
+
+
 def _artifact(factory: SessionFactory, sub: str) -> Artifact:
     with factory() as session:
         row = session.get(Submission, sub)
@@ -91,7 +103,7 @@ def test_builds_pushes_and_plays_the_image_pulled_back(
     docker_settings: Settings,
     session_factory: SessionFactory,
     backend: DockerBackend,
-    docker_daemon: DockerDaemon,
+    any_engine: tuple[Engine, str],
     registry: Registry,
 ) -> None:
     agent = create_agent(client, alice, "boxed")
@@ -109,7 +121,7 @@ def test_builds_pushes_and_plays_the_image_pulled_back(
     assert "generated Dockerfile" in log and f"pushed {image}" in log
 
     # Gone from the engine, the image comes back from the registry for the next match.
-    client_ = docker_daemon.client()
+    client_ = any_engine[0].client()
     client_.images.remove(image, force=True)
     artifact = _artifact(session_factory, sub)
     game = get_game("connectx")
@@ -139,13 +151,25 @@ def build_files(
     session_factory: SessionFactory,
     backend: DockerBackend,
 ) -> BuildFiles:
-    """``build_files(name, files, agent=None)``: submit ``files`` as a zip and build them."""
+    """``build_files(name, files, agent=None)``: submit ``files`` as a zip and build them
+    (or, with ``existing=``, build that submission again)."""
 
-    def build(name: str, files: dict[str, bytes], agent: str | None = None) -> Built:
-        agent = agent or create_agent(client, alice, name)
-        sub = submit_archive(client, alice, agent, zip_files(files))
-        _build(session_factory, docker_settings, backend, sub)
-        return Built(agent, sub, _status(client, sub), _log(client, alice, sub))
+    def build(
+        name: str,
+        files: dict[str, bytes],
+        agent: str | None = None,
+        *,
+        settings: Settings | None = None,
+        backend: DockerBackend = backend,
+        existing: str | None = None,
+    ) -> Built:
+        if existing is None:
+            agent = agent or create_agent(client, alice, name)
+            sub = submit_archive(client, alice, agent, zip_files(files))
+        else:
+            sub = existing
+        _build(session_factory, settings or docker_settings, backend, sub)
+        return Built(agent or "", sub, _status(client, sub), _log(client, alice, sub))
 
     return build
 
@@ -164,14 +188,17 @@ def test_a_second_build_reuses_the_installed_requirements(build_files: BuildFile
 
 
 def test_a_broken_dockerfile_fails_once_with_its_output(
-    build_files: BuildFiles, python_image: str
+    build_files: BuildFiles, docker_settings: Settings
 ) -> None:
-    dockerfile = f"FROM {python_image}\nRUN echo the-step-output && exit 3\n".encode()
+    dockerfile = (
+        f"FROM {docker_settings.docker_base_image}\nRUN echo the-step-output && exit 3\n".encode()
+    )
     built = build_files("broken", {"Dockerfile": dockerfile, "main.py": RANDOM_AGENT})
     message = built.status["errorMessage"]
     assert built.status["status"] == "build_failed"
     assert message.startswith("dockerfile_failed: the Dockerfile did not build")
-    assert "returned a non-zero code: 3" in message
+    # dockerd: "returned a non-zero code: 3"; podman: "exit status 3".
+    assert re.search(r"(non-zero code:|exit status) 3$", message), message
     assert "the-step-output" in built.log
     history = [h["status"] for h in built.status["statusHistory"]]
     assert history == ["pending", "building", "build_failed"]  # not retried
@@ -186,10 +213,10 @@ def test_requirements_that_cannot_install_fail_as_dependencies(build_files: Buil
 
 
 def test_a_dockerfile_of_its_own_runs_the_shim_it_was_given(
-    build_files: BuildFiles, python_image: str
+    build_files: BuildFiles, docker_settings: Settings
 ) -> None:
     dockerfile = (
-        f"FROM {python_image}\n"
+        f"FROM {docker_settings.docker_base_image}\n"
         "COPY .botarena/shim/ /opt/botarena/\n"
         "COPY main.py /agent/main.py\n"
         "ENV PYTHONPATH=/opt/botarena\n"
@@ -288,6 +315,40 @@ def test_scan_findings_are_warnings_unless_blocking(
         ]
 
 
+# -- the platform's own faults ------------------------------------------------------------
+def test_a_registry_that_refuses_the_push_is_retried_then_internal(
+    build_files: BuildFiles, docker_settings: Settings, session_factory: SessionFactory
+) -> None:
+    """A push that fails is the platform's fault: back to the queue with backoff, three
+    times, then ``internal``; the participant's code is never blamed."""
+    with socket.socket() as probe:  # a port on which nothing listens
+        probe.bind(("127.0.0.1", 0))
+        closed = f"127.0.0.1:{probe.getsockname()[1]}"
+    down = docker_settings.model_copy(update={"registry": closed})
+    backend = DockerBackend(down)
+    try:
+        first = build_files("unlucky", {"main.py": RANDOM_AGENT}, settings=down, backend=backend)
+        assert first.status["status"] == "pending", first.log
+        assert "the push failed" in first.log
+        for _ in range(2):
+            _set_due(session_factory, first.sub)
+            again = build_files("", {}, settings=down, backend=backend, existing=first.sub)
+        final = again.status
+    finally:
+        backend.close()
+    assert final["status"] == "build_failed"
+    assert final["errorMessage"].startswith("internal: the build failed 3 times")
+    assert "the push failed" in final["errorMessage"]
+
+
+def _set_due(factory: SessionFactory, sub: str) -> None:
+    with factory() as session:
+        row = session.get(Submission, sub)
+        assert row is not None
+        row.not_before = None
+        session.commit()
+
+
 # -- the engine away, then back ------------------------------------------------------------
 def test_an_unreachable_engine_keeps_the_build_queued_then_builds_it(
     client: TestClient,
@@ -310,11 +371,8 @@ def test_an_unreachable_engine_keeps_the_build_queued_then_builds_it(
 
     up = DockerBackend(docker_settings)
     assert up.unavailable_reason() is None
-    with session_factory() as session:
-        row = session.get(Submission, sub)
-        assert row is not None and row.attempts == 0  # waiting used no retry
-        row.not_before = None
-        session.commit()
+    assert _row(session_factory, sub).attempts == 0  # waiting used no retry
+    _set_due(session_factory, sub)
     _build(session_factory, docker_settings, up, sub)
     up.close()
     assert _status(client, sub)["status"] == "success", _log(client, alice, sub)

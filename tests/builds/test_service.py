@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
+import docker
 import pytest
 from fastapi.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
@@ -19,6 +20,7 @@ from botarena.accounts.service import AccountService
 from botarena.agents.models import Submission
 from botarena.agents.status import SubmissionStatus
 from botarena.app import create_app
+from botarena.builds.backends.base import Artifact
 from botarena.builds.backends.local import LocalBackend
 from botarena.builds.queue import BuildQueue
 from botarena.builds.service import BuildService, process_prefix
@@ -161,9 +163,11 @@ def _user(client: TestClient, name: str) -> Account:
 
 
 @pytest.fixture
-def building_app(settings: Settings) -> Iterator[TestClient]:
-    require_sandbox()
-    live = settings.model_copy(update={"builds_enabled": True, "build_check_interval": 0.5})
+def building_app(settings: Settings, backend_settings: dict[str, str]) -> Iterator[TestClient]:
+    """The real app building with each backend."""
+    live = settings.model_copy(
+        update={"builds_enabled": True, "build_check_interval": 0.5, **backend_settings}
+    )
     with TestClient(create_app(live)) as client:
         yield client
 
@@ -331,10 +335,16 @@ def test_an_unavailable_builder_keeps_builds_waiting(
 
 
 @sqlite_only
-def test_two_builds_of_one_agent_at_once(settings: Settings) -> None:
-    require_sandbox()
+def test_two_builds_of_one_agent_at_once(
+    settings: Settings, backend_settings: dict[str, str]
+) -> None:
     live = settings.model_copy(
-        update={"builds_enabled": True, "build_check_interval": 0.5, "build_concurrency": 2}
+        update={
+            "builds_enabled": True,
+            "build_check_interval": 0.5,
+            "build_concurrency": 2,
+            **backend_settings,
+        }
     )
     with TestClient(create_app(live)) as client:
         account = _user(client, "twin")
@@ -360,8 +370,22 @@ def test_two_builds_of_one_agent_at_once(settings: Settings) -> None:
         # Each has its own artifact, holding its own code.
         with session_scope(client.app.state.session_factory) as session:  # type: ignore[attr-defined]
             rows = [session.get(Submission, s["id"]) for s in subs]
-            code_dirs = [json.loads(r.artifact or "{}")["codeDir"] for r in rows if r]
-        assert len(set(code_dirs)) == 2
-        texts = [(Path(d) / "main.py").read_text() for d in code_dirs]
+            artifacts = [Artifact.from_json(r.artifact or "{}") for r in rows if r]
+        texts = [_main_py(artifact, live) for artifact in artifacts]
         assert texts[0] == (EXAMPLES / "connectx-random" / "main.py").read_text()
         assert texts[1] == (EXAMPLES / "connectx-greedy" / "main.py").read_text()
+
+
+def _main_py(artifact: Artifact, settings: Settings) -> str:
+    """The main.py an artifact holds: in its folder, or read from inside its image."""
+    if artifact.image is None:
+        assert artifact.code_dir is not None
+        return (Path(artifact.code_dir) / "main.py").read_text()
+    client = docker.DockerClient(base_url=settings.docker_host)
+    try:
+        output: bytes = client.containers.run(
+            artifact.image, ["cat", "/agent/main.py"], remove=True, network_mode="none"
+        )
+    finally:
+        client.close()
+    return output.decode()

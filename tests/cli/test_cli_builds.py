@@ -11,17 +11,17 @@ import httpx
 import pytest
 
 from support.live import LiveServer, cli_env, run_cli
-from support.services import require_sandbox
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "agents"
 
 
 @pytest.fixture
-def env(tmp_path: Path) -> dict[str, str]:
-    require_sandbox()
+def env(tmp_path: Path, backend_settings: dict[str, str]) -> dict[str, str]:
+    """A live server's environment, building with each backend."""
     environment = cli_env(tmp_path, None)
     environment["BOTARENA_BUILDS_ENABLED"] = "true"
     environment["BOTARENA_BUILD_CHECK_INTERVAL"] = "1"
+    environment.update({f"BOTARENA_{k.upper()}": v for k, v in backend_settings.items()})
     return environment
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from support.docker import GVISOR, DockerDaemon
+from support.docker import GVISOR, Engine
 from support.live import cli_env, run_cli
 
 RANDOM = (
@@ -106,7 +106,7 @@ def test_a_folder_that_is_not_an_agent(env: dict[str, str], tmp_path: Path) -> N
 def test_docker_runtime_builds_images_and_plays_in_containers(
     env: dict[str, str],
     tmp_path: Path,
-    docker_daemon: DockerDaemon,
+    docker_daemon: Engine,
     python_image: str,
     runtime: str | None,
 ) -> None:

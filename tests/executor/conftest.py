@@ -18,7 +18,7 @@ from botarena.executor.runners.local import LocalRunner
 from botarena.executor.sandbox import Limits, detect_cgroup_driver
 from botarena.executor.sandbox.limits import MIB
 
-from support.docker import GVISOR, DockerDaemon
+from support.docker import GVISOR, Engine
 from support.runners import Runnable
 from support.services import require_sandbox, require_service
 
@@ -35,18 +35,21 @@ def local_runner(request: pytest.FixtureRequest) -> Iterator[LocalRunner]:
         yield runner
 
 
-@pytest.fixture(params=["fresh-sandbox", "fork-server", "docker", "gvisor"])
+CONTAINER_RUNNERS = ("docker", "gvisor", "podman")
+
+
+@pytest.fixture(params=["fresh-sandbox", "fork-server", *CONTAINER_RUNNERS])
 def sandbox_runner(request: pytest.FixtureRequest) -> Iterator[Runner]:
     """Each real runner with tight limits: the local sandbox with and without the fork
-    server, and containers with the engine's runtime and with gVisor; fails under CI where
-    one is unavailable. The docker runners must leave no container behind."""
+    server, and containers on dockerd (its default runtime and gVisor) and on podman's
+    service; fails under CI where one is unavailable. Container runners must leave no
+    container behind."""
     limits = Limits(memory_bytes=128 * MIB, pids=32, tmp_bytes=8 * MIB)
-    if request.param in ("docker", "gvisor"):
-        daemon: DockerDaemon = request.getfixturevalue("docker_daemon")
-        request.getfixturevalue("python_image")
+    if request.param in CONTAINER_RUNNERS:
         if request.param == "gvisor" and shutil.which("runsc") is None:
             require_service("gVisor", "runsc is not installed")
-        client = daemon.client()
+        engine, _ = _engine(request)
+        client = engine.client()
         runtime = GVISOR if request.param == "gvisor" else None
         docker_runner = DockerRunner(client, limits, runtime=runtime)
         try:
@@ -58,6 +61,16 @@ def sandbox_runner(request: pytest.FixtureRequest) -> Iterator[Runner]:
     require_sandbox(cgroups=True)
     with LocalRunner(limits, fork_server=request.param == "fork-server") as runner:
         yield runner
+
+
+def _engine(request: pytest.FixtureRequest) -> tuple[Engine, str]:
+    """The engine of the test's container runner, and the base image made in it."""
+    if request.node.callspec.params.get("sandbox_runner") == "podman":
+        return (
+            request.getfixturevalue("podman_service"),
+            request.getfixturevalue("podman_python_image"),
+        )
+    return request.getfixturevalue("docker_daemon"), request.getfixturevalue("python_image")
 
 
 MakeAgent = Callable[[str, str], PreparedAgent]
@@ -77,7 +90,7 @@ def runnable(request: pytest.FixtureRequest) -> Runnable:
         prepared = prepare_agent(folder, cache)
         if not isinstance(runner, DockerRunner):
             return prepared
-        base = request.getfixturevalue("python_image")
+        _, base = _engine(request)
         # The tests' engine has no bridge network: requirements install on the host's.
         builder = ImageBuilder(runner.client, base, network="host")
         reference = f"botarena-test/{local_image_name(folder)}:latest"

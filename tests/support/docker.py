@@ -65,15 +65,17 @@ class DockerUnavailableError(RuntimeError):
 
 
 @dataclass
-class DockerDaemon:
-    """A running ``dockerd`` and where it listens."""
+class Engine:
+    """A running engine that serves the Engine API (``dockerd``, or ``podman system
+    service``), and where it listens."""
 
+    name: str
     root: Path
     process: subprocess.Popen[bytes]
 
     @property
     def url(self) -> str:
-        return f"unix://{self.root / 'docker.sock'}"
+        return f"unix://{self.root / 'engine.sock'}"
 
     def client(self) -> docker.DockerClient:
         return docker.DockerClient(base_url=self.url, timeout=120)
@@ -96,7 +98,7 @@ class DockerDaemon:
         shutil.rmtree(self.root, ignore_errors=True)
 
 
-def start_docker() -> DockerDaemon:
+def start_docker() -> Engine:
     """Start a private ``dockerd``; raise DockerUnavailableError with its log when it cannot."""
     binary = shutil.which("dockerd")
     if binary is None or os.geteuid() != 0:
@@ -109,8 +111,9 @@ def start_docker() -> DockerDaemon:
         # gVisor, for the runner's BOTARENA_DOCKER_RUNTIME; it needs its own network off.
         config["runtimes"] = {GVISOR: {"path": runsc, "runtimeArgs": ["--network=none"]}}
     (root / "daemon.json").write_text(json.dumps(config))
-    log = (root / "dockerd.log").open("wb")
-    process = subprocess.Popen(
+    return _start_engine(
+        "dockerd",
+        root,
         [
             binary,
             "--config-file",
@@ -122,29 +125,75 @@ def start_docker() -> DockerDaemon:
             "--pidfile",
             str(root / "dockerd.pid"),
             "--host",
-            f"unix://{root / 'docker.sock'}",
+            f"unix://{root / 'engine.sock'}",
             "--bridge",
             "none",
             "--iptables=false",
             "--storage-driver",
             "overlay2",
         ],
+        {},
+    )
+
+
+def start_podman(insecure_registry: str) -> Engine:
+    """Start podman's API service with private storage, runc and cgroupfs (what works here),
+    trusting ``insecure_registry`` over plain HTTP; raise DockerUnavailableError when it
+    cannot."""
+    binary = shutil.which("podman")
+    if binary is None or shutil.which("runc") is None or os.geteuid() != 0:
+        raise DockerUnavailableError("podman or runc is not installed (or not running as root)")
+    root = Path(tempfile.mkdtemp(prefix="bpm-", dir="/tmp"))
+    (root / "registries.conf").write_text(
+        f'[[registry]]\nlocation = "{insecure_registry}"\ninsecure = true\n'
+    )
+    # The service's own default limits are above what this host lets it raise them to.
+    (root / "containers.conf").write_text(
+        '[containers]\ndefault_ulimits = ["nofile=1024:1024"]\n'
+        '[engine]\nruntime = "runc"\ncgroup_manager = "cgroupfs"\nevents_logger = "file"\n'
+    )
+    environment = {
+        **os.environ,
+        "CONTAINERS_CONF": str(root / "containers.conf"),
+        "CONTAINERS_REGISTRIES_CONF": str(root / "registries.conf"),
+    }
+    command = [
+        binary,
+        "--root",
+        str(root / "storage"),
+        "--runroot",
+        str(root / "run"),
+        "--storage-driver",
+        "overlay",
+        "system",
+        "service",
+        "--time=0",
+        f"unix://{root / 'engine.sock'}",
+    ]
+    return _start_engine("podman", root, command, environment)
+
+
+def _start_engine(name: str, root: Path, command: list[str], environment: dict[str, str]) -> Engine:
+    log = (root / "engine.log").open("wb")
+    process = subprocess.Popen(
+        command,
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,
+        env=environment or None,
     )
-    daemon = DockerDaemon(root, process)
+    engine = Engine(name, root, process)
     deadline = time.monotonic() + _START_WAIT_SECONDS
     while time.monotonic() < deadline:
         if process.poll() is not None:
             break
         with contextlib.suppress(Exception):
-            daemon.client().ping()
-            return daemon
+            engine.client().ping()
+            return engine
         time.sleep(0.2)
-    text = (root / "dockerd.log").read_text(errors="replace")[-3000:]
-    daemon.stop()
-    raise DockerUnavailableError(f"dockerd did not start:\n{text}")
+    text = (root / "engine.log").read_text(errors="replace")[-3000:]
+    engine.stop()
+    raise DockerUnavailableError(f"{name} did not start:\n{text}")
 
 
 @dataclass
@@ -222,7 +271,7 @@ def build_python_image(client: docker.DockerClient, reference: str) -> str:
                 info.linkname = version
                 tar.addfile(info)
         repository, tag = reference.rsplit(":", 1)
-        client.api.import_image(
+        imported = client.api.import_image(
             src=str(archive),
             repository=repository,
             tag=tag,
@@ -232,7 +281,22 @@ def build_python_image(client: docker.DockerClient, reference: str) -> str:
                 'CMD ["python3"]',
             ],
         )
+        # podman's service leaves the tag out of an import's name: name it explicitly.
+        image_id = _imported_id(imported)
+        client.api.tag(image_id, repository, tag)
     return reference
+
+
+def _imported_id(answer: object) -> str:
+    """The image id in an import's answer (JSON lines of progress, the last with it)."""
+    text = answer.decode() if isinstance(answer, bytes) else str(answer)
+    for line in reversed(text.strip().splitlines()):
+        with contextlib.suppress(ValueError):
+            data = json.loads(line)
+            found = data.get("id") or data.get("status")
+            if isinstance(found, str) and found.startswith("sha256:"):
+                return found
+    raise DockerUnavailableError(f"the engine's answer to the import names no image: {text}")
 
 
 def _python_files() -> Iterator[tuple[str, str]]:

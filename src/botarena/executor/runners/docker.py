@@ -21,6 +21,8 @@ from botarena.executor.sandbox import Limits
 
 AGENT_USER = "65534:65534"
 GVISOR = "runsc"
+# Processes and threads of all agents of one host together (RLIMIT_NPROC of their user).
+AGENT_USER_PROCESSES = 16384
 LABEL = "io.botarena.agent"
 _API_TIMEOUT = 120
 
@@ -150,7 +152,14 @@ class DockerRunner:
             # runsc cannot start a container with a pids cgroup limit on this engine; its own
             # kernel enforces RLIMIT_NPROC on the agent's (non-root) user instead.
             del config["pids_limit"]
-            config["ulimits"].append(Ulimit(name="nproc", soft=limits.pids, hard=limits.pids))
+            nproc = limits.pids
+        else:
+            # The pids cgroup is each agent's limit. RLIMIT_NPROC counts the processes of the
+            # agents' shared user on the whole host; it is set explicitly, well above what
+            # the agents of one host run together, because podman otherwise asks for a default
+            # above the engine's hard limit, which a host without CAP_SYS_RESOURCE refuses.
+            nproc = AGENT_USER_PROCESSES
+        config["ulimits"].append(Ulimit(name="nproc", soft=nproc, hard=nproc))
         return config
 
     def leftovers(self) -> list[str]:
