@@ -30,6 +30,7 @@ from botarena.settings import Settings
 from support.accounts import Account
 from support.api import create_agent, submit_archive, zip_files
 from support.docker import Engine, Registry
+from support.rows import submission_row as _row
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
@@ -82,19 +83,10 @@ def _log(client: TestClient, account: Account, sub: str) -> str:
     return text
 
 
-def _row(factory: SessionFactory, sub: str) -> Submission:
-    with factory() as session:
-        row = session.get(Submission, sub)
-        assert row is not None
-        session.expunge(row)
-        return row
-
-
 def _artifact(factory: SessionFactory, sub: str) -> Artifact:
-    with factory() as session:
-        row = session.get(Submission, sub)
-        assert row is not None and row.artifact is not None
-        return Artifact.from_json(row.artifact)
+    stored = _row(factory, sub).artifact
+    assert stored is not None
+    return Artifact.from_json(stored)
 
 
 def test_builds_pushes_and_plays_the_image_pulled_back(

@@ -34,6 +34,7 @@ from support.accounts import Account
 from support.api import submit_archive as _upload
 from support.api import zip_files as _zip
 from support.gitserver import GitServer, make_repo
+from support.rows import submission_row as _row
 from support.services import require_sandbox
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "agents"
@@ -129,14 +130,6 @@ def _claim(factory: SessionFactory, worker: str = WORKER, now: datetime | None =
 
 def _build(factory: SessionFactory, settings: Settings, backend: LocalBackend, sub_id: str) -> None:
     BuildPipeline(factory, settings, backend, worker=WORKER).run(sub_id)
-
-
-def _row(factory: SessionFactory, sub_id: str) -> Submission:
-    with factory() as session:
-        row = session.get(Submission, sub_id)
-        assert row is not None
-        session.expunge(row)
-        return row
 
 
 def _attempts(factory: SessionFactory, sub_id: str) -> list[BuildAttempt]:
