@@ -309,12 +309,11 @@ def _python_files() -> Iterator[tuple[str, str]]:
     binary = (prefix / "bin" / version).resolve()
     yield str(binary), f"/usr/local/bin/{version}"
     libraries.update(_linked(binary))
-    for name in (f"lib{version}.so.1.0",):
-        library = prefix / "lib" / name
-        if library.exists():
-            yield str(library), f"/usr/local/lib/{name}"
-            # The interpreter's run path names pyenv's folder: put it where the loader looks.
-            yield str(library), f"/usr/lib/{_multiarch()}/{name}"
+    shared = prefix / "lib" / f"lib{version}.so.1.0"  # a shared-library build of Python
+    if shared.exists():
+        yield str(shared), f"/usr/local/lib/{shared.name}"
+        # The interpreter's run path names its build folder: put it where the loader looks.
+        yield str(shared), f"/usr/lib/{_multiarch()}/{shared.name}"
     for root, dirs, files in os.walk(stdlib):
         relative = Path(root).relative_to(stdlib)
         if relative == Path("."):
