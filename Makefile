@@ -8,7 +8,7 @@ UV := $(PYTHON) -m uv
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint check pytest setup tools system-test-deps clean
+.PHONY: demo test lint check pytest setup tools system-test-deps proto clean
 
 demo: setup
 	$(BIN)/botarena serve --demo
@@ -53,6 +53,11 @@ system-test-deps:
 			exit 1; \
 		fi; \
 	fi
+
+# The executor service's messages, generated from their .proto (committed; run after a change).
+proto: setup
+	$(BIN)/python -m grpc_tools.protoc -I src --python_out=src --pyi_out=src \
+		src/botarena/executor/proto/executor.proto
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

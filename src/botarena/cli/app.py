@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+import botarena.cli.executor as executor
 import botarena.cli.play as play
 import botarena.cli.remote as remote
 import botarena.cli.server as server
@@ -18,6 +19,7 @@ app = typer.Typer(
 )
 app.command("serve")(server.serve)
 app.command("migrate")(server.migrate_command)
+app.command("executor")(executor.executor)
 app.add_typer(users.user_app, name="user")
 app.command("login")(remote.login)
 app.add_typer(remote.agent_app, name="agent")

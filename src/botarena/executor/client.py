@@ -1,0 +1,106 @@
+"""The client of an executor service: hand it a match and follow the match's events."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from types import TracebackType
+
+import grpc
+
+from botarena.executor.proto import executor_pb2 as pb
+from botarena.executor.service import HEALTH, RUN_MATCH
+
+
+class ExecutorUnavailableError(Exception):
+    """The executor cannot be reached, or dropped the match before it finished."""
+
+
+class MatchRefusedError(Exception):
+    """The executor refused the match as given (an unknown game, a bad agent)."""
+
+
+class ExecutorClient:
+    """One channel to one executor at ``address`` (``host:port``)."""
+
+    def __init__(self, address: str) -> None:
+        self.address = address
+        self._channel = grpc.insecure_channel(address)
+        self._run_match = self._channel.unary_stream(
+            RUN_MATCH,
+            request_serializer=pb.MatchSpec.SerializeToString,
+            response_deserializer=pb.MatchEvent.FromString,
+        )
+        self._health = self._channel.unary_unary(
+            HEALTH,
+            request_serializer=pb.HealthRequest.SerializeToString,
+            response_deserializer=pb.HealthReply.FromString,
+        )
+
+    def health(self, timeout: float = 5.0) -> pb.HealthReply:
+        try:
+            reply: pb.HealthReply = self._health(pb.HealthRequest(), timeout=timeout)
+        except grpc.RpcError as exc:
+            raise ExecutorUnavailableError(_describe(self.address, exc)) from exc
+        return reply
+
+    def run_match(
+        self, spec: pb.MatchSpec, *, silence_timeout: float = 30.0
+    ) -> Iterator[pb.MatchEvent]:
+        """The match's events as they come; raises ExecutorUnavailableError when the executor
+        goes away or stays silent (no heartbeat) for ``silence_timeout`` seconds."""
+        call = self._run_match(spec, wait_for_ready=False)
+        events = iter(call)
+        try:
+            while True:
+                try:
+                    event: pb.MatchEvent = _next_within(events, call, silence_timeout)
+                except StopIteration:
+                    raise ExecutorUnavailableError(
+                        f"the executor at {self.address} ended the match without a result"
+                    ) from None
+                yield event
+                if event.HasField("finished"):
+                    return
+        except grpc.RpcError as exc:
+            if isinstance(exc, grpc.Call) and exc.code() == grpc.StatusCode.INVALID_ARGUMENT:
+                raise MatchRefusedError(str(exc.details())) from exc
+            raise ExecutorUnavailableError(_describe(self.address, exc)) from exc
+        finally:
+            call.cancel()
+
+    def close(self) -> None:
+        self._channel.close()
+
+    def __enter__(self) -> ExecutorClient:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def _next_within(events: Iterator[pb.MatchEvent], call: object, timeout: float) -> pb.MatchEvent:
+    """The next event, or the call cancelled after ``timeout`` seconds of silence."""
+    cancel = getattr(call, "cancel", None)
+    timer = threading.Timer(timeout, cancel) if callable(cancel) else None
+    if timer is not None:
+        timer.daemon = True
+        timer.start()
+    try:
+        return next(events)
+    finally:
+        if timer is not None:
+            timer.cancel()
+
+
+def _describe(address: str, error: grpc.RpcError) -> str:
+    code = error.code() if isinstance(error, grpc.Call) else None
+    details = error.details() if isinstance(error, grpc.Call) else str(error)
+    if code == grpc.StatusCode.CANCELLED:
+        return f"the executor at {address} went silent (no heartbeat)"
+    return f"the executor at {address} is unavailable: {details}"

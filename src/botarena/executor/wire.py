@@ -1,0 +1,86 @@
+"""Between the engine's own types and the executor service's messages (executor.proto)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from botarena.executor.outcomes import AgentOutcome, AgentStatus, MatchResult, MatchStatus
+from botarena.executor.prepare import PreparedAgent
+from botarena.executor.proto import executor_pb2 as pb
+
+NO_WINNER = -1
+
+
+def agent_spec(agent: PreparedAgent, submission_id: str = "") -> pb.AgentSpec:
+    return pb.AgentSpec(
+        name=agent.name,
+        submission_id=submission_id,
+        code_dir="" if agent.image else str(agent.code_dir),
+        env_dir=str(agent.env_dir) if agent.env_dir else "",
+        command=list(agent.command or ()),
+        image=agent.image or "",
+    )
+
+
+def prepared_agent(spec: pb.AgentSpec) -> PreparedAgent:
+    """The agent a spec names; raises ValueError when it names neither folder nor image."""
+    if spec.image:
+        return PreparedAgent.from_image(spec.name, spec.image)
+    if not spec.code_dir:
+        raise ValueError(f"agent {spec.name!r} names neither a folder nor an image")
+    return PreparedAgent(
+        spec.name,
+        Path(spec.code_dir),
+        Path(spec.env_dir) if spec.env_dir else None,
+        tuple(spec.command) or None,
+    )
+
+
+def match_spec(
+    match_id: str,
+    game: str,
+    configuration: dict[str, Any],
+    seed: int,
+    agents: Sequence[pb.AgentSpec],
+) -> pb.MatchSpec:
+    return pb.MatchSpec(
+        match_id=match_id,
+        game=game,
+        configuration_json=json.dumps(configuration),
+        seed=seed,
+        agents=list(agents),
+    )
+
+
+def finished(result: MatchResult) -> pb.Finished:
+    return pb.Finished(
+        status=result.status.value,
+        winner=NO_WINNER if result.winner is None else result.winner,
+        scores=result.scores,
+        agents=[
+            pb.AgentOutcome(status=a.status.value, reason=a.reason or "", log=a.log)
+            for a in result.agents
+        ],
+        turns=result.turns,
+        duration_ms=result.duration_ms,
+        replay_json=json.dumps(result.replay),
+        error=result.error or "",
+    )
+
+
+def match_result(message: pb.Finished) -> MatchResult:
+    return MatchResult(
+        status=MatchStatus(message.status),
+        winner=None if message.winner == NO_WINNER else message.winner,
+        scores=list(message.scores),
+        agents=[
+            AgentOutcome(AgentStatus(a.status), a.reason or None, a.log) for a in message.agents
+        ],
+        turns=message.turns,
+        duration_ms=message.duration_ms,
+        replay=json.loads(message.replay_json) if message.replay_json else {},
+        error=message.error or None,
+    )
