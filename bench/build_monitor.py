@@ -73,6 +73,7 @@ def main() -> None:
             _env_file=None,  # type: ignore[call-arg]
             data_dir=Path(folder),
             builds_enabled=False,
+            matches_enabled=False,
             git_allow_http=True,
         )
         with TestClient(create_app(settings)) as client:

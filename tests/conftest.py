@@ -199,6 +199,7 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
         archive_max_unpacked_bytes=4 * 1024 * 1024,
         # Build workers are started by the tests that need them, never behind others' backs.
         builds_enabled=False,
+        matches_enabled=False,
     )
 
 

@@ -20,6 +20,8 @@ from botarena.builds.routes import router as builds_router
 from botarena.builds.service import BuildService
 from botarena.db import migrate
 from botarena.db.engine import build_engine, build_session_factory
+from botarena.matches.routes import router as matches_router
+from botarena.matches.running import start_matches
 from botarena.settings import Settings
 
 API_PREFIX = "/api/v1"
@@ -53,6 +55,9 @@ def create_app(settings: Settings) -> FastAPI:
             builds.start()
             app.state.builds = builds
             app.state.on_build_queued = builds.wake
+        if settings.matches_enabled:
+            app.state.matches = start_matches(app.state.session_factory, settings)
+            app.state.on_match_queued = app.state.matches.wake
         app.state.ready = True
         on_ready = getattr(app.state, "on_ready", None)
         if callable(on_ready):
@@ -63,6 +68,8 @@ def create_app(settings: Settings) -> FastAPI:
             app.state.ready = False
             if app.state.builds is not None:
                 app.state.builds.stop()
+            if app.state.matches is not None:
+                app.state.matches.stop()
             engine.dispose()
 
     app = FastAPI(
@@ -76,12 +83,14 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.session_factory = build_session_factory(engine)
     app.state.ready = False
     app.state.builds = None
+    app.state.matches = None
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, limit=settings.archive_max_bytes + _MULTIPART_OVERHEAD)
     app.add_middleware(RequestContextMiddleware)
     app.include_router(accounts_router, prefix=API_PREFIX)
     app.include_router(agents_router, prefix=API_PREFIX)
     app.include_router(builds_router, prefix=API_PREFIX)
+    app.include_router(matches_router, prefix=API_PREFIX)
 
     @app.get("/healthz", tags=["health"])
     def healthz() -> dict[str, str]:

@@ -6,7 +6,14 @@ from botarena.accounts import models as _accounts_models
 from botarena.agents import models as _agents_models
 from botarena.builds import models as _builds_models
 from botarena.db.base import Base
+from botarena.matches import models as _matches_models
 
 metadata = Base.metadata
 
-__all__ = ["_accounts_models", "_agents_models", "_builds_models", "metadata"]
+__all__ = [
+    "_accounts_models",
+    "_agents_models",
+    "_builds_models",
+    "_matches_models",
+    "metadata",
+]

@@ -45,6 +45,20 @@ class Settings(BaseSettings):
     build_timeout: float = Field(default=1800.0, gt=0)
     build_lease_seconds: float = Field(default=60.0, gt=0)
 
+    matches_enabled: bool = Field(
+        default=True, description="Hand queued matches to executors (botarena serve)."
+    )
+    executors: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=(),
+        description="host:port of each executor; empty: botarena serve starts its own.",
+    )
+    executor_capacity: int = Field(default=2, ge=1, le=256)
+    match_lease_seconds: float = Field(default=30.0, gt=0)
+    match_max_attempts: int = Field(default=3, ge=1)
+    failed_after: int = Field(
+        default=5, ge=1, description="Consecutive crashed matches that make a submission failed."
+    )
+
     docker_host: str | None = Field(
         default=None,
         description="The Docker (or podman) API: unix:///path or tcp://host:port; "
@@ -71,7 +85,7 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["auto", "console", "json"] = "auto"
 
-    @field_validator("git_allow_hosts", mode="before")
+    @field_validator("git_allow_hosts", "executors", mode="before")
     @classmethod
     def _split_hosts(cls, value: object) -> object:
         if isinstance(value, str):

@@ -15,6 +15,11 @@ def build_log_path(settings: Settings, submission_id: str) -> Path:
     return settings.data_dir / "builds" / submission_id / "build.log"
 
 
+def match_dir(settings: Settings, match_id: str) -> Path:
+    """Where a match's replay (``replay.json``) and its agents' logs (``player-N.log``) are."""
+    return settings.data_dir / "matches" / match_id
+
+
 def archive_path(settings: Settings, sha256: str, fmt: str) -> Path:
     """Where an uploaded archive is stored, by its content."""
     return settings.archive_dir / sha256[:2] / f"{sha256}.{fmt}"

@@ -10,3 +10,10 @@ def notify_build_queued(request: Request) -> None:
     wake = getattr(request.app.state, "on_build_queued", None)
     if callable(wake):
         wake()
+
+
+def notify_match_queued(request: Request) -> None:
+    """A match was queued: wake this server's dispatcher, if it runs one."""
+    wake = getattr(request.app.state, "on_match_queued", None)
+    if callable(wake):
+        wake()

@@ -1,0 +1,1 @@
+"""Matches on the platform: queued, handed to executors over gRPC, recorded once."""

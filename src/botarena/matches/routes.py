@@ -1,0 +1,78 @@
+"""HTTP routes of matches; each one hands over to the match service."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, status
+from fastapi.responses import FileResponse, PlainTextResponse
+
+from botarena.accounts.deps import CurrentUser, OptionalUser
+from botarena.api.deps import SessionDep, SettingsDep
+from botarena.api.hooks import notify_match_queued
+from botarena.api.pagination import PageDep
+from botarena.api.schema import Page
+from botarena.matches.schemas import MatchCreate, MatchOut
+from botarena.matches.service import MatchService
+
+router = APIRouter(tags=["matches"])
+
+
+@router.post("/matches", status_code=status.HTTP_201_CREATED)
+def create_match(
+    body: MatchCreate,
+    user: CurrentUser,
+    session: SessionDep,
+    settings: SettingsDep,
+    request: Request,
+) -> MatchOut:
+    """Queue a match between two agents, each playing its active (else newest built) code."""
+    service = MatchService(session, settings)
+    match = service.create(
+        user, (body.agent1_id, body.agent2_id), game=body.game, seed=body.seed, config=body.config
+    )
+    notify_match_queued(request)
+    return MatchOut.of(match, service.view(match.id).queue_position)
+
+
+@router.get("/matches")
+def list_matches(
+    session: SessionDep,
+    settings: SettingsDep,
+    _viewer: OptionalUser,
+    page: PageDep,
+    agent_id: Annotated[str | None, Query(alias="agentId", max_length=32)] = None,
+) -> Page[MatchOut]:
+    """Matches, newest first; filter by an agent taking part."""
+    matches, total = MatchService(session, settings).page(
+        limit=page.limit, offset=page.offset, agent_id=agent_id
+    )
+    return Page[MatchOut](
+        items=[MatchOut.of(m) for m in matches], total=total, limit=page.limit, offset=page.offset
+    )
+
+
+@router.get("/matches/{match_id}")
+def get_match(
+    match_id: str, session: SessionDep, settings: SettingsDep, _viewer: OptionalUser
+) -> MatchOut:
+    """One match, with its queue position while it waits."""
+    view = MatchService(session, settings).view(match_id)
+    return MatchOut.of(view.match, view.queue_position)
+
+
+@router.get("/matches/{match_id}/replay", response_class=FileResponse)
+def get_replay(
+    match_id: str, session: SessionDep, settings: SettingsDep, _viewer: OptionalUser
+) -> FileResponse:
+    """The match's replay (JSON): its configuration and every step."""
+    path = MatchService(session, settings).replay(match_id)
+    return FileResponse(path, media_type="application/json")
+
+
+@router.get("/matches/{match_id}/logs/{player}", response_class=PlainTextResponse)
+def get_agent_log(
+    match_id: str, player: int, session: SessionDep, settings: SettingsDep, viewer: OptionalUser
+) -> PlainTextResponse:
+    """What the agent in seat ``player`` (0 or 1) wrote to stderr: its owner and admins only."""
+    return PlainTextResponse(MatchService(session, settings).agent_log(viewer, match_id, player))

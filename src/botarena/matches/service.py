@@ -1,0 +1,187 @@
+"""The rules of matches: which submission plays for an agent, creating, reading, and who may
+read an agent's log."""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import structlog
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from botarena.accounts.models import User
+from botarena.agents.models import Agent, Submission
+from botarena.agents.service import AgentService, may_see_private
+from botarena.agents.status import SubmissionStatus
+from botarena.errors import bad_request, forbidden, invalid, not_found
+from botarena.games.base import GameConfigError
+from botarena.games.registry import UnknownGameError, get_game
+from botarena.ids import new_id
+from botarena.matches.models import Match, MatchPlayer, MatchStatusEvent
+from botarena.matches.status import MatchState
+from botarena.settings import Settings
+from botarena.storage import match_dir
+
+log = structlog.get_logger(__name__)
+
+SEATS = ("agent1", "agent2")
+
+
+@dataclass(frozen=True)
+class MatchView:
+    """A match with what is derived for showing it: its place in the queue."""
+
+    match: Match
+    queue_position: int | None
+
+
+class MatchService:
+    """Creates and reads matches; each public method is one unit of work."""
+
+    def __init__(self, session: Session, settings: Settings) -> None:
+        self.session = session
+        self.settings = settings
+
+    def create(
+        self,
+        user: User,
+        agent_ids: tuple[str, str],
+        *,
+        game: str | None = None,
+        seed: int | None = None,
+        config: dict[str, Any] | None = None,
+    ) -> Match:
+        agents = [AgentService(self.session).get(agent_id) for agent_id in agent_ids]
+        chosen_game = game or agents[0].game
+        try:
+            rules = get_game(chosen_game)
+            rules.configure(config or {})
+        except UnknownGameError as exc:
+            raise invalid("game", str(exc).strip("'\"")) from exc
+        except GameConfigError as exc:
+            raise invalid("config", str(exc)) from exc
+        for seat, agent in zip(SEATS, agents, strict=True):
+            if agent.game != chosen_game:
+                raise bad_request(f"{seat} plays {agent.game}, not {chosen_game}")
+        submissions = [
+            self._playing(seat, agent) for seat, agent in zip(SEATS, agents, strict=True)
+        ]
+        match = Match(
+            id=new_id("mat"),
+            game=chosen_game,
+            seed=seed if seed is not None else random.randrange(2**31),  # noqa: S311
+            configuration=json.dumps(config or {}),
+            created_by=user.id,
+        )
+        match.players = [
+            MatchPlayer(player=index, agent_id=agent.id, submission_id=submission.id)
+            for index, (agent, submission) in enumerate(zip(agents, submissions, strict=True))
+        ]
+        match.status_events = [
+            MatchStatusEvent(status=MatchState.QUEUED.value, reason=f"created by {user.username}")
+        ]
+        self.session.add(match)
+        self.session.commit()
+        log.info(
+            "Match created",
+            matchId=match.id,
+            **{
+                key: value
+                for seat, agent, submission in zip(SEATS, agents, submissions, strict=True)
+                for key, value in _seat_fields(seat, agent, submission).items()
+            },
+        )
+        return match
+
+    def view(self, match_id: str) -> MatchView:
+        match = self._get(match_id)
+        return MatchView(match, self._queue_position(match))
+
+    def page(
+        self, *, limit: int, offset: int, agent_id: str | None = None
+    ) -> tuple[Sequence[Match], int]:
+        query = select(Match)
+        if agent_id is not None:
+            query = query.where(
+                Match.id.in_(select(MatchPlayer.match_id).where(MatchPlayer.agent_id == agent_id))
+            )
+        total = self.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+        rows = self.session.scalars(
+            query.options(selectinload(Match.players), selectinload(Match.status_events))
+            .order_by(Match.created_at.desc(), Match.id.desc())
+            .limit(limit)
+            .offset(offset)
+        ).all()
+        return rows, total
+
+    def replay(self, match_id: str) -> Path:
+        match = self._get(match_id)
+        path = match_dir(self.settings, match.id) / "replay.json"
+        if not path.is_file():
+            raise not_found(f"Match {match_id} has no replay yet", f"Its status is {match.status}.")
+        return path
+
+    def agent_log(self, user: User | None, match_id: str, player: int) -> str:
+        match = self._get(match_id)
+        if player not in (0, 1):
+            raise not_found(f"Match {match_id} has no player {player}")
+        agent = self.session.get(Agent, match.players[player].agent_id)
+        if agent is None or not may_see_private(user, agent):
+            raise forbidden("Only the agent's owner and admins may read its log")
+        path = match_dir(self.settings, match.id) / f"player-{player}.log"
+        if not path.is_file():
+            raise not_found(f"Match {match_id} has no log yet", f"Its status is {match.status}.")
+        return path.read_text(encoding="utf-8", errors="replace")
+
+    # -- helpers -------------------------------------------------------------------------
+    def _playing(self, seat: str, agent: Agent) -> Submission:
+        """The agent's active submission, else its newest successful one; else a 400 that
+        says what its newest submission is doing."""
+        submissions = self.session.scalars(
+            select(Submission)
+            .where(Submission.agent_id == agent.id)
+            .order_by(Submission.version.desc())
+        ).all()
+        for wanted in (SubmissionStatus.ACTIVE, SubmissionStatus.SUCCESS):
+            for submission in submissions:
+                if submission.status == wanted.value:
+                    return submission
+        if not submissions:
+            raise bad_request(f"{seat} has no submission")
+        raise bad_request(f"{seat} submission is not ready (status: {submissions[0].status})")
+
+    def _get(self, match_id: str) -> Match:
+        match = self.session.get(
+            Match,
+            match_id,
+            options=[selectinload(Match.players), selectinload(Match.status_events)],
+        )
+        if match is None:
+            raise not_found(f"Match {match_id} not found")
+        return match
+
+    def _queue_position(self, match: Match) -> int | None:
+        if match.status != MatchState.QUEUED.value:
+            return None
+        ahead = self.session.scalar(
+            select(func.count()).where(
+                Match.status == MatchState.QUEUED.value,
+                (Match.created_at < match.created_at)
+                | ((Match.created_at == match.created_at) & (Match.id < match.id)),
+            )
+        )
+        return int(ahead or 0)
+
+
+def _seat_fields(seat: str, agent: Agent, submission: Submission) -> dict[str, Any]:
+    artifact = json.loads(submission.artifact) if submission.artifact else {}
+    return {
+        seat: agent.id,
+        f"{seat}Source": submission.code_url or f"archive:{submission.archive_sha256}",
+        f"{seat}IsDocker": bool(artifact.get("image")),
+    }

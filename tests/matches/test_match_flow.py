@@ -1,0 +1,77 @@
+"""Matches through the real path: the API queues, the dispatcher hands the match to an
+executor over gRPC, and the result, replay and logs are recorded once — on both runners."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from support.accounts import Account
+from support.building import Built
+
+sqlite_only = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "agents"
+RANDOM = (EXAMPLES / "connectx-random" / "main.py").read_bytes()
+PRINTING = RANDOM + b"\nimport sys\nprint('printed by the agent', file=sys.stderr)\n"
+
+
+def wait_for_end(client: TestClient, match_id: str, seconds: float = 60) -> dict[str, Any]:
+    deadline = time.monotonic() + seconds
+    body: dict[str, Any] = {}
+    while time.monotonic() < deadline:
+        body = client.get(f"/api/v1/matches/{match_id}").json()
+        if body["status"] in ("finished", "error", "cancelled"):
+            return body
+        time.sleep(0.1)
+    raise AssertionError(f"the match did not end: {body}")
+
+
+@sqlite_only
+def test_a_match_between_built_submissions(
+    built: Built,
+    playing: TestClient,
+    alice: Account,
+    bob: Account,
+    admin: Account,
+) -> None:
+    alices, _ = built(alice, "alices-bot", {"main.py": PRINTING})
+    bobs, bobs_sub = built(bob, "bobs-bot", {"main.py": RANDOM})
+
+    answer = playing.post(
+        "/api/v1/matches",
+        json={"agent1Id": alices, "agent2Id": bobs, "seed": 3},
+        headers=bob.headers,
+    )
+    assert answer.status_code == 201, answer.text
+    created = answer.json()
+    assert created["status"] == "queued" and created["game"] == "connectx"
+    assert [a["agentId"] for a in created["agents"]] == [alices, bobs]
+    assert created["agents"][1]["submissionId"] == bobs_sub
+
+    match = wait_for_end(playing, created["id"])
+    assert match["status"] == "finished", match
+    assert [h["status"] for h in match["statusHistory"]] == ["queued", "running", "finished"]
+    assert match["attempts"] == 1 and match["queuePosition"] is None
+    assert [a["outcome"] for a in match["agents"]] == ["DONE", "DONE"]
+    assert match["winner"] in (0, 1, None) and len(match["scores"]) == 2
+    assert match["durationMs"] > 0
+
+    replay = playing.get(f"/api/v1/matches/{match['id']}/replay")
+    assert replay.status_code == 200
+    assert replay.json()["configuration"]["rows"] == 6 and replay.json()["steps"]
+
+    url = f"/api/v1/matches/{match['id']}/logs/0"
+    assert "printed by the agent" in playing.get(url, headers=alice.headers).text
+    assert "printed by the agent" in playing.get(url, headers=admin.headers).text
+    assert playing.get(url, headers=bob.headers).status_code == 403
+    assert playing.get(url).status_code == 403
+    assert (
+        playing.get(f"/api/v1/matches/{match['id']}/logs/1", headers=bob.headers).status_code == 200
+    )
+
+    listed = playing.get("/api/v1/matches", params={"agentId": alices}).json()
+    assert [m["id"] for m in listed["items"]] == [match["id"]]
