@@ -3,31 +3,15 @@ executor over gRPC, and the result, replay and logs are recorded once — on bot
 
 from __future__ import annotations
 
-import time
-from pathlib import Path
-from typing import Any
-
 import pytest
 from fastapi.testclient import TestClient
 
 from support.accounts import Account
 from support.building import Built
+from support.matches import RANDOM, wait_for_end
 
 sqlite_only = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "agents"
-RANDOM = (EXAMPLES / "connectx-random" / "main.py").read_bytes()
 PRINTING = RANDOM + b"\nimport sys\nprint('printed by the agent', file=sys.stderr)\n"
-
-
-def wait_for_end(client: TestClient, match_id: str, seconds: float = 60) -> dict[str, Any]:
-    deadline = time.monotonic() + seconds
-    body: dict[str, Any] = {}
-    while time.monotonic() < deadline:
-        body = client.get(f"/api/v1/matches/{match_id}").json()
-        if body["status"] in ("finished", "error", "cancelled"):
-            return body
-        time.sleep(0.1)
-    raise AssertionError(f"the match did not end: {body}")
 
 
 @sqlite_only

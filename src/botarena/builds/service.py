@@ -14,7 +14,6 @@ import os
 import secrets
 import socket
 import threading
-from collections.abc import Callable
 from datetime import timedelta
 
 import structlog
@@ -28,6 +27,7 @@ from botarena.clock import utcnow
 from botarena.db.engine import SessionFactory
 from botarena.settings import Settings
 from botarena.storage import build_log_path, read_tail
+from botarena.workers import Workers
 
 log = structlog.get_logger(__name__)
 
@@ -39,7 +39,7 @@ def process_prefix() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-class BuildService:
+class BuildService(Workers):
     """Runs ``build_concurrency`` workers and the monitor on threads until stopped."""
 
     def __init__(
@@ -54,9 +54,7 @@ class BuildService:
         self.settings = settings
         self.backend = backend
         self.retry = retry or RetryPolicy()
-        self._stop = threading.Event()
-        self._wake = threading.Event()
-        self._threads: list[threading.Thread] = []
+        super().__init__()
         self._unavailable: str | None = None
         self.prefix = f"{process_prefix()}:{secrets.token_hex(3)}"
 
@@ -70,22 +68,10 @@ class BuildService:
         self._spawn("build-monitor", self._monitor)
 
     def stop(self, timeout: float = 10.0) -> None:
-        self._stop.set()
-        self._wake.set()
-        for thread in self._threads:
-            thread.join(timeout)
+        super().stop(timeout)
         close = getattr(self.backend, "close", None)
         if callable(close):
             close()
-
-    def wake(self) -> None:
-        """A new build was queued: let an idle worker look now rather than at its next poll."""
-        self._wake.set()
-
-    def _spawn(self, name: str, target: Callable[[], None]) -> None:
-        thread = threading.Thread(target=target, name=name, daemon=True)
-        thread.start()
-        self._threads.append(thread)
 
     # -- workers -------------------------------------------------------------------------
     def _work(self, worker: str) -> None:
@@ -103,8 +89,7 @@ class BuildService:
                 self._stop.wait(self.settings.build_check_interval)
                 continue
             if submission_id is None:
-                self._wake.wait(_IDLE_POLL_SECONDS)
-                self._wake.clear()
+                self._idle(_IDLE_POLL_SECONDS)
                 continue
             heartbeat = _Heartbeat(self, submission_id, worker)
             heartbeat.start()

@@ -6,9 +6,8 @@ import threading
 from collections.abc import Iterator
 from types import TracebackType
 
-import grpc
-
 from botarena.executor.proto import executor_pb2 as pb
+from botarena.executor.rpc import grpc
 from botarena.executor.service import HEALTH, RUN_MATCH
 
 

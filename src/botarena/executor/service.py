@@ -15,7 +15,6 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 
-import grpc
 import structlog
 
 from botarena.executor import wire
@@ -24,6 +23,7 @@ from botarena.executor.match import platform_error, run_match
 from botarena.executor.outcomes import MatchResult
 from botarena.executor.prepare import PreparedAgent
 from botarena.executor.proto import executor_pb2 as pb
+from botarena.executor.rpc import grpc
 from botarena.executor.runners.base import Runner
 from botarena.executor.runners.local import LocalRunner
 from botarena.executor.sandbox import Limits

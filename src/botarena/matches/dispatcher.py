@@ -13,8 +13,6 @@ import json
 import os
 import secrets
 import socket
-import threading
-from collections.abc import Callable
 
 import structlog
 
@@ -27,13 +25,15 @@ from botarena.executor.outcomes import MatchResult
 from botarena.executor.proto import executor_pb2 as pb
 from botarena.matches.queue import MatchQueue, is_platform_error
 from botarena.settings import Settings
+from botarena.workers import Workers
 
 log = structlog.get_logger(__name__)
 
 _IDLE_POLL_SECONDS = 0.5
+_UNREACHABLE_WAIT_SECONDS = 1.0
 
 
-class MatchDispatcher:
+class MatchDispatcher(Workers):
     """Runs the dispatch slots and the lease monitor on threads until stopped."""
 
     def __init__(self, factory: SessionFactory, settings: Settings, executors: list[str]) -> None:
@@ -41,9 +41,8 @@ class MatchDispatcher:
         self.settings = settings
         self.executors = executors
         self.prefix = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
-        self._stop = threading.Event()
-        self._wake = threading.Event()
-        self._threads: list[threading.Thread] = []
+        self._unreachable: set[str] = set()
+        super().__init__()
 
     def start(self) -> None:
         for address in self.executors:
@@ -54,26 +53,14 @@ class MatchDispatcher:
                 )
         self._spawn("match-monitor", self._monitor)
 
-    def stop(self, timeout: float = 10.0) -> None:
-        self._stop.set()
-        self._wake.set()
-        for thread in self._threads:
-            thread.join(timeout)
-
-    def wake(self) -> None:
-        """A match was queued: let an idle slot look now."""
-        self._wake.set()
-
-    def _spawn(self, name: str, target: Callable[[], None]) -> None:
-        thread = threading.Thread(target=target, name=name, daemon=True)
-        thread.start()
-        self._threads.append(thread)
-
     # -- one slot ------------------------------------------------------------------------
     def _work(self, address: str, worker: str) -> None:
         client = ExecutorClient(address)
         try:
             while not self._stop.is_set():
+                if not self._reachable(client):
+                    self._stop.wait(_UNREACHABLE_WAIT_SECONDS)
+                    continue
                 try:
                     claimed = self._claim(worker, address)
                 except Exception:
@@ -81,12 +68,25 @@ class MatchDispatcher:
                     self._stop.wait(1)
                     continue
                 if claimed is None:
-                    self._wake.wait(_IDLE_POLL_SECONDS)
-                    self._wake.clear()
+                    self._idle(_IDLE_POLL_SECONDS)
                     continue
                 self._play(client, worker, *claimed)
         finally:
             client.close()
+
+    def _reachable(self, client: ExecutorClient) -> bool:
+        """Only an executor that answers gets matches: a dead one must not use them up."""
+        try:
+            client.health(timeout=2)
+        except ExecutorUnavailableError as exc:
+            if client.address not in self._unreachable:
+                log.warning("executor unreachable; its matches wait", reason=str(exc))
+                self._unreachable.add(client.address)
+            return False
+        if client.address in self._unreachable:
+            log.info("executor reachable again", address=client.address)
+            self._unreachable.discard(client.address)
+        return True
 
     def _claim(self, worker: str, address: str) -> tuple[str, pb.MatchSpec] | None:
         with self.factory() as session:

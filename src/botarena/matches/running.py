@@ -3,10 +3,10 @@ executor is configured (reached over the same gRPC interface as a remote one).""
 
 from __future__ import annotations
 
-import grpc
 import structlog
 
 from botarena.db.engine import SessionFactory
+from botarena.executor.rpc import grpc
 from botarena.executor.service import ArtifactRunner, ExecutorService, serve
 from botarena.matches.dispatcher import MatchDispatcher
 from botarena.settings import Settings
