@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 import botarena.cli.executor as executor
+import botarena.cli.matches as matches
 import botarena.cli.play as play
 import botarena.cli.remote as remote
 import botarena.cli.server as server
@@ -28,6 +29,8 @@ app.command("status")(remote.status)
 app.command("logs")(remote.logs)
 app.command("rebuild")(remote.rebuild)
 app.command("play")(play.play)
+app.command("match")(matches.match)
+app.command("replay")(matches.replay)
 
 
 def main() -> None:

@@ -23,7 +23,8 @@ ServerOption = Annotated[
 agent_app = typer.Typer(help="Manage agents.", no_args_is_help=True)
 
 
-def _client(server: str | None = None) -> ApiClient:
+def api_client(server: str | None = None) -> ApiClient:
+    """A client of the server named by ``--server``, the environment or the config file."""
     try:
         return ApiClient(load_config(server))
     except ConfigError as exc:
@@ -58,7 +59,7 @@ def agent_create(
 ) -> None:
     """Register a new agent."""
     try:
-        with _client(server) as client:
+        with api_client(server) as client:
             agent = client.create_agent(name, game)
     except ApiError as exc:
         fail_api(exc)
@@ -81,7 +82,7 @@ def submit(
     """Submit a new version of an agent's code and follow its build (exit 1 if it fails)."""
     folder = Path(source)
     try:
-        with _client(server) as client:
+        with api_client(server) as client:
             agent_id = client.agent_by_name(agent)["id"]
             if folder.is_dir():
                 if ref:
@@ -108,7 +109,7 @@ def submit(
 def _follow(server: str | None, submission_id: str, *, quiet: bool) -> dict[str, Any]:
     """Print the build's status changes and log lines as they come; its final build status."""
     try:
-        with _client(server) as client:
+        with api_client(server) as client:
             for event in client.events(submission_id):
                 if quiet:
                     continue
@@ -137,7 +138,7 @@ def rebuild(
 ) -> None:
     """Build a submission again (one that failed, or an older one)."""
     try:
-        with _client(server) as client:
+        with api_client(server) as client:
             result = client.rebuild(submission)
     except ApiError as exc:
         fail_api(exc)
@@ -167,7 +168,7 @@ def status(
 ) -> None:
     """Show where a submission's build stands."""
     try:
-        with _client(server) as client:
+        with api_client(server) as client:
             build = client.build_status(submission)
     except ApiError as exc:
         fail_api(exc)
@@ -206,7 +207,7 @@ def logs(
         _follow_log(server, submission)
         return
     try:
-        with _client(server) as client:
+        with api_client(server) as client:
             result = client.build_logs(submission)
     except ApiError as exc:
         fail_api(exc)
@@ -218,7 +219,7 @@ def logs(
 
 def _follow_log(server: str | None, submission_id: str) -> None:
     try:
-        with _client(server) as client:
+        with api_client(server) as client:
             for event in client.events(submission_id):
                 if event["type"] == "log":
                     typer.echo(event["line"])

@@ -90,6 +90,24 @@ class ApiClient:
             )
         return result
 
+    def agent_id(self, name_or_id: str) -> str:
+        """An agent's id from its id (``agt-…``) or its name."""
+        if name_or_id.startswith("agt-"):
+            return name_or_id
+        return str(self.agent_by_name(name_or_id)["id"])
+
+    def create_match(self, body: dict[str, Any]) -> dict[str, Any]:
+        result: dict[str, Any] = self.request("POST", "/matches", json=body)
+        return result
+
+    def match(self, match_id: str) -> dict[str, Any]:
+        result: dict[str, Any] = self.request("GET", f"/matches/{match_id}")
+        return result
+
+    def replay(self, match_id: str) -> dict[str, Any]:
+        result: dict[str, Any] = self.request("GET", f"/matches/{match_id}/replay")
+        return result
+
     def build_status(self, submission_id: str) -> dict[str, Any]:
         result: dict[str, Any] = self.request("GET", f"/submissions/{submission_id}/build-status")
         return result

@@ -1,0 +1,107 @@
+"""``botarena match`` and ``botarena replay``: matches through the API, followed to the end."""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated, Any
+
+import typer
+
+from botarena.cli.output import console, fail, fail_api, print_json
+from botarena.cli.remote import JsonOption, ServerOption, api_client
+from botarena.client.api import ApiError
+
+_POLL_SECONDS = 0.3
+_ENDED = ("finished", "error", "cancelled")
+
+
+def match(
+    agent1: Annotated[str, typer.Argument(help="Player 0: an agent's name or id.")],
+    agent2: Annotated[str, typer.Argument(help="Player 1: an agent's name or id.")],
+    game: Annotated[str | None, typer.Option(help="The game (default: the agents').")] = None,
+    seed: Annotated[int | None, typer.Option(help="Seed of the match (default: random).")] = None,
+    follow: Annotated[
+        bool, typer.Option("--follow/--no-follow", help="Follow the match to its end.")
+    ] = True,
+    as_json: JsonOption = False,
+    server: ServerOption = None,
+) -> None:
+    """Queue a match between two agents and follow it (exit 1 if it ends in error)."""
+    body: dict[str, Any] = {}
+    if game:
+        body["game"] = game
+    if seed is not None:
+        body["seed"] = seed
+    try:
+        with api_client(server) as client:
+            body.update(agent1Id=client.agent_id(agent1), agent2Id=client.agent_id(agent2))
+            created = client.create_match(body)
+            if not as_json:
+                console.print(f"queued match {created['id']} ({created['game']})", highlight=False)
+            final = _follow(client, created, quiet=as_json) if follow else created
+    except ApiError as exc:
+        fail_api(exc)
+    if as_json:
+        print_json(final)
+    else:
+        _summary(final, agent1, agent2)
+    if final["status"] == "error":
+        raise typer.Exit(1)
+
+
+def _follow(client: Any, created: dict[str, Any], *, quiet: bool) -> dict[str, Any]:
+    """Print each status as the match enters it; the match once it has ended."""
+    seen = 0
+    current = created
+    while True:
+        history = current["statusHistory"]
+        for change in history[seen:]:
+            if not quiet:
+                console.print(f"[bold]{change['status']}[/]  {change['at']}", highlight=False)
+        seen = len(history)
+        if current["status"] in _ENDED:
+            return current
+        time.sleep(_POLL_SECONDS)
+        current = client.match(created["id"])
+
+
+def _summary(final: dict[str, Any], *names: str) -> None:
+    if final["status"] not in _ENDED:
+        return
+    if final["status"] != "finished":
+        console.print(f"[bold red]match {final['status']}[/]", highlight=False)
+        return
+    winner = final["winner"]
+    console.print("[bold]draw[/]" if winner is None else f"[bold]winner: {names[winner]}[/]")
+    for seat in final["agents"]:
+        reason = f": {seat['reason']}" if seat["reason"] else ""
+        console.print(f"{names[seat['player']]}: {seat['outcome']}{reason}", highlight=False)
+    console.print(f"scores {final['scores']}, {final['durationMs']} ms", highlight=False)
+
+
+def replay(
+    match_id: Annotated[str, typer.Argument(help="The match id (mat-…).")],
+    as_json: JsonOption = False,
+    server: ServerOption = None,
+) -> None:
+    """Print a finished match's replay, step by step, as text frames."""
+    from botarena.games.registry import UnknownGameError, get_game
+    from botarena.games.replays import replay_states
+
+    try:
+        with api_client(server) as client:
+            recorded = client.replay(match_id)
+    except ApiError as exc:
+        fail_api(exc)
+    if as_json:
+        print_json(recorded)
+        return
+    try:
+        game = get_game(recorded["game"])
+    except UnknownGameError:
+        fail(f"this botarena does not know the game {recorded['game']!r}")
+    for step, state in replay_states(game, recorded):
+        actions = ", ".join(f"player {p}: {a}" for p, a in sorted(step["actions"].items()))
+        console.print(f"[bold]step {step['step']}[/]" + (f"  ({actions})" if actions else ""))
+        console.print(game.render(state), highlight=False, markup=False)
+        console.print()
