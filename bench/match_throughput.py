@@ -8,6 +8,10 @@ with ``--concurrency`` matches at a time, and prints one JSON object:
 - ``matches_per_second``: finished matches per wall-clock second;
 - ``turn_roundtrip_us_p50``: median time from a turn message written to its reply read;
 - ``raw_pipe_roundtrip_us_p50``: the same exchange between two plain Python processes;
+- with ``--runtime docker``, the same figures of the ``docker`` runner beside the local ones
+  (``docker_matches_per_second``, ``docker_turn_roundtrip_us_p50``, ``docker_vs_local``): the
+  agent's folder built into an image on the engine of ``BOTARENA_DOCKER_HOST`` from
+  ``BOTARENA_DOCKER_BASE_IMAGE``, one container per agent and match;
 - ``kaggle_matches_per_second``: kaggle-environments 1.33.2 playing the same games in-process
   (no isolation), measured in the same run in its own virtual environment under
   ``.bench/``, created on first use: ``pip install --no-deps kaggle-environments==1.33.2``
@@ -24,6 +28,7 @@ import statistics
 import subprocess
 import sys
 import time
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -33,11 +38,14 @@ sys.path.insert(0, str(HERE))
 
 from _pipes import raw_pipe_roundtrips  # noqa: E402
 
+from botarena.builds.images import ImageBuilder  # noqa: E402
 from botarena.executor.match import run_match  # noqa: E402
-from botarena.executor.prepare import prepare_agent, real_python  # noqa: E402
+from botarena.executor.prepare import PreparedAgent, prepare_agent, real_python  # noqa: E402
+from botarena.executor.runners.docker import DockerRunner, connect  # noqa: E402
 from botarena.executor.runners.local import LocalRunner  # noqa: E402
 from botarena.executor.sandbox import Limits  # noqa: E402
 from botarena.games.registry import get_game  # noqa: E402
+from botarena.settings import get_settings  # noqa: E402
 
 KAGGLE_PACKAGES = [
     "kaggle-environments==1.33.2",
@@ -62,7 +70,7 @@ def main() -> None:
     parser.add_argument("--game", default="connectx", choices=sorted(AGENTS))
     parser.add_argument("--matches", type=int, default=200)
     parser.add_argument("--concurrency", type=int, default=os.cpu_count() or 2)
-    parser.add_argument("--runtime", default="local", choices=["local"])
+    parser.add_argument("--runtime", default="local", choices=["local", "docker"])
     parser.add_argument("--no-fork-server", action="store_true", help="a fresh sandbox per agent")
     parser.add_argument("--no-kaggle", action="store_true")
     parser.add_argument("--json", action="store_true")
@@ -75,7 +83,15 @@ def main() -> None:
         "runtime": args.runtime,
         "cores": os.cpu_count(),
     }
-    report.update(_botarena(args))
+    report.update(_botarena(args, None))
+    if args.runtime == "docker":
+        image = _build_image(args.game)
+        docker = _botarena(args, image)
+        report.update({f"docker_{key}": value for key, value in docker.items()})
+        report["docker_vs_local"] = round(
+            float(docker["matches_per_second"]) / float(report["matches_per_second"]),  # type: ignore[arg-type]
+            3,
+        )
     report["raw_pipe_roundtrip_us_p50"] = round(
         statistics.median(raw_pipe_roundtrips(2000)) * 1e6, 1
     )
@@ -90,15 +106,29 @@ def main() -> None:
     print(json.dumps(report, indent=None if args.json else 2))
 
 
-def _botarena(args: argparse.Namespace) -> dict[str, object]:
-    """Matches across ``concurrency`` worker processes, as separate executors would run them."""
+def _build_image(game_id: str) -> str:
+    """The example agent as an image, with the engine and base image of the settings."""
+    settings = get_settings()
+    client = connect(settings.docker_host)
+    builder = ImageBuilder(
+        client, settings.docker_base_image, network=settings.docker_build_network
+    )
+    folder = ROOT / "examples" / "agents" / AGENTS[game_id]
+    return builder.build(
+        folder, f"botarena-bench/{AGENTS[game_id]}:latest", lambda _: None
+    ).reference
+
+
+def _botarena(args: argparse.Namespace, image: str | None) -> dict[str, object]:
+    """Matches across ``concurrency`` worker processes, as separate executors would run them;
+    in containers of ``image`` when one is given, else in the local sandbox."""
     context = multiprocessing.get_context("spawn")
     shares = [args.matches // args.concurrency] * args.concurrency
     shares[0] += args.matches - sum(shares)
     ready = context.Barrier(args.concurrency + 1)
     with context.Pool(args.concurrency, initializer=_keep_barrier, initargs=(ready,)) as pool:
         pending = [
-            pool.apply_async(_worker, (args.game, share, not args.no_fork_server, index))
+            pool.apply_async(_worker, (args.game, share, not args.no_fork_server, index, image))
             for index, share in enumerate(shares)
         ]
         ready.wait()  # every worker has warmed up its runner
@@ -126,15 +156,26 @@ def _keep_barrier(barrier: Any) -> None:
     _BARRIER = barrier
 
 
-def _worker(game_id: str, matches: int, fork_server: bool, index: int) -> dict[str, Any]:
+def _worker(
+    game_id: str, matches: int, fork_server: bool, index: int, image: str | None
+) -> dict[str, Any]:
     game = get_game(game_id)
     configuration = game.configure({})
     cache = ROOT / ".bench" / "cache"
     folder = ROOT / "examples" / "agents" / AGENTS[game_id]
     agents = [prepare_agent(folder, cache, name="p0"), prepare_agent(folder, cache, name="p1")]
+    if image is not None:
+        agents = [PreparedAgent.from_image(agent.name, image) for agent in agents]
     replies: list[float] = []
     errors = 0
-    with LocalRunner(Limits(), fork_server=fork_server) as runner:
+    with ExitStack() as stack:
+        runner: Any
+        if image is None:
+            runner = stack.enter_context(LocalRunner(Limits(), fork_server=fork_server))
+        else:
+            client = connect(get_settings().docker_host)
+            stack.callback(client.close)
+            runner = DockerRunner(client, Limits(), runtime=get_settings().docker_runtime)
         for seed in range(3):  # warm-up: start the fork servers, fill the caches
             run_match(game, configuration, agents, runner, seed=seed)
         _BARRIER.wait()

@@ -116,7 +116,7 @@ class MatchDispatcher(Workers):
             for event in client.run_match(spec, silence_timeout=silence):
                 if event.HasField("finished"):
                     self._finish(worker, match_id, wire.match_result(event.finished))
-                elif not self._renew(worker, match_id):
+                elif event.HasField("heartbeat") and not self._renew(worker, match_id):
                     log.warning("lost the lease of a running match", match_id=match_id)
                     return
         except ExecutorUnavailableError as exc:
