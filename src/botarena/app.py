@@ -22,6 +22,7 @@ from botarena.db import migrate
 from botarena.db.engine import build_engine, build_session_factory
 from botarena.matches.routes import router as matches_router
 from botarena.matches.running import start_matches
+from botarena.ratings.routes import router as ratings_router
 from botarena.settings import Settings
 
 API_PREFIX = "/api/v1"
@@ -91,6 +92,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(agents_router, prefix=API_PREFIX)
     app.include_router(builds_router, prefix=API_PREFIX)
     app.include_router(matches_router, prefix=API_PREFIX)
+    app.include_router(ratings_router, prefix=API_PREFIX)
 
     @app.get("/healthz", tags=["health"])
     def healthz() -> dict[str, str]:

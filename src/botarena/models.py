@@ -7,6 +7,7 @@ from botarena.agents import models as _agents_models
 from botarena.builds import models as _builds_models
 from botarena.db.base import Base
 from botarena.matches import models as _matches_models
+from botarena.ratings import models as _ratings_models
 
 metadata = Base.metadata
 
@@ -15,5 +16,6 @@ __all__ = [
     "_agents_models",
     "_builds_models",
     "_matches_models",
+    "_ratings_models",
     "metadata",
 ]

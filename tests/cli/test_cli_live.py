@@ -173,3 +173,6 @@ def test_migrate_command(env: dict[str, str], tmp_path: Path) -> None:
     second = run_cli(fresh, "migrate")
     assert second.returncode == 0 and "up to date" in second.stdout
     assert (tmp_path / "fresh" / "botarena.db").is_file()
+    recomputed = run_cli(fresh, "ratings", "recompute")
+    assert recomputed.returncode == 0
+    assert "ratings recomputed from 0 ranked matches" in recomputed.stdout

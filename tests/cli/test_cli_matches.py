@@ -52,6 +52,12 @@ def test_match_and_replay_through_the_cli(server: tuple[LiveServer, dict[str, st
     )
     assert "0 1 2 3 4 5 6" in shown.stdout  # the board's column numbers
 
+    # No submission is active yet: the leaderboard is empty, and says so as a table too.
+    board = run_cli(env, "leaderboard", "--game", "connectx", "--json")
+    assert board.returncode == 0 and json.loads(board.stdout) == {"game": "connectx", "items": []}
+    table = run_cli(env, "leaderboard", "--game", "connectx")
+    assert table.returncode == 0 and "rank" in table.stdout
+
     missing = run_cli(env, "match", "randy", "nobody")
     assert missing.returncode != 0 and "No agent named nobody" in missing.stderr
     unknown = run_cli(env, "replay", "mat-nope")

@@ -31,6 +31,8 @@ app.command("rebuild")(remote.rebuild)
 app.command("play")(play.play)
 app.command("match")(matches.match)
 app.command("replay")(matches.replay)
+app.command("leaderboard")(remote.leaderboard)
+app.add_typer(server.ratings_app, name="ratings")
 
 
 def main() -> None:

@@ -225,3 +225,32 @@ def _follow_log(server: str | None, submission_id: str) -> None:
                     typer.echo(event["line"])
     except ApiError as exc:
         fail_api(exc)
+
+
+def leaderboard(
+    game: Annotated[str, typer.Option("--game", help="The game, e.g. connectx.")],
+    as_json: JsonOption = False,
+    server: ServerOption = None,
+) -> None:
+    """Print a game's leaderboard: every active submission, best first."""
+    try:
+        with api_client(server) as client:
+            board = client.request("GET", "/leaderboard", params={"game": game})
+    except ApiError as exc:
+        fail_api(exc)
+    if as_json:
+        print_json(board)
+        return
+    table = Table("rank", "agent", "version", "score", "mu", "sigma", "games", "W-L-D")
+    for row in board["items"]:
+        table.add_row(
+            str(row["rank"]),
+            row["agentName"],
+            str(row["version"]),
+            f"{row['score']:.2f}",
+            f"{row['mu']:.2f}",
+            f"{row['sigma']:.2f}",
+            str(row["games"]),
+            f"{row['wins']}-{row['losses']}-{row['draws']}",
+        )
+    console.print(table)

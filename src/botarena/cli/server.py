@@ -97,3 +97,32 @@ def _safe_url(url: str) -> str:
     from sqlalchemy.engine import make_url
 
     return make_url(url).render_as_string(hide_password=True)
+
+
+ratings_app = typer.Typer(help="Ratings kept in the database.", no_args_is_help=True)
+
+
+@ratings_app.command("recompute")
+def ratings_recompute() -> None:
+    """Rebuild every rating from the history of finished ranked matches."""
+    import time
+
+    from botarena.db import migrate
+    from botarena.db.engine import build_engine, build_session_factory
+    from botarena.logging import configure_logging
+    from botarena.ratings.book import recompute
+    from botarena.settings import get_settings
+
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.log_format)
+    engine = build_engine(settings.resolved_database_url)
+    try:
+        migrate.upgrade(engine)
+        started = time.perf_counter()
+        with build_session_factory(engine)() as session:
+            applied = recompute(session)
+            session.commit()
+        took = time.perf_counter() - started
+    finally:
+        engine.dispose()
+    console.print(f"ratings recomputed from {applied} ranked matches in {took:.2f} s")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from botarena.clock import utcnow
@@ -27,6 +27,8 @@ class Match(Base):
     status: Mapped[str] = mapped_column(String(16), default=MatchState.QUEUED.value)
     seed: Mapped[int] = mapped_column(Integer)
     configuration: Mapped[str] = mapped_column(Text, default="{}")  # overrides, JSON
+    # Ranked matches change ratings; scrimmages (the default) do not.
+    ranked: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_by: Mapped[str | None] = mapped_column(ForeignKey("users.id"), index=True)
     winner: Mapped[int | None] = mapped_column(Integer)
     scores: Mapped[str | None] = mapped_column(Text)  # JSON list

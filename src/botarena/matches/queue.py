@@ -24,6 +24,7 @@ from botarena.clock import utcnow
 from botarena.executor.outcomes import AgentStatus, MatchResult, MatchStatus
 from botarena.matches.models import Match, MatchPlayer
 from botarena.matches.status import MatchState
+from botarena.ratings.book import RatingBook
 from botarena.settings import Settings
 from botarena.storage import match_dir
 
@@ -119,6 +120,12 @@ class MatchQueue:
         (folder / "replay.json").write_text(json.dumps(result.replay))
         for player, outcome in enumerate(result.agents):
             (folder / f"player-{player}.log").write_text(outcome.log, encoding="utf-8")
+        # Ratings are locked before the match is stamped finished: updates happen in that order.
+        held = (
+            RatingBook(self.session).hold([p.submission_id for p in match.players], match.game)
+            if match.ranked
+            else None
+        )
         now = utcnow()
         match.lease_owner = None
         match.lease_until = None
@@ -131,6 +138,8 @@ class MatchQueue:
             seat.outcome = outcome.status.value
             seat.reason = outcome.reason
         match.move_to(MatchState.FINISHED, at=now)
+        if held is not None:
+            RatingBook(self.session).apply(match, held, now)
         self.session.flush()
         for seat in match.players:
             if seat.outcome == AgentStatus.ERROR.value:

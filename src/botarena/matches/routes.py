@@ -29,7 +29,12 @@ def create_match(
     """Queue a match between two agents, each playing its active (else newest built) code."""
     service = MatchService(session, settings)
     match = service.create(
-        user, (body.agent1_id, body.agent2_id), game=body.game, seed=body.seed, config=body.config
+        user,
+        (body.agent1_id, body.agent2_id),
+        game=body.game,
+        seed=body.seed,
+        config=body.config,
+        ranked=body.ranked,
     )
     notify_match_queued(request)
     return MatchOut.of(match, service.view(match.id).queue_position)

@@ -20,6 +20,7 @@ class MatchCreate(ApiModel):
     game: str | None = Field(default=None, min_length=1, max_length=64)
     seed: int | None = Field(default=None, ge=0, le=2**31 - 1)
     config: dict[str, Any] | None = None
+    ranked: bool = False  # admins only: a match that changes ratings
 
 
 class MatchAgentOut(ApiModel):
@@ -41,6 +42,7 @@ class MatchOut(ApiModel):
     id: str
     game: str
     status: str
+    ranked: bool
     agents: list[MatchAgentOut]
     winner: int | None
     scores: list[float] | None
@@ -56,6 +58,7 @@ class MatchOut(ApiModel):
             id=match.id,
             game=match.game,
             status=match.status,
+            ranked=match.ranked,
             agents=[
                 MatchAgentOut(
                     agent_id=p.agent_id,

@@ -55,7 +55,10 @@ class MatchService:
         game: str | None = None,
         seed: int | None = None,
         config: dict[str, Any] | None = None,
+        ranked: bool = False,
     ) -> Match:
+        if ranked and not user.is_admin:
+            raise forbidden("Only admins may create ranked matches")
         agents = [AgentService(self.session).get(agent_id) for agent_id in agent_ids]
         chosen_game = game or agents[0].game
         try:
@@ -76,6 +79,7 @@ class MatchService:
             game=chosen_game,
             seed=seed if seed is not None else random.randrange(2**31),  # noqa: S311
             configuration=json.dumps(config or {}),
+            ranked=ranked,
             created_by=user.id,
         )
         match.players = [

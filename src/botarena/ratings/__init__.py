@@ -1,0 +1,1 @@
+"""Ratings: OpenSkill (Plackett-Luce) per submission, the leaderboard and head-to-head records."""

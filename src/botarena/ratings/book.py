@@ -1,0 +1,145 @@
+"""The rating book: ratings updated match by match, in the order matches finished.
+
+Only ``finished`` ranked matches count; ``error`` and ``cancelled`` never reach here. A
+submission's rating is created at its first ranked match: from the mu of the agent's newest
+earlier version that has one (sigma reset), else from the model's defaults. Applying the same
+matches in the same order gives the same numbers to the last bit, which is what
+:func:`recompute` relies on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from openskill.models import PlackettLuce
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from botarena.agents.models import Submission
+from botarena.matches.models import Match, MatchPlayer
+from botarena.matches.status import MatchState
+from botarena.ratings.models import Rating
+
+MODEL = PlackettLuce()
+DEFAULT_MU = MODEL.mu
+DEFAULT_SIGMA = MODEL.sigma
+
+
+class RatingBook:
+    """Reads and writes ratings in one session; the caller commits."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def hold(self, submission_ids: Sequence[str], game: str) -> list[Rating]:
+        """The ratings of ``submission_ids``, created where missing, locked for an update.
+        Taking this lock before a match is stamped finished keeps updates in that order."""
+        held = []
+        for submission_id in submission_ids:
+            rating = self.session.get(Rating, submission_id, with_for_update=True)
+            if rating is None:
+                rating = self._first_rating(submission_id, game)
+            held.append(rating)
+        return held
+
+    def apply(self, match: Match, ratings: Sequence[Rating], at: datetime) -> None:
+        """Update two held ratings with a finished match's result."""
+        update(ratings, match.winner, at)
+        self.session.flush()
+
+    def _first_rating(self, submission_id: str, game: str) -> Rating:
+        submission = self.session.get(Submission, submission_id)
+        assert submission is not None
+        previous = self.session.scalar(
+            select(Rating)
+            .join(Submission, Submission.id == Rating.submission_id)
+            .where(
+                Submission.agent_id == submission.agent_id, Submission.version < submission.version
+            )
+            .order_by(Submission.version.desc())
+            .limit(1)
+        )
+        rating = _new_rating(submission_id, submission.agent_id, game, previous)
+        self.session.add(rating)
+        self.session.flush()
+        return rating
+
+
+def update(ratings: Sequence[Rating], winner: int | None, at: datetime) -> None:
+    """The one rating update, used live and by :func:`recompute` alike."""
+    ranks = [1.0, 1.0] if winner is None else [1.0 if p == winner else 2.0 for p in range(2)]
+    before = [MODEL.rating(mu=r.mu, sigma=r.sigma) for r in ratings]
+    after = MODEL.rate([[before[0]], [before[1]]], ranks=ranks)
+    for player, (rating, team) in enumerate(zip(ratings, after, strict=True)):
+        rating.mu = float(team[0].mu)
+        rating.sigma = float(team[0].sigma)
+        rating.games += 1
+        if winner is None:
+            rating.draws += 1
+        elif winner == player:
+            rating.wins += 1
+        else:
+            rating.losses += 1
+        rating.last_match_at = at
+        rating.updated_at = at
+
+
+def recompute(session: Session) -> int:
+    """Rebuild every rating from the history of finished ranked matches, in the order they
+    finished; returns how many matches were applied. Computed in memory, written at once;
+    the caller commits."""
+    rows = session.execute(
+        select(Match.id, Match.game, Match.winner, Match.finished_at)
+        .where(Match.ranked.is_(True), Match.status == MatchState.FINISHED.value)
+        .order_by(Match.finished_at.asc(), Match.id.asc())
+    ).all()
+    seats: dict[str, list[str]] = {}
+    for match_id, _player, submission_id in session.execute(
+        select(MatchPlayer.match_id, MatchPlayer.player, MatchPlayer.submission_id)
+        .join(Match, Match.id == MatchPlayer.match_id)
+        .where(Match.ranked.is_(True), Match.status == MatchState.FINISHED.value)
+        .order_by(MatchPlayer.match_id, MatchPlayer.player)
+    ):
+        seats.setdefault(match_id, []).append(submission_id)
+    versions = {
+        sid: (agent, version)
+        for sid, agent, version in session.execute(
+            select(Submission.id, Submission.agent_id, Submission.version)
+        )
+    }
+    ratings: dict[str, Rating] = {}
+    by_agent: dict[str, dict[int, Rating]] = {}
+    for match_id, game, winner, finished_at in rows:
+        assert finished_at is not None  # every finished match has its time
+        pair = []
+        for submission_id in seats[match_id]:
+            rating = ratings.get(submission_id)
+            if rating is None:
+                agent, version = versions[submission_id]
+                earlier = [v for v in by_agent.get(agent, {}) if v < version]
+                previous = by_agent[agent][max(earlier)] if earlier else None
+                rating = _new_rating(submission_id, agent, game, previous)
+                ratings[submission_id] = rating
+                by_agent.setdefault(agent, {})[version] = rating
+            pair.append(rating)
+        update(pair, winner, finished_at)
+    session.execute(delete(Rating))
+    session.add_all(ratings.values())
+    session.flush()
+    return len(rows)
+
+
+def _new_rating(submission_id: str, agent_id: str, game: str, previous: Rating | None) -> Rating:
+    """A first rating: the mu of the agent's previous version, with sigma reset."""
+    return Rating(
+        submission_id=submission_id,
+        agent_id=agent_id,
+        game=game,
+        mu=previous.mu if previous is not None else DEFAULT_MU,
+        sigma=DEFAULT_SIGMA,
+        games=0,
+        wins=0,
+        losses=0,
+        draws=0,
+    )

@@ -1,0 +1,112 @@
+"""The leaderboard and head-to-head records, read from ratings and finished matches."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from botarena.agents.models import Agent, Submission
+from botarena.agents.service import AgentService
+from botarena.agents.status import SubmissionStatus
+from botarena.errors import invalid
+from botarena.games.registry import UnknownGameError, get_game
+from botarena.matches.models import Match, MatchPlayer
+from botarena.matches.status import MatchState
+from botarena.ratings.book import DEFAULT_MU, DEFAULT_SIGMA
+from botarena.ratings.models import Rating
+
+
+@dataclass(frozen=True)
+class Standing:
+    """One row of the leaderboard: an active submission and its rating."""
+
+    rank: int
+    agent: Agent
+    submission: Submission
+    mu: float
+    sigma: float
+    games: int
+    wins: int
+    losses: int
+    draws: int
+    last_match_at: datetime | None
+
+    @property
+    def score(self) -> float:
+        return self.mu - 3 * self.sigma
+
+
+@dataclass(frozen=True)
+class Record:
+    """An agent's results against one opponent, over finished matches."""
+
+    opponent: Agent
+    games: int
+    wins: int
+    losses: int
+    draws: int
+
+
+class RatingService:
+    """Reads of the rating tables; nothing here writes."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def leaderboard(self, game: str) -> list[Standing]:
+        """Every active submission of ``game``, best first (mu - 3 sigma; unrated ones at the
+        model's start), ties broken by more games, then by agent name."""
+        try:
+            get_game(game)
+        except UnknownGameError as exc:
+            raise invalid("game", str(exc).strip("'\"")) from exc
+        rows = self.session.execute(
+            select(Submission, Agent, Rating)
+            .join(Agent, Agent.id == Submission.agent_id)
+            .outerjoin(Rating, Rating.submission_id == Submission.id)
+            .where(Agent.game == game, Submission.status == SubmissionStatus.ACTIVE.value)
+        ).all()
+        unsorted = [
+            Standing(
+                rank=0,
+                agent=agent,
+                submission=submission,
+                mu=rating.mu if rating else DEFAULT_MU,
+                sigma=rating.sigma if rating else DEFAULT_SIGMA,
+                games=rating.games if rating else 0,
+                wins=rating.wins if rating else 0,
+                losses=rating.losses if rating else 0,
+                draws=rating.draws if rating else 0,
+                last_match_at=rating.last_match_at if rating else None,
+            )
+            for submission, agent, rating in rows
+        ]
+        unsorted.sort(key=lambda s: (-s.score, -s.games, s.agent.name_key))
+        return [replace(s, rank=index) for index, s in enumerate(unsorted, start=1)]
+
+    def head_to_head(self, agent_id: str) -> list[Record]:
+        """The agent's record against each opponent it met in finished matches."""
+        agent = AgentService(self.session).get(agent_id)
+        mine = (
+            select(MatchPlayer.match_id, MatchPlayer.player)
+            .where(MatchPlayer.agent_id == agent.id)
+            .subquery()
+        )
+        rows = self.session.execute(
+            select(mine.c.player, Match.winner, MatchPlayer.agent_id)
+            .join(Match, Match.id == mine.c.match_id)
+            .join(MatchPlayer, MatchPlayer.match_id == Match.id)
+            .where(Match.status == MatchState.FINISHED.value, MatchPlayer.player != mine.c.player)
+        ).all()
+        tally: dict[str, list[int]] = {}
+        for player, winner, opponent in rows:
+            counts = tally.setdefault(opponent, [0, 0, 0])
+            counts[0 if winner == player else 2 if winner is None else 1] += 1
+        opponents = {
+            a.id: a for a in self.session.scalars(select(Agent).where(Agent.id.in_(tally)))
+        }
+        records = [Record(opponents[o], sum(c), c[0], c[1], c[2]) for o, c in tally.items()]
+        return sorted(records, key=lambda r: (-r.games, r.opponent.name_key))
