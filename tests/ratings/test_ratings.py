@@ -5,6 +5,7 @@ and head-to-head records."""
 from __future__ import annotations
 
 import random
+from dataclasses import dataclass
 
 import pytest
 from fastapi.testclient import TestClient
@@ -25,154 +26,143 @@ from support.api import create_agent, submit_url
 ARTIFACT = '{"backend": "local", "codeDir": "/nowhere", "envDir": null, "command": null}'
 
 
-def _ready(
-    client: TestClient, factory: SessionFactory, account: Account, name: str
-) -> tuple[str, str]:
-    """A new agent whose newest submission is active (as if built), and that submission."""
-    agent = create_agent(client, account, name)
-    return agent, _new_version(client, factory, account, agent)
+@dataclass
+class Court:
+    """Agents made ready and matches recorded as the dispatcher records them."""
+
+    client: TestClient
+    factory: SessionFactory
+    settings: Settings
+    admin: Account
+
+    def ready(self, account: Account, name: str) -> tuple[str, str]:
+        """A new agent whose newest submission is active (as if built), and that submission."""
+        agent = create_agent(self.client, account, name)
+        return agent, self.new_version(account, agent)
+
+    def new_version(self, account: Account, agent: str) -> str:
+        """A new submission of ``agent``, made its active one (the previous one inactive)."""
+        sub = submit_url(self.client, account, agent)
+        with self.factory() as session:
+            for row in session.scalars(select(Submission).where(Submission.agent_id == agent)):
+                if row.status == "active":
+                    row.status = "inactive"
+            session.flush()  # one active submission per agent, which the database checks
+            row = session.get(Submission, sub)
+            assert row is not None
+            row.status, row.artifact = "active", ARTIFACT
+            session.commit()
+        return sub
+
+    def play(
+        self,
+        pair: tuple[str, str],
+        winner: int | None,
+        *,
+        ranked: bool = True,
+        fails: bool = False,
+    ) -> str:
+        """A match created through the API (by an admin), then claimed and recorded."""
+        body = {"agent1Id": pair[0], "agent2Id": pair[1], "ranked": ranked}
+        created = self.client.post("/api/v1/matches", json=body, headers=self.admin.headers)
+        assert created.status_code == 201, created.text
+        match_id: str = created.json()["id"]
+        with self.factory() as session:
+            queue = MatchQueue(session, self.settings)
+            match = queue.claim_next("slot", "127.0.0.1:1")
+            assert match is not None
+            assert match.id == match_id
+            if fails:
+                queue.fail(match, "the platform could not play it")
+            else:
+                scores = [0.5, 0.5] if winner is None else [float(p == winner) for p in range(2)]
+                outcomes = [AgentOutcome(), AgentOutcome()]
+                queue.record(
+                    match, MatchResult(MatchStatus.FINISHED, winner, scores, outcomes, 9, 50)
+                )
+            session.commit()
+        return match_id
+
+    def ratings(self) -> dict[str, tuple[float, float, int, int, int, int]]:
+        with self.factory() as session:
+            return {
+                r.submission_id: (r.mu, r.sigma, r.games, r.wins, r.losses, r.draws)
+                for r in session.scalars(select(Rating))
+            }
 
 
-def _new_version(client: TestClient, factory: SessionFactory, account: Account, agent: str) -> str:
-    """A new submission of ``agent``, made its active one (the previous one inactive)."""
-    sub = submit_url(client, account, agent)
-    with factory() as session:
-        for row in session.scalars(select(Submission).where(Submission.agent_id == agent)):
-            if row.status == "active":
-                row.status = "inactive"
-        session.flush()  # one active submission per agent, which the database checks
-        row = session.get(Submission, sub)
-        assert row is not None
-        row.status, row.artifact = "active", ARTIFACT
-        session.commit()
-    return sub
-
-
-def _play(
-    client: TestClient,
-    factory: SessionFactory,
-    settings: Settings,
-    admin: Account,
-    pair: tuple[str, str],
-    winner: int | None,
-    *,
-    ranked: bool = True,
-    fails: bool = False,
-) -> str:
-    """A match created through the API, then recorded as the dispatcher records it."""
-    created = client.post(
-        "/api/v1/matches",
-        json={"agent1Id": pair[0], "agent2Id": pair[1], "ranked": ranked},
-        headers=admin.headers,
-    )
-    assert created.status_code == 201, created.text
-    match_id: str = created.json()["id"]
-    with factory() as session:
-        queue = MatchQueue(session, settings)
-        match = queue.claim_next("slot", "127.0.0.1:1")
-        assert match is not None and match.id == match_id
-        if fails:
-            queue.fail(match, "the platform could not play it")
-        else:
-            scores = [0.5, 0.5] if winner is None else [float(p == winner) for p in range(2)]
-            queue.record(
-                match,
-                MatchResult(
-                    MatchStatus.FINISHED, winner, scores, [AgentOutcome(), AgentOutcome()], 9, 50
-                ),
-            )
-        session.commit()
-    return match_id
-
-
-def _ratings(factory: SessionFactory) -> dict[str, tuple[float, float, int, int, int, int]]:
-    with factory() as session:
-        return {
-            r.submission_id: (r.mu, r.sigma, r.games, r.wins, r.losses, r.draws)
-            for r in session.scalars(select(Rating))
-        }
+@pytest.fixture
+def court(
+    client: TestClient, session_factory: SessionFactory, settings: Settings, admin: Account
+) -> Court:
+    return Court(client, session_factory, settings, admin)
 
 
 def test_recompute_gives_the_live_numbers_exactly(
-    client: TestClient,
-    session_factory: SessionFactory,
-    settings: Settings,
-    admin: Account,
+    court: Court,
     alice: Account,
     bob: Account,
 ) -> None:
-    agents = [
-        _ready(client, session_factory, who, f"bot-{i}")[0]
-        for i, who in enumerate((alice, bob, alice, bob))
-    ]
+    agents = [court.ready(who, f"bot-{i}")[0] for i, who in enumerate((alice, bob, alice, bob))]
     chance = random.Random(5)
     for index in range(40):
         a, b = chance.sample(agents, 2)
-        _play(client, session_factory, settings, admin, (a, b), chance.choice([0, 1, 1, None]))
+        court.play((a, b), chance.choice([0, 1, 1, None]))
         if index == 20:  # a new version of agent 0 joins halfway
-            _new_version(client, session_factory, alice, agents[0])
-    _play(client, session_factory, settings, admin, (agents[0], agents[1]), None, fails=True)
-    live = _ratings(session_factory)
-    with session_factory() as session:
+            court.new_version(alice, agents[0])
+    court.play((agents[0], agents[1]), None, fails=True)
+    live = court.ratings()
+    with court.factory() as session:
         assert recompute(session) == 40
         session.commit()
-    assert _ratings(session_factory) == live  # to the last bit
+    assert court.ratings() == live  # to the last bit
     assert len(live) == 5
 
 
 def test_errors_and_scrimmages_change_no_rating(
-    client: TestClient,
-    session_factory: SessionFactory,
-    settings: Settings,
-    admin: Account,
+    court: Court,
     alice: Account,
 ) -> None:
-    a, _ = _ready(client, session_factory, alice, "steady")
-    b, _ = _ready(client, session_factory, alice, "other")
-    _play(client, session_factory, settings, admin, (a, b), 0)
-    before = _ratings(session_factory)
-    _play(client, session_factory, settings, admin, (a, b), None, fails=True)
-    _play(client, session_factory, settings, admin, (a, b), 1, ranked=False)
-    assert _ratings(session_factory) == before
+    a, _ = court.ready(alice, "steady")
+    b, _ = court.ready(alice, "other")
+    court.play((a, b), 0)
+    before = court.ratings()
+    court.play((a, b), None, fails=True)
+    court.play((a, b), 1, ranked=False)
+    assert court.ratings() == before
 
 
 def test_a_new_version_starts_from_its_predecessors_mu(
-    client: TestClient,
-    session_factory: SessionFactory,
-    settings: Settings,
-    admin: Account,
+    court: Court,
     alice: Account,
     bob: Account,
 ) -> None:
-    strong, first = _ready(client, session_factory, alice, "strong")
-    weak, _ = _ready(client, session_factory, bob, "weak")
+    strong, first = court.ready(alice, "strong")
+    weak, _ = court.ready(bob, "weak")
     for _ in range(5):
-        _play(client, session_factory, settings, admin, (strong, weak), 0)
-    old_mu = _ratings(session_factory)[first][0]
+        court.play((strong, weak), 0)
+    old_mu = court.ratings()[first][0]
     assert old_mu > DEFAULT_MU
-    second = _new_version(client, session_factory, alice, strong)
-    _play(client, session_factory, settings, admin, (weak, strong), None)
+    second = court.new_version(alice, strong)
+    court.play((weak, strong), None)
     # The draw moved it from where it started: the old mu and a fresh sigma.
-    mu, sigma, games, *_ = _ratings(session_factory)[second]
+    mu, sigma, games, *_ = court.ratings()[second]
     assert games == 1 and sigma < DEFAULT_SIGMA
     assert abs(mu - old_mu) < 3 and abs(mu - DEFAULT_MU) > 1
 
 
 def test_leaderboard_and_head_to_head(
-    client: TestClient,
-    session_factory: SessionFactory,
-    settings: Settings,
-    admin: Account,
+    court: Court,
     alice: Account,
     bob: Account,
 ) -> None:
-    top, top_sub = _ready(client, session_factory, alice, "Top")
-    low, _ = _ready(client, session_factory, bob, "Low")
-    idle, _ = _ready(client, session_factory, bob, "Idle")
+    top, top_sub = court.ready(alice, "Top")
+    low, _ = court.ready(bob, "Low")
+    idle, _ = court.ready(bob, "Idle")
     for winner in (0, 0, 0, None):
-        _play(client, session_factory, settings, admin, (top, low), winner)
+        court.play((top, low), winner)
 
-    board = client.get("/api/v1/leaderboard", params={"game": "connectx"})
+    board = court.client.get("/api/v1/leaderboard", params={"game": "connectx"})
     assert board.status_code == 200
     rows = board.json()["items"]
     assert rows[0]["agentName"] == "Top"
@@ -186,24 +176,22 @@ def test_leaderboard_and_head_to_head(
     assert (unrated["mu"], unrated["sigma"], unrated["games"]) == (DEFAULT_MU, DEFAULT_SIGMA, 0)
     assert [r["score"] for r in rows] == sorted((r["score"] for r in rows), reverse=True)
 
-    record = client.get(f"/api/v1/agents/{top}/head-to-head").json()
+    record = court.client.get(f"/api/v1/agents/{top}/head-to-head").json()
     assert record["items"] == [
         {"opponentId": low, "opponentName": "Low", "games": 4, "wins": 3, "losses": 0, "draws": 1}
     ]
-    assert client.get("/api/v1/leaderboard", params={"game": "chess"}).status_code == 422
-    assert client.get("/api/v1/agents/agt-nope/head-to-head").status_code == 404
+    assert court.client.get("/api/v1/leaderboard", params={"game": "chess"}).status_code == 422
+    assert court.client.get("/api/v1/agents/agt-nope/head-to-head").status_code == 404
 
 
-def test_only_admins_create_ranked_matches(
-    client: TestClient, session_factory: SessionFactory, alice: Account
-) -> None:
-    a, _ = _ready(client, session_factory, alice, "eager")
-    answer = client.post(
+def test_only_admins_create_ranked_matches(court: Court, alice: Account) -> None:
+    a, _ = court.ready(alice, "eager")
+    answer = court.client.post(
         "/api/v1/matches",
         json={"agent1Id": a, "agent2Id": a, "ranked": True},
         headers=alice.headers,
     )
     assert answer.status_code == 403
     assert answer.json()["error"] == "Only admins may create ranked matches"
-    with session_factory() as session:
+    with court.factory() as session:
         assert session.scalars(select(Match)).all() == []
