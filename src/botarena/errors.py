@@ -25,6 +25,7 @@ class AppError(Exception):
     message: str | None = None
     fields: list[FieldProblem] = field(default_factory=list)
     status_code: int = 400
+    headers: dict[str, str] | None = None
 
     def __str__(self) -> str:
         return self.error if self.message is None else f"{self.error} ({self.message})"
@@ -64,3 +65,8 @@ def conflict(error: str, message: str | None = None) -> AppError:
 def too_large(error: str, message: str | None = None) -> AppError:
     """413: the upload is over a configured limit."""
     return AppError(error, message, [], 413)
+
+
+def too_many(error: str, message: str | None, retry_after_seconds: int) -> AppError:
+    """429: over a quota; ``Retry-After`` says when the next request may succeed."""
+    return AppError(error, message, [], 429, {"Retry-After": str(max(retry_after_seconds, 1))})

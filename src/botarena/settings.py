@@ -55,6 +55,9 @@ class Settings(BaseSettings):
     executor_capacity: int = Field(default=2, ge=1, le=256)
     match_lease_seconds: float = Field(default=30.0, gt=0)
     match_max_attempts: int = Field(default=3, ge=1)
+    scrimmage_quota: int = Field(
+        default=50, ge=0, description="Unranked matches each user may create per rolling 24 h."
+    )
     failed_after: int = Field(
         default=5, ge=1, description="Consecutive crashed matches that make a submission failed."
     )

@@ -3,13 +3,20 @@ and reading matches that have not been played yet."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from datetime import timedelta
+
 import pytest
 import structlog
 from fastapi.testclient import TestClient
 
 from botarena.agents.models import Submission
 from botarena.agents.status import SubmissionStatus
+from botarena.app import create_app
+from botarena.clock import utcnow
 from botarena.db.engine import SessionFactory
+from botarena.matches.models import Match
+from botarena.settings import Settings
 
 from support.accounts import Account
 from support.api import create_agent, submit_url
@@ -132,3 +139,37 @@ def test_a_queued_match_shows_its_place(client: TestClient, alice: Account, read
     missing = client.get(f"/api/v1/matches/{first['id']}/replay")
     assert missing.status_code == 404 and "has no replay yet" in missing.json()["error"]
     assert client.get("/api/v1/matches/mat-nope").status_code == 404
+
+
+@pytest.fixture
+def quota_client(settings: Settings) -> Iterator[TestClient]:
+    """The app with a scrimmage quota of 3 per rolling 24 hours."""
+    with TestClient(create_app(settings.model_copy(update={"scrimmage_quota": 3}))) as app:
+        yield app
+
+
+def test_the_scrimmage_quota(
+    quota_client: TestClient,
+    alice: Account,
+    bob: Account,
+    admin: Account,
+    session_factory: SessionFactory,
+    ready: str,
+) -> None:
+    made = [_post(quota_client, alice, ready, ready) for _ in range(3)]
+    assert [m.status_code for m in made] == [201, 201, 201]
+    over = _post(quota_client, alice, ready, ready)
+    assert over.status_code == 429
+    assert over.json()["error"] == "Scrimmage quota reached: 3 matches per 24 hours"
+    assert 86000 < int(over.headers["Retry-After"]) <= 86400
+    # Others keep their own quota; ranked matches (admins') are not scrimmages.
+    assert _post(quota_client, bob, ready, ready).status_code == 201
+    assert _post(quota_client, admin, ready, ready, ranked=True).status_code == 201
+    # Once the oldest is a day old, one more fits.
+    with session_factory() as session:
+        oldest = session.get(Match, made[0].json()["id"])
+        assert oldest is not None
+        oldest.created_at = utcnow() - timedelta(hours=24, seconds=1)
+        session.commit()
+    assert _post(quota_client, alice, ready, ready).status_code == 201
+    assert _post(quota_client, alice, ready, ready).status_code == 429

@@ -52,7 +52,7 @@ def install_error_handlers(app: FastAPI) -> None:
 async def _app_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, AppError)
     fields = [{"field": p.field, "message": p.message} for p in exc.fields]
-    headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
+    headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else exc.headers
     return JSONResponse(
         error_body(exc.error, exc.message, fields), status_code=exc.status_code, headers=headers
     )

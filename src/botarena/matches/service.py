@@ -4,9 +4,11 @@ read an agent's log."""
 from __future__ import annotations
 
 import json
+import math
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +20,8 @@ from botarena.accounts.models import User
 from botarena.agents.models import Agent, Submission
 from botarena.agents.service import AgentService, may_see_private
 from botarena.agents.status import SubmissionStatus
-from botarena.errors import bad_request, forbidden, invalid, not_found
+from botarena.clock import utcnow
+from botarena.errors import bad_request, forbidden, invalid, not_found, too_many
 from botarena.games.base import GameConfigError
 from botarena.games.registry import UnknownGameError, get_game
 from botarena.ids import new_id
@@ -30,6 +33,7 @@ from botarena.storage import match_dir
 log = structlog.get_logger(__name__)
 
 SEATS = ("agent1", "agent2")
+QUOTA_WINDOW = timedelta(hours=24)
 
 
 @dataclass(frozen=True)
@@ -59,6 +63,8 @@ class MatchService:
     ) -> Match:
         if ranked and not user.is_admin:
             raise forbidden("Only admins may create ranked matches")
+        if not ranked:
+            self._check_quota(user)
         agents = [AgentService(self.session).get(agent_id) for agent_id in agent_ids]
         chosen_game = game or agents[0].game
         try:
@@ -143,6 +149,26 @@ class MatchService:
         return path.read_text(encoding="utf-8", errors="replace")
 
     # -- helpers -------------------------------------------------------------------------
+    def _check_quota(self, user: User) -> None:
+        """At most ``scrimmage_quota`` unranked matches per user in any 24 hours."""
+        quota = self.settings.scrimmage_quota
+        since = utcnow() - QUOTA_WINDOW
+        recent = self.session.scalars(
+            select(Match.created_at)
+            .where(Match.created_by == user.id, Match.ranked.is_(False), Match.created_at > since)
+            .order_by(Match.created_at.asc())
+        ).all()
+        if len(recent) < quota:
+            return
+        # The next one is allowed once enough of the window's matches have aged out of it.
+        frees_at = recent[len(recent) - quota] + QUOTA_WINDOW if quota else utcnow() + QUOTA_WINDOW
+        wait = math.ceil((frees_at - utcnow()).total_seconds())
+        raise too_many(
+            f"Scrimmage quota reached: {quota} matches per 24 hours",
+            f"Try again in {wait} s.",
+            wait,
+        )
+
     def _playing(self, seat: str, agent: Agent) -> Submission:
         """The agent's active submission, else its newest successful one; else a 400 that
         says what its newest submission is doing."""
