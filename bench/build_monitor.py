@@ -74,6 +74,7 @@ def main() -> None:
             data_dir=Path(folder),
             builds_enabled=False,
             matches_enabled=False,
+            ladder_enabled=False,
             git_allow_http=True,
         )
         with TestClient(create_app(settings)) as client:

@@ -86,6 +86,7 @@ def _platform(folder: Path, matches: int, capacity: int, external: bool) -> dict
             data_dir=folder,
             builds_enabled=False,
             matches_enabled=True,
+            ladder_enabled=False,
             executors=executors,
             executor_capacity=capacity,
             log_level="WARNING",

@@ -200,6 +200,7 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
         # Build workers are started by the tests that need them, never behind others' backs.
         builds_enabled=False,
         matches_enabled=False,
+        ladder_enabled=False,
     )
 
 

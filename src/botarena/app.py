@@ -20,6 +20,8 @@ from botarena.builds.routes import router as builds_router
 from botarena.builds.service import BuildService
 from botarena.db import migrate
 from botarena.db.engine import build_engine, build_session_factory
+from botarena.ladder.routes import router as ladder_router
+from botarena.ladder.scheduler import LadderScheduler
 from botarena.matches.routes import router as matches_router
 from botarena.matches.running import start_matches
 from botarena.ratings.routes import router as ratings_router
@@ -59,6 +61,12 @@ def create_app(settings: Settings) -> FastAPI:
         if settings.matches_enabled:
             app.state.matches = start_matches(app.state.session_factory, settings)
             app.state.on_match_queued = app.state.matches.wake
+        if settings.ladder_enabled:
+            ladder = LadderScheduler(app.state.session_factory, settings)
+            if app.state.matches is not None:
+                ladder.on_scheduled = app.state.matches.wake
+            ladder.start()
+            app.state.ladder = ladder
         app.state.ready = True
         on_ready = getattr(app.state, "on_ready", None)
         if callable(on_ready):
@@ -69,6 +77,8 @@ def create_app(settings: Settings) -> FastAPI:
             app.state.ready = False
             if app.state.builds is not None:
                 app.state.builds.stop()
+            if app.state.ladder is not None:
+                app.state.ladder.stop()
             if app.state.matches is not None:
                 app.state.matches.stop()
             engine.dispose()
@@ -85,6 +95,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.ready = False
     app.state.builds = None
     app.state.matches = None
+    app.state.ladder = None
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, limit=settings.archive_max_bytes + _MULTIPART_OVERHEAD)
     app.add_middleware(RequestContextMiddleware)
@@ -93,6 +104,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(builds_router, prefix=API_PREFIX)
     app.include_router(matches_router, prefix=API_PREFIX)
     app.include_router(ratings_router, prefix=API_PREFIX)
+    app.include_router(ladder_router, prefix=API_PREFIX)
 
     @app.get("/healthz", tags=["health"])
     def healthz() -> dict[str, str]:

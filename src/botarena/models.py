@@ -6,6 +6,7 @@ from botarena.accounts import models as _accounts_models
 from botarena.agents import models as _agents_models
 from botarena.builds import models as _builds_models
 from botarena.db.base import Base
+from botarena.ladder import models as _ladder_models
 from botarena.matches import models as _matches_models
 from botarena.ratings import models as _ratings_models
 
@@ -15,6 +16,7 @@ __all__ = [
     "_accounts_models",
     "_agents_models",
     "_builds_models",
+    "_ladder_models",
     "_matches_models",
     "_ratings_models",
     "metadata",

@@ -55,6 +55,14 @@ class Settings(BaseSettings):
     executor_capacity: int = Field(default=2, ge=1, le=256)
     match_lease_seconds: float = Field(default=30.0, gt=0)
     match_max_attempts: int = Field(default=3, ge=1)
+    ladder_enabled: bool = Field(
+        default=True, description="Schedule ranked ladder matches inside botarena serve."
+    )
+    ladder_concurrency: int = Field(default=2, ge=1, le=256, description="In flight, per game.")
+    ladder_rate: int = Field(default=30, ge=1, description="Ladder matches per minute, per game.")
+    ladder_window: int = Field(default=4, ge=1, description="Ranks above and below to pair in.")
+    ladder_placement_games: int = Field(default=5, ge=0)
+    ladder_interval: float = Field(default=1.0, gt=0)
     scrimmage_quota: int = Field(
         default=50, ge=0, description="Unranked matches each user may create per rolling 24 h."
     )

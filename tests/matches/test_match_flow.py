@@ -3,8 +3,13 @@ executor over gRPC, and the result, replay and logs are recorded once — on bot
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from fastapi.testclient import TestClient
+
+from botarena.app import create_app
+from botarena.settings import Settings
 
 from support.accounts import Account
 from support.building import Built
@@ -59,3 +64,25 @@ def test_a_match_between_built_submissions(
 
     listed = playing.get("/api/v1/matches", params={"agentId": alices}).json()
     assert [m["id"] for m in listed["items"]] == [match["id"]]
+
+
+@sqlite_only
+@pytest.mark.parametrize("backend_settings", ["local"], indirect=True)
+def test_the_ladder_plays_and_the_leaderboard_fills(
+    built: Built, play_settings: Settings, alice: Account, bob: Account
+) -> None:
+    built(alice, "ladder-a", {"main.py": RANDOM})
+    built(bob, "ladder-b", {"main.py": RANDOM})
+    built(bob, "ladder-c", {"main.py": RANDOM})
+    settings = play_settings.model_copy(update={"ladder_enabled": True, "ladder_interval": 0.2})
+    with TestClient(create_app(settings)) as app:
+        deadline = time.monotonic() + 60
+        rows: list[dict[str, object]] = []
+        while time.monotonic() < deadline:
+            rows = app.get("/api/v1/leaderboard", params={"game": "connectx"}).json()["items"]
+            if sum(int(r["games"]) for r in rows) >= 12:  # type: ignore[call-overload]
+                break
+            time.sleep(0.2)
+    assert len(rows) == 3
+    assert all(int(r["games"]) > 0 for r in rows), rows  # type: ignore[call-overload]
+    assert [r["rank"] for r in rows] == [1, 2, 3]

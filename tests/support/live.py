@@ -104,6 +104,7 @@ def cli_env(tmp_path: Path, database_url: str | None) -> dict[str, str]:
     # These servers test the API and the CLI; builds are tested on their own.
     env["BOTARENA_BUILDS_ENABLED"] = "false"
     env["BOTARENA_MATCHES_ENABLED"] = "false"
+    env["BOTARENA_LADDER_ENABLED"] = "false"
     env["COLUMNS"] = "200"
     if database_url:
         env["BOTARENA_DATABASE_URL"] = database_url

@@ -80,21 +80,41 @@ class MatchService:
         submissions = [
             self._playing(seat, agent) for seat, agent in zip(SEATS, agents, strict=True)
         ]
+        return self.add(
+            chosen_game,
+            list(zip(agents, submissions, strict=True)),
+            seed=seed,
+            config=config,
+            ranked=ranked,
+            creator=user,
+        )
+
+    def add(
+        self,
+        game: str,
+        seats: list[tuple[Agent, Submission]],
+        *,
+        seed: int | None = None,
+        config: dict[str, Any] | None = None,
+        ranked: bool = False,
+        creator: User | None = None,
+    ) -> Match:
+        """Queue a match between the given submissions (the rules above are the caller's);
+        without a creator it is the platform's own (the ladder's)."""
         match = Match(
             id=new_id("mat"),
-            game=chosen_game,
+            game=game,
             seed=seed if seed is not None else random.randrange(2**31),  # noqa: S311
             configuration=json.dumps(config or {}),
             ranked=ranked,
-            created_by=user.id,
+            created_by=creator.id if creator else None,
         )
         match.players = [
             MatchPlayer(player=index, agent_id=agent.id, submission_id=submission.id)
-            for index, (agent, submission) in enumerate(zip(agents, submissions, strict=True))
+            for index, (agent, submission) in enumerate(seats)
         ]
-        match.status_events = [
-            MatchStatusEvent(status=MatchState.QUEUED.value, reason=f"created by {user.username}")
-        ]
+        by = f"created by {creator.username}" if creator else "scheduled by the ladder"
+        match.status_events = [MatchStatusEvent(status=MatchState.QUEUED.value, reason=by)]
         self.session.add(match)
         self.session.commit()
         log.info(
@@ -102,7 +122,7 @@ class MatchService:
             matchId=match.id,
             **{
                 key: value
-                for seat, agent, submission in zip(SEATS, agents, submissions, strict=True)
+                for seat, (agent, submission) in zip(SEATS, seats, strict=True)
                 for key, value in _seat_fields(seat, agent, submission).items()
             },
         )

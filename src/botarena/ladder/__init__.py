@@ -1,0 +1,1 @@
+"""The ladder: ranked matches scheduled to teach the ranking the most."""

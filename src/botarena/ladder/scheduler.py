@@ -1,0 +1,193 @@
+"""The ladder scheduler inside ``botarena serve``: keeps ranked matches flowing per game.
+
+Every ``ladder_interval`` seconds, for each game with at least two active agents and a ladder
+not paused: while fewer than ``ladder_concurrency`` ladder matches are queued or running and
+fewer than ``ladder_rate`` were created in the last minute, it asks the pairing policy (see
+:mod:`botarena.ladder.pairing`) for the next pair and queues a ranked match between those two
+submissions. Everything it counts is in the database, so a restarted server carries on.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from datetime import timedelta
+
+import structlog
+from sqlalchemy import ColumnElement, func, select
+from sqlalchemy.orm import Session
+
+from botarena.agents.models import Agent, Submission
+from botarena.agents.status import SubmissionStatus
+from botarena.clock import utcnow
+from botarena.db.engine import SessionFactory
+from botarena.ladder.models import ALL_GAMES, LadderGame
+from botarena.ladder.pairing import Candidate, choose_pair
+from botarena.matches.models import Match, MatchPlayer
+from botarena.matches.service import MatchService
+from botarena.matches.status import MatchState
+from botarena.ratings.book import DEFAULT_MU, DEFAULT_SIGMA
+from botarena.ratings.models import Rating
+from botarena.settings import Settings
+from botarena.workers import Workers
+
+log = structlog.get_logger(__name__)
+
+RECENT = timedelta(hours=24)
+IN_FLIGHT = (MatchState.QUEUED.value, MatchState.RUNNING.value)
+COUNTED = (*IN_FLIGHT, MatchState.FINISHED.value)
+
+
+class LadderScheduler(Workers):
+    """One thread that tops up each game's ladder; :meth:`tick` is one pass."""
+
+    def __init__(
+        self, factory: SessionFactory, settings: Settings, rng: random.Random | None = None
+    ) -> None:
+        super().__init__()
+        self.factory = factory
+        self.settings = settings
+        self.rng = rng or random.Random()  # noqa: S311 - scheduling, not secrets
+        self.on_scheduled: Callable[[], None] = _nothing
+
+    def start(self) -> None:
+        self._spawn("ladder", self._run)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.settings.ladder_interval):
+            try:
+                if self.tick():
+                    self.on_scheduled()
+            except Exception:
+                log.exception("the ladder pass failed")
+
+    def tick(self) -> int:
+        """Schedule what the ladder owes now; returns how many matches were queued."""
+        queued = 0
+        with self.factory() as session:
+            for game in _games_with_agents(session):
+                if is_paused(session, game):
+                    continue
+                queued += self._top_up(session, game)
+        return queued
+
+    def _top_up(self, session: Session, game: str) -> int:
+        now = utcnow()
+        ladder = (Match.game == game, Match.ranked.is_(True), Match.created_by.is_(None))
+        in_flight = _count(session, *ladder, Match.status.in_(IN_FLIGHT))
+        last_minute = _count(session, *ladder, Match.created_at > now - timedelta(minutes=1))
+        queued = 0
+        while (
+            in_flight + queued < self.settings.ladder_concurrency
+            and last_minute + queued < self.settings.ladder_rate
+        ):
+            candidates = _candidates(session, game)
+            pair = choose_pair(
+                list(candidates.values()),
+                self.rng,
+                window=self.settings.ladder_window,
+                placement_games=self.settings.ladder_placement_games,
+            )
+            if pair is None:
+                break
+            seats = [_seat(session, candidate.submission_id) for candidate in pair]
+            MatchService(session, self.settings).add(game, seats, ranked=True)
+            queued += 1
+        return queued
+
+
+def _nothing() -> None:
+    """The default listener of new ladder matches."""
+
+
+def is_paused(session: Session, game: str) -> bool:
+    switches = session.scalars(
+        select(LadderGame.paused).where(LadderGame.game.in_((game, ALL_GAMES)))
+    ).all()
+    return any(switches)
+
+
+def set_paused(session: Session, game: str | None, paused: bool) -> None:
+    """Pause or resume one game's ladder, or every game's (``game`` None). The caller commits.
+    Resuming every game clears each game's own pause as well."""
+    key = game or ALL_GAMES
+    switch = session.get(LadderGame, key) or LadderGame(game=key)
+    switch.paused = paused
+    switch.updated_at = utcnow()
+    session.add(switch)
+    if game is None and not paused:
+        for other in session.scalars(select(LadderGame)):
+            other.paused = False
+            other.updated_at = utcnow()
+    session.flush()
+
+
+def _games_with_agents(session: Session) -> list[str]:
+    return list(
+        session.scalars(
+            select(Agent.game)
+            .join(Submission, Submission.agent_id == Agent.id)
+            .where(Submission.status == SubmissionStatus.ACTIVE.value)
+            .group_by(Agent.game)
+            .having(func.count(func.distinct(Agent.id)) >= 2)
+        )
+    )
+
+
+def _count(session: Session, *conditions: ColumnElement[bool]) -> int:
+    return int(session.scalar(select(func.count()).select_from(Match).where(*conditions)) or 0)
+
+
+def _candidates(session: Session, game: str) -> dict[str, Candidate]:
+    """Every active submission of ``game`` with its rating and its recent ladder load."""
+    rows = session.execute(
+        select(Submission.id, Agent.id, Agent.owner_id, Rating)
+        .join(Agent, Agent.id == Submission.agent_id)
+        .outerjoin(Rating, Rating.submission_id == Submission.id)
+        .where(Agent.game == game, Submission.status == SubmissionStatus.ACTIVE.value)
+    ).all()
+    since = utcnow() - RECENT
+    recent = dict(
+        session.execute(
+            select(MatchPlayer.submission_id, func.count())
+            .join(Match, Match.id == MatchPlayer.match_id)
+            .where(
+                Match.ranked.is_(True),
+                Match.game == game,
+                Match.created_at > since,
+                Match.status.in_(COUNTED),
+            )
+            .group_by(MatchPlayer.submission_id)
+        ).all()
+    )
+    return {
+        sid: Candidate(
+            submission_id=sid,
+            agent_id=agent,
+            owner_id=owner,
+            mu=rating.mu if rating else DEFAULT_MU,
+            sigma=rating.sigma if rating else DEFAULT_SIGMA,
+            games=(rating.games if rating else 0) + _pending(session, sid),
+            recent_games=int(recent.get(sid, 0)),
+            last_match_at=rating.last_match_at if rating else None,
+        )
+        for sid, agent, owner, rating in rows
+    }
+
+
+def _pending(session: Session, submission_id: str) -> int:
+    """Ranked matches of a submission not played yet: they count towards its placement."""
+    return _count(
+        session,
+        Match.ranked.is_(True),
+        Match.status.in_(IN_FLIGHT),
+        Match.id.in_(
+            select(MatchPlayer.match_id).where(MatchPlayer.submission_id == submission_id)
+        ),
+    )
+
+
+def _seat(session: Session, submission_id: str) -> tuple[Agent, Submission]:
+    submission = session.get(Submission, submission_id)
+    assert submission is not None
+    return submission.agent, submission
