@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+import botarena.cli.demo as demo
 import botarena.cli.executor as executor
 import botarena.cli.matches as matches
 import botarena.cli.play as play
@@ -21,6 +22,7 @@ app = typer.Typer(
 app.command("serve")(server.serve)
 app.command("migrate")(server.migrate_command)
 app.command("executor")(executor.executor)
+app.command("demo")(demo.demo)
 app.add_typer(users.user_app, name="user")
 app.command("login")(remote.login)
 app.add_typer(remote.agent_app, name="agent")

@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
 from botarena.cli.output import console
 
-if TYPE_CHECKING:
-    from botarena.db.engine import SessionFactory
-
 # The server's own modules are imported inside the commands: every other command then starts
 # without loading the web framework and the database toolkit.
-
-DEMO_USER = "demo"
 
 
 def serve(
@@ -28,6 +23,7 @@ def serve(
     import uvicorn
 
     from botarena.app import create_app
+    from botarena.demo import DEMO_GAME, DEMO_USER, Activator, demo_token, submit_examples
     from botarena.logging import configure_logging
     from botarena.settings import get_settings
 
@@ -40,10 +36,23 @@ def serve(
         console.print(f"botarena is serving at [bold]{url}[/] (API docs: {url}/docs)")
         console.print(f"database: {_safe_url(settings.resolved_database_url)}", highlight=False)
         if demo:
-            token = _demo_token(app.state.session_factory)
+            factory = app.state.session_factory
+            token = demo_token(factory)
             console.print(f"demo admin: [bold]{DEMO_USER}[/]; its token:")
             console.print(token, highlight=False, soft_wrap=True)
             console.print(f"try: curl -H 'Authorization: Bearer {token}' {url}/api/v1/me")
+            submitted = submit_examples(factory, settings)
+            if submitted and settings.builds_enabled:
+                app.state.demo = Activator(factory, settings)
+                app.state.demo.start()
+                wake = getattr(app.state, "on_build_queued", None)
+                if callable(wake):
+                    wake()
+            console.print(
+                f"demo: {len(submitted)} example agents submitted; they play the ladder once "
+                f"built. Leaderboard: {url}/api/v1/leaderboard?game={DEMO_GAME}",
+                highlight=False,
+            )
 
     app.state.on_ready = announce
     uvicorn.run(app, host=host, port=port, log_config=None, access_log=False)
@@ -70,21 +79,6 @@ def migrate_command() -> None:
         console.print(f"database is up to date (revision {after})")
     else:
         console.print(f"database migrated from {before or 'empty'} to {after}")
-
-
-def _demo_token(factory: SessionFactory) -> str:
-    from botarena.accounts.repository import UserRepository
-    from botarena.accounts.service import AccountService
-    from botarena.db.engine import session_scope
-
-    with session_scope(factory) as session:
-        service = AccountService(session)
-        user = UserRepository(session).by_username(DEMO_USER)
-        if user is None:
-            _user, issued = service.create_user(DEMO_USER, None, admin=True)
-        else:
-            issued = service.issue_token(user)
-        return issued.secret
 
 
 def _url_host(host: str) -> str:

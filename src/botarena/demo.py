@@ -1,0 +1,117 @@
+"""The demo: the example agents submitted by a demo admin, built, activated as their builds
+succeed, and left to the ladder; used by ``botarena serve --demo`` and ``botarena demo``.
+
+The examples live in the repository (``examples/agents``), not in the installed package: a
+server installed without them starts its demo with no agents, and says so.
+"""
+
+from __future__ import annotations
+
+import io
+import threading
+from pathlib import Path
+
+import structlog
+from sqlalchemy import select
+
+from botarena.accounts.repository import UserRepository
+from botarena.accounts.service import AccountService
+from botarena.agents.models import Agent, Submission
+from botarena.agents.service import AgentService, SubmissionService
+from botarena.agents.status import SubmissionStatus
+from botarena.db.engine import SessionFactory, session_scope
+from botarena.settings import Settings
+from botarena.sources.archives import pack_folder
+from botarena.workers import Workers
+
+log = structlog.get_logger(__name__)
+
+DEMO_USER = "demo"
+DEMO_GAME = "connectx"
+# Agents of known strength, weakest first; none needs a package installed.
+DEMO_AGENTS = ("connectx-random", "executable-random", "connectx-greedy", "connectx-search")
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "agents"
+_POLL_SECONDS = 0.5
+
+
+def demo_token(factory: SessionFactory) -> str:
+    """A fresh token of the demo admin, created on first use."""
+    with session_scope(factory) as session:
+        service = AccountService(session)
+        user = UserRepository(session).by_username(DEMO_USER)
+        if user is None:
+            _user, issued = service.create_user(DEMO_USER, None, admin=True)
+        else:
+            issued = service.issue_token(user)
+        return issued.secret
+
+
+def submit_examples(factory: SessionFactory, settings: Settings) -> list[str]:
+    """The demo admin's agents for the examples (made once), each with its example submitted
+    when it has none yet; returns the submissions made."""
+    made = []
+    with session_scope(factory) as session:
+        user = UserRepository(session).by_username(DEMO_USER)
+        assert user is not None, "create the demo user first"
+        for name in DEMO_AGENTS:
+            folder = EXAMPLES / name
+            if not folder.is_dir():
+                log.warning("example agent missing; the demo goes without it", folder=str(folder))
+                continue
+            agent = session.scalar(select(Agent).where(Agent.name_key == name))
+            if agent is None:
+                agent = AgentService(session).create(user, name, DEMO_GAME)
+            if agent.submission_count:
+                continue
+            archive = io.BytesIO()
+            pack_folder(folder, archive)
+            archive.seek(0)
+            submission = SubmissionService(session, settings).create_from_archive(
+                user, agent.id, archive, f"{name}.tar.gz"
+            )
+            made.append(submission.id)
+    return made
+
+
+class Activator(Workers):
+    """Activates each demo submission as soon as its build succeeds (the ladder plays only
+    active ones), until none is left building."""
+
+    def __init__(self, factory: SessionFactory, settings: Settings) -> None:
+        super().__init__()
+        self.factory = factory
+        self.settings = settings
+        self.done = threading.Event()
+
+    def start(self) -> None:
+        self._spawn("demo-activator", self._run)
+
+    def _run(self) -> None:
+        while not self._stop.wait(_POLL_SECONDS):
+            try:
+                if self.pass_once() == 0:
+                    self.done.set()
+                    return
+            except Exception:
+                log.exception("activating the demo's submissions failed")
+
+    def pass_once(self) -> int:
+        """Activate what built; returns how many demo submissions are still being built."""
+        with session_scope(self.factory) as session:
+            user = UserRepository(session).by_username(DEMO_USER)
+            if user is None:
+                return 0
+            rows = session.scalars(
+                select(Submission).join(Agent).where(Agent.owner_id == user.id)
+            ).all()
+            waiting = 0
+            for submission in rows:
+                if submission.status == SubmissionStatus.SUCCESS.value:
+                    SubmissionService(session, self.settings).activate(user, submission.id)
+                    log.info("demo agent activated", agent=submission.agent.name)
+                elif submission.status in (
+                    SubmissionStatus.PENDING.value,
+                    SubmissionStatus.BUILDING.value,
+                ):
+                    waiting += 1
+            return waiting
