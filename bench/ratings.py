@@ -68,7 +68,7 @@ def main() -> None:
 
 
 def _updates(count: int = 20_000) -> float:
-    rng = random.Random(1)  # noqa: S311 - test data
+    rng = random.Random(1)
     pool = [
         Rating(mu=DEFAULT_MU, sigma=DEFAULT_SIGMA, games=0, wins=0, losses=0, draws=0)
         for _ in range(50)
@@ -82,7 +82,7 @@ def _updates(count: int = 20_000) -> float:
 
 
 def _history(factory: object, agents: int, matches: int) -> None:
-    rng = random.Random(2)  # noqa: S311 - test data
+    rng = random.Random(2)
     now = utcnow()
     with factory() as session:  # type: ignore[operator]
         session.execute(

@@ -26,6 +26,8 @@ from botarena.matches.routes import router as matches_router
 from botarena.matches.running import start_matches
 from botarena.ratings.routes import router as ratings_router
 from botarena.settings import Settings
+from botarena.tournaments.director import TournamentDirector
+from botarena.tournaments.routes import router as tournaments_router
 
 API_PREFIX = "/api/v1"
 # Room for the multipart framing around an uploaded archive.
@@ -61,10 +63,15 @@ def create_app(settings: Settings) -> FastAPI:
         if settings.matches_enabled:
             app.state.matches = start_matches(app.state.session_factory, settings)
             app.state.on_match_queued = app.state.matches.wake
+            # Tournaments move on as their matches end, so they run where matches are dispatched.
+            director = TournamentDirector(app.state.session_factory, settings)
+            director.on_queued = app.state.matches.wake
+            director.start()
+            app.state.tournaments = director
         if settings.ladder_enabled:
             ladder = LadderScheduler(app.state.session_factory, settings)
             if app.state.matches is not None:
-                ladder.on_scheduled = app.state.matches.wake
+                ladder.on_queued = app.state.matches.wake
             ladder.start()
             app.state.ladder = ladder
         app.state.ready = True
@@ -79,6 +86,8 @@ def create_app(settings: Settings) -> FastAPI:
                 app.state.builds.stop()
             if app.state.ladder is not None:
                 app.state.ladder.stop()
+            if app.state.tournaments is not None:
+                app.state.tournaments.stop()
             if app.state.matches is not None:
                 app.state.matches.stop()
             engine.dispose()
@@ -96,6 +105,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.builds = None
     app.state.matches = None
     app.state.ladder = None
+    app.state.tournaments = None
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, limit=settings.archive_max_bytes + _MULTIPART_OVERHEAD)
     app.add_middleware(RequestContextMiddleware)
@@ -105,6 +115,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(matches_router, prefix=API_PREFIX)
     app.include_router(ratings_router, prefix=API_PREFIX)
     app.include_router(ladder_router, prefix=API_PREFIX)
+    app.include_router(tournaments_router, prefix=API_PREFIX)
 
     @app.get("/healthz", tags=["health"])
     def healthz() -> dict[str, str]:

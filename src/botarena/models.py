@@ -9,6 +9,7 @@ from botarena.db.base import Base
 from botarena.ladder import models as _ladder_models
 from botarena.matches import models as _matches_models
 from botarena.ratings import models as _ratings_models
+from botarena.tournaments import models as _tournaments_models
 
 metadata = Base.metadata
 
@@ -19,5 +20,6 @@ __all__ = [
     "_ladder_models",
     "_matches_models",
     "_ratings_models",
+    "_tournaments_models",
     "metadata",
 ]

@@ -63,6 +63,9 @@ class Settings(BaseSettings):
     ladder_window: int = Field(default=4, ge=1, description="Ranks above and below to pair in.")
     ladder_placement_games: int = Field(default=5, ge=0)
     ladder_interval: float = Field(default=1.0, gt=0)
+    tournament_interval: float = Field(
+        default=1.0, gt=0, description="Seconds between passes of the tournament director."
+    )
     scrimmage_quota: int = Field(
         default=50, ge=0, description="Unranked matches each user may create per rolling 24 h."
     )

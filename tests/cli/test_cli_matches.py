@@ -29,10 +29,14 @@ def test_match_and_replay_through_the_cli(server: tuple[LiveServer, dict[str, st
     live, env = server
     made = run_cli(env, "user", "create", "hal", "--password-stdin", stdin="hal-password\n")
     env = {**env, "BOTARENA_SERVER": live.url, "BOTARENA_TOKEN": made.stdout.split()[-1]}
+    subs = []
     for name, example in (("randy", "connectx-random"), ("gree", "connectx-greedy")):
         assert run_cli(env, "agent", "create", name, "--game", "connectx").returncode == 0
-        built = run_cli(env, "submit", str(EXAMPLES / example), "--agent", name, timeout=120)
+        built = run_cli(
+            env, "submit", str(EXAMPLES / example), "--agent", name, "--json", timeout=120
+        )
         assert built.returncode == 0, built.stdout + built.stderr
+        subs.append(json.loads(built.stdout)["submission"]["id"])
 
     followed = run_cli(env, "match", "randy", "gree", "--seed", "4", timeout=120)
     assert followed.returncode == 0, followed.stdout + followed.stderr
@@ -62,3 +66,24 @@ def test_match_and_replay_through_the_cli(server: tuple[LiveServer, dict[str, st
     assert missing.returncode != 0 and "No agent named nobody" in missing.stderr
     unknown = run_cli(env, "replay", "mat-nope")
     assert unknown.returncode != 0 and "Match mat-nope not found" in unknown.stderr
+
+    # Tournaments: admins only; followed to the end, then shown as standings.
+    refused = run_cli(env, "tournament", "start", "--game", "connectx", "--format", "swiss")
+    assert refused.returncode != 0 and "Only admins may create tournaments" in refused.stderr
+    made = run_cli(env, "user", "create", "root", "--admin", "--password-stdin", stdin="r" * 12)
+    admin = {**env, "BOTARENA_TOKEN": made.stdout.split()[-1]}
+    entrants = [arg for sub in subs for arg in ("--submission", sub)]
+    started = run_cli(
+        admin,
+        *("tournament", "start", "--game", "connectx", "--format", "single_elimination"),
+        *(*entrants, "--games-per-pairing", "2", "--seed", "5", "--follow"),
+        timeout=120,
+    )
+    assert started.returncode == 0, started.stdout + started.stderr
+    assert "started tournament tou-" in started.stdout and "round 1 of 1" in started.stdout
+    assert "rank" in started.stdout and "round 1: " in started.stdout
+    tournament_id = started.stdout.split("started tournament ")[1].split()[0]
+    shown = json.loads(run_cli(env, "tournament", "show", tournament_id, "--json").stdout)
+    assert shown["status"] == "finished" and shown["bracket"][0]["pairings"][0]["winner"]
+    missing = run_cli(env, "tournament", "show", "tou-nope")
+    assert missing.returncode != 0 and "Tournament tou-nope not found" in missing.stderr

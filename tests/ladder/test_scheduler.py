@@ -8,29 +8,19 @@ import random
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from botarena.agents.models import Submission
 from botarena.db.engine import SessionFactory
 from botarena.ladder.scheduler import LadderScheduler
 from botarena.matches.models import Match
 from botarena.settings import Settings
 
 from support.accounts import Account
-from support.api import create_agent, submit_url
-
-ARTIFACT = '{"backend": "local", "codeDir": "/nowhere", "envDir": null, "command": null}'
+from support.competitors import pretend_built
 
 
 def _agent(
     client: TestClient, factory: SessionFactory, account: Account, name: str, game: str, status: str
 ) -> str:
-    agent = create_agent(client, account, name, game)
-    sub = submit_url(client, account, agent)
-    with factory() as session:
-        row = session.get(Submission, sub)
-        assert row is not None
-        row.status, row.artifact = status, ARTIFACT
-        session.commit()
-    return sub
+    return pretend_built(client, factory, account, name, game, status)[1]
 
 
 def _ladder(factory: SessionFactory, settings: Settings, **changes: object) -> LadderScheduler:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, TypeVar
 
-from sqlalchemy import Select, and_, case, func, or_, select, update
+from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from botarena.agents.models import Agent, Submission
 from botarena.agents.status import SubmissionStatus
+from botarena.db.paging import page_of
 
 
 class AgentRepository:
@@ -45,7 +45,7 @@ class AgentRepository:
             query = query.where(Agent.game == game)
         if owner_id is not None:
             query = query.where(Agent.owner_id == owner_id)
-        return _page(self.session, query, (Agent.created_at, Agent.id), limit, offset)
+        return page_of(self.session, query, (Agent.created_at, Agent.id), limit, offset)
 
     def next_version(self, agent_id: str) -> int:
         """Atomically take the agent's next submission version (1, 2, 3, …)."""
@@ -100,7 +100,7 @@ class SubmissionRepository:
             query = query.where(Submission.status == status.value)
         if agent_id is not None:
             query = query.where(Submission.agent_id == agent_id)
-        return _page(self.session, query, (Submission.created_at, Submission.id), limit, offset)
+        return page_of(self.session, query, (Submission.created_at, Submission.id), limit, offset)
 
     def with_history(self, submission_id: str) -> Submission | None:
         return self.session.scalar(
@@ -148,14 +148,3 @@ class SubmissionRepository:
             ),
         )
         return self.session.scalar(select(func.count()).select_from(Submission).where(ahead)) or 0
-
-
-T = TypeVar("T")
-
-
-def _page(
-    session: Session, query: Select[T], order: tuple[Any, ...], limit: int, offset: int
-) -> tuple[Sequence[T], int]:
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    items = session.scalars(query.order_by(*order).limit(limit).offset(offset)).all()
-    return items, total

@@ -10,6 +10,7 @@ import botarena.cli.matches as matches
 import botarena.cli.play as play
 import botarena.cli.remote as remote
 import botarena.cli.server as server
+import botarena.cli.tournaments as tournaments
 import botarena.cli.users as users
 
 app = typer.Typer(
@@ -35,6 +36,7 @@ app.command("match")(matches.match)
 app.command("replay")(matches.replay)
 app.command("leaderboard")(remote.leaderboard)
 app.add_typer(server.ratings_app, name="ratings")
+app.add_typer(tournaments.tournament_app, name="tournament")
 
 
 def main() -> None:

@@ -10,10 +10,8 @@ submissions. Everything it counts is in the database, so a restarted server carr
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
 from datetime import timedelta
 
-import structlog
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
@@ -31,8 +29,6 @@ from botarena.ratings.models import Rating
 from botarena.settings import Settings
 from botarena.workers import Workers
 
-log = structlog.get_logger(__name__)
-
 RECENT = timedelta(hours=24)
 IN_FLIGHT = (MatchState.QUEUED.value, MatchState.RUNNING.value)
 COUNTED = (*IN_FLIGHT, MatchState.FINISHED.value)
@@ -48,18 +44,9 @@ class LadderScheduler(Workers):
         self.factory = factory
         self.settings = settings
         self.rng = rng or random.Random()  # noqa: S311 - scheduling, not secrets
-        self.on_scheduled: Callable[[], None] = _nothing
 
     def start(self) -> None:
-        self._spawn("ladder", self._run)
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.settings.ladder_interval):
-            try:
-                if self.tick():
-                    self.on_scheduled()
-            except Exception:
-                log.exception("the ladder pass failed")
+        self._spawn_every("ladder", self.settings.ladder_interval, self.tick)
 
     def tick(self) -> int:
         """Schedule what the ladder owes now; returns how many matches were queued."""
@@ -92,12 +79,9 @@ class LadderScheduler(Workers):
                 break
             seats = [_seat(session, candidate.submission_id) for candidate in pair]
             MatchService(session, self.settings).add(game, seats, ranked=True)
+            session.commit()
             queued += 1
         return queued
-
-
-def _nothing() -> None:
-    """The default listener of new ladder matches."""
 
 
 def is_paused(session: Session, game: str) -> bool:

@@ -21,6 +21,7 @@ from botarena.agents.models import Agent, Submission
 from botarena.agents.service import AgentService, may_see_private
 from botarena.agents.status import SubmissionStatus
 from botarena.clock import utcnow
+from botarena.db.paging import page_of
 from botarena.errors import bad_request, forbidden, invalid, not_found, too_many
 from botarena.games.base import GameConfigError
 from botarena.games.registry import UnknownGameError, get_game
@@ -80,7 +81,7 @@ class MatchService:
         submissions = [
             self._playing(seat, agent) for seat, agent in zip(SEATS, agents, strict=True)
         ]
-        return self.add(
+        match = self.add(
             chosen_game,
             list(zip(agents, submissions, strict=True)),
             seed=seed,
@@ -88,6 +89,8 @@ class MatchService:
             ranked=ranked,
             creator=user,
         )
+        self.session.commit()
+        return match
 
     def add(
         self,
@@ -98,9 +101,11 @@ class MatchService:
         config: dict[str, Any] | None = None,
         ranked: bool = False,
         creator: User | None = None,
+        origin: str = "scheduled by the ladder",
     ) -> Match:
-        """Queue a match between the given submissions (the rules above are the caller's);
-        without a creator it is the platform's own (the ladder's)."""
+        """Queue a match between the given submissions (the rules above are the caller's,
+        and so is the commit); without a creator it is the platform's own, and ``origin``
+        says what scheduled it."""
         match = Match(
             id=new_id("mat"),
             game=game,
@@ -113,10 +118,10 @@ class MatchService:
             MatchPlayer(player=index, agent_id=agent.id, submission_id=submission.id)
             for index, (agent, submission) in enumerate(seats)
         ]
-        by = f"created by {creator.username}" if creator else "scheduled by the ladder"
+        by = f"created by {creator.username}" if creator else origin
         match.status_events = [MatchStatusEvent(status=MatchState.QUEUED.value, reason=by)]
         self.session.add(match)
-        self.session.commit()
+        self.session.flush()
         log.info(
             "Match created",
             matchId=match.id,
@@ -140,14 +145,13 @@ class MatchService:
             query = query.where(
                 Match.id.in_(select(MatchPlayer.match_id).where(MatchPlayer.agent_id == agent_id))
             )
-        total = self.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-        rows = self.session.scalars(
-            query.options(selectinload(Match.players), selectinload(Match.status_events))
-            .order_by(Match.created_at.desc(), Match.id.desc())
-            .limit(limit)
-            .offset(offset)
-        ).all()
-        return rows, total
+        return page_of(
+            self.session,
+            query.options(selectinload(Match.players), selectinload(Match.status_events)),
+            (Match.created_at.desc(), Match.id.desc()),
+            limit,
+            offset,
+        )
 
     def replay(self, match_id: str) -> Path:
         match = self._get(match_id)

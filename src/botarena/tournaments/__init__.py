@@ -1,0 +1,1 @@
+"""Tournaments: round robin, swiss and single elimination, played on unranked matches."""
