@@ -85,5 +85,7 @@ def test_match_and_replay_through_the_cli(server: tuple[LiveServer, dict[str, st
     tournament_id = started.stdout.split("started tournament ")[1].split()[0]
     shown = json.loads(run_cli(env, "tournament", "show", tournament_id, "--json").stdout)
     assert shown["status"] == "finished" and shown["bracket"][0]["pairings"][0]["winner"]
+    late = run_cli(admin, "tournament", "cancel", tournament_id)
+    assert late.returncode != 0 and "is finished already" in late.stderr
     missing = run_cli(env, "tournament", "show", "tou-nope")
     assert missing.returncode != 0 and "Tournament tou-nope not found" in missing.stderr

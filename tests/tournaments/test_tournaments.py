@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from botarena.db.engine import SessionFactory
 from botarena.matches.models import Match
+from botarena.matches.queue import MatchQueue
 from botarena.ratings.models import Rating
 from botarena.tournaments.models import Tournament
 from botarena.tournaments.rounds import MAX_DECIDERS, MAX_REPLAYS
@@ -287,3 +288,34 @@ def test_who_and_what_may_enter(
         headers=admin.headers,
     )
     assert too_many.status_code == 201  # 1,500 games: within the limit
+
+
+def test_cancelling_stops_a_tournament_and_its_matches(
+    client: TestClient,
+    session_factory: SessionFactory,
+    referee: Referee,
+    alice: Account,
+    admin: Account,
+) -> None:
+    subs = _entrants(client, session_factory, [alice], 4)
+    started = referee.start(game="connectx", format="swiss", rounds=3)
+    url = f"/api/v1/tournaments/{started['id']}/cancel"
+    refused = client.post(url, headers=alice.headers)
+    assert refused.status_code == 403
+    assert refused.json()["error"] == "Only admins may cancel tournaments"
+    with session_factory() as session:  # one of the two matches is being played
+        assert MatchQueue(session, referee.settings).claim_next("slot", "127.0.0.1:1")
+        session.commit()
+
+    cancelled = client.post(url, headers=admin.headers)
+    assert cancelled.status_code == 200, cancelled.text
+    shown = cancelled.json()
+    assert shown["status"] == "cancelled" and shown["finishedAt"] is not None
+    games = [g for p in shown["schedule"][0]["pairings"] for g in p["games"]]
+    assert {g["matchStatus"] for g in games} == {"cancelled"}
+    assert referee.play_queued(by_strength({s: 1 for s in subs})) == 0  # nothing left to play
+    assert referee.director.tick() == 0
+    assert referee.show(started["id"])["currentRound"] == 1
+    again = client.post(url, headers=admin.headers)
+    assert again.status_code == 409 and "is cancelled already" in again.json()["error"]
+    assert client.post("/api/v1/tournaments/tou-x/cancel", headers=admin.headers).status_code == 404

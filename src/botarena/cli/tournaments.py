@@ -1,4 +1,4 @@
-"""``botarena tournament start|show``: run a tournament through the API and read where it
+"""``botarena tournament start|show|cancel``: run a tournament through the API and read where it
 stands: progress, standings with their tie-breaks, and the bracket."""
 
 from __future__ import annotations
@@ -81,6 +81,24 @@ def show(
         _print(shown)
 
 
+@tournament_app.command("cancel")
+def cancel(
+    tournament_id: Annotated[str, typer.Argument(help="The tournament's id.")],
+    as_json: JsonOption = False,
+    server: ServerOption = None,
+) -> None:
+    """Stop a running tournament (admins): its unplayed matches are cancelled."""
+    try:
+        with api_client(server) as client:
+            shown = client.request("POST", f"/tournaments/{tournament_id}/cancel")
+    except ApiError as exc:
+        fail_api(exc)
+    if as_json:
+        print_json(shown)
+    else:
+        _print(shown)
+
+
 def _follow(client: Any, shown: dict[str, Any], *, quiet: bool) -> dict[str, Any]:
     """Print each round as it starts; the tournament once it has finished."""
     announced = 0
@@ -88,7 +106,7 @@ def _follow(client: Any, shown: dict[str, Any], *, quiet: bool) -> dict[str, Any
         if shown["currentRound"] > announced and not quiet:
             announced = shown["currentRound"]
             console.print(f"round {announced} of {shown['rounds']}", highlight=False)
-        if shown["status"] == "finished":
+        if shown["status"] != "running":
             return shown
         time.sleep(_POLL_SECONDS)
         shown = client.request("GET", f"/tournaments/{shown['id']}")

@@ -17,6 +17,7 @@ from botarena.db.base import Base
 
 RUNNING = "running"
 FINISHED = "finished"
+CANCELLED = "cancelled"
 
 
 class Tournament(Base):

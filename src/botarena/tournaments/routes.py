@@ -66,3 +66,13 @@ def list_tournaments(
 def get_tournament(tournament_id: str, session: SessionDep, settings: SettingsDep) -> TournamentOut:
     """Progress, standings with tie-breaks, every round's games, and the bracket."""
     return TournamentOut.of_view(TournamentService(session, settings).view(tournament_id))
+
+
+@router.post("/tournaments/{tournament_id}/cancel")
+def cancel_tournament(
+    tournament_id: str, user: CurrentUser, session: SessionDep, settings: SettingsDep
+) -> TournamentOut:
+    """Stop a running tournament (admins): its unplayed matches are cancelled."""
+    service = TournamentService(session, settings)
+    service.cancel(user, tournament_id)
+    return TournamentOut.of_view(service.view(tournament_id))

@@ -13,16 +13,24 @@ from sqlalchemy.orm import Session, selectinload
 from botarena.accounts.models import User
 from botarena.agents.models import Agent, Submission
 from botarena.agents.status import SubmissionStatus
+from botarena.clock import utcnow
 from botarena.db.paging import page_of
-from botarena.errors import bad_request, forbidden, invalid, not_found
+from botarena.errors import bad_request, conflict, forbidden, invalid, not_found
 from botarena.games.registry import UnknownGameError, get_game
 from botarena.ids import new_id
 from botarena.matches.models import Match
+from botarena.matches.status import MatchState
 from botarena.ratings.book import DEFAULT_MU, DEFAULT_SIGMA
 from botarena.ratings.models import Rating
 from botarena.settings import Settings
 from botarena.tournaments import rounds
-from botarena.tournaments.models import FINISHED, Tournament, TournamentEntrant
+from botarena.tournaments.models import (
+    CANCELLED,
+    FINISHED,
+    RUNNING,
+    Tournament,
+    TournamentEntrant,
+)
 from botarena.tournaments.pairing import elimination_rounds, swiss_round_count
 from botarena.tournaments.standings import (
     ROUND_ROBIN,
@@ -125,6 +133,31 @@ class TournamentService:
             seed=seed,
         )
         return tournament, queued
+
+    def cancel(self, user: User, tournament_id: str) -> int:
+        """Stop a running tournament: its queued and running matches are cancelled (a late
+        result changes nothing) and no round follows. Returns the matches cancelled."""
+        if not user.is_admin:
+            raise forbidden("Only admins may cancel tournaments")
+        tournament = self.session.get(Tournament, tournament_id, with_for_update=True)
+        if tournament is None:
+            raise not_found(f"Tournament {tournament_id} not found")
+        if tournament.status != RUNNING:
+            raise conflict(f"Tournament {tournament_id} is {tournament.status} already")
+        match_ids = [g.match_id for g in tournament.games if g.match_id and not g.decided]
+        cancelled = 0
+        for match in self.session.scalars(select(Match).where(Match.id.in_(match_ids))):
+            if match.status in (MatchState.QUEUED.value, MatchState.RUNNING.value):
+                match.lease_owner = None
+                match.lease_until = None
+                match.finished_at = utcnow()
+                match.move_to(MatchState.CANCELLED, reason=f"tournament {tournament_id} cancelled")
+                cancelled += 1
+        tournament.status = CANCELLED
+        tournament.finished_at = utcnow()
+        self.session.commit()
+        log.info("tournament cancelled", tournament_id=tournament_id, by=user.username)
+        return cancelled
 
     def view(self, tournament_id: str) -> TournamentView:
         tournament = self.session.get(
