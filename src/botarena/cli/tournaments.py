@@ -63,34 +63,30 @@ def start(
         _print(shown)
 
 
+TournamentId = Annotated[str, typer.Argument(help="The tournament's id.")]
+
+
 @tournament_app.command("show")
 def show(
-    tournament_id: Annotated[str, typer.Argument(help="The tournament's id.")],
-    as_json: JsonOption = False,
-    server: ServerOption = None,
+    tournament_id: TournamentId, as_json: JsonOption = False, server: ServerOption = None
 ) -> None:
     """Print a tournament: progress, standings with tie-breaks, and its bracket."""
-    try:
-        with api_client(server) as client:
-            shown = client.request("GET", f"/tournaments/{tournament_id}")
-    except ApiError as exc:
-        fail_api(exc)
-    if as_json:
-        print_json(shown)
-    else:
-        _print(shown)
+    _ask(server, "GET", f"/tournaments/{tournament_id}", as_json)
 
 
 @tournament_app.command("cancel")
 def cancel(
-    tournament_id: Annotated[str, typer.Argument(help="The tournament's id.")],
-    as_json: JsonOption = False,
-    server: ServerOption = None,
+    tournament_id: TournamentId, as_json: JsonOption = False, server: ServerOption = None
 ) -> None:
     """Stop a running tournament (admins): its unplayed matches are cancelled."""
+    _ask(server, "POST", f"/tournaments/{tournament_id}/cancel", as_json)
+
+
+def _ask(server: str | None, method: str, path: str, as_json: bool) -> None:
+    """One request whose answer is a tournament, printed."""
     try:
         with api_client(server) as client:
-            shown = client.request("POST", f"/tournaments/{tournament_id}/cancel")
+            shown = client.request(method, path)
     except ApiError as exc:
         fail_api(exc)
     if as_json:
