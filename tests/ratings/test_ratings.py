@@ -5,11 +5,13 @@ and head-to-head records."""
 from __future__ import annotations
 
 import random
+import threading
 from dataclasses import dataclass
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from botarena.agents.models import Submission
 from botarena.db.engine import SessionFactory
@@ -195,3 +197,61 @@ def test_only_admins_create_ranked_matches(court: Court, alice: Account) -> None
     assert answer.json()["error"] == "Only admins may create ranked matches"
     with court.factory() as session:
         assert session.scalars(select(Match)).all() == []
+
+
+def _claimed(court: Court, pair: tuple[str, str]) -> str:
+    body = {"agent1Id": pair[0], "agent2Id": pair[1], "ranked": True}
+    created = court.client.post("/api/v1/matches", json=body, headers=court.admin.headers)
+    assert created.status_code == 201, created.text
+    with court.factory() as session:
+        match = MatchQueue(session, court.settings).claim_next("slot", "127.0.0.1:1")
+        assert match is not None
+        session.commit()
+        return match.id
+
+
+def _record(court: Court, session: Session, match_id: str, winner: int) -> None:
+    queue = MatchQueue(session, court.settings)
+    match = queue.held(match_id, "slot")
+    assert match is not None
+    result = MatchResult(
+        MatchStatus.FINISHED, winner, [1.0, 0.0], [AgentOutcome(), AgentOutcome()], 9, 50
+    )
+    queue.record(match, result)
+
+
+@pytest.mark.parametrize("seats", ["same order", "crossed"])
+def test_two_first_matches_recorded_at_once_both_count(
+    court: Court, alice: Account, bob: Account, seats: str
+) -> None:
+    # A new submission's first two ranked matches end together: the second recording waits
+    # for the first (the rating row it creates, the rows it locks), then counts on top of it.
+    a, a_sub = court.ready(alice, "newcomer")
+    b, b_sub = court.ready(bob, "rival")
+    first = _claimed(court, (a, b))
+    second = _claimed(court, (a, b) if seats == "same order" else (b, a))
+    outcome: list[BaseException | None] = []
+    with court.factory() as one:
+        _record(court, one, first, 0)
+
+        def record_second() -> None:
+            try:
+                with court.factory() as two:
+                    _record(court, two, second, 0)
+                    two.commit()
+                outcome.append(None)
+            except BaseException as exc:
+                outcome.append(exc)
+
+        thread = threading.Thread(target=record_second)
+        thread.start()
+        thread.join(0.5)
+        assert thread.is_alive()  # waiting for the first recording
+        one.commit()
+    thread.join(10)
+    assert outcome == [None]
+    ratings = court.ratings()
+    assert ratings[a_sub][2] == ratings[b_sub][2] == 2
+    with court.factory() as session:
+        statuses = {session.get(Match, m).status for m in (first, second)}  # type: ignore[union-attr]
+    assert statuses == {"finished"}

@@ -130,20 +130,11 @@ def _candidates(session: Session, game: str) -> dict[str, Candidate]:
         .outerjoin(Rating, Rating.submission_id == Submission.id)
         .where(Agent.game == game, Submission.status == SubmissionStatus.ACTIVE.value)
     ).all()
-    since = utcnow() - RECENT
-    recent = dict(
-        session.execute(
-            select(MatchPlayer.submission_id, func.count())
-            .join(Match, Match.id == MatchPlayer.match_id)
-            .where(
-                Match.ranked.is_(True),
-                Match.game == game,
-                Match.created_at > since,
-                Match.status.in_(COUNTED),
-            )
-            .group_by(MatchPlayer.submission_id)
-        ).all()
+    recent = _per_submission(
+        session, game, Match.created_at > utcnow() - RECENT, Match.status.in_(COUNTED)
     )
+    # Ranked matches not played yet count towards a submission's placement games.
+    pending = _per_submission(session, game, Match.status.in_(IN_FLIGHT))
     return {
         sid: Candidate(
             submission_id=sid,
@@ -151,24 +142,25 @@ def _candidates(session: Session, game: str) -> dict[str, Candidate]:
             owner_id=owner,
             mu=rating.mu if rating else DEFAULT_MU,
             sigma=rating.sigma if rating else DEFAULT_SIGMA,
-            games=(rating.games if rating else 0) + _pending(session, sid),
-            recent_games=int(recent.get(sid, 0)),
+            games=(rating.games if rating else 0) + pending.get(sid, 0),
+            recent_games=recent.get(sid, 0),
             last_match_at=rating.last_match_at if rating else None,
         )
         for sid, agent, owner, rating in rows
     }
 
 
-def _pending(session: Session, submission_id: str) -> int:
-    """Ranked matches of a submission not played yet: they count towards its placement."""
-    return _count(
-        session,
-        Match.ranked.is_(True),
-        Match.status.in_(IN_FLIGHT),
-        Match.id.in_(
-            select(MatchPlayer.match_id).where(MatchPlayer.submission_id == submission_id)
-        ),
-    )
+def _per_submission(
+    session: Session, game: str, *conditions: ColumnElement[bool]
+) -> dict[str, int]:
+    """How many ranked matches of ``game`` meeting ``conditions`` each submission has."""
+    rows = session.execute(
+        select(MatchPlayer.submission_id, func.count())
+        .join(Match, Match.id == MatchPlayer.match_id)
+        .where(Match.ranked.is_(True), Match.game == game, *conditions)
+        .group_by(MatchPlayer.submission_id)
+    ).all()
+    return {submission_id: int(count) for submission_id, count in rows}
 
 
 def _seat(session: Session, submission_id: str) -> tuple[Agent, Submission]:

@@ -14,6 +14,8 @@ from datetime import datetime
 
 from openskill.models import PlackettLuce
 from sqlalchemy import delete, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from botarena.agents.models import Submission
@@ -33,22 +35,29 @@ class RatingBook:
         self.session = session
 
     def hold(self, submission_ids: Sequence[str], game: str) -> list[Rating]:
-        """The ratings of ``submission_ids``, created where missing, locked for an update.
-        Taking this lock before a match is stamped finished keeps updates in that order."""
-        held = []
-        for submission_id in submission_ids:
+        """The ratings of ``submission_ids`` (in that order), created where missing, locked
+        for an update. Taking this lock before a match is stamped finished keeps updates in
+        that order. Rows are locked in one global order (by id), so two recordings never wait
+        for each other crosswise; a missing row is inserted unless another recording has
+        just done so, in which case this one waits for it and takes its row as it left it."""
+        held: dict[str, Rating] = {}
+        for submission_id in sorted(set(submission_ids)):
             rating = self.session.get(Rating, submission_id, with_for_update=True)
             if rating is None:
-                rating = self._first_rating(submission_id, game)
-            held.append(rating)
-        return held
+                self._insert_first(submission_id, game)
+                rating = self.session.get(
+                    Rating, submission_id, with_for_update=True, populate_existing=True
+                )
+                assert rating is not None
+            held[submission_id] = rating
+        return [held[submission_id] for submission_id in submission_ids]
 
     def apply(self, match: Match, ratings: Sequence[Rating], at: datetime) -> None:
         """Update two held ratings with a finished match's result."""
         update(ratings, match.winner, at)
         self.session.flush()
 
-    def _first_rating(self, submission_id: str, game: str) -> Rating:
+    def _insert_first(self, submission_id: str, game: str) -> None:
         submission = self.session.get(Submission, submission_id)
         assert submission is not None
         previous = self.session.scalar(
@@ -60,10 +69,17 @@ class RatingBook:
             .order_by(Submission.version.desc())
             .limit(1)
         )
-        rating = _new_rating(submission_id, submission.agent_id, game, previous)
-        self.session.add(rating)
-        self.session.flush()
-        return rating
+        first = _new_rating(submission_id, submission.agent_id, game, previous)
+        values = {
+            column.key: getattr(first, column.key)
+            for column in Rating.__table__.columns
+            if getattr(first, column.key) is not None
+        }
+        dialect = self.session.get_bind().dialect.name
+        insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+        self.session.execute(
+            insert(Rating).values(values).on_conflict_do_nothing(index_elements=["submission_id"])
+        )
 
 
 def update(ratings: Sequence[Rating], winner: int | None, at: datetime) -> None:
