@@ -206,7 +206,7 @@ class TournamentService:
             query = query.where(Tournament.game == game)
         return page_of(
             self.session,
-            query.options(selectinload(Tournament.entrants), selectinload(Tournament.games)),
+            query.options(selectinload(Tournament.entrants)),  # a summary needs no games
             (Tournament.created_at.desc(), Tournament.id.desc()),
             limit,
             offset,
