@@ -26,10 +26,10 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "src"))
 
+from _platform import new_user_headers  # noqa: E402
 from fastapi.testclient import TestClient  # noqa: E402
 from sqlalchemy import update  # noqa: E402
 
-from botarena.accounts.service import AccountService  # noqa: E402
 from botarena.agents.models import Submission  # noqa: E402
 from botarena.app import create_app  # noqa: E402
 from botarena.builds.backends.base import Artifact, BuildTarget  # noqa: E402
@@ -37,7 +37,6 @@ from botarena.builds.pipeline import BuildPipeline  # noqa: E402
 from botarena.builds.queue import BuildQueue  # noqa: E402
 from botarena.builds.service import BuildService  # noqa: E402
 from botarena.clock import utcnow  # noqa: E402
-from botarena.db.engine import session_scope  # noqa: E402
 from botarena.logging import configure_logging  # noqa: E402
 from botarena.settings import Settings  # noqa: E402
 
@@ -87,9 +86,7 @@ def main() -> None:
 
 def _visibility(client: TestClient, settings: Settings, builds: int) -> dict[str, float]:
     factory = client.app.state.session_factory  # type: ignore[attr-defined]
-    with session_scope(factory) as session:
-        _user, issued = AccountService(session).create_user("bench", None)
-    headers = {"Authorization": f"Bearer {issued.secret}"}
+    headers = new_user_headers(factory, "bench")
     agent = client.post("/api/v1/agents", json={"name": "b", "game": "rps"}, headers=headers)
     backend = InstantBackend()
     service = BuildService(factory, settings, backend)
@@ -124,9 +121,7 @@ def _visibility(client: TestClient, settings: Settings, builds: int) -> dict[str
 
 def _monitor_pass(client: TestClient, settings: Settings, building: int) -> dict[str, float]:
     factory = client.app.state.session_factory  # type: ignore[attr-defined]
-    with session_scope(factory) as session:
-        _user, issued = AccountService(session).create_user("bench2", None)
-    headers = {"Authorization": f"Bearer {issued.secret}"}
+    headers = new_user_headers(factory, "bench2")
     agent = client.post("/api/v1/agents", json={"name": "m", "game": "rps"}, headers=headers)
     for _ in range(building):
         client.post(

@@ -48,10 +48,10 @@ from fastapi.testclient import TestClient
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
-from botarena.accounts.repository import UserRepository  # noqa: E402
-from botarena.accounts.service import AccountService  # noqa: E402
+from _platform import new_user_headers  # noqa: E402
+
 from botarena.app import create_app  # noqa: E402
-from botarena.db.engine import session_scope  # noqa: E402
+from botarena.demo import demo_token  # noqa: E402
 from botarena.executor.match import run_match  # noqa: E402
 from botarena.executor.prepare import PreparedAgent, prepare_agent  # noqa: E402
 from botarena.executor.runners.local import LocalRunner  # noqa: E402
@@ -264,12 +264,14 @@ def _ladder(
     )
     with TestClient(create_app(settings)) as client:
         factory = client.app.state.session_factory  # type: ignore[attr-defined]
-        client.post("/api/v1/ladder/pause", headers=_admin(factory))
+        # The organiser: the demo's admin, made on first use.
+        admin = {"Authorization": f"Bearer {demo_token(factory)}"}
+        client.post("/api/v1/ladder/pause", headers=admin)
         rank_of: dict[str, int] = {}
         for index, tier in enumerate(tiers):
             agent_id = _enter(client, factory, tier)
             rank_of[agent_id] = index
-        client.post("/api/v1/ladder/resume", headers=_admin(factory))
+        client.post("/api/v1/ladder/resume", headers=admin)
         taus: dict[int, float] = {}
         board: list[dict[str, Any]] = []
         deadline = time.monotonic() + 3600
@@ -282,7 +284,7 @@ def _ladder(
             else:
                 raise SystemExit(f"the ladder did not reach {k} games per agent within an hour")
             taus[k] = kendall_tau([rank_of[row["agentId"]] for row in board])
-        client.post("/api/v1/ladder/pause", headers=_admin(factory))
+        client.post("/api/v1/ladder/pause", headers=admin)
         errors = client.get("/api/v1/matches", params={"limit": 500}).json()["items"]
     return {
         "taus": taus,
@@ -294,22 +296,9 @@ def _ladder(
     }
 
 
-def _admin(factory: Any) -> dict[str, str]:
-    with session_scope(factory) as session:
-        service = AccountService(session)
-        user = UserRepository(session).by_username("organiser")
-        if user is None:
-            _, issued = service.create_user("organiser", None, admin=True)
-        else:
-            issued = service.issue_token(user)
-    return {"Authorization": f"Bearer {issued.secret}"}
-
-
 def _enter(client: TestClient, factory: Any, tier: Tier) -> str:
     """Register, submit, build and activate one tier under its own user; its agent id."""
-    with session_scope(factory) as session:
-        _, issued = AccountService(session).create_user(f"owner-{tier.name}", None)
-    headers = {"Authorization": f"Bearer {issued.secret}"}
+    headers = new_user_headers(factory, f"owner-{tier.name}")
     agent = client.post(
         "/api/v1/agents", json={"name": tier.name, "game": "connectx"}, headers=headers
     ).json()["id"]

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from botarena.cli.output import console, fail, fail_api, print_json
-from botarena.cli.remote import JsonOption, ServerOption, api_client
+from botarena.cli.remote import JsonOption, ServerOption, api_client, call_api
 from botarena.client.api import ApiError
 
 _POLL_SECONDS = 0.3
@@ -88,11 +88,7 @@ def replay(
     from botarena.games.registry import UnknownGameError, get_game
     from botarena.games.replays import replay_states
 
-    try:
-        with api_client(server) as client:
-            recorded = client.replay(match_id)
-    except ApiError as exc:
-        fail_api(exc)
+    recorded = call_api(server, lambda client: client.replay(match_id))
     if as_json:
         print_json(recorded)
         return

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.table import Table
@@ -20,7 +21,13 @@ ServerOption = Annotated[
     str | None, typer.Option("--server", help="Server URL (default: BOTARENA_SERVER or config).")
 ]
 
+FollowBuildOption = Annotated[
+    bool, typer.Option("--follow/--no-follow", help="Follow the build to its end.")
+]
+
 agent_app = typer.Typer(help="Manage agents.", no_args_is_help=True)
+
+T = TypeVar("T")
 
 
 def api_client(server: str | None = None) -> ApiClient:
@@ -29,6 +36,16 @@ def api_client(server: str | None = None) -> ApiClient:
         return ApiClient(load_config(server))
     except ConfigError as exc:
         fail(str(exc))
+
+
+def call_api(server: str | None, ask: Callable[[ApiClient], T]) -> T:
+    """One exchange with the server; an error it answers (or cannot be reached) ends the
+    command with its message."""
+    try:
+        with api_client(server) as client:
+            return ask(client)
+    except ApiError as exc:
+        fail_api(exc)
 
 
 def login(
@@ -58,11 +75,7 @@ def agent_create(
     server: ServerOption = None,
 ) -> None:
     """Register a new agent."""
-    try:
-        with api_client(server) as client:
-            agent = client.create_agent(name, game)
-    except ApiError as exc:
-        fail_api(exc)
+    agent = call_api(server, lambda client: client.create_agent(name, game))
     if as_json:
         print_json(agent)
     else:
@@ -73,9 +86,7 @@ def submit(
     source: Annotated[str, typer.Argument(help="A Git URL, or a folder to pack and upload.")],
     agent: Annotated[str, typer.Option("--agent", help="The agent's name.")],
     ref: Annotated[str | None, typer.Option(help="Branch, tag or commit (Git URLs).")] = None,
-    follow: Annotated[
-        bool, typer.Option("--follow/--no-follow", help="Follow the build to its end.")
-    ] = True,
+    follow: FollowBuildOption = True,
     as_json: JsonOption = False,
     server: ServerOption = None,
 ) -> None:
@@ -130,18 +141,12 @@ def _follow(server: str | None, submission_id: str, *, quiet: bool) -> dict[str,
 
 def rebuild(
     submission: Annotated[str, typer.Argument(help="The submission id (sub-…).")],
-    follow: Annotated[
-        bool, typer.Option("--follow/--no-follow", help="Follow the build to its end.")
-    ] = True,
+    follow: FollowBuildOption = True,
     as_json: JsonOption = False,
     server: ServerOption = None,
 ) -> None:
     """Build a submission again (one that failed, or an older one)."""
-    try:
-        with api_client(server) as client:
-            result = client.rebuild(submission)
-    except ApiError as exc:
-        fail_api(exc)
+    result = call_api(server, lambda client: client.rebuild(submission))
     if not as_json:
         console.print(f"rebuilding {submission}: {result['status']}")
     final = _follow(server, submission, quiet=as_json) if follow else None
@@ -167,11 +172,7 @@ def status(
     server: ServerOption = None,
 ) -> None:
     """Show where a submission's build stands."""
-    try:
-        with api_client(server) as client:
-            build = client.build_status(submission)
-    except ApiError as exc:
-        fail_api(exc)
+    build = call_api(server, lambda client: client.build_status(submission))
     if as_json:
         print_json(build)
         return
@@ -206,11 +207,7 @@ def logs(
     if follow:
         _follow_log(server, submission)
         return
-    try:
-        with api_client(server) as client:
-            result = client.build_logs(submission)
-    except ApiError as exc:
-        fail_api(exc)
+    result = call_api(server, lambda client: client.build_logs(submission))
     if as_json:
         print_json(result)
     else:
@@ -233,11 +230,9 @@ def leaderboard(
     server: ServerOption = None,
 ) -> None:
     """Print a game's leaderboard: every active submission, best first."""
-    try:
-        with api_client(server) as client:
-            board = client.request("GET", "/leaderboard", params={"game": game})
-    except ApiError as exc:
-        fail_api(exc)
+    board = call_api(
+        server, lambda client: client.request("GET", "/leaderboard", params={"game": game})
+    )
     if as_json:
         print_json(board)
         return

@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 
 from botarena.cli.output import console, fail_api, print_json
-from botarena.cli.remote import JsonOption, ServerOption, api_client
+from botarena.cli.remote import JsonOption, ServerOption, api_client, call_api
 from botarena.client.api import ApiError
 
 tournament_app = typer.Typer(help="Tournaments: start one (admins) and follow it.")
@@ -84,11 +84,7 @@ def cancel(
 
 def _ask(server: str | None, method: str, path: str, as_json: bool) -> None:
     """One request whose answer is a tournament, printed."""
-    try:
-        with api_client(server) as client:
-            shown = client.request(method, path)
-    except ApiError as exc:
-        fail_api(exc)
+    shown = call_api(server, lambda client: client.request(method, path))
     if as_json:
         print_json(shown)
     else:

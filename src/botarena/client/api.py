@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 
 from botarena.client.config import ClientConfig
+from botarena.closing import Closing
 
 API = "/api/v1"
 
@@ -24,7 +25,7 @@ class ApiError(RuntimeError):
         self.status = status
 
 
-class ApiClient:
+class ApiClient(Closing):
     """Calls to one botarena server with one (optional) token."""
 
     def __init__(self, config: ClientConfig, timeout: float = 30.0) -> None:
@@ -32,10 +33,7 @@ class ApiClient:
         self.server = config.server
         self._http = httpx.Client(base_url=config.server, headers=headers, timeout=timeout)
 
-    def __enter__(self) -> ApiClient:
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
+    def close(self) -> None:
         self._http.close()
 
     def request(self, method: str, path: str, **kwargs: Any) -> Any:

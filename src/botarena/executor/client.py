@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from types import TracebackType
 
+from botarena.closing import Closing
 from botarena.executor.proto import executor_pb2 as pb
 from botarena.executor.rpc import grpc
 from botarena.executor.service import HEALTH, RUN_MATCH
@@ -19,7 +19,7 @@ class MatchRefusedError(Exception):
     """The executor refused the match as given (an unknown game, a bad agent)."""
 
 
-class ExecutorClient:
+class ExecutorClient(Closing):
     """One channel to one executor at ``address`` (``host:port``)."""
 
     def __init__(self, address: str) -> None:
@@ -70,17 +70,6 @@ class ExecutorClient:
 
     def close(self) -> None:
         self._channel.close()
-
-    def __enter__(self) -> ExecutorClient:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 def _next_within(events: Iterator[pb.MatchEvent], call: object, timeout: float) -> pb.MatchEvent:

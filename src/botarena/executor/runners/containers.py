@@ -21,13 +21,14 @@ import docker
 import docker.errors
 from docker.utils.socket import STDERR, frames_iter
 
+from botarena.closing import Closing
 from botarena.executor.sandbox.exits import ExitStatus, ReportsExit
 
 _CHUNK = 65536
 _REMOVE_TIMEOUT = 30
 
 
-class ContainerProcess(ReportsExit):
+class ContainerProcess(ReportsExit, Closing):
     """A started container: pipes for the referee, its exit status, and its removal."""
 
     def __init__(
@@ -140,12 +141,6 @@ class ContainerProcess(ReportsExit):
             self._client.api.remove_container(self.container_id, force=True)
         for thread in self._threads:
             thread.join(_REMOVE_TIMEOUT)
-
-    def __enter__(self) -> ContainerProcess:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
 
 
 def _write_all(fd: int, data: bytes) -> None:

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import secrets
 from pathlib import Path
-from types import TracebackType
 
 import botarena
+from botarena.closing import Closing
 from botarena.executor.agent_process import AgentProcess
 from botarena.executor.forkserver import ZygotePool
 from botarena.executor.prepare import ENTRY_FILE, PreparedAgent
@@ -36,7 +36,7 @@ ENV_DIR = "/env"
 SHIM_ROOT = "/opt/botarena"
 
 
-class LocalRunner:
+class LocalRunner(Closing):
     """Starts agents on this machine, sandboxed; unsandboxed only when explicitly allowed."""
 
     def __init__(
@@ -79,17 +79,6 @@ class LocalRunner:
         """Stop the fork servers; agents still running die with theirs. Safe to call again."""
         if self.pool is not None:
             self.pool.close()
-
-    def __enter__(self) -> LocalRunner:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 def agent_spec(agent: PreparedAgent, *, sandboxed: bool = True) -> SandboxSpec:

@@ -14,9 +14,9 @@ import os
 import signal
 import subprocess
 import time
-from types import TracebackType
 from typing import IO
 
+from botarena.closing import Closing
 from botarena.executor.sandbox.cgroup_base import Cgroup
 from botarena.executor.sandbox.errors import CgroupError, SandboxError
 from botarena.executor.sandbox.exits import (
@@ -35,7 +35,7 @@ INIT_GRACE = 1.0
 _OOM_SETTLE = 0.1
 
 
-class SandboxedProcess(ReportsExit):
+class SandboxedProcess(ReportsExit, Closing):
     def __init__(
         self,
         popen: subprocess.Popen[bytes],
@@ -139,17 +139,6 @@ class SandboxedProcess(ReportsExit):
         if self._exit is None and self._cgroup is not None and not self._closed:
             return self._cgroup.cpu_seconds()
         return self._cpu_seconds
-
-    def __enter__(self) -> SandboxedProcess:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def _settle(self, returncode: int) -> None:
         """Record how it ended while the cgroup (and its counters) still exists."""
