@@ -39,7 +39,8 @@ from sqlalchemy import select
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
-from botarena.accounts.service import AccountService  # noqa: E402
+from _platform import new_user_headers  # noqa: E402
+
 from botarena.agents.models import Submission  # noqa: E402
 from botarena.app import create_app  # noqa: E402
 from botarena.builds.backends.base import Artifact  # noqa: E402
@@ -87,6 +88,7 @@ def _platform(folder: Path, matches: int, capacity: int, external: bool) -> dict
             builds_enabled=False,
             matches_enabled=True,
             ladder_enabled=False,
+            scrimmage_quota=1_000_000,  # the bench's one user makes every match
             executors=executors,
             executor_capacity=capacity,
             log_level="WARNING",
@@ -122,9 +124,7 @@ def _through_the_api(folder: Path, settings: Settings, matches: int) -> dict[str
     artifact = Artifact(backend="local", code_dir=str(prepared.code_dir)).to_json()
     with TestClient(create_app(settings)) as client:
         factory = client.app.state.session_factory  # type: ignore[attr-defined]
-        with session_scope(factory) as session:
-            _, issued = AccountService(session).create_user("bench", None)
-        headers = {"Authorization": f"Bearer {issued.secret}"}
+        headers = new_user_headers(factory, "bench")
         agents = []
         for name in ("left", "right"):
             agent = client.post(
