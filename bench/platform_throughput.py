@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -45,6 +46,7 @@ from botarena.agents.models import Submission  # noqa: E402
 from botarena.app import create_app  # noqa: E402
 from botarena.builds.backends.base import Artifact  # noqa: E402
 from botarena.db.engine import session_scope  # noqa: E402
+from botarena.executor.credentials import CertificateAuthority  # noqa: E402
 from botarena.executor.match import run_match  # noqa: E402
 from botarena.executor.prepare import prepare_agent  # noqa: E402
 from botarena.executor.runners.local import LocalRunner  # noqa: E402
@@ -100,6 +102,7 @@ def _platform(folder: Path, matches: int, capacity: int, external: bool) -> dict
 
 @contextmanager
 def _executor_process(folder: Path, capacity: int) -> Iterator[str]:
+    CertificateAuthority.open_or_create(folder / "pki")
     process = subprocess.Popen(
         [
             *(sys.executable, "-m", "botarena", "executor"),
@@ -107,7 +110,9 @@ def _executor_process(folder: Path, capacity: int) -> Iterator[str]:
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
-        env={**os.environ, "BOTARENA_DATA_DIR": str(folder / "executor")},
+        # The server's data folder: its artifacts, and the authority the executor's
+        # certificate comes from.
+        env={**os.environ, "BOTARENA_DATA_DIR": str(folder)},
         text=True,
     )
     assert process.stdout is not None
@@ -120,8 +125,10 @@ def _executor_process(folder: Path, capacity: int) -> Iterator[str]:
 
 
 def _through_the_api(folder: Path, settings: Settings, matches: int) -> dict[str, Any]:
-    prepared = prepare_agent(EXAMPLE, folder / "cache")
-    artifact = Artifact(backend="local", code_dir=str(prepared.code_dir)).to_json()
+    # Where a build leaves an artifact: an executor plays nothing else.
+    code_dir = folder.resolve() / "artifacts" / "bench" / "code"
+    shutil.copytree(EXAMPLE, code_dir)
+    artifact = Artifact(backend="local", code_dir=str(code_dir)).to_json()
     with TestClient(create_app(settings)) as client:
         factory = client.app.state.session_factory  # type: ignore[attr-defined]
         headers = new_user_headers(factory, "bench")

@@ -53,6 +53,11 @@ class Settings(BaseSettings):
         description="host:port of each executor; empty: botarena serve starts its own.",
     )
     executor_capacity: int = Field(default=2, ge=1, le=256)
+    tls_dir: Path | None = Field(
+        default=None,
+        description="The platform's certificate authority, or an executor's bundle; "
+        "empty means pki/ in the data folder.",
+    )
     match_lease_seconds: float = Field(default=30.0, gt=0)
     match_max_attempts: int = Field(default=3, ge=1)
     ladder_enabled: bool = Field(
@@ -112,6 +117,11 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'botarena.db').resolve()}"
+
+    @property
+    def credentials_dir(self) -> Path:
+        """Where the executor certificates live (see botarena.executor.credentials)."""
+        return self.tls_dir if self.tls_dir is not None else self.data_dir / "pki"
 
     @property
     def archive_dir(self) -> Path:

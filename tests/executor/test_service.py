@@ -16,7 +16,9 @@ import pytest
 
 from botarena.builds.images import ImageBuilder
 from botarena.executor import wire
+from botarena.executor.artifacts import ArtifactPolicy
 from botarena.executor.client import ExecutorClient, ExecutorUnavailableError, MatchRefusedError
+from botarena.executor.credentials import EXECUTOR
 from botarena.executor.prepare import PreparedAgent, prepare_agent
 from botarena.executor.proto import executor_pb2 as pb
 from botarena.executor.sandbox import Limits
@@ -25,6 +27,7 @@ from botarena.executor.service import ArtifactRunner, ExecutorService, serve
 from botarena.settings import Settings
 
 from support.docker import Engine
+from support.executors import artifact_folder, authority, dispatcher_client
 from support.services import require_sandbox
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "agents"
@@ -53,9 +56,11 @@ def executor_settings(tmp_path: Path, runtime: str, request: pytest.FixtureReque
 def running(executor_settings: Settings) -> Iterator[tuple[ExecutorService, ExecutorClient]]:
     """An executor served on a free loopback port, and a client of it."""
     runner = ArtifactRunner(executor_settings, Limits(memory_bytes=256 * MIB, pids=64))
-    service = ExecutorService(runner, name="test-executor", heartbeat_seconds=0.1)
-    server, port = serve(service, "127.0.0.1:0")
-    client = ExecutorClient(f"127.0.0.1:{port}")
+    policy = ArtifactPolicy.from_settings(executor_settings)
+    service = ExecutorService(runner, policy, name="test-executor", heartbeat_seconds=0.1)
+    data_dir = executor_settings.data_dir
+    server, port = serve(service, "127.0.0.1:0", authority(data_dir).issue(EXECUTOR))
+    client = dispatcher_client(f"127.0.0.1:{port}", data_dir)
     yield service, client
     client.close()
     server.stop(grace=1).wait()
@@ -64,23 +69,21 @@ def running(executor_settings: Settings) -> Iterator[tuple[ExecutorService, Exec
 
 
 def _folder(tmp_path: Path, name: str, source: str) -> Path:
-    folder = tmp_path / name
-    folder.mkdir()
-    (folder / "main.py").write_text(source)
-    return folder
+    """A Python agent where the executor of ``tmp_path`` (its data folder) accepts it."""
+    return artifact_folder(tmp_path, name, {"main.py": source})
 
 
 def _agents(request: pytest.FixtureRequest, runtime: str, *folders: Path) -> list[PreparedAgent]:
     """The folders as the runtime plays them: prepared in place, or built into images."""
-    cache = folders[0].parent / "cache"
-    prepared = [prepare_agent(folder, cache) for folder in folders]
+    cache = folders[0].parents[2] / "cache"
+    prepared = [prepare_agent(folder, cache, name=folder.parent.name) for folder in folders]
     if runtime == "local":
         require_sandbox()
         return prepared
     engine: Engine = request.getfixturevalue("docker_daemon")
     builder = ImageBuilder(engine.client(), request.getfixturevalue("python_image"))
     images = [
-        builder.build(folder, f"botarena-test/{agent.name}:latest", lambda _: None)
+        builder.build(folder, f"botarena/agent-test-{folder.parent.name}:latest", lambda _: None)
         for agent, folder in zip(prepared, folders, strict=True)
     ]
     return [
@@ -140,7 +143,7 @@ def test_health_tells_capacity_and_isolation(
         (pb.MatchSpec(game="chess", agents=[]), "Unknown game 'chess'"),
         (
             pb.MatchSpec(game="connectx", agents=[pb.AgentSpec(name="a"), pb.AgentSpec(name="b")]),
-            "names neither a folder nor an image",
+            "refused: agent 'a' names neither a folder nor an image",
         ),
         (pb.MatchSpec(game="connectx", configuration_json='{"rows": -1}'), "bad match spec"),
         (pb.MatchSpec(game="connectx", agents=[]), "a match takes two agents"),
@@ -159,7 +162,7 @@ def test_an_unreachable_executor(tmp_path: Path) -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    with ExecutorClient(f"127.0.0.1:{port}") as client:
+    with dispatcher_client(f"127.0.0.1:{port}", tmp_path) as client:
         with pytest.raises(ExecutorUnavailableError, match="unavailable"):
             client.health(timeout=2)
         with pytest.raises(ExecutorUnavailableError, match="unavailable"):
@@ -169,7 +172,8 @@ def test_an_unreachable_executor(tmp_path: Path) -> None:
 def test_an_executor_killed_mid_match(tmp_path: Path) -> None:
     """The executor process dies (SIGKILL) during a match: the client hears of it at once."""
     require_sandbox()
-    environment = {**os.environ, "BOTARENA_DATA_DIR": str(tmp_path / "data")}
+    authority(tmp_path)
+    environment = {**os.environ, "BOTARENA_DATA_DIR": str(tmp_path)}
     process = subprocess.Popen(
         [sys.executable, "-m", "botarena", "executor", "--listen", "127.0.0.1:0"],
         stdout=subprocess.PIPE,
@@ -182,7 +186,7 @@ def test_an_executor_killed_mid_match(tmp_path: Path) -> None:
         line = process.stdout.readline()
         port = int(line.strip().rsplit(":", 1)[1])
         slow = prepare_agent(_folder(tmp_path, "slow", SLOW), tmp_path / "cache")
-        with ExecutorClient(f"127.0.0.1:{port}") as client:
+        with dispatcher_client(f"127.0.0.1:{port}", tmp_path) as client:
             events = client.run_match(_spec([slow, slow]), silence_timeout=10)
             assert next(events).HasField("started")
             os.kill(process.pid, signal.SIGKILL)
@@ -200,12 +204,13 @@ def test_a_silent_executor_is_given_up(tmp_path: Path, executor_settings: Settin
     """No heartbeat within the silence timeout: the client gives the match up."""
     require_sandbox()
     runner = ArtifactRunner(executor_settings)
-    service = ExecutorService(runner, heartbeat_seconds=30)
-    server, port = serve(service, "127.0.0.1:0")
+    policy = ArtifactPolicy.from_settings(executor_settings)
+    service = ExecutorService(runner, policy, heartbeat_seconds=30)
+    server, port = serve(service, "127.0.0.1:0", authority(tmp_path).issue(EXECUTOR))
     slow = prepare_agent(_folder(tmp_path, "slow", SLOW), tmp_path / "cache")
     try:
         with (
-            ExecutorClient(f"127.0.0.1:{port}") as client,
+            dispatcher_client(f"127.0.0.1:{port}", tmp_path) as client,
             pytest.raises(ExecutorUnavailableError, match="silent"),
         ):
             list(client.run_match(_spec([slow, slow]), silence_timeout=0.5))

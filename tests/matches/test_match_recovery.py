@@ -17,6 +17,7 @@ from fastapi.testclient import TestClient
 from botarena.app import create_app
 from botarena.clock import utcnow
 from botarena.db.engine import SessionFactory
+from botarena.executor.credentials import Identity
 from botarena.executor.outcomes import AgentOutcome, MatchResult, MatchStatus
 from botarena.matches.dispatcher import MatchDispatcher
 from botarena.matches.models import Match
@@ -25,6 +26,7 @@ from botarena.settings import Settings
 
 from support.accounts import Account
 from support.building import Built
+from support.executors import authority
 from support.matches import RANDOM, wait_for_end
 from support.rows import match_row, submission_row
 
@@ -48,10 +50,16 @@ CRASHES_IN_MATCHES = (
 )
 
 
+# The dispatcher's certificate, for tests whose dispatcher reaches no executor.
+_IDENTITY = Identity(b"", b"", b"")
+
+
 class ExecutorProcess:
-    """``botarena executor`` as a process of its own, on a free port."""
+    """``botarena executor`` as a process of its own, on a free port, sharing the server's
+    data folder (its artifacts and its authority)."""
 
     def __init__(self, data_dir: Path) -> None:
+        authority(data_dir)
         environment = {**os.environ, "BOTARENA_DATA_DIR": str(data_dir)}
         self.process = subprocess.Popen(
             [sys.executable, "-m", "botarena", "executor", "--listen", "127.0.0.1:0"],
@@ -72,8 +80,8 @@ class ExecutorProcess:
 
 
 @pytest.fixture
-def two_executors(tmp_path: Path) -> Iterator[list[ExecutorProcess]]:
-    started = [ExecutorProcess(tmp_path / f"executor-{index}") for index in range(2)]
+def two_executors(play_settings: Settings) -> Iterator[list[ExecutorProcess]]:
+    started = [ExecutorProcess(play_settings.data_dir) for _ in range(2)]
     yield started
     for executor in started:
         executor.kill()
@@ -148,7 +156,7 @@ def claimed(
 def test_a_result_reported_twice_changes_nothing(
     claimed: str, play_settings: Settings, session_factory: SessionFactory, client: TestClient
 ) -> None:
-    dispatcher = MatchDispatcher(session_factory, play_settings, [])
+    dispatcher = MatchDispatcher(session_factory, play_settings, [], _IDENTITY)
 
     def result(winner: int) -> MatchResult:
         scores = [1.0, 0.0] if winner == 0 else [0.0, 1.0]
@@ -180,7 +188,7 @@ def test_an_expired_lease_sends_the_match_back(
         assert match is not None
         match.lease_until = utcnow()
         session.commit()
-    assert MatchDispatcher(session_factory, play_settings, []).reconcile() == 1
+    assert MatchDispatcher(session_factory, play_settings, [], _IDENTITY).reconcile() == 1
     body = client.get(f"/api/v1/matches/{claimed}").json()
     assert body["status"] == "queued" and body["attempts"] == 1
 

@@ -22,7 +22,7 @@ app = typer.Typer(
 )
 app.command("serve")(server.serve)
 app.command("migrate")(server.migrate_command)
-app.command("executor")(executor.executor)
+app.add_typer(executor.executor_app, name="executor")
 app.command("demo")(demo.demo)
 app.add_typer(users.user_app, name="user")
 app.command("login")(remote.login)

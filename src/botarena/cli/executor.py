@@ -1,37 +1,64 @@
-"""``botarena executor``: the service that plays matches, reached over gRPC."""
+"""``botarena executor``: the service that plays matches, reached over gRPC (mutual TLS);
+``botarena executor credentials``: the bundle another machine's executor serves with."""
 
 from __future__ import annotations
 
 import signal
 import threading
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from botarena.cli.output import console, fail
 
+executor_app = typer.Typer(
+    help="Serve matches to the API server over gRPC, or make an executor's credentials.",
+    invoke_without_command=True,
+    no_args_is_help=False,
+)
 
+
+@executor_app.callback()
 def executor(
+    ctx: typer.Context,
     listen: Annotated[
-        str, typer.Option(help="host:port to serve gRPC on (port 0 picks a free one).")
+        str,
+        typer.Option(help="host:port to serve gRPC on (port 0 picks a free one), or unix:/path."),
     ] = "127.0.0.1:50051",
     capacity: Annotated[int, typer.Option(help="Matches played at once.", min=1, max=256)] = 2,
 ) -> None:
-    """Serve matches to the API server over gRPC until stopped (Ctrl-C or SIGTERM)."""
+    """Serve matches to the API server over gRPC until stopped (Ctrl-C or SIGTERM).
+
+    Only the platform's dispatcher can call it: it serves over mutual TLS with the bundle in
+    BOTARENA_TLS_DIR (default: pki/ in the data folder), and plays only artifacts under its
+    data folder or images of the configured registry.
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    from botarena.executor.artifacts import ArtifactPolicy
+    from botarena.executor.credentials import CredentialsError, executor_identity
     from botarena.executor.service import ArtifactRunner, ExecutorService, serve
     from botarena.logging import configure_logging
     from botarena.settings import get_settings
 
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_format)
-    runner = ArtifactRunner(settings)
-    service = ExecutorService(runner, capacity=capacity)
     try:
-        server, port = serve(service, listen)
+        identity = executor_identity(settings.credentials_dir)
+    except CredentialsError as exc:
+        fail(str(exc))
+    runner = ArtifactRunner(settings)
+    service = ExecutorService(runner, ArtifactPolicy.from_settings(settings), capacity=capacity)
+    try:
+        server, port = serve(service, listen, identity)
     except (OSError, RuntimeError) as exc:
         fail(f"cannot listen on {listen}: {exc}")
-    host = listen.rpartition(":")[0] or "0.0.0.0"  # noqa: S104 - only echoed back
-    console.print(f"botarena executor is serving at [bold]{host}:{port}[/]", highlight=False)
+    where = listen if listen.startswith("unix:") else f"{listen.rpartition(':')[0]}:{port}"
+    console.print(f"botarena executor is serving at [bold]{where}[/]", highlight=False)
+    console.print(
+        f"certificate valid until {identity.not_after:%Y-%m-%d}", highlight=False, style="dim"
+    )
     stopped = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stopped.set())
@@ -39,3 +66,31 @@ def executor(
     server.stop(grace=5).wait()
     service.close()
     runner.close()
+
+
+@executor_app.command("credentials")
+def credentials(
+    out: Annotated[Path, typer.Option(help="Folder to write the bundle to (made 0700).")],
+    days: Annotated[int, typer.Option(help="Days the certificate is valid.", min=1)] = 90,
+) -> None:
+    """Make a bundle (ca.pem, botarena-executor.pem and .key) for an executor on another
+    machine, signed by this server's authority; run it where `botarena serve` runs and copy
+    the folder to the executor's BOTARENA_TLS_DIR."""
+    from botarena.executor.credentials import (
+        EXECUTOR,
+        CertificateAuthority,
+        CredentialsError,
+        write_bundle,
+    )
+    from botarena.settings import get_settings
+
+    try:
+        authority = CertificateAuthority.open_or_create(get_settings().credentials_dir)
+        identity = authority.issue(EXECUTOR, days=days)
+    except CredentialsError as exc:
+        fail(str(exc))
+    write_bundle(identity, out)
+    console.print(
+        f"wrote an executor bundle to [bold]{out}[/], valid until {identity.not_after:%Y-%m-%d}",
+        highlight=False,
+    )

@@ -1,4 +1,8 @@
-"""The client of an executor service: hand it a match and follow the match's events."""
+"""The client of an executor service: hand it a match and follow the match's events.
+
+Every call goes over mutual TLS with the dispatcher's certificate; the executor must show a
+certificate of the platform's authority issued to an executor, whatever address it is
+reached at (see :mod:`.credentials`)."""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ import threading
 from collections.abc import Iterator
 
 from botarena.closing import Closing
+from botarena.executor.credentials import EXECUTOR, Identity
 from botarena.executor.proto import executor_pb2 as pb
 from botarena.executor.rpc import grpc
 from botarena.executor.service import HEALTH, RUN_MATCH
@@ -20,11 +25,19 @@ class MatchRefusedError(Exception):
 
 
 class ExecutorClient(Closing):
-    """One channel to one executor at ``address`` (``host:port``)."""
+    """One channel to one executor at ``address`` (``host:port`` or ``unix:/path``)."""
 
-    def __init__(self, address: str) -> None:
+    def __init__(self, address: str, identity: Identity) -> None:
         self.address = address
-        self._channel = grpc.insecure_channel(address)
+        credentials = grpc.ssl_channel_credentials(
+            root_certificates=identity.ca_pem,
+            private_key=identity.key_pem,
+            certificate_chain=identity.cert_pem,
+        )
+        # The name checked in the executor's certificate: the authority is the platform's own
+        # and signs executors only under this name, so the address may be anything.
+        options = [("grpc.ssl_target_name_override", EXECUTOR)]
+        self._channel = grpc.secure_channel(address, credentials, options=options)
         self._run_match = self._channel.unary_stream(
             RUN_MATCH,
             request_serializer=pb.MatchSpec.SerializeToString,
@@ -62,7 +75,7 @@ class ExecutorClient(Closing):
                 if event.HasField("finished"):
                     return
         except grpc.RpcError as exc:
-            if isinstance(exc, grpc.Call) and exc.code() == grpc.StatusCode.INVALID_ARGUMENT:
+            if isinstance(exc, grpc.Call) and exc.code() in _REFUSALS:
                 raise MatchRefusedError(str(exc.details())) from exc
             raise ExecutorUnavailableError(_describe(self.address, exc)) from exc
         finally:
@@ -70,6 +83,9 @@ class ExecutorClient(Closing):
 
     def close(self) -> None:
         self._channel.close()
+
+
+_REFUSALS = (grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.PERMISSION_DENIED)
 
 
 def _next_within(events: Iterator[pb.MatchEvent], call: object, timeout: float) -> pb.MatchEvent:
@@ -91,4 +107,6 @@ def _describe(address: str, error: grpc.RpcError) -> str:
     details = error.details() if isinstance(error, grpc.Call) else str(error)
     if code == grpc.StatusCode.CANCELLED:
         return f"the executor at {address} went silent (no heartbeat)"
+    if code == grpc.StatusCode.PERMISSION_DENIED:
+        return f"the executor at {address} refused this server's certificate: {details}"
     return f"the executor at {address} is unavailable: {details}"

@@ -1,5 +1,10 @@
 """The executor service: plays the matches it is handed over gRPC and streams their events.
 
+It trusts no caller. It serves only over mutual TLS, and answers only a client whose
+certificate the platform's authority issued to the dispatcher (see :mod:`.credentials`);
+it runs only what it can verify as an artifact (see :mod:`.artifacts`). Every refusal is
+logged with the caller's address.
+
 Each match runs on a thread of its own while the call's thread sends a heartbeat every
 ``heartbeat_seconds``, so the caller can keep its lease on the match alive and notice a dead
 executor by the silence. Agents built into images run on the docker runner, prepared folders
@@ -9,16 +14,20 @@ on the local runner; neither runner is started before a match needs it.
 from __future__ import annotations
 
 import json
+import os
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
 
 import structlog
 
 from botarena.executor import wire
 from botarena.executor.agent_process import AgentProcess
+from botarena.executor.artifacts import ArtifactPolicy, ArtifactRefusedError
+from botarena.executor.credentials import DISPATCHER, Identity
 from botarena.executor.match import platform_error, run_match
 from botarena.executor.outcomes import MatchResult
 from botarena.executor.prepare import PreparedAgent
@@ -93,12 +102,14 @@ class ExecutorService:
     def __init__(
         self,
         runner: Runner,
+        policy: ArtifactPolicy,
         *,
         name: str | None = None,
         capacity: int = 2,
         heartbeat_seconds: float = 1.0,
     ) -> None:
         self.runner = runner
+        self.policy = policy
         self.name = name or socket.gethostname()
         self.capacity = capacity
         self.heartbeat_seconds = heartbeat_seconds
@@ -109,10 +120,16 @@ class ExecutorService:
     def run_match(
         self, spec: pb.MatchSpec, context: grpc.ServicerContext
     ) -> Iterator[pb.MatchEvent]:
+        _authorize(context)
         try:
             game = get_game(spec.game)
             configuration = game.configure(json.loads(spec.configuration_json or "{}"))
-            agents = [wire.prepared_agent(agent) for agent in spec.agents]
+            agents = [self.policy.agent(agent) for agent in spec.agents]
+        except ArtifactRefusedError as exc:
+            log.warning(
+                "match refused", match_id=spec.match_id, reason=str(exc), peer=context.peer()
+            )
+            context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"refused: {exc}")
         except (UnknownGameError, GameConfigError, ValueError) as exc:
             context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"bad match spec: {exc}")
         if len(agents) != 2:
@@ -150,6 +167,7 @@ class ExecutorService:
         yield pb.MatchEvent(finished=wire.finished(result))
 
     def health(self, request: pb.HealthRequest, context: grpc.ServicerContext) -> pb.HealthReply:
+        _authorize(context)
         with self._lock:
             running = self._running
         return pb.HealthReply(
@@ -182,13 +200,38 @@ class ExecutorService:
         self._matches.shutdown(wait=True, cancel_futures=True)
 
 
-def serve(service: ExecutorService, listen: str) -> tuple[grpc.Server, int]:
-    """A started gRPC server for ``service`` on ``listen`` (``host:port``; port 0 picks one);
-    returns the server and the port it listens on."""
+def _authorize(context: grpc.ServicerContext) -> None:
+    """Only the platform's dispatcher may call: its certificate's common name says so (the
+    TLS handshake has already checked that the platform's authority signed it)."""
+    given: bytes | Iterable[bytes] = context.auth_context().get("x509_common_name", [])
+    names = [given] if isinstance(given, bytes) else list(given)
+    if names != [DISPATCHER.encode()]:
+        who = b",".join(names).decode(errors="replace") or "no certificate"
+        log.warning("executor call refused", peer=context.peer(), identity=who)
+        context.abort(
+            grpc.StatusCode.PERMISSION_DENIED, "only the platform's dispatcher may call an executor"
+        )
+
+
+def serve(service: ExecutorService, listen: str, identity: Identity) -> tuple[grpc.Server, int]:
+    """A started gRPC server for ``service`` on ``listen``, over mutual TLS with ``identity``:
+    ``host:port`` (port 0 picks one) or ``unix:/path`` (the socket is made mode 0600; keep it
+    in a folder only the server's user may enter). Returns the server and its port (0 for
+    a socket)."""
+    credentials = grpc.ssl_server_credentials(
+        [(identity.key_pem, identity.cert_pem)],
+        root_certificates=identity.ca_pem,
+        require_client_auth=True,
+    )
     server = grpc.server(ThreadPoolExecutor(max_workers=service.capacity + 4))
     server.add_generic_rpc_handlers((service.handler(),))
-    port = server.add_insecure_port(listen)
-    if port == 0:
+    socket_path = listen.removeprefix("unix:") if listen.startswith("unix:") else None
+    if socket_path is not None:
+        Path(socket_path).unlink(missing_ok=True)
+    port = server.add_secure_port(listen, credentials)
+    if port == 0 and socket_path is None:
         raise OSError(f"cannot listen on {listen}")
     server.start()
+    if socket_path is not None:
+        os.chmod(socket_path, 0o600)
     return server, port

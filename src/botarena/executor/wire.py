@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 from botarena.executor.outcomes import AgentOutcome, AgentStatus, MatchResult, MatchStatus
@@ -14,28 +13,18 @@ from botarena.executor.proto import executor_pb2 as pb
 NO_WINNER = -1
 
 
-def agent_spec(agent: PreparedAgent, submission_id: str = "") -> pb.AgentSpec:
+def agent_spec(
+    agent: PreparedAgent, submission_id: str = "", *, image_digest: str | None = None
+) -> pb.AgentSpec:
+    """The artifact of ``agent`` as the executor is asked to run it: its folders, or its
+    image and digest. Never its command: the executor reads that from the artifact."""
     return pb.AgentSpec(
         name=agent.name,
         submission_id=submission_id,
         code_dir="" if agent.image else str(agent.code_dir),
         env_dir=str(agent.env_dir) if agent.env_dir else "",
-        command=list(agent.command or ()),
         image=agent.image or "",
-    )
-
-
-def prepared_agent(spec: pb.AgentSpec) -> PreparedAgent:
-    """The agent a spec names; raises ValueError when it names neither folder nor image."""
-    if spec.image:
-        return PreparedAgent.from_image(spec.name, spec.image)
-    if not spec.code_dir:
-        raise ValueError(f"agent {spec.name!r} names neither a folder nor an image")
-    return PreparedAgent(
-        spec.name,
-        Path(spec.code_dir),
-        Path(spec.env_dir) if spec.env_dir else None,
-        tuple(spec.command) or None,
+        image_digest=image_digest or "",
     )
 
 

@@ -21,6 +21,7 @@ from botarena.builds.backends.base import Artifact
 from botarena.db.engine import SessionFactory
 from botarena.executor import wire
 from botarena.executor.client import ExecutorClient, ExecutorUnavailableError, MatchRefusedError
+from botarena.executor.credentials import Identity
 from botarena.executor.outcomes import MatchResult
 from botarena.executor.proto import executor_pb2 as pb
 from botarena.matches.queue import MatchQueue, is_platform_error
@@ -36,10 +37,17 @@ _UNREACHABLE_WAIT_SECONDS = 1.0
 class MatchDispatcher(Workers):
     """Runs the dispatch slots and the lease monitor on threads until stopped."""
 
-    def __init__(self, factory: SessionFactory, settings: Settings, executors: list[str]) -> None:
+    def __init__(
+        self,
+        factory: SessionFactory,
+        settings: Settings,
+        executors: list[str],
+        identity: Identity,
+    ) -> None:
         self.factory = factory
         self.settings = settings
         self.executors = executors
+        self.identity = identity
         self.prefix = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
         self._unreachable: set[str] = set()
         super().__init__()
@@ -55,7 +63,7 @@ class MatchDispatcher(Workers):
 
     # -- one slot ------------------------------------------------------------------------
     def _work(self, address: str, worker: str) -> None:
-        client = ExecutorClient(address)
+        client = ExecutorClient(address, self.identity)
         try:
             while not self._stop.is_set():
                 if not self._reachable(client):
@@ -103,7 +111,8 @@ class MatchDispatcher(Workers):
                     session.commit()
                     return None
                 artifact = Artifact.from_json(submission.artifact)
-                agents.append(wire.agent_spec(artifact.prepared(seat.agent_id), submission.id))
+                agent = artifact.prepared(seat.agent_id)
+                agents.append(wire.agent_spec(agent, submission.id, image_digest=artifact.digest))
             spec = wire.match_spec(
                 match.id, match.game, json.loads(match.configuration), match.seed, agents
             )

@@ -1,11 +1,18 @@
 """Matches inside ``botarena serve``: the dispatcher, and an embedded executor when no
-executor is configured (reached over the same gRPC interface as a remote one)."""
+executor is configured (reached over the same gRPC interface as a remote one, with the same
+mutual TLS, on a Unix socket that only the server's user can open)."""
 
 from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
 
 import structlog
 
 from botarena.db.engine import SessionFactory
+from botarena.executor.artifacts import ArtifactPolicy
+from botarena.executor.credentials import DISPATCHER, EXECUTOR, CertificateAuthority
 from botarena.executor.rpc import grpc
 from botarena.executor.service import ArtifactRunner, ExecutorService, serve
 from botarena.matches.dispatcher import MatchDispatcher
@@ -13,15 +20,32 @@ from botarena.settings import Settings
 
 log = structlog.get_logger(__name__)
 
+# The longest path a Unix socket address holds (sun_path is 108 bytes, with its NUL).
+_MAX_SOCKET_PATH = 107
+
+
+class EmbeddedExecutor:
+    """An executor of this process, its server and its socket; stopped together."""
+
+    def __init__(
+        self, server: grpc.Server, service: ExecutorService, runner: ArtifactRunner, socket: Path
+    ) -> None:
+        self.server = server
+        self.service = service
+        self.runner = runner
+        self.socket = socket
+
+    def stop(self) -> None:
+        self.server.stop(grace=5).wait()
+        self.service.close()
+        self.runner.close()
+        self.socket.unlink(missing_ok=True)
+
 
 class RunningMatches:
     """The dispatcher and, when embedded, the executor; stopped together."""
 
-    def __init__(
-        self,
-        dispatcher: MatchDispatcher,
-        embedded: tuple[grpc.Server, ExecutorService, ArtifactRunner] | None,
-    ) -> None:
+    def __init__(self, dispatcher: MatchDispatcher, embedded: EmbeddedExecutor | None) -> None:
         self.dispatcher = dispatcher
         self.embedded = embedded
 
@@ -31,23 +55,36 @@ class RunningMatches:
     def stop(self) -> None:
         self.dispatcher.stop()
         if self.embedded is not None:
-            server, service, runner = self.embedded
-            server.stop(grace=5).wait()
-            service.close()
-            runner.close()
+            self.embedded.stop()
 
 
 def start_matches(factory: SessionFactory, settings: Settings) -> RunningMatches:
     """Start dispatching to ``BOTARENA_EXECUTORS``, or to an executor of this process."""
+    authority = CertificateAuthority.open_or_create(settings.credentials_dir)
     embedded = None
     executors = list(settings.executors)
     if not executors:
         runner = ArtifactRunner(settings)
-        service = ExecutorService(runner, capacity=settings.executor_capacity)
-        server, port = serve(service, "127.0.0.1:0")
-        embedded = (server, service, runner)
-        executors = [f"127.0.0.1:{port}"]
+        policy = ArtifactPolicy.from_settings(settings)
+        service = ExecutorService(runner, policy, capacity=settings.executor_capacity)
+        socket = embedded_socket(settings.data_dir)
+        server, _ = serve(service, f"unix:{socket}", authority.issue(EXECUTOR))
+        embedded = EmbeddedExecutor(server, service, runner, socket)
+        executors = [f"unix:{socket}"]
         log.info("embedded executor started", address=executors[0])
-    dispatcher = MatchDispatcher(factory, settings, executors)
+    dispatcher = MatchDispatcher(factory, settings, executors, authority.issue(DISPATCHER))
     dispatcher.start()
     return RunningMatches(dispatcher, embedded)
+
+
+def embedded_socket(data_dir: Path) -> Path:
+    """Where this process's embedded executor listens: ``run/`` in the data folder (mode
+    0700), or a private temporary folder when that path is too long for a socket."""
+    folder = data_dir.resolve() / "run"
+    socket = folder / f"executor-{os.getpid()}.sock"
+    if len(str(socket)) > _MAX_SOCKET_PATH:
+        folder = Path(tempfile.mkdtemp(prefix="botarena-"))  # made 0700
+        socket = folder / "executor.sock"
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.chmod(folder, 0o700)
+    return socket

@@ -24,31 +24,31 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n&botarena/executor/proto/executor.proto\x12\x14\x62otarena.executor.v1\"s\n\tAgentSpec\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x15\n\rsubmission_id\x18\x02 \x01(\t\x12\x10\n\x08\x63ode_dir\x18\x03 \x01(\t\x12\x0f\n\x07\x65nv_dir\x18\x04 \x01(\t\x12\x0f\n\x07\x63ommand\x18\x05 \x03(\t\x12\r\n\x05image\x18\x06 \x01(\t\"\x86\x01\n\tMatchSpec\x12\x10\n\x08match_id\x18\x01 \x01(\t\x12\x0c\n\x04game\x18\x02 \x01(\t\x12\x1a\n\x12\x63onfiguration_json\x18\x03 \x01(\t\x12\x0c\n\x04seed\x18\x04 \x01(\x03\x12/\n\x06\x61gents\x18\x05 \x03(\x0b\x32\x1f.botarena.executor.v1.AgentSpec\"\xb1\x01\n\nMatchEvent\x12\x30\n\x07started\x18\x01 \x01(\x0b\x32\x1d.botarena.executor.v1.StartedH\x00\x12\x34\n\theartbeat\x18\x02 \x01(\x0b\x32\x1f.botarena.executor.v1.HeartbeatH\x00\x12\x32\n\x08\x66inished\x18\x03 \x01(\x0b\x32\x1e.botarena.executor.v1.FinishedH\x00\x42\x07\n\x05\x65vent\".\n\x07Started\x12\x10\n\x08\x65xecutor\x18\x01 \x01(\t\x12\x11\n\tisolation\x18\x02 \x01(\t\"$\n\tHeartbeat\x12\x17\n\x0f\x65lapsed_seconds\x18\x01 \x01(\x01\";\n\x0c\x41gentOutcome\x12\x0e\n\x06status\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\x12\x0b\n\x03log\x18\x03 \x01(\t\"\xb6\x01\n\x08\x46inished\x12\x0e\n\x06status\x18\x01 \x01(\t\x12\x0e\n\x06winner\x18\x02 \x01(\x05\x12\x0e\n\x06scores\x18\x03 \x03(\x01\x12\x32\n\x06\x61gents\x18\x04 \x03(\x0b\x32\".botarena.executor.v1.AgentOutcome\x12\r\n\x05turns\x18\x05 \x01(\x05\x12\x13\n\x0b\x64uration_ms\x18\x06 \x01(\x03\x12\x13\n\x0breplay_json\x18\x07 \x01(\t\x12\r\n\x05\x65rror\x18\x08 \x01(\t\"\x0f\n\rHealthRequest\"T\n\x0bHealthReply\x12\x0f\n\x07serving\x18\x01 \x01(\x08\x12\x11\n\tisolation\x18\x02 \x01(\t\x12\x0f\n\x07running\x18\x03 \x01(\x05\x12\x10\n\x08\x63\x61pacity\x18\x04 \x01(\x05\x32\xad\x01\n\x08\x45xecutor\x12O\n\x08RunMatch\x12\x1f.botarena.executor.v1.MatchSpec\x1a .botarena.executor.v1.MatchEvent0\x01\x12P\n\x06Health\x12#.botarena.executor.v1.HealthRequest\x1a!.botarena.executor.v1.HealthReplyb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n&botarena/executor/proto/executor.proto\x12\x14\x62otarena.executor.v1\"\x89\x01\n\tAgentSpec\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x15\n\rsubmission_id\x18\x02 \x01(\t\x12\x10\n\x08\x63ode_dir\x18\x03 \x01(\t\x12\x0f\n\x07\x65nv_dir\x18\x04 \x01(\t\x12\x0f\n\x07\x63ommand\x18\x05 \x03(\t\x12\r\n\x05image\x18\x06 \x01(\t\x12\x14\n\x0cimage_digest\x18\x07 \x01(\t\"\x86\x01\n\tMatchSpec\x12\x10\n\x08match_id\x18\x01 \x01(\t\x12\x0c\n\x04game\x18\x02 \x01(\t\x12\x1a\n\x12\x63onfiguration_json\x18\x03 \x01(\t\x12\x0c\n\x04seed\x18\x04 \x01(\x03\x12/\n\x06\x61gents\x18\x05 \x03(\x0b\x32\x1f.botarena.executor.v1.AgentSpec\"\xb1\x01\n\nMatchEvent\x12\x30\n\x07started\x18\x01 \x01(\x0b\x32\x1d.botarena.executor.v1.StartedH\x00\x12\x34\n\theartbeat\x18\x02 \x01(\x0b\x32\x1f.botarena.executor.v1.HeartbeatH\x00\x12\x32\n\x08\x66inished\x18\x03 \x01(\x0b\x32\x1e.botarena.executor.v1.FinishedH\x00\x42\x07\n\x05\x65vent\".\n\x07Started\x12\x10\n\x08\x65xecutor\x18\x01 \x01(\t\x12\x11\n\tisolation\x18\x02 \x01(\t\"$\n\tHeartbeat\x12\x17\n\x0f\x65lapsed_seconds\x18\x01 \x01(\x01\";\n\x0c\x41gentOutcome\x12\x0e\n\x06status\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\x12\x0b\n\x03log\x18\x03 \x01(\t\"\xb6\x01\n\x08\x46inished\x12\x0e\n\x06status\x18\x01 \x01(\t\x12\x0e\n\x06winner\x18\x02 \x01(\x05\x12\x0e\n\x06scores\x18\x03 \x03(\x01\x12\x32\n\x06\x61gents\x18\x04 \x03(\x0b\x32\".botarena.executor.v1.AgentOutcome\x12\r\n\x05turns\x18\x05 \x01(\x05\x12\x13\n\x0b\x64uration_ms\x18\x06 \x01(\x03\x12\x13\n\x0breplay_json\x18\x07 \x01(\t\x12\r\n\x05\x65rror\x18\x08 \x01(\t\"\x0f\n\rHealthRequest\"T\n\x0bHealthReply\x12\x0f\n\x07serving\x18\x01 \x01(\x08\x12\x11\n\tisolation\x18\x02 \x01(\t\x12\x0f\n\x07running\x18\x03 \x01(\x05\x12\x10\n\x08\x63\x61pacity\x18\x04 \x01(\x05\x32\xad\x01\n\x08\x45xecutor\x12O\n\x08RunMatch\x12\x1f.botarena.executor.v1.MatchSpec\x1a .botarena.executor.v1.MatchEvent0\x01\x12P\n\x06Health\x12#.botarena.executor.v1.HealthRequest\x1a!.botarena.executor.v1.HealthReplyb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'botarena.executor.proto.executor_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_AGENTSPEC']._serialized_start=64
-  _globals['_AGENTSPEC']._serialized_end=179
-  _globals['_MATCHSPEC']._serialized_start=182
-  _globals['_MATCHSPEC']._serialized_end=316
-  _globals['_MATCHEVENT']._serialized_start=319
-  _globals['_MATCHEVENT']._serialized_end=496
-  _globals['_STARTED']._serialized_start=498
-  _globals['_STARTED']._serialized_end=544
-  _globals['_HEARTBEAT']._serialized_start=546
-  _globals['_HEARTBEAT']._serialized_end=582
-  _globals['_AGENTOUTCOME']._serialized_start=584
-  _globals['_AGENTOUTCOME']._serialized_end=643
-  _globals['_FINISHED']._serialized_start=646
-  _globals['_FINISHED']._serialized_end=828
-  _globals['_HEALTHREQUEST']._serialized_start=830
-  _globals['_HEALTHREQUEST']._serialized_end=845
-  _globals['_HEALTHREPLY']._serialized_start=847
-  _globals['_HEALTHREPLY']._serialized_end=931
-  _globals['_EXECUTOR']._serialized_start=934
-  _globals['_EXECUTOR']._serialized_end=1107
+  _globals['_AGENTSPEC']._serialized_start=65
+  _globals['_AGENTSPEC']._serialized_end=202
+  _globals['_MATCHSPEC']._serialized_start=205
+  _globals['_MATCHSPEC']._serialized_end=339
+  _globals['_MATCHEVENT']._serialized_start=342
+  _globals['_MATCHEVENT']._serialized_end=519
+  _globals['_STARTED']._serialized_start=521
+  _globals['_STARTED']._serialized_end=567
+  _globals['_HEARTBEAT']._serialized_start=569
+  _globals['_HEARTBEAT']._serialized_end=605
+  _globals['_AGENTOUTCOME']._serialized_start=607
+  _globals['_AGENTOUTCOME']._serialized_end=666
+  _globals['_FINISHED']._serialized_start=669
+  _globals['_FINISHED']._serialized_end=851
+  _globals['_HEALTHREQUEST']._serialized_start=853
+  _globals['_HEALTHREQUEST']._serialized_end=868
+  _globals['_HEALTHREPLY']._serialized_start=870
+  _globals['_HEALTHREPLY']._serialized_end=954
+  _globals['_EXECUTOR']._serialized_start=957
+  _globals['_EXECUTOR']._serialized_end=1130
 # @@protoc_insertion_point(module_scope)

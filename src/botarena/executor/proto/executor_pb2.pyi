@@ -7,20 +7,22 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class AgentSpec(_message.Message):
-    __slots__ = ("name", "submission_id", "code_dir", "env_dir", "command", "image")
+    __slots__ = ("name", "submission_id", "code_dir", "env_dir", "command", "image", "image_digest")
     NAME_FIELD_NUMBER: _ClassVar[int]
     SUBMISSION_ID_FIELD_NUMBER: _ClassVar[int]
     CODE_DIR_FIELD_NUMBER: _ClassVar[int]
     ENV_DIR_FIELD_NUMBER: _ClassVar[int]
     COMMAND_FIELD_NUMBER: _ClassVar[int]
     IMAGE_FIELD_NUMBER: _ClassVar[int]
+    IMAGE_DIGEST_FIELD_NUMBER: _ClassVar[int]
     name: str
     submission_id: str
     code_dir: str
     env_dir: str
     command: _containers.RepeatedScalarFieldContainer[str]
     image: str
-    def __init__(self, name: _Optional[str] = ..., submission_id: _Optional[str] = ..., code_dir: _Optional[str] = ..., env_dir: _Optional[str] = ..., command: _Optional[_Iterable[str]] = ..., image: _Optional[str] = ...) -> None: ...
+    image_digest: str
+    def __init__(self, name: _Optional[str] = ..., submission_id: _Optional[str] = ..., code_dir: _Optional[str] = ..., env_dir: _Optional[str] = ..., command: _Optional[_Iterable[str]] = ..., image: _Optional[str] = ..., image_digest: _Optional[str] = ...) -> None: ...
 
 class MatchSpec(_message.Message):
     __slots__ = ("match_id", "game", "configuration_json", "seed", "agents")

@@ -43,7 +43,11 @@ def connect(base_url: str | None = None, *, timeout: int = _API_TIMEOUT) -> dock
 
 
 def split_reference(reference: str) -> tuple[str, str]:
-    """(repository, tag) of ``host:port/name:tag``; the tag is ``latest`` when absent."""
+    """(repository, tag) of ``host:port/name:tag``; the tag is ``latest`` when absent. For
+    ``name@sha256:…`` the digest takes the tag's place (the engine pulls by either)."""
+    if "@" in reference:
+        repository, _, digest = reference.partition("@")
+        return repository, digest
     name, _, tag = reference.rpartition(":")
     if not name or "/" in tag:
         return reference, "latest"
