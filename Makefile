@@ -33,12 +33,14 @@ $(VENV)/.installed: pyproject.toml uv.lock | tools
 	@touch $@
 
 # What the tests run for real, from Debian's packages: PostgreSQL's server programs (the tests
-# start their own server), bubblewrap (the agents' sandbox), and a Docker engine with runc, a
-# registry, gVisor and podman (the tests start private engines and a registry on loopback).
+# start their own server), bubblewrap and libseccomp (the sandbox and its syscall filter), and
+# a Docker engine with runc, a registry, gVisor and podman (the tests start private engines and
+# a registry on loopback).
 system-test-deps:
 	@missing=""; \
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	command -v bwrap >/dev/null 2>&1 || missing="$$missing bubblewrap"; \
+	ls /usr/lib/*/libseccomp.so.2 >/dev/null 2>&1 || missing="$$missing libseccomp2"; \
 	command -v dockerd >/dev/null 2>&1 || missing="$$missing docker.io"; \
 	command -v runc >/dev/null 2>&1 || missing="$$missing runc"; \
 	command -v docker-registry >/dev/null 2>&1 || missing="$$missing docker-registry"; \

@@ -16,14 +16,29 @@ with ``--concurrency`` matches at a time, and prints one JSON object:
   (no isolation), measured in the same run in its own virtual environment under
   ``.bench/``, created on first use: ``pip install --no-deps kaggle-environments==1.33.2``
   plus what its ConnectX needs. ``--no-kaggle`` skips it.
+
+``--seccomp off`` runs the local sandbox without its syscall filter. ``--seccomp compare``
+measures only the filter's cost: ``--rounds`` rounds, each one run of ``--matches`` matches
+with the filter and one without, in alternating order, and prints each round's figures, their
+medians and ``filter_cost`` (one minus the median of the per-round ratios on/off); with the
+fork server also the CPU time per match (referee and sandboxes: ``cpu_ms_per_match``, less
+sensitive to the machine's load) and ``filter_cpu_cost``. Each round also times a cheap
+system call (``getppid``, 200,000 times) in a sandboxed interpreter with
+and without the filter: ``syscall_ns``, the cost of one call. ``--seccomp paired`` plays
+``--matches`` pairs of matches one at a time in this process, each pair one match with the
+filter and one without (alternating which goes first), on two runners of their own, and
+prints the median match time of each and the median of the per-pair ratios: drift in the
+machine's load then falls on both matches of a pair alike.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import multiprocessing
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -37,6 +52,7 @@ ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
 from _pipes import raw_pipe_roundtrips  # noqa: E402
+from _seccomp import compare_filter, paired, without_syscall_filter  # noqa: E402
 
 from botarena.builds.images import ImageBuilder  # noqa: E402
 from botarena.executor.match import run_match  # noqa: E402
@@ -62,6 +78,7 @@ KAGGLE_PACKAGES = [
     "certifi",
     "numpy",
 ]
+WARM_UP = 3  # matches per worker before the clock starts
 AGENTS = {"connectx": "connectx-random", "tictactoe": "tictactoe-random", "rps": "rps-random"}
 
 
@@ -74,6 +91,8 @@ def main() -> None:
     parser.add_argument("--no-fork-server", action="store_true", help="a fresh sandbox per agent")
     parser.add_argument("--no-kaggle", action="store_true")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--seccomp", default="on", choices=["on", "off", "compare", "paired"])
+    parser.add_argument("--rounds", type=int, default=5, help="rounds of --seccomp compare")
     args = parser.parse_args()
 
     report: dict[str, object] = {
@@ -82,8 +101,19 @@ def main() -> None:
         "concurrency": args.concurrency,
         "runtime": args.runtime,
         "cores": os.cpu_count(),
+        "seccomp": args.seccomp,
     }
-    report.update(_botarena(args, None))
+    if args.seccomp in ("compare", "paired"):
+        if args.seccomp == "compare":
+            report.update(compare_filter(args, functools.partial(_botarena, args, None)))
+        else:
+            folder = ROOT / "examples" / "agents" / AGENTS[args.game]
+            report.update(paired(args, folder, ROOT / ".bench" / "cache", warm_up=WARM_UP))
+        print(json.dumps(report, indent=None if args.json else 2))
+        return
+        print(json.dumps(report, indent=None if args.json else 2))
+        return
+    report.update(_botarena(args, None, syscall_filter=args.seccomp == "on"))
     if args.runtime == "docker":
         image = _build_image(args.game)
         docker = _botarena(args, image)
@@ -119,7 +149,9 @@ def _build_image(game_id: str) -> str:
     ).reference
 
 
-def _botarena(args: argparse.Namespace, image: str | None) -> dict[str, object]:
+def _botarena(
+    args: argparse.Namespace, image: str | None, *, syscall_filter: bool = True
+) -> dict[str, object]:
     """Matches across ``concurrency`` worker processes, as separate executors would run them;
     in containers of ``image`` when one is given, else in the local sandbox."""
     context = multiprocessing.get_context("spawn")
@@ -128,7 +160,10 @@ def _botarena(args: argparse.Namespace, image: str | None) -> dict[str, object]:
     ready = context.Barrier(args.concurrency + 1)
     with context.Pool(args.concurrency, initializer=_keep_barrier, initargs=(ready,)) as pool:
         pending = [
-            pool.apply_async(_worker, (args.game, share, not args.no_fork_server, index, image))
+            pool.apply_async(
+                _worker,
+                (args.game, share, not args.no_fork_server, index, image, syscall_filter),
+            )
             for index, share in enumerate(shares)
         ]
         ready.wait()  # every worker has warmed up its runner
@@ -136,7 +171,7 @@ def _botarena(args: argparse.Namespace, image: str | None) -> dict[str, object]:
         results = [p.get(timeout=600) for p in pending]
         elapsed = time.perf_counter() - started
     replies = [t for result in results for t in result["replies"]]
-    return {
+    report: dict[str, object] = {
         "isolation": results[0]["isolation"],
         "fork_server": not args.no_fork_server,
         "seconds": round(elapsed, 3),
@@ -145,6 +180,13 @@ def _botarena(args: argparse.Namespace, image: str | None) -> dict[str, object]:
         "turns": len(replies),
         "turn_roundtrip_us_p50": round(statistics.median(replies) * 1e6, 1),
     }
+    if image is None and not args.no_fork_server:
+        # Referee and sandboxes alike, less sensitive to the machine's load than the rate.
+        # Only with fork servers: a fresh sandbox's program is reaped by bubblewrap's own
+        # init, whose times never reach us.
+        cpu = sum(float(result["cpu_seconds"]) for result in results)
+        report["cpu_ms_per_match"] = round(cpu / args.matches * 1000, 3)
+    return report
 
 
 _BARRIER: Any = None
@@ -157,8 +199,15 @@ def _keep_barrier(barrier: Any) -> None:
 
 
 def _worker(
-    game_id: str, matches: int, fork_server: bool, index: int, image: str | None
+    game_id: str,
+    matches: int,
+    fork_server: bool,
+    index: int,
+    image: str | None,
+    syscall_filter: bool = True,
 ) -> dict[str, Any]:
+    if not syscall_filter:
+        without_syscall_filter()
     game = get_game(game_id)
     configuration = game.configure({})
     cache = ROOT / ".bench" / "cache"
@@ -176,15 +225,28 @@ def _worker(
             client = connect(get_settings().docker_host)
             stack.callback(client.close)
             runner = DockerRunner(client, Limits(), runtime=get_settings().docker_runtime)
-        for seed in range(3):  # warm-up: start the fork servers, fill the caches
+        for seed in range(WARM_UP):  # start the fork servers, fill the caches
             run_match(game, configuration, agents, runner, seed=seed)
         _BARRIER.wait()
+        cpu_before = _cpu_seconds()
         for seed in range(matches):
             result = run_match(game, configuration, agents, runner, seed=index * 100000 + seed)
             errors += result.status.value != "finished"
             replies.extend(result.reply_seconds)
         isolation = runner.isolation
-    return {"replies": replies, "errors": errors, "isolation": isolation}
+    # Once the runner is closed every sandbox, fork servers included, has been reaped, so
+    # the children's figures hold all of them (the fork servers' start-up included).
+    cpu = _cpu_seconds() - cpu_before
+    return {"replies": replies, "errors": errors, "isolation": isolation, "cpu_seconds": cpu}
+
+
+def _cpu_seconds() -> float:
+    """User and system CPU time of this process and of every child it has reaped."""
+    usages = [
+        resource.getrusage(resource.RUSAGE_SELF),
+        resource.getrusage(resource.RUSAGE_CHILDREN),
+    ]
+    return sum(usage.ru_utime + usage.ru_stime for usage in usages)
 
 
 def _kaggle(games: int) -> float:

@@ -10,22 +10,32 @@ from fastapi import FastAPI
 from sqlalchemy import text
 
 from botarena import __version__
+from botarena.accounts.limiter import LoginLimiter
 from botarena.accounts.routes import router as accounts_router
 from botarena.agents.routes import router as agents_router
+from botarena.api.admission import Admission, pool_limits, widen_thread_limit
+from botarena.api.allow import AllowHeaderMiddleware
+from botarena.api.docs import install_docs
 from botarena.api.errors import install_error_handlers
+from botarena.api.headers import SecurityHeadersMiddleware
 from botarena.api.middleware import BodyLimitMiddleware, RequestContextMiddleware
+from botarena.api.openapi import install_openapi
+from botarena.audit.deps import journal_for
+from botarena.audit.routes import router as audit_router
 from botarena.builds.backends.base import BuildBackend
 from botarena.builds.backends.local import LocalBackend
 from botarena.builds.routes import router as builds_router
 from botarena.builds.service import BuildService
 from botarena.db import migrate
 from botarena.db.engine import build_engine, build_session_factory
+from botarena.games.registry import known_games
 from botarena.ladder.routes import router as ladder_router
 from botarena.ladder.scheduler import LadderScheduler
 from botarena.matches.routes import router as matches_router
 from botarena.matches.running import start_matches
 from botarena.ratings.routes import router as ratings_router
 from botarena.settings import Settings
+from botarena.storage import private_data_dir
 from botarena.tournaments.director import TournamentDirector
 from botarena.tournaments.routes import router as tournaments_router
 
@@ -43,16 +53,17 @@ def build_backend(settings: Settings) -> BuildBackend:
         from botarena.builds.backends.docker import DockerBackend
 
         return DockerBackend(settings)
-    return LocalBackend(settings.data_dir)
+    return LocalBackend(settings.data_dir, egress_allow=settings.build_egress_allow)
 
 
 def create_app(settings: Settings) -> FastAPI:
     """A new application on its own engine; migrations run when it starts."""
-    engine = build_engine(settings.resolved_database_url)
+    engine = build_engine(settings.resolved_database_url, pool_limits(settings))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        private_data_dir(settings)
+        widen_thread_limit(settings)
         migrate.upgrade(engine)
         log.info("database ready", backend=engine.dialect.name, revision=migrate.head_revision())
         if settings.builds_enabled:
@@ -97,19 +108,37 @@ def create_app(settings: Settings) -> FastAPI:
         version=__version__,
         description="A self-hostable platform for AI-agent competitions.",
         lifespan=lifespan,
+        # Served from the package instead (api/docs.py): the framework's pages load a CDN.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.engine = engine
     app.state.session_factory = build_session_factory(engine)
+    app.state.read_session_factory = build_session_factory(engine, read=True)
+    app.state.admission = Admission(
+        limit=settings.max_concurrent_requests,
+        queue=settings.max_queued_requests,
+        wait=settings.request_queue_timeout,
+    )
     app.state.ready = False
     app.state.builds = None
     app.state.matches = None
     app.state.ladder = None
     app.state.tournaments = None
+    # Failed sign-ins are counted in this process's memory, per application.
+    app.state.login_limiter = LoginLimiter(settings.login_max_failures, settings.login_window)
+    # Accounts come before the audit log: this hands them the audit log as their journal.
+    app.state.account_journal = journal_for
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, limit=settings.archive_max_bytes + _MULTIPART_OVERHEAD)
     app.add_middleware(RequestContextMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(AllowHeaderMiddleware)
+    install_docs(app)
+    install_openapi(app, lambda: known_games().keys())
     app.include_router(accounts_router, prefix=API_PREFIX)
+    app.include_router(audit_router, prefix=API_PREFIX)
     app.include_router(agents_router, prefix=API_PREFIX)
     app.include_router(builds_router, prefix=API_PREFIX)
     app.include_router(matches_router, prefix=API_PREFIX)

@@ -16,9 +16,12 @@ from sqlalchemy import select
 
 from botarena.accounts.repository import UserRepository
 from botarena.accounts.service import AccountService
+from botarena.accounts.tokens import DEFAULT_TOKEN_DAYS
 from botarena.agents.models import Agent, Submission
 from botarena.agents.service import AgentService, SubmissionService
 from botarena.agents.status import SubmissionStatus
+from botarena.audit.context import ActionContext
+from botarena.audit.journal import AuditJournal
 from botarena.db.engine import SessionFactory, session_scope
 from botarena.settings import Settings
 from botarena.sources.archives import pack_folder
@@ -27,6 +30,7 @@ from botarena.workers import Workers
 log = structlog.get_logger(__name__)
 
 DEMO_USER = "demo"
+DEMO_ACTOR = "system/demo"
 DEMO_GAME = "connectx"
 # Agents of known strength, weakest first; none needs a package installed.
 DEMO_AGENTS = ("connectx-random", "executable-random", "connectx-greedy", "connectx-search")
@@ -34,15 +38,19 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "agents"
 _POLL_SECONDS = 0.5
 
 
-def demo_token(factory: SessionFactory) -> str:
-    """A fresh token of the demo admin, created on first use."""
+def demo_token(factory: SessionFactory, token_days: int = DEFAULT_TOKEN_DAYS) -> str:
+    """A fresh token of the demo admin, created on first use (audited as ``system/demo``).
+
+    It lasts like any other token (BOTARENA_TOKEN_DAYS): every start of the demo prints a new
+    one, so no token that never expires is left behind by a demo."""
     with session_scope(factory) as session:
-        service = AccountService(session)
+        journal = AuditJournal(ActionContext.system(DEMO_ACTOR))
+        service = AccountService(session, journal=journal, token_days=token_days)
         user = UserRepository(session).by_username(DEMO_USER)
         if user is None:
-            _user, issued = service.create_user(DEMO_USER, None, admin=True)
+            _user, issued = service.create_user(DEMO_USER, None, admin=True, label="demo")
         else:
-            issued = service.issue_token(user)
+            issued = service.issue_token(user, name="demo")
         return issued.secret
 
 

@@ -1,12 +1,38 @@
-"""Structured logs: readable lines on a terminal, JSON lines otherwise, with the request id."""
+"""Structured logs: readable lines on a terminal, JSON lines otherwise, with the request id,
+and no secret in any of them."""
 
 from __future__ import annotations
 
 import logging
+import re
 import sys
-from typing import Literal
+from collections.abc import MutableMapping
+from typing import Any, Literal
 
 import structlog
+
+_REDACTED = "[redacted]"
+# Each pattern keeps its group 1 and drops the secret after it.
+_SECRETS = (
+    # A query or form parameter that carries a credential: ?access_token=…, &password=…
+    re.compile(
+        r"((?<![A-Za-z0-9_])(?:access_token|token|password|passwd|secret|api_key|apikey)=)"
+        r"[^&\s\"'#]+",
+        re.IGNORECASE,
+    ),
+    # The password in a URL's userinfo: postgresql://user:secret@host/db
+    re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://[^/\s:@\"']*:)[^@\s/\"']+(?=@)"),
+    # A bearer credential in a header that made it into a message.
+    re.compile(r"(\bBearer\s+)[A-Za-z0-9._~+/=-]+", re.IGNORECASE),
+    # botarena's own token secrets, wherever they appear.
+    re.compile(r"(\bbat_)[A-Za-z0-9_-]{8,}"),
+    # Password hashes are secrets too.
+    re.compile(r"(\$argon2(?:id|i|d)\$)\S+"),
+)
+# A structured field of one of these names is a secret whatever its value looks like.
+_SECRET_FIELDS = frozenset(
+    {"password", "token", "secret", "authorization", "access_token", "api_key", "cookie"}
+)
 
 
 def configure_logging(
@@ -36,6 +62,8 @@ def configure_logging(
             processors=[
                 structlog.stdlib.ProcessorFormatter.remove_processors_meta,
                 structlog.processors.format_exc_info,
+                # Last before rendering, so that tracebacks and third-party lines are covered.
+                redact_secrets,
                 renderer,
             ],
         )
@@ -49,3 +77,35 @@ def configure_logging(
     for name in ("uvicorn", "uvicorn.error"):
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
+
+
+def redact(text: str) -> str:
+    """``text`` with every credential it shows replaced by ``[redacted]``."""
+    for pattern in _SECRETS:
+        text = pattern.sub(rf"\g<1>{_REDACTED}", text)
+    return text
+
+
+def redact_secrets(
+    _logger: object, _method: str, event_dict: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    """A structlog processor: redact every text value of a log line (the message, the
+    fields, a formatted traceback), so a token in a URL or an error never reaches the log."""
+    for key, value in event_dict.items():
+        event_dict[key] = _redacted(key, value)
+    return event_dict
+
+
+def _redacted(key: object, value: object) -> object:
+    if isinstance(key, str) and key.lower() in _SECRET_FIELDS and value is not None:
+        return _REDACTED
+    if isinstance(value, str):
+        return redact(value)
+    if value is None or isinstance(value, int | float | bool):
+        return value
+    if isinstance(value, dict):
+        return {name: _redacted(name, item) for name, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_redacted(None, item) for item in value]
+    # Anything else would be rendered through its repr: redact that.
+    return redact(repr(value))

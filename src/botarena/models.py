@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from botarena.accounts import models as _accounts_models
 from botarena.agents import models as _agents_models
+from botarena.audit import models as _audit_models
 from botarena.builds import models as _builds_models
 from botarena.db.base import Base
 from botarena.ladder import models as _ladder_models
@@ -16,6 +17,7 @@ metadata = Base.metadata
 __all__ = [
     "_accounts_models",
     "_agents_models",
+    "_audit_models",
     "_builds_models",
     "_ladder_models",
     "_matches_models",

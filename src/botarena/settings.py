@@ -27,6 +27,8 @@ class Settings(BaseSettings):
     database_url: str | None = Field(
         default=None,
         description="SQLAlchemy URL; empty means SQLite in the data folder.",
+        # It may hold a password: never in a repr, a log line or an error.
+        repr=False,
     )
 
     git_allow_http: bool = False
@@ -44,6 +46,11 @@ class Settings(BaseSettings):
     build_check_interval: float = Field(default=10.0, gt=0)
     build_timeout: float = Field(default=1800.0, gt=0)
     build_lease_seconds: float = Field(default=60.0, gt=0)
+    build_egress_allow: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=(),
+        description="Hosts (host or host:port, 443 by default) builds may reach besides "
+        "the package index pip is configured with.",
+    )
 
     matches_enabled: bool = Field(
         default=True, description="Hand queued matches to executors (botarena serve)."
@@ -78,6 +85,16 @@ class Settings(BaseSettings):
         default=5, ge=1, description="Consecutive crashed matches that make a submission failed."
     )
 
+    login_max_failures: int = Field(
+        default=10, ge=1, description="Failed sign-ins per username and per address per window."
+    )
+    login_window: int = Field(
+        default=900, ge=1, le=86_400, description="Seconds over which failed sign-ins count."
+    )
+    token_days: int = Field(
+        default=90, ge=1, le=3650, description="Days a new API token lasts unless asked otherwise."
+    )
+
     docker_host: str | None = Field(
         default=None,
         description="The Docker (or podman) API: unix:///path or tcp://host:port; "
@@ -91,6 +108,11 @@ class Settings(BaseSettings):
         default=None,
         description="Network of docker builds (the engine's default when empty; e.g. host).",
     )
+    docker_build_proxy_host: str | None = Field(
+        default=None,
+        description="Address of this host where docker builds reach the egress proxy "
+        "(e.g. the build network's gateway); empty: docker builds get no proxy.",
+    )
     registry: str | None = Field(
         default=None, description="Where built images are pushed, e.g. registry.example:5000."
     )
@@ -101,14 +123,37 @@ class Settings(BaseSettings):
     scan_blocking: bool = False
     scan_timeout: float = Field(default=600.0, gt=0)
 
+    max_concurrent_requests: int = Field(
+        default=32, ge=1, le=1024, description="Requests served at once; others wait in line."
+    )
+    max_queued_requests: int = Field(
+        default=512, ge=0, description="Requests waiting in line; beyond them, 503 at once."
+    )
+    request_queue_timeout: float = Field(
+        default=5.0, gt=0, description="Seconds a request may wait in line before a 503."
+    )
+    db_pool_timeout: float = Field(
+        default=10.0, gt=0, description="Seconds a request may wait for a connection; then 503."
+    )
+
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["auto", "console", "json"] = "auto"
 
-    @field_validator("git_allow_hosts", "executors", mode="before")
+    @field_validator("git_allow_hosts", "executors", "build_egress_allow", mode="before")
     @classmethod
     def _split_hosts(cls, value: object) -> object:
         if isinstance(value, str):
             return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("build_egress_allow")
+    @classmethod
+    def _check_egress_hosts(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        # Imported here: reading the settings loads nothing else.
+        from botarena.executor.installers.egress.allowlist import parse_allow_entry
+
+        for entry in value:
+            parse_allow_entry(entry)  # a ValueError names the entry and what is wrong
         return value
 
     @property

@@ -1,13 +1,47 @@
-"""Where things live under the data folder, and reading the end of a log file."""
+"""Where things live under the data folder, who may read it, and reading the end of a log."""
 
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path
+
+import structlog
 
 from botarena.settings import Settings
 
+# What the server writes is its user's alone: the database, archives, artifacts and logs hold
+# password hashes, participants' code and their builds' output.
+PRIVATE_UMASK = 0o077
+PRIVATE_DIR_MODE = 0o700
+
+log = structlog.get_logger(__name__)
+
 STORED_LOG_BYTES = 1024 * 1024
 CUT_MARKER = "[… the beginning of this log was cut: only the last 1 MiB is kept …]\n"
+
+
+def keep_files_private() -> None:
+    """Files and folders this process creates from now on are readable by its user only.
+
+    Set by the commands that run the platform, never on import: a library must not change its
+    host's umask. A sandbox still reads what it is given, since its user maps to ours.
+    """
+    os.umask(PRIVATE_UMASK)
+
+
+def private_data_dir(settings: Settings) -> Path:
+    """The data folder, created mode 0700, or narrowed to it when it was made more open."""
+    folder = settings.data_dir
+    folder.mkdir(mode=PRIVATE_DIR_MODE, parents=True, exist_ok=True)
+    if stat.S_IMODE(folder.stat().st_mode) & 0o077:
+        try:
+            folder.chmod(PRIVATE_DIR_MODE)
+        except OSError as exc:
+            log.warning(
+                "the data folder is open to other users", folder=str(folder), error=str(exc)
+            )
+    return folder
 
 
 def build_log_path(settings: Settings, submission_id: str) -> Path:

@@ -17,7 +17,7 @@ def test_password_gives_a_token_that_works(client: TestClient, alice: Account) -
     )
     assert answer.status_code == 201
     body = answer.json()
-    assert set(body) == {"id", "token", "createdAt"}
+    assert set(body) == {"id", "token", "name", "createdAt", "expiresAt"}
     assert body["id"].startswith("tok-") and body["token"].startswith("bat_")
     me = client.get("/api/v1/me", headers={"Authorization": f"Bearer {body['token']}"})
     assert me.status_code == 200
@@ -76,7 +76,7 @@ def test_revoked_token_stops_working(client: TestClient, alice: Account) -> None
     assert client.delete(f"/api/v1/auth/tokens/{issued['id']}", headers=headers).status_code == 204
     after = client.get("/api/v1/me", headers=headers)
     assert after.status_code == 401
-    assert after.json()["error"] == "Invalid or revoked token"
+    assert after.json()["error"] == "Token revoked"
     # The first token is untouched.
     assert client.get("/api/v1/me", headers=alice.headers).status_code == 200
 

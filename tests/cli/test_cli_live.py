@@ -108,7 +108,7 @@ def test_cli_errors_are_clear(env: dict[str, str], server: LiveServer) -> None:
     assert internal.returncode == 1 and "internal address" in internal.stderr
     wrong_env = {**env, "BOTARENA_TOKEN": "bat_wrong"}
     bad_token = run_cli(wrong_env, "agent", "create", "y", "--game", "rps")
-    assert bad_token.returncode == 1 and "Invalid or revoked token" in bad_token.stderr
+    assert bad_token.returncode == 1 and "Invalid token" in bad_token.stderr
     wrong_login = run_cli(env, "login", "--server", server.url, stdin="dave\nnope-nope\n")
     assert wrong_login.returncode == 1 and "Invalid username or password" in wrong_login.stderr
     down = run_cli({**env, "BOTARENA_SERVER": "http://127.0.0.1:9"}, "status", "sub-x")

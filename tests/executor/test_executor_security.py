@@ -35,7 +35,13 @@ from botarena.executor.service import ArtifactRunner, ExecutorService, serve
 from botarena.matches.running import embedded_socket
 from botarena.settings import Settings
 
-from support.executors import artifact_folder, authority, dispatcher_client
+from support.executors import (
+    artifact_folder,
+    authority,
+    dispatcher_client,
+    raw_health,
+    serving_both_ways,
+)
 from support.services import require_sandbox
 
 RANDOM = (
@@ -72,14 +78,8 @@ def test_the_dispatcher_of_the_platform_is_answered(address: str, data_dir: Path
 
 
 def test_a_call_without_credentials_is_refused(address: str) -> None:
-    with grpc.insecure_channel(address) as channel:
-        health = channel.unary_unary(
-            "/botarena.executor.v1.Executor/Health",
-            request_serializer=pb.HealthRequest.SerializeToString,
-            response_deserializer=pb.HealthReply.FromString,
-        )
-        with pytest.raises(grpc.RpcError) as refused:
-            health(pb.HealthRequest(), timeout=5)
+    with grpc.insecure_channel(address) as channel, pytest.raises(grpc.RpcError) as refused:
+        raw_health(channel)
     assert refused.value.code() == grpc.StatusCode.UNAVAILABLE  # type: ignore[attr-defined]
 
 
@@ -96,14 +96,11 @@ def test_a_client_without_a_certificate_is_refused(address: str, data_dir: Path)
     """TLS that checks the executor but shows no certificate of its own."""
     credentials = grpc.ssl_channel_credentials(root_certificates=authority(data_dir).pem)
     options = [("grpc.ssl_target_name_override", EXECUTOR)]
-    with grpc.secure_channel(address, credentials, options=options) as channel:
-        health = channel.unary_unary(
-            "/botarena.executor.v1.Executor/Health",
-            request_serializer=pb.HealthRequest.SerializeToString,
-            response_deserializer=pb.HealthReply.FromString,
-        )
-        with pytest.raises(grpc.RpcError) as refused:
-            health(pb.HealthRequest(), timeout=5)
+    with (
+        grpc.secure_channel(address, credentials, options=options) as channel,
+        pytest.raises(grpc.RpcError) as refused,
+    ):
+        raw_health(channel)
     assert refused.value.code() == grpc.StatusCode.UNAVAILABLE  # type: ignore[attr-defined]
 
 
@@ -336,26 +333,14 @@ def test_an_agent_cannot_reach_the_executor(tmp_path: Path) -> None:
     """From inside its sandbox an agent finds neither the executor's port nor its socket,
     while both answer the dispatcher from outside."""
     require_sandbox()
-    settings = Settings(_env_file=None, data_dir=tmp_path)  # type: ignore[call-arg]
-    runner = ArtifactRunner(settings)
-    service = ExecutorService(runner, ArtifactPolicy.from_settings(settings))
-    identity = authority(tmp_path).issue(EXECUTOR)
-    socket = embedded_socket(tmp_path)
-    tcp_server, port = serve(service, "127.0.0.1:0", identity)
-    unix_server, _ = serve(service, f"unix:{socket}", identity)
-    try:
-        probe = f"PORT = {port}\nSOCKET = {str(socket)!r}\n{PROBE}"
+    with serving_both_ways(tmp_path) as (address, socket):
+        probe = f"PORT = {address.rpartition(':')[2]}\nSOCKET = {str(socket)!r}\n{PROBE}"
         folder = artifact_folder(tmp_path, "sub-probe", {"main.py": probe})
         agents = [pb.AgentSpec(name="probe", code_dir=str(folder))] * 2
         with dispatcher_client(f"unix:{socket}", tmp_path) as client:
             events = list(client.run_match(pb.MatchSpec(game="connectx", agents=agents)))
-        with dispatcher_client(f"127.0.0.1:{port}", tmp_path) as client:
+        with dispatcher_client(address, tmp_path) as client:
             assert client.health().serving
-    finally:
-        tcp_server.stop(grace=0).wait()
-        unix_server.stop(grace=0).wait()
-        service.close()
-        runner.close()
     result = wire.match_result(events[-1].finished)
     assert result.status.value == "finished", result.error
     for outcome in result.agents:

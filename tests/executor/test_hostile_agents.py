@@ -3,6 +3,7 @@ time, its opponent winning, and nothing of it left behind."""
 
 from __future__ import annotations
 
+import errno
 import os
 import socket
 import time
@@ -17,6 +18,8 @@ from botarena.executor.prepare import PreparedAgent
 from botarena.executor.referee import RefereeOptions
 from botarena.executor.runners.base import Runner
 from botarena.games.registry import get_game
+
+from support.syscalls import expected_results, hostile_agent_source, logged
 
 MakeAgent = Callable[[str, str], PreparedAgent]
 
@@ -237,3 +240,75 @@ def test_exits_at_once(sandbox_runner: Runner, make_agent: MakeAgent) -> None:
     result = _play(sandbox_runner, hostile, make_agent("fair", FAIR))
     _assert_lost(result, AgentStatus.ERROR, "exited with code")
     assert result.turns == 0
+
+
+# What Docker's default seccomp profile refuses of what the probe tries: the engine's
+# profile, not ours, guards the docker runner. It lets ptrace and a few others through
+# (since kernel 4.8 a ptrace of anything outside the container is impossible anyway), and
+# before Docker 23 AF_VSOCK sockets too (see docs/architecture.md).
+DOCKER_DENIES = {
+    "keyctl",
+    "add_key",
+    "request_key",
+    "bpf",
+    "perf_event_open",
+    "userfaultfd",
+    "kexec_load",
+    "kexec_file_load",
+    "init_module",
+    "finit_module",
+    "delete_module",
+    "reboot",
+    "open_by_handle_at",
+    "mount",
+    "umount2",
+    "pivot_root",
+    "unshare_user",
+    "unshare_net",
+    "unshare_mount",
+    "setns",
+    "clone_newns",
+    "clone_newuser",
+    "clone_newnet",
+    "swapon",
+    "swapoff",
+    "acct",
+    "settimeofday",
+    "clock_settime",
+    "iopl",
+    "ioperm",
+    "syslog",
+    "quotactl",
+    "vhangup",
+    "sethostname",
+    "get_mempolicy",
+}
+
+
+@pytest.mark.parametrize(
+    "sandbox_runner", ["fresh-sandbox", "fork-server", "docker"], indirect=True
+)
+def test_denied_syscalls_fail_and_the_agent_loses(
+    sandbox_runner: Runner, make_agent: MakeAgent, request: pytest.FixtureRequest
+) -> None:
+    """Every call of the syscall filter's deny list fails with EPERM (clone3: ENOSYS); the
+    agent, seeing nothing got through, raises on its second turn and loses like any other.
+    On the docker runner the engine's default profile does the same for its own list."""
+    hostile = make_agent("syscalls", hostile_agent_source())
+    result = _play(sandbox_runner, hostile, make_agent("fair", FAIR))
+    log = result.agents[0].log
+    tried = logged(log, "SYSCALLS")
+    ordinary = logged(log, "ORDINARY")
+    assert ordinary["seccomp_mode"] == ordinary["subprocess_seccomp_mode"] == "2", ordinary
+    if request.node.callspec.params["sandbox_runner"] == "docker":
+        refused = {label: tried[label] for label in DOCKER_DENIES if label in tried}
+        assert refused == {label: errno.EPERM for label in refused}, refused
+        assert tried["clone3"] == errno.ENOSYS
+        assert result.winner == 1 and result.agents[1].status is AgentStatus.DONE
+        return
+    assert tried == expected_results(tried)
+    assert {v for k, v in ordinary.items() if "seccomp" not in k} == {"ok"}, ordinary
+    _assert_lost(result, AgentStatus.ERROR, "no denied syscall got through")
+    # The same sandbox, or fork server, serves the next match as before.
+    again = _play(sandbox_runner, make_agent("fair-again", FAIR), make_agent("fair-too", FAIR))
+    assert [agent.status for agent in again.agents] == [AgentStatus.DONE] * 2

@@ -3,10 +3,18 @@ their agents placed where an executor accepts them (``artifacts/`` of its data f
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
+from botarena.executor.artifacts import ArtifactPolicy
 from botarena.executor.client import ExecutorClient
-from botarena.executor.credentials import DISPATCHER, CertificateAuthority
+from botarena.executor.credentials import DISPATCHER, EXECUTOR, CertificateAuthority
+from botarena.executor.proto import executor_pb2 as pb
+from botarena.executor.rpc import grpc
+from botarena.executor.service import HEALTH, ArtifactRunner, ExecutorService, serve
+from botarena.matches.running import embedded_socket
+from botarena.settings import Settings
 
 
 def authority(data_dir: Path) -> CertificateAuthority:
@@ -26,3 +34,34 @@ def artifact_folder(data_dir: Path, name: str, files: dict[str, str]) -> Path:
     for relative, text in files.items():
         (folder / relative).write_text(text)
     return folder
+
+
+@contextmanager
+def serving_both_ways(data_dir: Path) -> Iterator[tuple[str, Path]]:
+    """One executor of ``data_dir`` served on a free loopback port, as a remote one is, and on
+    a Unix socket where ``botarena serve`` puts its embedded one; yields (address, socket)."""
+    settings = Settings(_env_file=None, data_dir=data_dir)  # type: ignore[call-arg]
+    runner = ArtifactRunner(settings)
+    service = ExecutorService(runner, ArtifactPolicy.from_settings(settings))
+    identity = authority(data_dir).issue(EXECUTOR)
+    socket = embedded_socket(data_dir)
+    tcp_server, port = serve(service, "127.0.0.1:0", identity)
+    unix_server, _ = serve(service, f"unix:{socket}", identity)
+    try:
+        yield f"127.0.0.1:{port}", socket
+    finally:
+        tcp_server.stop(grace=0).wait()
+        unix_server.stop(grace=0).wait()
+        service.close()
+        runner.close()
+
+
+def raw_health(channel: grpc.Channel) -> pb.HealthReply:
+    """Health asked on a channel made by hand (with or without credentials)."""
+    health = channel.unary_unary(
+        HEALTH,
+        request_serializer=pb.HealthRequest.SerializeToString,
+        response_deserializer=pb.HealthReply.FromString,
+    )
+    reply: pb.HealthReply = health(pb.HealthRequest(), timeout=5)
+    return reply

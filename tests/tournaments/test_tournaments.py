@@ -224,8 +224,8 @@ def test_the_entrants_are_frozen_when_it_starts(
         ({"game": "connectx", "format": "round_robin", "rounds": 2}, 422, "swiss"),
         ({"game": "connectx", "format": "swiss", "rounds": 101}, 422, "between 1 and 100"),
         ({"game": "connectx", "format": "swiss", "gamesPerPairing": 0}, 422, "gamesPerPairing"),
-        ({"game": "connectx", "format": "swiss", "submissionIds": ["sub_x"]}, 422, "not found"),
-        ({"game": "tictactoe", "format": "swiss"}, 400, "at least 2 entrants"),
+        ({"game": "connectx", "format": "swiss", "submissionIds": ["sub_x"]}, 404, "not found"),
+        ({"game": "tictactoe", "format": "swiss"}, 409, "at least 2 entrants"),
     ],
 )
 def test_bad_requests_are_refused_and_change_nothing(

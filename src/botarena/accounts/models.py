@@ -31,6 +31,8 @@ class User(Base):
     password_hash: Mapped[str | None] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(16), default=Role.PARTICIPANT.value)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Set while the account may not sign in or use its tokens.
+    disabled_at: Mapped[datetime | None]
 
     tokens: Mapped[list[ApiToken]] = relationship(back_populates="user")
 
@@ -39,16 +41,36 @@ class User(Base):
         """True for administrators."""
         return self.role == Role.ADMIN.value
 
+    @property
+    def is_disabled(self) -> bool:
+        """True while the account is disabled."""
+        return self.disabled_at is not None
+
 
 class ApiToken(Base):
-    """An API token; only a hash of the secret is kept, the secret is shown once."""
+    """An API token; only a hash of the secret is kept, the secret is shown once.
+
+    ``expires_at`` None means the token never expires (only admins may ask for that).
+    ``last_used_at`` is kept to the minute, not to the request (see the token service).
+    """
 
     __tablename__ = "api_tokens"
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime | None]
+    last_used_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
 
     user: Mapped[User] = relationship(back_populates="tokens")
+
+    def expired(self, now: datetime) -> bool:
+        """True once the token's lifetime is over."""
+        return self.expires_at is not None and self.expires_at <= now
+
+    def active(self, now: datetime) -> bool:
+        """True while the token may be used: neither revoked nor expired."""
+        return self.revoked_at is None and not self.expired(now)

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from botarena.accounts.models import ApiToken, User
+from botarena.db.paging import page_of
 
 
 class UserRepository:
@@ -40,15 +41,17 @@ class TokenRepository:
     def get(self, token_id: str) -> ApiToken | None:
         return self.session.get(ApiToken, token_id)
 
-    def active_by_hash(self, token_hash: str) -> ApiToken | None:
-        return self.session.scalar(
-            select(ApiToken).where(ApiToken.token_hash == token_hash, ApiToken.revoked_at.is_(None))
-        )
+    def by_hash(self, token_hash: str) -> ApiToken | None:
+        """The token with this digest, revoked or expired ones included (they get their own
+        401 sentence)."""
+        return self.session.scalar(select(ApiToken).where(ApiToken.token_hash == token_hash))
 
-    def for_user(self, user_id: str) -> Sequence[ApiToken]:
-        return self.session.scalars(
-            select(ApiToken).where(ApiToken.user_id == user_id).order_by(ApiToken.created_at)
-        ).all()
+    def page_for_user(
+        self, user_id: str, limit: int, offset: int
+    ) -> tuple[Sequence[ApiToken], int]:
+        """A user's tokens, oldest first."""
+        query = select(ApiToken).where(ApiToken.user_id == user_id)
+        return page_of(self.session, query, (ApiToken.created_at, ApiToken.id), limit, offset)
 
     def add(self, token: ApiToken) -> ApiToken:
         self.session.add(token)

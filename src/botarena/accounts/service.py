@@ -1,44 +1,56 @@
-"""Account rules: creating users, issuing, checking and revoking tokens."""
+"""Account rules: creating users, making them admins, disabling them; token rules are in
+:mod:`botarena.accounts.tokens`."""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from botarena.accounts.models import ApiToken, Role, User
-from botarena.accounts.repository import TokenRepository, UserRepository
-from botarena.accounts.security import hash_password, hash_token, new_token_secret, verify_password
+from botarena.accounts.journal import Journal, TokenMethod, UserChange
+from botarena.accounts.models import Role, User
+from botarena.accounts.repository import UserRepository
+from botarena.accounts.security import hash_password
+from botarena.accounts.tokens import DEFAULT_TOKEN_DAYS, IssuedToken, TokenService, TokenTerms
 from botarena.clock import utcnow
-from botarena.errors import bad_request, conflict, not_found, unauthorized
+from botarena.errors import bad_request, conflict, not_found
 from botarena.ids import new_id
 
 USERNAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{1,31}$")
 MIN_PASSWORD_LENGTH = 8
 
 
-@dataclass(frozen=True)
-class IssuedToken:
-    """A token just made: the stored row and its secret, which is never shown again."""
-
-    token: ApiToken
-    secret: str
-
-
 class AccountService:
-    """Every rule about accounts; it commits the work it does."""
+    """Every rule about users; it commits the work it does, with the journal's entries.
 
-    def __init__(self, session: Session) -> None:
+    ``journal`` None records nothing: only fixtures of tests and benchmarks go without one.
+    """
+
+    def __init__(
+        self,
+        session: Session,
+        *,
+        journal: Journal | None = None,
+        token_days: int = DEFAULT_TOKEN_DAYS,
+    ) -> None:
         self.session = session
+        self.journal = journal
         self.users = UserRepository(session)
-        self.tokens = TokenRepository(session)
+        self.tokens = TokenService(session, token_days=token_days, journal=journal)
 
     def create_user(
-        self, username: str, password: str | None, *, admin: bool = False
+        self,
+        username: str,
+        password: str | None,
+        *,
+        admin: bool = False,
+        actor: User | None = None,
+        label: str | None = None,
     ) -> tuple[User, IssuedToken]:
-        """A new user with a first token. ``password`` None means token-only sign-in."""
+        """A new user with a first token (of the default lifetime, named ``label``).
+        ``password`` None means token-only sign-in; ``actor`` None means the journal's own
+        (the command line)."""
         if not USERNAME_PATTERN.fullmatch(username):
             raise bad_request(
                 "Username must be 2 to 32 letters, digits, '.', '_' or '-', "
@@ -65,46 +77,50 @@ class AccountService:
         except IntegrityError as exc:  # a concurrent create of the same name
             self.session.rollback()
             raise conflict(f"User {username} already exists") from exc
-        issued = self._issue(user)
+        if self.journal is not None:
+            self.journal.user_created(self.session, actor, user)
+        issued = self.tokens.add(
+            user, TokenTerms(name=label), actor=actor, method=TokenMethod.NEW_USER
+        )
         self.session.commit()
         return user, issued
 
-    def sign_in(self, username: str, password: str) -> IssuedToken:
-        """A new token for a username and password; one vague error for every failure."""
-        user = self.users.by_username(username)
-        if not verify_password(user.password_hash if user else None, password) or user is None:
-            raise unauthorized("Invalid username or password")
-        issued = self._issue(user)
-        self.session.commit()
-        return issued
-
-    def issue_token(self, user: User) -> IssuedToken:
-        """A new token for a user already known (the demo and admin tooling use it)."""
-        issued = self._issue(user)
-        self.session.commit()
-        return issued
+    def issue_token(self, user: User, name: str | None = None) -> IssuedToken:
+        """A new token of the default lifetime for a user already known (the demo uses it)."""
+        return self.tokens.issue(user, TokenTerms(name=name), actor=None, method=TokenMethod.ISSUED)
 
     def authenticate(self, secret: str) -> User:
-        """The user a token secret belongs to; 401 for anything unknown or revoked."""
-        token = self.tokens.active_by_hash(hash_token(secret))
-        if token is None:
-            raise unauthorized("Invalid or revoked token")
-        return token.user
+        """The user a token secret belongs to; 401 for an unknown, revoked or expired token."""
+        return self.tokens.authenticate(secret).user
 
-    def revoke(self, user: User, token_id: str) -> None:
-        """Revoke one of ``user``'s tokens (admins may revoke anyone's)."""
-        token = self.tokens.get(token_id)
-        if token is None or (token.user_id != user.id and not user.is_admin):
-            raise not_found("Token not found")
-        if token.revoked_at is None:
-            token.revoked_at = utcnow()
+    def set_admin(self, username: str, admin: bool, *, actor: User | None = None) -> bool:
+        """Make a user an admin (or a participant again); False when it already was so."""
+        user = self._named(username)
+        role = (Role.ADMIN if admin else Role.PARTICIPANT).value
+        if user.role == role:
+            return False
+        user.role = role
+        change = UserChange.MADE_ADMIN if admin else UserChange.ADMIN_REMOVED
+        self._changed(user, change, actor)
+        return True
+
+    def set_disabled(self, username: str, disabled: bool, *, actor: User | None = None) -> bool:
+        """Disable a user (no sign-in, no token works) or enable them again; False when it
+        already was so."""
+        user = self._named(username)
+        if user.is_disabled == disabled:
+            return False
+        user.disabled_at = utcnow() if disabled else None
+        self._changed(user, UserChange.DISABLED if disabled else UserChange.ENABLED, actor)
+        return True
+
+    def _named(self, username: str) -> User:
+        user = self.users.by_username(username)
+        if user is None:
+            raise not_found(f"No user named {username}")
+        return user
+
+    def _changed(self, user: User, change: UserChange, actor: User | None) -> None:
+        if self.journal is not None:
+            self.journal.user_changed(self.session, actor, user, change)
         self.session.commit()
-
-    def _issue(self, user: User) -> IssuedToken:
-        secret = new_token_secret()
-        token = ApiToken(
-            id=new_id("tok"), user_id=user.id, token_hash=hash_token(secret), created_at=utcnow()
-        )
-        token.user = user
-        self.tokens.add(token)
-        return IssuedToken(token, secret)

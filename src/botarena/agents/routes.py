@@ -23,6 +23,7 @@ from botarena.agents.schemas import (
 from botarena.agents.service import AgentService, SubmissionService, may_see_private
 from botarena.agents.status import SubmissionStatus
 from botarena.api.deps import SessionDep, SettingsDep
+from botarena.api.games import GameFilter
 from botarena.api.hooks import notify_build_queued
 from botarena.api.pagination import PageDep
 from botarena.api.schema import Page
@@ -41,8 +42,8 @@ def list_agents(
     session: SessionDep,
     _viewer: OptionalUser,
     page: PageDep,
+    game: GameFilter,
     name: Annotated[str | None, Query(max_length=64)] = None,
-    game: Annotated[str | None, Query(max_length=64)] = None,
     owner_id: Annotated[str | None, Query(alias="ownerId", max_length=32)] = None,
 ) -> Page[AgentOut]:
     """Every agent, oldest first; filter by exact name, game or owner."""

@@ -8,11 +8,14 @@ from pydantic import Field
 
 from botarena.api.schema import ApiModel
 
+# What an agent's name may be; the service says so in its own words when it is not.
+AGENT_NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
+
 
 class AgentCreate(ApiModel):
     """A new agent: its unique name and the game it plays."""
 
-    name: str = Field(min_length=1, max_length=64)
+    name: str = Field(min_length=1, max_length=64, json_schema_extra={"pattern": AGENT_NAME})
     game: str = Field(min_length=1, max_length=64)
 
 

@@ -20,6 +20,7 @@ from botarena.accounts.models import User
 from botarena.agents.models import Agent, Submission, SubmissionStatusEvent
 from botarena.agents.refs import ref_problem
 from botarena.agents.repository import AgentRepository, SubmissionRepository
+from botarena.agents.schemas import AGENT_NAME
 from botarena.agents.status import INITIAL_STATUS, SubmissionStatus, check_transition
 from botarena.clock import utcnow
 from botarena.errors import AppError, conflict, forbidden, invalid, not_found, too_large
@@ -35,7 +36,7 @@ from botarena.sources.archives import (
 from botarena.sources.urls import SourceUrlError, validate_code_url
 from botarena.storage import build_log_path, read_tail
 
-AGENT_NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+AGENT_NAME_PATTERN = re.compile(AGENT_NAME)
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from http import HTTPStatus
 from typing import Any
 
@@ -9,11 +10,17 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from botarena.api.admission import RETRY_AFTER_SECONDS
+from botarena.api.headers import baseline_headers
 from botarena.errors import AppError
 
 log = structlog.get_logger(__name__)
+# SQLite's own words for a lock it could not get within the busy timeout.
+_SQLITE_BUSY = re.compile(r"database (table )?is locked|database is busy")
 
 _STATUS_SENTENCES = {
     400: "Bad request",
@@ -26,6 +33,7 @@ _STATUS_SENTENCES = {
     413: "Request body too large",
     415: "Unsupported media type",
     429: "Too many requests",
+    503: "Service unavailable",
 }
 
 
@@ -46,6 +54,8 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(AppError, _app_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(PoolTimeoutError, _database_busy)
+    app.add_exception_handler(OperationalError, _database_unavailable)
     app.add_exception_handler(Exception, _unexpected_error)
 
 
@@ -82,10 +92,38 @@ async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(error_body(sentence), status_code=exc.status_code, headers=exc.headers)
 
 
+async def _database_busy(_request: Request, exc: Exception) -> JSONResponse:
+    # Every connection stayed in use for the pool's whole timeout: more load than it serves.
+    log.warning("no database connection in time", error=type(exc).__name__)
+    return _unavailable("Server busy", "No database connection was free in time.")
+
+
+async def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    # SQLite's lock held past the busy timeout, or PostgreSQL unreachable, full or cancelling:
+    # the request may well succeed later. Anything else is a bug, answered as one.
+    assert isinstance(exc, OperationalError)
+    reason = str(exc.orig).splitlines()[0] if str(exc.orig) else type(exc.orig).__name__
+    if type(exc.orig).__module__ == "sqlite3" and not _SQLITE_BUSY.search(reason):
+        return await _unexpected_error(request, exc)
+    log.warning("database unavailable", error=reason)
+    return _unavailable("Database unavailable", "The database could not answer in time.")
+
+
+def _unavailable(error: str, message: str) -> JSONResponse:
+    return JSONResponse(
+        error_body(error, f"{message} Retry after {RETRY_AFTER_SECONDS} s."),
+        status_code=503,
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
+
+
 async def _unexpected_error(_request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error", exc_info=exc)
+    # Sent from outside every middleware, so the headers they add are added here.
     return JSONResponse(
-        error_body("Internal server error", "The failure was logged."), status_code=500
+        error_body("Internal server error", "The failure was logged."),
+        status_code=500,
+        headers=baseline_headers(),
     )
 
 

@@ -9,6 +9,9 @@ from fastapi import Depends, Query
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
+# Far beyond any list's length, and well inside every database's integer: an offset of 2**63
+# overflowed SQLite's and answered 500.
+MAX_OFFSET = 1_000_000_000
 
 
 @dataclass(frozen=True)
@@ -21,7 +24,7 @@ class PageParams:
 
 def page_params(
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> PageParams:
     return PageParams(limit=limit, offset=offset)
 

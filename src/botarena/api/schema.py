@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, BeforeValidator, ConfigDict
 from pydantic.alias_generators import to_camel
 
 
@@ -18,6 +18,31 @@ class ApiModel(BaseModel):
         extra="forbid",
     )
 
+
+def _a_json_number(value: object) -> object:
+    """JSON's numbers only: ``true`` is not 1 and ``"3"`` is not 3 (``3.0`` is 3)."""
+    if isinstance(value, bool | str | bytes):
+        raise ValueError("must be a whole number")
+    return value
+
+
+# Last in an integer field's ``Annotated[int, Ge(…), Le(…), JSON_NUMBER]``: the field takes
+# what JSON Schema's "integer" means. (Before the bounds, it would hide them from the schema.)
+JSON_NUMBER = BeforeValidator(_a_json_number)
+
+
+def _a_calendar_time(value: object) -> object:
+    """ISO 8601 only: a bare number is not a time (the framework would read it as seconds
+    since 1970, where the description promises a date-time)."""
+    if isinstance(value, int | float) or (
+        isinstance(value, str) and value.strip().lstrip("+-").replace(".", "", 1).isdigit()
+    ):
+        raise ValueError("must be an ISO 8601 date-time, e.g. 2026-01-31T12:00:00Z")
+    return value
+
+
+# Last in ``Annotated[datetime, ISO_TIME]``: what JSON Schema's "date-time" format means.
+ISO_TIME = BeforeValidator(_a_calendar_time)
 
 ItemT = TypeVar("ItemT")
 

@@ -7,6 +7,9 @@ from sqlalchemy.orm import Session
 from botarena.accounts.models import User
 from botarena.agents.models import Submission
 from botarena.agents.status import SubmissionStatus
+from botarena.audit.actions import Action
+from botarena.audit.context import ActionContext
+from botarena.audit.service import AuditLog
 from botarena.errors import forbidden, not_found
 
 MAX_PRIORITY = 1000
@@ -18,10 +21,12 @@ class BuildCommands:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def rebuild(self, user: User, submission_id: str) -> Submission:
-        """Queue a finished submission for building again, as a fresh set of attempts."""
+    def rebuild(self, user: User, submission_id: str, context: ActionContext) -> Submission:
+        """Queue a finished submission for building again, as a fresh set of attempts; an
+        admin's rebuild of someone else's submission is audited."""
         submission = self._get(submission_id)
-        if not (user.is_admin or submission.agent.owner_id == user.id):
+        owner_id = submission.agent.owner_id
+        if not (user.is_admin or owner_id == user.id):
             raise forbidden("Only the agent's owner or an admin can rebuild its submissions")
         submission.move_to(
             SubmissionStatus.BUILDING, reason=f"rebuild requested by {user.username}"
@@ -32,15 +37,33 @@ class BuildCommands:
         submission.not_before = None
         submission.attempts = 0
         submission.error_message = None
+        if owner_id != user.id:
+            AuditLog(self.session).record(
+                context,
+                Action.SUBMISSION_REBUILT,
+                target_type="submission",
+                target_id=submission.id,
+                details={"agentId": submission.agent_id, "ownerId": owner_id},
+            )
         self.session.commit()
         return submission
 
-    def set_priority(self, user: User, submission_id: str, priority: int) -> Submission:
-        """Move a queued build ahead (higher first) or back."""
+    def set_priority(
+        self, user: User, submission_id: str, priority: int, context: ActionContext
+    ) -> Submission:
+        """Move a queued build ahead (higher first) or back (audited)."""
         submission = self._get(submission_id)
         if not user.is_admin:
             raise forbidden("Only an admin can change build priorities")
+        before = submission.priority
         submission.priority = priority
+        AuditLog(self.session).record(
+            context,
+            Action.SUBMISSION_PRIORITY_CHANGED,
+            target_type="submission",
+            target_id=submission.id,
+            details={"from": before, "to": priority},
+        )
         self.session.commit()
         return submission
 

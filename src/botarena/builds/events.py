@@ -19,7 +19,7 @@ from starlette.concurrency import run_in_threadpool
 from botarena.agents.models import Submission, SubmissionStatusEvent
 from botarena.agents.status import SubmissionStatus
 from botarena.clock import utcnow
-from botarena.db.engine import SessionFactory
+from botarena.db.engine import SessionFactory, read_factory
 from botarena.settings import Settings
 from botarena.storage import build_log_path
 
@@ -40,6 +40,8 @@ async def build_events(
 ) -> AsyncIterator[dict[str, Any]]:
     """Status changes (from the first one) and, for those who may read it, the log's lines."""
     cursor = _Cursor()
+    # A stream only reads: on SQLite its polls must never take (or wait for) the write lock.
+    factory = read_factory(factory)
     path = build_log_path(settings, submission_id)
     loop = asyncio.get_running_loop()
     deadline = loop.time() + MAX_STREAM_SECONDS

@@ -8,6 +8,13 @@ agent gets a generated Dockerfile: a first stage installs ``requirements.txt`` (
 platform's full pip settings, which stay in that stage and are never pushed), the final one
 copies the installed packages, the shim and the agent's folder, and runs as ``nobody``.
 Layers are ordered so that a change of code alone reuses the installed packages.
+
+With a ``proxy`` (the platform's egress proxy, see
+:mod:`botarena.executor.installers.egress`), every build step gets it as the engine's
+predefined proxy build arguments (kept out of the image's history), and the host's own proxy
+settings are left out of ``env.sh``. The proxy is all the confinement this side can give: a
+build step can still connect wherever the build network lets it, so that network must lead
+nowhere but to the proxy (see docs/architecture.md).
 """
 
 from __future__ import annotations
@@ -78,11 +85,13 @@ class ImageBuilder:
         *,
         network: str | None = None,
         environ: Mapping[str, str] | None = None,
+        proxy: str | None = None,
     ) -> None:
         self.client = client
         self.base_image = base_image
         self.network = network
         self.environ = dict(os.environ if environ is None else environ)
+        self.proxy = proxy
 
     def build(self, source: Path, reference: str, on_output: OutputSink) -> BuiltImage:
         """Build ``source`` as ``reference``; raise ImageBuildError with the reason."""
@@ -92,7 +101,12 @@ class ImageBuilder:
                 # A copy: the folder is left as it was (it may be a participant's own).
                 context = Path(scratch) / "context"
                 shutil.copytree(source, context, symlinks=True)
-                _write_extras(context / CONTEXT_EXTRAS, self.environ, with_credentials=False)
+                _write_extras(
+                    context / CONTEXT_EXTRAS,
+                    self.environ,
+                    credentials=False,
+                    proxies=not self.proxy,
+                )
             else:
                 context = Path(scratch)
                 self._generated_context(source, context)
@@ -133,7 +147,9 @@ class ImageBuilder:
                 kind="dockerfile",
             )
         shutil.copytree(source, context / "agent", symlinks=True)
-        _write_extras(context / CONTEXT_EXTRAS, self.environ, with_credentials=True)
+        _write_extras(
+            context / CONTEXT_EXTRAS, self.environ, credentials=True, proxies=not self.proxy
+        )
         requirements = source / REQUIREMENTS
         lines = requirement_lines(requirements) if requirements.is_file() else []
         (context / DOCKERFILE).write_text(
@@ -160,6 +176,9 @@ class ImageBuilder:
         }
         if self.network:
             options["network_mode"] = self.network
+        if self.proxy:
+            names = ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy")
+            options["buildargs"] = {name: self.proxy for name in names}
         image_id: str | None = None
         try:
             for chunk in self.client.api.build(**options):
@@ -231,7 +250,9 @@ def local_image_name(folder: Path) -> str:
 
 
 # -- the build context's extras ----------------------------------------------------------
-def _write_extras(folder: Path, environ: Mapping[str, str], *, with_credentials: bool) -> None:
+def _write_extras(
+    folder: Path, environ: Mapping[str, str], *, credentials: bool, proxies: bool
+) -> None:
     if folder.exists() or folder.is_symlink():
         if folder.is_dir() and not folder.is_symlink():
             shutil.rmtree(folder)
@@ -247,17 +268,20 @@ def _write_extras(folder: Path, environ: Mapping[str, str], *, with_credentials:
     ca = _ca_bundle(environ)
     if ca is not None:
         shutil.copy(ca, pip / "ca.crt")
-    settings = pip_settings(environ, ca=f"{PIP_DIR}/ca.crt" if ca else None)
-    if not with_credentials:
+    settings = pip_settings(environ, ca=f"{PIP_DIR}/ca.crt" if ca else None, proxies=proxies)
+    if not credentials:
         settings = {k: v for k, v in settings.items() if not _CREDENTIALS.search(v)}
     (pip / "env.sh").write_text(
         "".join(f"export {name}={shlex.quote(value)}\n" for name, value in sorted(settings.items()))
     )
 
 
-def pip_settings(environ: Mapping[str, str], *, ca: str | None) -> dict[str, str]:
+def pip_settings(
+    environ: Mapping[str, str], *, ca: str | None, proxies: bool = True
+) -> dict[str, str]:
     """pip's site configuration and variables of this host, as variables for a build: host
-    paths left out (they do not exist in the image), the CA bundle pointed at ``ca``."""
+    paths left out (they do not exist in the image), the CA bundle pointed at ``ca``, the
+    host's proxy settings left out unless ``proxies``."""
     settings: dict[str, str] = {}
     for parser in pip_config(environ):
         for section in ("global", "install"):
@@ -268,7 +292,9 @@ def pip_settings(environ: Mapping[str, str], *, ca: str | None) -> dict[str, str
     kept = {
         name: value
         for name, value in settings.items()
-        if name != "PIP_CONFIG_FILE" and not any(w.startswith("/") for w in value.split())
+        if name != "PIP_CONFIG_FILE"
+        and not any(w.startswith("/") for w in value.split())
+        and (proxies or not name.upper().endswith("_PROXY"))
     }
     if ca:
         kept.update({"PIP_CERT": ca, "SSL_CERT_FILE": ca, "REQUESTS_CA_BUNDLE": ca})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Annotated
 
 from fastapi import APIRouter, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import StreamingResponse
@@ -18,7 +19,8 @@ from botarena.agents.schemas import SubmissionOut
 from botarena.agents.service import may_see_private
 from botarena.api.deps import SessionDep, SettingsDep
 from botarena.api.hooks import notify_build_queued
-from botarena.api.schema import ApiModel
+from botarena.api.schema import JSON_NUMBER, ApiModel
+from botarena.audit.deps import AuditContext
 from botarena.builds.commands import MAX_PRIORITY, BuildCommands
 from botarena.builds.events import as_sse, build_events
 from botarena.db.engine import SessionFactory
@@ -30,35 +32,53 @@ router = APIRouter(tags=["builds"])
 class PriorityChange(ApiModel):
     """A new queue priority: higher builds first."""
 
-    priority: int = Field(ge=-MAX_PRIORITY, le=MAX_PRIORITY)
+    priority: Annotated[int, Field(ge=-MAX_PRIORITY, le=MAX_PRIORITY), JSON_NUMBER]
 
 
 @router.post("/submissions/{submission_id}/rebuild")
 def rebuild(
-    submission_id: str, user: CurrentUser, session: SessionDep, request: Request
+    submission_id: str,
+    user: CurrentUser,
+    session: SessionDep,
+    request: Request,
+    context: AuditContext,
 ) -> SubmissionOut:
     """Build a build_failed, success, failed or inactive submission again."""
-    submission = BuildCommands(session).rebuild(user, submission_id)
+    submission = BuildCommands(session).rebuild(user, submission_id, context)
     notify_build_queued(request)
     return present(submission, user)
 
 
 @router.post("/submissions/{submission_id}/priority")
 def set_priority(
-    submission_id: str, body: PriorityChange, user: CurrentUser, session: SessionDep
+    submission_id: str,
+    body: PriorityChange,
+    user: CurrentUser,
+    session: SessionDep,
+    context: AuditContext,
 ) -> SubmissionOut:
     """Raise (or lower) a queued build's priority (admins)."""
-    return present(BuildCommands(session).set_priority(user, submission_id, body.priority), user)
+    commands = BuildCommands(session)
+    return present(commands.set_priority(user, submission_id, body.priority, context), user)
 
 
-@router.get("/submissions/{submission_id}/events")
+@router.get(
+    "/submissions/{submission_id}/events",
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "description": "Server-Sent Events: `status` and `log` events, until the build ends",
+            "content": {"text/event-stream": {"schema": {"type": "string"}}},
+        }
+    },
+)
 async def build_events_sse(
     submission_id: str, request: Request, settings: SettingsDep
 ) -> StreamingResponse:
     """Status changes and log lines as Server-Sent Events (``Accept: text/event-stream``)."""
     # No request-long database session here: a stream may last minutes, and on SQLite an open
     # transaction would keep the builders from writing meanwhile.
-    factory = request.app.state.session_factory
+    factory = request.app.state.read_session_factory
     viewer = await run_in_threadpool(
         _user_for, factory, bearer_secret(request.headers.get("authorization"))
     )
@@ -79,7 +99,7 @@ async def build_events_sse(
 async def build_events_ws(websocket: WebSocket, submission_id: str) -> None:
     """The same events over a WebSocket, one JSON message each; closed when the build ends."""
     app = websocket.app
-    factory = app.state.session_factory
+    factory = app.state.read_session_factory
     try:
         token = bearer_secret(websocket.headers.get("authorization")) or websocket.query_params.get(
             "access_token"

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import typer
 
+import botarena.cli.audit as audit
 import botarena.cli.demo as demo
 import botarena.cli.executor as executor
 import botarena.cli.matches as matches
 import botarena.cli.play as play
 import botarena.cli.remote as remote
 import botarena.cli.server as server
+import botarena.cli.tokens as tokens
 import botarena.cli.tournaments as tournaments
 import botarena.cli.users as users
 
@@ -26,6 +28,8 @@ app.add_typer(executor.executor_app, name="executor")
 app.command("demo")(demo.demo)
 app.add_typer(users.user_app, name="user")
 app.command("login")(remote.login)
+app.add_typer(tokens.token_app, name="token")
+app.command("audit")(audit.audit)
 app.add_typer(remote.agent_app, name="agent")
 app.command("submit")(remote.submit)
 app.command("status")(remote.status)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import signal
 import threading
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -56,8 +57,12 @@ def executor(
         fail(f"cannot listen on {listen}: {exc}")
     where = listen if listen.startswith("unix:") else f"{listen.rpartition(':')[0]}:{port}"
     console.print(f"botarena executor is serving at [bold]{where}[/]", highlight=False)
+    left = identity.not_after - datetime.now(UTC)
     console.print(
-        f"certificate valid until {identity.not_after:%Y-%m-%d}", highlight=False, style="dim"
+        f"certificate valid until {identity.not_after:%Y-%m-%d}"
+        + (" - make a new bundle soon (botarena executor credentials)" if left.days < 14 else ""),
+        highlight=False,
+        style="dim" if left.days >= 14 else "yellow",
     )
     stopped = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -73,9 +78,11 @@ def credentials(
     out: Annotated[Path, typer.Option(help="Folder to write the bundle to (made 0700).")],
     days: Annotated[int, typer.Option(help="Days the certificate is valid.", min=1)] = 90,
 ) -> None:
-    """Make a bundle (ca.pem, botarena-executor.pem and .key) for an executor on another
-    machine, signed by this server's authority; run it where `botarena serve` runs and copy
-    the folder to the executor's BOTARENA_TLS_DIR."""
+    """Make a certificate bundle for an executor on another machine.
+
+    Run it where `botarena serve` runs: the bundle (ca.pem, botarena-executor.pem and .key) is
+    signed by the server's authority. Copy the folder to the executor's BOTARENA_TLS_DIR.
+    """
     from botarena.executor.credentials import (
         EXECUTOR,
         CertificateAuthority,

@@ -64,7 +64,13 @@ def login(
     except ApiError as exc:
         fail_api(exc)
     path = save_config(ClientConfig(server=anonymous.server, token=created["token"]))
-    console.print(f"signed in to {anonymous.server} as {name}; token saved in {path}")
+    expires = created.get("expiresAt")
+    until = f"expires {expires[:16].replace('T', ' ')} UTC" if expires else "never expires"
+    console.print(
+        f"signed in to {anonymous.server} as {name}; token saved in {path} ({until}; "
+        "renew it with 'botarena token renew')",
+        highlight=False,
+    )
 
 
 @agent_app.command("create")

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Annotated
 
 import typer
 
-from botarena.cli.output import console
+from botarena.cli.output import console, fail
 
 # The server's own modules are imported inside the commands: every other command then starts
 # without loading the web framework and the database toolkit.
@@ -18,26 +19,42 @@ def serve(
     demo: Annotated[
         bool, typer.Option("--demo", help="Create a demo admin and print a fresh token for it.")
     ] = False,
+    public: Annotated[
+        bool,
+        typer.Option("--public", help="Allow an address other machines can reach (e.g. 0.0.0.0)."),
+    ] = False,
 ) -> None:
     """Run the API server (migrating the database first)."""
+    if not public and not _is_loopback(host):
+        fail(
+            f"Refusing to listen on {host}: other machines could reach this server",
+            "Anyone who reaches it could use the API (and, with --demo, the demo admin whose "
+            "token is printed at start). Pass --public to serve other machines on purpose, "
+            "behind TLS; or listen on 127.0.0.1.",
+            code=2,
+        )
     import uvicorn
 
     from botarena.app import create_app
     from botarena.demo import DEMO_GAME, DEMO_USER, Activator, demo_token, submit_examples
     from botarena.logging import configure_logging
     from botarena.settings import get_settings
+    from botarena.storage import keep_files_private
 
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_format)
+    keep_files_private()
     app = create_app(settings)
     url = f"http://{_url_host(host)}:{port}"
 
     def announce() -> None:
         console.print(f"botarena is serving at [bold]{url}[/] (API docs: {url}/docs)")
+        if not _is_loopback(host):
+            console.print(f"listening on {host}: reachable from other machines (--public)")
         console.print(f"database: {_safe_url(settings.resolved_database_url)}", highlight=False)
         if demo:
             factory = app.state.session_factory
-            token = demo_token(factory)
+            token = demo_token(factory, settings.token_days)
             console.print(f"demo admin: [bold]{DEMO_USER}[/]; its token:")
             console.print(token, highlight=False, soft_wrap=True)
             console.print(f"try: curl -H 'Authorization: Bearer {token}' {url}/api/v1/me")
@@ -64,10 +81,12 @@ def migrate_command() -> None:
     from botarena.db.engine import build_engine
     from botarena.logging import configure_logging
     from botarena.settings import get_settings
+    from botarena.storage import keep_files_private, private_data_dir
 
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_format)
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    keep_files_private()
+    private_data_dir(settings)
     engine = build_engine(settings.resolved_database_url)
     try:
         before = migrate.current_revision(engine)
@@ -81,9 +100,19 @@ def migrate_command() -> None:
         console.print(f"database migrated from {before or 'empty'} to {after}")
 
 
+def _is_loopback(host: str) -> bool:
+    """Whether ``host`` is reachable from this machine only (a name other than localhost
+    might resolve to anything, so it counts as public)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
 def _url_host(host: str) -> str:
-    if host in ("0.0.0.0", "::"):  # noqa: S104 - naming the wildcard, not binding to it
-        return "127.0.0.1"
+    # The address really listened on, a wildcard included: the banner must not claim less.
     return f"[{host}]" if ":" in host else host
 
 
@@ -98,9 +127,12 @@ ratings_app = typer.Typer(help="Ratings kept in the database.", no_args_is_help=
 
 @ratings_app.command("recompute")
 def ratings_recompute() -> None:
-    """Rebuild every rating from the history of finished ranked matches."""
+    """Rebuild every rating from the history of finished ranked matches (audited)."""
     import time
 
+    from botarena.audit.actions import Action
+    from botarena.audit.context import ActionContext
+    from botarena.audit.service import AuditLog
     from botarena.db import migrate
     from botarena.db.engine import build_engine, build_session_factory
     from botarena.logging import configure_logging
@@ -115,6 +147,13 @@ def ratings_recompute() -> None:
         started = time.perf_counter()
         with build_session_factory(engine)() as session:
             applied = recompute(session)
+            AuditLog(session).record(
+                ActionContext.system(),
+                Action.RATINGS_RECOMPUTED,
+                target_type="ratings",
+                target_id=None,
+                details={"matches": applied},
+            )
             session.commit()
         took = time.perf_counter() - started
     finally:

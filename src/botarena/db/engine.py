@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -13,21 +14,59 @@ from sqlalchemy.orm import Session, sessionmaker
 
 SessionFactory = sessionmaker[Session]
 
+# An execution option: transactions on this connection begin deferred (SQLite), see below.
+_READ_OPTION = "botarena_read"
+# Connection info key: True while a deferred SQLite transaction has not written yet.
+_DEFERRED = "botarena_deferred"
+# Statements that only read; anything else in a deferred transaction takes the write lock first.
+_READ_VERBS = frozenset({"SELECT", "PRAGMA", "EXPLAIN", "VALUES"})
 
-def build_engine(url: str) -> Engine:
-    """An engine for ``url``; SQLite connections get WAL, foreign keys and a busy timeout."""
+
+@dataclass(frozen=True)
+class PoolLimits:
+    """How many connections an engine keeps and lends, and how long a borrower may wait.
+
+    The defaults are SQLAlchemy's; the server sizes them to its request and thread limits.
+    """
+
+    size: int = 5
+    overflow: int = 10
+    timeout: float = 30.0
+
+
+def build_engine(url: str, pool: PoolLimits | None = None) -> Engine:
+    """An engine for ``url``; SQLite connections get WAL, foreign keys and a busy timeout.
+
+    Statement parameters are kept out of log lines and error messages (they may hold token
+    digests, password hashes or a participant's data).
+    """
+    limits = pool or PoolLimits()
     parsed = make_url(url)
+    options: dict[str, Any] = {
+        "pool_pre_ping": True,
+        "hide_parameters": True,
+        "pool_size": limits.size,
+        "max_overflow": limits.overflow,
+        "pool_timeout": limits.timeout,
+    }
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
         if database and database != ":memory:":
-            Path(database).parent.mkdir(parents=True, exist_ok=True)
+            # Only the server reads its database (see botarena.storage).
+            Path(database).parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        else:
+            # An in-memory database lives in one connection; no pool sizes apply.
+            options = {"hide_parameters": True}
         engine = create_engine(
-            url, connect_args={"check_same_thread": False, "timeout": 30}, pool_pre_ping=True
+            parsed, connect_args={"check_same_thread": False, "timeout": 30}, **options
         )
         event.listen(engine, "connect", _configure_sqlite_connection)
-        event.listen(engine, "begin", _begin_sqlite_immediately)
+        event.listen(engine, "begin", _begin_sqlite)
+        event.listen(engine, "before_cursor_execute", _lock_before_writing)
+        event.listen(engine, "commit", _forget_deferred)
+        event.listen(engine, "rollback", _forget_deferred)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    return create_engine(parsed, **options)
 
 
 def _configure_sqlite_connection(dbapi_connection: Any, _record: object) -> None:
@@ -41,15 +80,64 @@ def _configure_sqlite_connection(dbapi_connection: Any, _record: object) -> None
     cursor.close()
 
 
-def _begin_sqlite_immediately(connection: Any) -> None:
-    # BEGIN IMMEDIATE takes the write lock up front: two writers queue on the busy timeout
-    # instead of one failing with "database is locked" when it upgrades a read lock.
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+def _begin_sqlite(connection: Any) -> None:
+    # A writer's transaction begins IMMEDIATE: it takes the write lock up front, so two
+    # writers queue on the busy timeout instead of one failing with "database is locked" when
+    # it upgrades a read lock (SQLite never waits for that upgrade). A reader's begins
+    # deferred and takes no lock at all in WAL mode; if it writes after all, it is moved to a
+    # write transaction first (below).
+    connection.info[_DEFERRED] = False
+    if connection.get_execution_options().get(_READ_OPTION):
+        connection.exec_driver_sql("BEGIN")
+        connection.info[_DEFERRED] = True
+    else:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def build_session_factory(engine: Engine) -> SessionFactory:
-    """Sessions that keep loaded objects usable after commit (the API serialises them then)."""
-    return sessionmaker(bind=engine, expire_on_commit=False)
+def _lock_before_writing(
+    connection: Any,
+    cursor: Any,
+    statement: str,
+    _parameters: object,
+    _context: object,
+    _executemany: bool,
+) -> None:
+    # A reader's session about to write (a token's last use, say): end its read transaction
+    # and queue for the write lock, as a writer would have from the start. The write then sees
+    # the newest committed rows, which is what PostgreSQL's READ COMMITTED gives every
+    # statement anyway, so the services already hold under it.
+    if not connection.info.get(_DEFERRED):
+        return
+    verb = statement.lstrip().split(None, 1)[0].upper() if statement.strip() else ""
+    if verb in _READ_VERBS:
+        return
+    connection.info[_DEFERRED] = False
+    cursor.execute("COMMIT")
+    cursor.execute("BEGIN IMMEDIATE")
+
+
+def _forget_deferred(connection: Any) -> None:
+    connection.info.pop(_DEFERRED, None)
+
+
+def build_session_factory(engine: Engine, *, read: bool = False) -> SessionFactory:
+    """Sessions that keep loaded objects usable after commit (the API serialises them then).
+
+    ``read=True``: for work that mostly reads (GET requests, live streams). On SQLite their
+    transactions begin deferred, so readers never wait for the write lock nor hold it; a write
+    in such a session still works (it queues for the lock at its first write). On PostgreSQL
+    there is no difference.
+    """
+    bind = engine.execution_options(**{_READ_OPTION: True}) if read else engine
+    return sessionmaker(bind=bind, expire_on_commit=False)
+
+
+def read_factory(factory: SessionFactory) -> SessionFactory:
+    """The reading counterpart of a session factory (same engine and pool)."""
+    bind = factory.kw["bind"]
+    if bind.get_execution_options().get(_READ_OPTION):
+        return factory
+    return sessionmaker(bind=bind.execution_options(**{_READ_OPTION: True}), expire_on_commit=False)
 
 
 @contextmanager

@@ -10,6 +10,9 @@ from sqlalchemy import select
 from botarena.accounts.deps import CurrentUser
 from botarena.api.deps import SessionDep
 from botarena.api.schema import ApiModel
+from botarena.audit.actions import Action
+from botarena.audit.deps import AuditContext
+from botarena.audit.service import AuditLog
 from botarena.errors import forbidden, invalid
 from botarena.games.registry import UnknownGameError, get_game
 from botarena.ladder.models import ALL_GAMES, LadderGame
@@ -35,7 +38,9 @@ def _state(session: SessionDep) -> LadderState:
     )
 
 
-def _switch(session: SessionDep, user: CurrentUser, game: str | None, paused: bool) -> LadderState:
+def _switch(
+    session: SessionDep, user: CurrentUser, context: AuditContext, game: str | None, paused: bool
+) -> LadderState:
     if not user.is_admin:
         raise forbidden("Only admins may pause or resume the ladder")
     if game is not None:
@@ -44,6 +49,13 @@ def _switch(session: SessionDep, user: CurrentUser, game: str | None, paused: bo
         except UnknownGameError as exc:
             raise invalid("game", str(exc).strip("'\"")) from exc
     set_paused(session, game, paused)
+    AuditLog(session).record(
+        context,
+        Action.LADDER_PAUSED if paused else Action.LADDER_RESUMED,
+        target_type="ladder",
+        target_id=game or ALL_GAMES,
+        details={"game": game},
+    )
     session.commit()
     return _state(session)
 
@@ -55,12 +67,16 @@ def ladder_state(session: SessionDep) -> LadderState:
 
 
 @router.post("/ladder/pause")
-def pause(session: SessionDep, user: CurrentUser, game: GameQuery = None) -> LadderState:
+def pause(
+    session: SessionDep, user: CurrentUser, context: AuditContext, game: GameQuery = None
+) -> LadderState:
     """Stop scheduling ranked matches, for one game or all (matches in flight finish)."""
-    return _switch(session, user, game, True)
+    return _switch(session, user, context, game, True)
 
 
 @router.post("/ladder/resume")
-def resume(session: SessionDep, user: CurrentUser, game: GameQuery = None) -> LadderState:
+def resume(
+    session: SessionDep, user: CurrentUser, context: AuditContext, game: GameQuery = None
+) -> LadderState:
     """Schedule ranked matches again, for one game or all."""
-    return _switch(session, user, game, False)
+    return _switch(session, user, context, game, False)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import Field
 
-from botarena.api.schema import ApiModel
+from botarena.api.schema import JSON_NUMBER, ApiModel
 from botarena.matches.models import Match
 
 
@@ -18,7 +18,7 @@ class MatchCreate(ApiModel):
     agent1_id: str = Field(min_length=1, max_length=32)
     agent2_id: str = Field(min_length=1, max_length=32)
     game: str | None = Field(default=None, min_length=1, max_length=64)
-    seed: int | None = Field(default=None, ge=0, le=2**31 - 1)
+    seed: Annotated[int, Field(ge=0, le=2**31 - 1), JSON_NUMBER] | None = None
     config: dict[str, Any] | None = None
     ranked: bool = False  # admins only: a match that changes ratings
 

@@ -223,6 +223,8 @@ def wipe_sandbox() -> None:
             _remove(entry.path)
     for kind in SYSV_IPC:
         _remove_sysv(kind)
+    # The sandbox's syscall filter refuses keyrings (EPERM, ignored here); cleared all the
+    # same for a sandbox run without it.
     _keyctl(KEYCTL_CLEAR, KEY_SPEC_USER_KEYRING)
     _keyctl(KEYCTL_CLEAR, KEY_SPEC_USER_SESSION_KEYRING)
 

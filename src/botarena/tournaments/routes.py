@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Query, Request, status
+from fastapi import APIRouter, Request, status
 
 from botarena.accounts.deps import CurrentUser
 from botarena.api.deps import SessionDep, SettingsDep
+from botarena.api.games import GameFilter
 from botarena.api.hooks import notify_match_queued
 from botarena.api.pagination import PageDep
 from botarena.api.schema import Page
+from botarena.audit.deps import AuditContext
 from botarena.tournaments.schemas import TournamentCreate, TournamentOut, TournamentSummary
 from botarena.tournaments.service import TournamentService, TournamentSpec
 
@@ -24,6 +24,7 @@ def create_tournament(
     session: SessionDep,
     settings: SettingsDep,
     request: Request,
+    context: AuditContext,
 ) -> TournamentOut:
     """Start a tournament (admins): the entrants are frozen and the first round is queued."""
     service = TournamentService(session, settings)
@@ -37,6 +38,7 @@ def create_tournament(
             submission_ids=body.submission_ids,
             seed=body.seed,
         ),
+        context,
     )
     if queued:
         notify_match_queued(request)
@@ -48,7 +50,7 @@ def list_tournaments(
     session: SessionDep,
     settings: SettingsDep,
     page: PageDep,
-    game: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
+    game: GameFilter,
 ) -> Page[TournamentSummary]:
     """Tournaments, newest first."""
     rows, total = TournamentService(session, settings).page(
@@ -70,9 +72,13 @@ def get_tournament(tournament_id: str, session: SessionDep, settings: SettingsDe
 
 @router.post("/tournaments/{tournament_id}/cancel")
 def cancel_tournament(
-    tournament_id: str, user: CurrentUser, session: SessionDep, settings: SettingsDep
+    tournament_id: str,
+    user: CurrentUser,
+    session: SessionDep,
+    settings: SettingsDep,
+    context: AuditContext,
 ) -> TournamentOut:
     """Stop a running tournament (admins): its unplayed matches are cancelled."""
     service = TournamentService(session, settings)
-    service.cancel(user, tournament_id)
+    service.cancel(user, tournament_id, context)
     return TournamentOut.of_view(service.view(tournament_id))

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
-from botarena.api.schema import ApiModel
+from botarena.api.schema import JSON_NUMBER, ApiModel
 from botarena.matches.status import MatchState
 from botarena.tournaments.models import Tournament, TournamentGame
 from botarena.tournaments.service import TournamentView
@@ -20,12 +20,26 @@ class TournamentCreate(ApiModel):
     """A tournament to run: the game and format; rounds (swiss only), games per pairing, the
     entrants (default: every active submission of the game) and the seed are optional."""
 
+    # The description says what the rules refuse: rounds for another format than swiss.
+    model_config = ConfigDict(
+        json_schema_extra={
+            "anyOf": [
+                {"properties": {"format": {"const": "swiss"}}},
+                {"properties": {"rounds": {"type": "null"}}},
+            ]
+        }
+    )
+
     game: str = Field(min_length=1, max_length=64)
     format: Format
-    rounds: int | None = Field(default=None, ge=1)
-    games_per_pairing: int = Field(default=1, ge=1, le=15)
-    submission_ids: list[str] | None = Field(default=None, max_length=1024)
-    seed: int | None = Field(default=None, ge=0, le=2**31 - 1)
+    rounds: Annotated[int, Field(ge=1, json_schema_extra={"maximum": 100}), JSON_NUMBER] | None = (
+        None
+    )
+    games_per_pairing: Annotated[int, Field(ge=1, le=15), JSON_NUMBER] = 1
+    submission_ids: list[str] | None = Field(
+        default=None, max_length=1024, json_schema_extra={"minItems": 2}
+    )
+    seed: Annotated[int, Field(ge=0, le=2**31 - 1), JSON_NUMBER] | None = None
 
 
 class Progress(ApiModel):

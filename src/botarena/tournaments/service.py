@@ -13,6 +13,9 @@ from sqlalchemy.orm import Session, selectinload
 from botarena.accounts.models import User
 from botarena.agents.models import Agent, Submission
 from botarena.agents.status import SubmissionStatus
+from botarena.audit.actions import Action
+from botarena.audit.context import ActionContext
+from botarena.audit.service import AuditLog
 from botarena.clock import utcnow
 from botarena.db.paging import page_of
 from botarena.errors import bad_request, conflict, forbidden, invalid, not_found
@@ -83,9 +86,11 @@ class TournamentService:
         self.session = session
         self.settings = settings
 
-    def create(self, user: User, spec: TournamentSpec) -> tuple[Tournament, int]:
-        """Enter the submissions, freeze the list, and queue the first round; returns the
-        tournament and the number of matches queued."""
+    def create(
+        self, user: User, spec: TournamentSpec, context: ActionContext
+    ) -> tuple[Tournament, int]:
+        """Enter the submissions, freeze the list, and queue the first round (audited);
+        returns the tournament and the number of matches queued."""
         if not user.is_admin:
             raise forbidden("Only admins may create tournaments")
         try:
@@ -122,6 +127,19 @@ class TournamentService:
         self.session.add(tournament)
         self.session.flush()
         queued = rounds.start(self.session, self.settings, tournament)
+        AuditLog(self.session).record(
+            context,
+            Action.TOURNAMENT_CREATED,
+            target_type="tournament",
+            target_id=tournament.id,
+            details={
+                "game": spec.game,
+                "format": spec.format,
+                "entrants": len(entrants),
+                "rounds": planned_rounds,
+                "seed": seed,
+            },
+        )
         self.session.commit()
         log.info(
             "tournament created",
@@ -134,9 +152,9 @@ class TournamentService:
         )
         return tournament, queued
 
-    def cancel(self, user: User, tournament_id: str) -> int:
-        """Stop a running tournament: its queued and running matches are cancelled (a late
-        result changes nothing) and no round follows. Returns the matches cancelled."""
+    def cancel(self, user: User, tournament_id: str, context: ActionContext) -> int:
+        """Stop a running tournament (audited): its queued and running matches are cancelled
+        (a late result changes nothing) and no round follows. Returns the matches cancelled."""
         if not user.is_admin:
             raise forbidden("Only admins may cancel tournaments")
         tournament = self.session.get(Tournament, tournament_id, with_for_update=True)
@@ -155,6 +173,13 @@ class TournamentService:
                 cancelled += 1
         tournament.status = CANCELLED
         tournament.finished_at = utcnow()
+        AuditLog(self.session).record(
+            context,
+            Action.TOURNAMENT_CANCELLED,
+            target_type="tournament",
+            target_id=tournament_id,
+            details={"matchesCancelled": cancelled},
+        )
         self.session.commit()
         log.info("tournament cancelled", tournament_id=tournament_id, by=user.username)
         return cancelled
@@ -227,7 +252,8 @@ class TournamentService:
                 )
             )
             if len(found) < 2:
-                raise bad_request(
+                # The request is sound; the platform's state does not allow it yet.
+                raise conflict(
                     f"A tournament needs at least 2 entrants; {spec.game} has "
                     f"{len(found)} active submission{'s' if len(found) != 1 else ''}",
                     "Activate more submissions, or list submissionIds.",
@@ -239,7 +265,7 @@ class TournamentService:
                 raise invalid("submissionIds", f"Submission {sub_id} is listed twice")
             submission = self.session.get(Submission, sub_id)
             if submission is None:
-                raise invalid("submissionIds", f"Submission {sub_id} not found")
+                raise not_found(f"Submission {sub_id} not found")
             if submission.agent.game != spec.game:
                 raise invalid(
                     "submissionIds",

@@ -7,6 +7,7 @@ import ast
 import os
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 from botarena.executor.agent_process import AgentProcess
 from botarena.executor.forkserver import ForkedAgent
@@ -16,6 +17,9 @@ from botarena.executor.prepare import PreparedAgent
 from botarena.executor.referee import RefereeOptions
 from botarena.games.registry import get_game
 from executor.forkserver.forking import RecordingRunner, sandbox_members, zygote_pid
+
+from support.syscalls import expected_results, hostile_agent_source
+from support.syscalls import logged as logged_probe
 
 MakeAgent = Callable[[str, str], PreparedAgent]
 
@@ -163,7 +167,10 @@ def leave_traces():
     assert libc.semget(KEY, 1, 0o1000 | 0o600) >= 0
     assert libc.msgget(KEY, 0o1000 | 0o600) >= 0
     if {add_key!r} is not None:
-        assert libc.syscall({add_key!r}, b'user', b'left', b'x', 1, -4) > 0
+        # The syscall filter refuses keys (the zygote's wipe would clear one otherwise).
+        added = libc.syscall({add_key!r}, b'user', b'left', b'x', 1, -4)
+        refused = added == -1 and ctypes.get_errno() == 1
+        print('KEY', {{'refused': refused}}, file=sys.stderr, flush=True)
     # A sleeper that outlives the match, detached twice, and then writes to /tmp.
     if os.fork() == 0:
         os.setsid()
@@ -200,7 +207,11 @@ def test_the_next_match_finds_nothing_of_the_last(
     assert [a.status for a in first.agents] == [AgentStatus.DONE] * 2, first.agents[0].log[-800:]
     empty = logged(first, "TRACES")
     assert not any(empty.values()), empty
-    assert all(logged(first, "LEFT").values()), "the traces must really have been left"
+    left = logged(first, "LEFT")
+    assert not left.pop("key", False), "a key got past the syscall filter"
+    assert all(left.values()), "the traces must really have been left"
+    if KEY_SYSCALLS.get(os.uname().machine):
+        assert logged(first, "KEY") == {"refused": True}
     zygote = recording.forked()[0].zygote
     # The double-forked sleeper died with the match: nothing runs in the sandbox but the zygote.
     assert sandbox_members(zygote_pid(zygote)) == {zygote_pid(zygote)}
@@ -209,3 +220,31 @@ def test_the_next_match_finds_nothing_of_the_last(
     assert recording.forked()[2].zygote is zygote
     assert [a.status for a in second.agents] == [AgentStatus.DONE] * 2, second.agents[0].log
     assert logged(second, "TRACES") == empty
+
+
+def seccomp_mode(pid: int) -> str:
+    status = Path(f"/proc/{pid}/status").read_text()
+    return next(line.split()[1] for line in status.splitlines() if line.startswith("Seccomp:"))
+
+
+def test_forked_agents_run_under_the_zygotes_syscall_filter(
+    recording: RecordingRunner, make_agent: MakeAgent
+) -> None:
+    """The filter is installed on the zygote, before its first instruction, and every child
+    it forks inherits it: a forked agent gets EPERM for each denied call like any other."""
+    agents = [make_agent("syscalls", hostile_agent_source()), make_agent("fair", FAIR)]
+    first = play(recording, agents)
+    assert "no denied syscall got through" in lost_saying(first)
+    tried = logged_probe(first.agents[0].log, "SYSCALLS")
+    assert tried == expected_results(tried)
+    ordinary = logged_probe(first.agents[0].log, "ORDINARY")
+    assert ordinary["seccomp_mode"] == ordinary["subprocess_seccomp_mode"] == "2", ordinary
+    assert {v for k, v in ordinary.items() if "seccomp" not in k} == {"ok"}, ordinary
+    zygote = recording.forked()[0].zygote
+    assert seccomp_mode(zygote_pid(zygote)) == "2"
+    # Nothing else changed: the same zygotes serve the next match, with the same outcome.
+    assert zygote.usable
+    second = play(recording, agents)
+    assert recording.forked()[2].zygote is zygote
+    assert "no denied syscall got through" in lost_saying(second)
+    assert recording.started_zygotes == 2

@@ -142,11 +142,12 @@ def tracker() -> Iterator[Tracker]:
         tracked.close_and_check()
 
 
-def agent_spec(agent_dir: Path, *args: str) -> SandboxSpec:
+def agent_spec(agent_dir: Path, *args: str, syscall_filter: bool = True) -> SandboxSpec:
     return SandboxSpec(
         command=[str(real_python()), "/agent/agent.py", *args],
         ro_binds=[*python_runtime_binds(), (agent_dir, "/agent")],
         cwd="/agent",
+        syscall_filter=syscall_filter,
     )
 
 
@@ -154,11 +155,16 @@ def agent_spec(agent_dir: Path, *args: str) -> SandboxSpec:
 def start_agent(
     tmp_path: Path, cgroup_driver: CgroupDriver, tracker: Tracker
 ) -> Callable[..., SandboxedProcess]:
-    """``start_agent(program, limits=Limits(), args=())``: the program in a real sandbox."""
+    """``start_agent(program, limits=Limits(), args=(), syscall_filter=True)``: the program in a
+    real sandbox (without the syscall filter only to show what the filter stops)."""
     count = 0
 
     def start(
-        program: str, limits: Limits | None = None, args: tuple[str, ...] = ()
+        program: str,
+        limits: Limits | None = None,
+        args: tuple[str, ...] = (),
+        *,
+        syscall_filter: bool = True,
     ) -> SandboxedProcess:
         nonlocal count
         count += 1
@@ -166,9 +172,8 @@ def start_agent(
         agent_dir.mkdir()
         (agent_dir / "agent.py").write_text(program)
         name = f"test-{os.getpid()}-{tmp_path.name}-{count}"
-        process = spawn(
-            agent_spec(agent_dir, *args), limits or Limits(), name=name, driver=cgroup_driver
-        )
+        spec = agent_spec(agent_dir, *args, syscall_filter=syscall_filter)
+        process = spawn(spec, limits or Limits(), name=name, driver=cgroup_driver)
         tracker.add(process, agent_dir)
         return process
 

@@ -202,10 +202,11 @@ def test_isolation_probe_describes_this_machine(isolation: IsolationReport) -> N
     described = isolation.describe()
     if isolation.bwrap and isolation.cgroups:
         assert described == (
-            f"bubblewrap sandbox with cgroup {isolation.cgroups} limits (memory, processes, CPU)"
+            f"bubblewrap sandbox with a syscall filter and cgroup {isolation.cgroups} limits "
+            "(memory, processes, CPU)"
         )
     assert IsolationReport(bwrap=True, cgroups=None).describe() == (
-        "bubblewrap sandbox without cgroup limits (rlimits only)"
+        "bubblewrap sandbox with a syscall filter, without cgroup limits (rlimits only)"
     )
     assert IsolationReport(bwrap=False, cgroups="v1").describe() == (
         "no sandbox: bubblewrap not found (install the bubblewrap package)"

@@ -4,11 +4,18 @@ pushed to ``BOTARENA_REGISTRY`` when one is set, and played by the docker runner
 An engine that cannot be reached keeps builds waiting (BackendUnavailable); one that fails
 during a build is the platform's fault (retried); a Dockerfile or an install that fails is
 the participant's (``dockerfile_failed``, ``dependencies_failed``).
+
+With ``BOTARENA_DOCKER_BUILD_PROXY_HOST`` set, each build gets an egress proxy of its own,
+listening there, with the same allow-list as the ``local`` backend's builds; what else a
+build can reach is the build network's business (see docs/architecture.md).
 """
 
 from __future__ import annotations
 
+import contextlib
+import secrets
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import docker
@@ -18,6 +25,7 @@ from botarena.builds.failures import BackendUnavailable, BuildFailure, FailureRe
 from botarena.builds.images import ImageBuilder, ImageBuildError, image_reference
 from botarena.builds.log import BuildLog
 from botarena.builds.scan import Finding, ScanError, scan_image
+from botarena.executor.installers.egress import start_egress_proxy
 from botarena.executor.runners.base import Runner
 from botarena.executor.runners.docker import (
     DockerRunner,
@@ -60,16 +68,20 @@ class DockerBackend:
 
     def build(self, target: BuildTarget, source: Path, log: BuildLog) -> Artifact:
         client = self._engine()
-        builder = ImageBuilder(
-            client, self.settings.docker_base_image, network=self.settings.docker_build_network
-        )
         reference = image_reference(
             self.settings.registry, target.agent_id, target.submission_id, target.version
         )
-        try:
-            image = builder.build(source, reference, log.write)
-        except ImageBuildError as exc:
-            raise self._failure(exc, client) from exc
+        with self._egress(log) as proxy:
+            builder = ImageBuilder(
+                client,
+                self.settings.docker_base_image,
+                network=self.settings.docker_build_network,
+                proxy=proxy,
+            )
+            try:
+                image = builder.build(source, reference, log.write)
+            except ImageBuildError as exc:
+                raise self._failure(exc, client) from exc
         log.write(f"built {reference} ({image.image_id[:19]})")
         warnings = self._scan(reference, log)
         if self.settings.registry:
@@ -89,6 +101,34 @@ class DockerBackend:
                 self._client = None
 
     # -- steps ---------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def _egress(self, log: BuildLog) -> Iterator[str | None]:
+        """The URL of an egress proxy for one build, while it runs; None without one."""
+        host = self.settings.docker_build_proxy_host
+        if not host:
+            yield None
+            return
+        try:
+            proxy = start_egress_proxy(
+                self.settings.build_egress_allow,
+                log.write,
+                name=f"image-build-{secrets.token_hex(6)}",
+                listen=(host, 0),
+            )
+        except (OSError, ValueError) as exc:
+            raise BuildFailure(
+                FailureReason.INTERNAL,
+                f"cannot start the egress proxy on {host}: {exc}",
+                platform_fault=True,
+            ) from exc
+        with proxy:
+            allowed = ", ".join(sorted(str(endpoint) for endpoint in proxy.policy.allowed))
+            log.write(f"network: the egress proxy admits {allowed}")
+            assert proxy.tcp_address is not None
+            address, port = proxy.tcp_address
+            shown = f"[{address}]" if ":" in address else address
+            yield f"http://{shown}:{port}"
+
     def _scan(self, reference: str, log: BuildLog) -> tuple[str, ...]:
         command = self.settings.scan_command
         if not command:

@@ -1,13 +1,15 @@
 """The ``local`` backend: the agent's folder plus a virtual environment built in a sandbox.
 
-The environment is installed by pip inside bubblewrap with the network open for the install
-only, and cached by the hash of the requirements: a rebuild with unchanged requirements
-reuses it.
+The environment is installed by pip inside bubblewrap, whose only way out is an egress proxy
+that admits the package index and the hosts in ``egress_allow`` (see
+:mod:`botarena.executor.installers.egress`), and cached by the hash of the requirements: a
+rebuild with unchanged requirements reuses it.
 """
 
 from __future__ import annotations
 
 import shutil
+from collections.abc import Sequence
 from pathlib import Path
 
 from botarena.builds.backends.base import Artifact, BuildTarget
@@ -35,10 +37,18 @@ class LocalBackend:
 
     name = "local"
 
-    def __init__(self, data_dir: Path, limits: Limits | None = None, install_timeout: float = 600):
+    def __init__(
+        self,
+        data_dir: Path,
+        limits: Limits | None = None,
+        install_timeout: float = 600,
+        *,
+        egress_allow: Sequence[str] = (),
+    ):
         self.data_dir = data_dir
         self.limits = limits or Limits()
         self.install_timeout = install_timeout
+        self.egress_allow = tuple(egress_allow)
         self._runner: LocalRunner | None = None
 
     def unavailable_reason(self) -> str | None:
@@ -60,7 +70,7 @@ class LocalBackend:
                 name=submission_id,
                 on_output=log.write,
                 install_timeout=self.install_timeout,
-                installer=SandboxedInstaller(self.limits),
+                installer=SandboxedInstaller(self.limits, egress_allow=self.egress_allow),
             )
         except PrepareError as exc:
             reason, platform = _REASONS.get(exc.reason, (FailureReason.INTERNAL, True))

@@ -1,11 +1,14 @@
-"""What a pip run inside the install sandbox needs of the host: name resolution, the CA
-certificates, pip's site configuration, and the variables that configure pip, proxies and TLS.
+"""What a pip run inside the install sandbox needs of the host: the few files the C
+library's resolver reads (``localhost`` and the like), the CA certificates, pip's site
+configuration, and the variables that configure pip, proxies and TLS.
 
 Only these are passed in, all read-only; nothing else of the host's environment or ``/etc``.
 Paths named by the copied variables or by pip's configuration files (a certificate bundle, a
 local find-links folder, a constraints file) are bound too, at the same path, when they
 exist and anyone may read them: the build code of the packages installed can read whatever
-is bound, so nothing that only root should read is.
+is bound, so nothing that only root should read is. The host's DNS servers
+(``/etc/resolv.conf``) stay out: the sandbox has no network to reach them by, and names are
+resolved by the egress proxy, outside.
 """
 
 from __future__ import annotations
@@ -17,7 +20,6 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 NAME_RESOLUTION = (
-    "/etc/resolv.conf",
     "/etc/hosts",
     "/etc/nsswitch.conf",
     "/etc/host.conf",

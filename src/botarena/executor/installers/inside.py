@@ -11,18 +11,26 @@ part (the build code of the packages pip installs, running as the same user):
   read its memory or its open files through ``/proc``;
 - before copying, every other process in the sandbox is killed.
 
+The sandbox has no network but its own loopback interface. When the plan names the egress
+proxy's socket (``proxy``), a relay on ``127.0.0.1`` passes each connection made to it on to
+that socket, and pip is pointed at the relay by the proxy variables: the proxy, outside,
+decides where a connection may go.
+
 The exit code tells the host which step failed (pip's own codes are small).
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import ctypes
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
+import threading
 import time
 
 SOURCE_FAILED = 96
@@ -32,6 +40,9 @@ SETUP_FAILED = 99
 
 _PR_SET_DUMPABLE = 4
 _SETTLE_TIMEOUT = 5.0
+_CHUNK = 64 * 1024
+PROXY_VARIABLES = ("HTTPS_PROXY", "HTTP_PROXY", "https_proxy", "http_proxy", "PIP_PROXY")
+NO_PROXY_VARIABLES = ("NO_PROXY", "no_proxy")
 
 
 def main(argv: list[str]) -> int:
@@ -54,6 +65,10 @@ def _install(argv: list[str]) -> int:
     if not name.isalnum():
         print("no staging folder name on stdin", flush=True)
         return SETUP_FAILED
+    if plan.get("proxy"):
+        url = f"http://127.0.0.1:{_start_relay(plan['proxy'])}"
+        os.environ.update({variable: url for variable in PROXY_VARIABLES})
+        os.environ.update({variable: "" for variable in NO_PROXY_VARIABLES})
     if _run(plan["source"], plan["cwd"]) != 0:
         return SOURCE_FAILED
     print("creating the environment", flush=True)
@@ -71,6 +86,45 @@ def _install(argv: list[str]) -> int:
     if _run(["chmod", "-R", "ug-s", out], "/") != 0:
         return COPY_FAILED
     return 0
+
+
+def _start_relay(proxy_socket: str) -> int:
+    """Listen on a free port of the sandbox's loopback, in a thread that relays each
+    connection to ``proxy_socket``; return the port."""
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(64)
+    thread = threading.Thread(target=asyncio.run, args=(_relay(listener, proxy_socket),))
+    thread.daemon = True
+    thread.start()
+    return int(listener.getsockname()[1])
+
+
+async def _relay(listener: socket.socket, proxy_socket: str) -> None:
+    async def one(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            upstream = await asyncio.open_unix_connection(proxy_socket)
+        except OSError:
+            writer.close()
+            return
+        # The proxy ends idle connections; each direction ends when its side does.
+        await asyncio.gather(_pump(reader, upstream[1]), _pump(upstream[0], writer))
+        writer.close()
+        upstream[1].close()
+
+    server = await asyncio.start_server(one, sock=listener)
+    await server.serve_forever()
+
+
+async def _pump(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    try:
+        while data := await reader.read(_CHUNK):
+            writer.write(data)
+            await writer.drain()
+        if writer.can_write_eof():
+            writer.write_eof()
+    except OSError:
+        pass
 
 
 def _run(argv: list[str], cwd: str) -> int:

@@ -2,9 +2,9 @@
 code is untrusted.
 
 One sandbox does the whole install, as strict as an agent's (no capabilities, uid 65534, a
-read-only system, its own pid namespace, cgroup limits) but with the host's network, which
-pip needs. Inside, :mod:`~botarena.executor.installers.inside` copies the agent's folder (or
-only its requirements, when they name no local files) to a tmpfs at ``/agent``, creates the
+read-only system, its own pid namespace, cgroup limits). Inside,
+:mod:`~botarena.executor.installers.inside` copies the agent's folder (or only its
+requirements, when they name no local files) to a tmpfs at ``/agent``, creates the
 environment on a tmpfs at ``/env`` (the same paths as at run time, so scripts and editable
 installs point to the right places), runs the host interpreter's pip there, and copies
 ``/env`` out through a gate that the build code cannot find (see :mod:`.staging`). Each tmpfs
@@ -12,9 +12,13 @@ installs point to the right places), runs the host interpreter's pip there, and 
 needs more fails with "No space left on device"; tmpfs is memory, so where cgroups apply it
 also counts towards ``limits.memory_bytes``. The whole sandbox is killed past the timeout.
 
-The network is the host's own: the build code can reach whatever the host can, services
-that listen on the host's loopback interface included. A server should not keep services
-there that trust local connections.
+The sandbox has a network namespace of its own, with only a loopback interface: nothing of
+the host's network, its loopback services included, is in reach. Its one way out is the
+install's :class:`~botarena.executor.installers.egress.EgressProxy`, whose Unix socket is
+bound in at :data:`EGRESS_DIR`; pip reaches it through a relay on the sandbox's loopback,
+and it admits the package index and the hosts the operator allows, nothing else (see
+:mod:`botarena.executor.installers.egress`). The host's proxy variables stay outside: the
+egress proxy chains to the host's proxy when there is one.
 """
 
 from __future__ import annotations
@@ -24,10 +28,18 @@ import json
 import os
 import secrets
 import subprocess
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from botarena.executor.installers import inside
 from botarena.executor.installers.base import OutputSink, OutputTail, PrepareError, say
+from botarena.executor.installers.egress import (
+    EgressProxy,
+    ProxyLimits,
+    build_allow_list,
+    start_egress_proxy,
+)
+from botarena.executor.installers.egress.proxy import SOCKET_NAME
 from botarena.executor.installers.host_config import host_binds, pip_variables
 from botarena.executor.installers.requirements import refers_to_local_files, requirement_lines
 from botarena.executor.installers.staging import Staging
@@ -50,6 +62,8 @@ AGENT_DIR = "/agent"
 # The agent's folder as uploaded, read-only; copied to AGENT_DIR, where builds may write.
 SOURCE_DIR = "/source"
 GATE_DIR = "/out"
+# The egress proxy's folder, holding its socket.
+EGRESS_DIR = "/run/botarena-egress"
 PROGRAM = "/opt/botarena-installer/inside.py"
 SCRATCH = "/tmp"  # noqa: S108 - the sandbox's private tmpfs
 _DRAIN_TIMEOUT = 5.0
@@ -61,15 +75,30 @@ _INTERNAL_STEPS = {
 
 
 class SandboxedInstaller:
-    """Builds each environment in a fresh sandbox with network, time, memory and disk limits."""
+    """Builds each environment in a fresh sandbox with time, memory and disk limits, whose
+    only network is its own egress proxy.
+
+    ``egress_allow`` adds ``host`` or ``host:port`` entries to the allow-list made from
+    pip's configuration (``BOTARENA_BUILD_EGRESS_ALLOW``); a bad entry raises ValueError.
+    """
 
     layout = f"sandboxed:{ENV_DIR}"
 
-    def __init__(self, limits: Limits, disk_bytes: int = 2 * GIB) -> None:
+    def __init__(
+        self,
+        limits: Limits,
+        disk_bytes: int = 2 * GIB,
+        *,
+        egress_allow: Sequence[str] = (),
+        egress_limits: ProxyLimits | None = None,
+    ) -> None:
         if disk_bytes <= 0:
             raise ValueError(f"disk_bytes must be positive, not {disk_bytes}")
         self.limits = limits
         self.disk_bytes = disk_bytes
+        self.egress_allow = tuple(egress_allow)
+        self.egress_limits = egress_limits
+        build_allow_list({}, self.egress_allow)  # refuses a bad entry now, not at a build
         self._driver = detect_cgroup_driver()
 
     def install(
@@ -88,8 +117,9 @@ class SandboxedInstaller:
         finally:
             staging.remove()
 
-    def spec(self, requirements: Path, gate: Path) -> SandboxSpec:
-        """The sandbox of one install; ``gate`` is the host folder seen at :data:`GATE_DIR`."""
+    def spec(self, requirements: Path, gate: Path, egress: Path) -> SandboxSpec:
+        """The sandbox of one install; ``gate`` is the host folder seen at :data:`GATE_DIR`,
+        ``egress`` the egress proxy's folder, seen at :data:`EGRESS_DIR`."""
         python = str(real_python())
         name = requirements.name
         if refers_to_local_files(requirement_lines(requirements)):
@@ -108,6 +138,7 @@ class SandboxedInstaller:
             "cwd": AGENT_DIR,
             "env": ENV_DIR,
             "out": GATE_DIR,
+            "proxy": f"{EGRESS_DIR}/{SOCKET_NAME}",
         }
         return SandboxSpec(
             command=[python, "-I", PROGRAM, json.dumps(plan)],
@@ -116,26 +147,51 @@ class SandboxedInstaller:
                 *host_binds(os.environ),
                 (requirements.parent, SOURCE_DIR),
                 (Path(inside.__file__), PROGRAM),
+                (egress, EGRESS_DIR),
             ],
-            env={**default_env(), "TMPDIR": SCRATCH, **pip_variables(os.environ)},
+            env={**default_env(), "TMPDIR": SCRATCH, **sandbox_pip_variables(os.environ)},
             tmp_bytes=self.disk_bytes,
-            network=True,
             tmpfs_mounts=[(ENV_DIR, self.disk_bytes), (AGENT_DIR, self.disk_bytes)],
             rw_binds=[(gate, GATE_DIR)],
         )
 
+    def egress_proxy(self, on_output: OutputSink | None, name: str) -> EgressProxy:
+        """A started proxy for one install, with the allow-list as configured now."""
+        try:
+            return start_egress_proxy(
+                self.egress_allow, on_output, name=name, limits=self.egress_limits
+            )
+        except (OSError, ValueError) as exc:
+            raise PrepareError("internal", f"cannot start the egress proxy: {exc}") from exc
+
     def _run(
         self, requirements: Path, staging: Staging, on_output: OutputSink | None, timeout: float
     ) -> None:
+        name = f"install-{secrets.token_hex(6)}"
+        output = OutputTail(on_output)
+        with self.egress_proxy(output.add, name) as egress:
+            allowed = ", ".join(sorted(str(endpoint) for endpoint in egress.policy.allowed))
+            say(on_output, f"network: only through the egress proxy, to {allowed}")
+            self._sandbox(requirements, staging, egress, output, timeout, name)
+
+    def _sandbox(
+        self,
+        requirements: Path,
+        staging: Staging,
+        egress: EgressProxy,
+        output: OutputTail,
+        timeout: float,
+        name: str,
+    ) -> None:
         # The folder resolved, never the file: a requirements.txt linking to a host file
         # would otherwise have that file's folder bound into the sandbox.
-        spec = self.spec(requirements.parent.resolve() / requirements.name, staging.gate)
-        name = f"install-{secrets.token_hex(6)}"
+        spec = self.spec(
+            requirements.parent.resolve() / requirements.name, staging.gate, egress.folder
+        )
         try:
             process = spawn(spec, self.limits, name=name, driver=self._driver)
         except SandboxError as exc:
             raise PrepareError("internal", f"cannot start the install sandbox: {exc}") from exc
-        output = OutputTail(on_output)
         timed_out = False
         with process:  # closing it kills whatever is left and removes its cgroup
             readers = [output.start(process.stdout), output.start(process.stderr)]
@@ -170,6 +226,16 @@ class SandboxedInstaller:
             raise PrepareError("dependencies_failed", message)
         message = f"installing requirements failed (exit {status.code}): {last}"
         raise PrepareError("dependencies_failed", message)
+
+
+def sandbox_pip_variables(environ: Mapping[str, str]) -> dict[str, str]:
+    """pip's variables for inside the sandbox: the host's proxy settings left out (the
+    install program points pip at the egress proxy; the proxy chains to the host's)."""
+    return {
+        name: value
+        for name, value in pip_variables(environ).items()
+        if not name.upper().endswith("_PROXY") and name != "PIP_PROXY"
+    }
 
 
 def _send_name(process: SandboxedProcess, name: str) -> None:

@@ -1,13 +1,15 @@
 """The bubblewrap command line that runs one agent program isolated from the host.
 
-The sandbox unshares every namespace (so no network at all, its own pid numbers, hostname
-and IPC; only an install of requirements keeps the network, see :class:`SandboxSpec`),
-runs the program as uid/gid 65534 with every capability dropped and no way to make further
-user namespaces. It sees the system's runtime folders and the folders of the
+The sandbox unshares every namespace (so no network but a loopback interface of its own,
+its own pid numbers, hostname and IPC; an install of requirements reaches the package index
+through a proxy's Unix socket bound in, never through the host's network), runs the program
+as uid/gid 65534 with every capability dropped and no way to make further user namespaces,
+under the syscall filter of :mod:`.seccomp`, which bubblewrap installs just before it runs
+the program. It sees the system's runtime folders and the folders of the
 :class:`SandboxSpec`, read-only, and a private size-capped ``/tmp`` (``/dev/shm`` is capped
 alike); everything else, its root and ``/dev`` included, is read-only. bubblewrap stays as
-the sandbox's pid 1, reaping orphans, and the whole sandbox dies when its first program
-ends or when our process dies.
+the sandbox's pid 1, reaping orphans, and the whole sandbox dies when its first program ends
+or when our process dies.
 
 As root, uid 65534 inside maps to root outside: for files in a bound folder the agent is the
 owner of whatever root owns. So bind nothing that only root should read.
@@ -59,9 +61,10 @@ class SandboxSpec:
     kernel then drops every signal sent to it from inside the sandbox that it has no handler
     for (SIGKILL included), and it must reap orphans itself. ``mqueue`` mounts the sandbox's
     POSIX message queues at ``/dev/mqueue``, so that they can be listed and removed.
-    ``network`` keeps the host's network (for installing requirements, never for agents);
     ``tmpfs_mounts`` are further private writable tmpfs mounts, ``(sandbox path, size in
-    bytes)``; ``rw_binds`` are host folders the program may write to.
+    bytes)``; ``rw_binds`` are host folders the program may write to. ``syscall_filter``
+    applies the seccomp filter of :mod:`.seccomp`; only a benchmark or a test that proves
+    the filter works turns it off.
     """
 
     command: list[str]
@@ -71,9 +74,9 @@ class SandboxSpec:
     tmp_bytes: int | None = None
     pid_1: bool = False
     mqueue: bool = False
-    network: bool = False
     tmpfs_mounts: list[tuple[str, int]] = field(default_factory=list)
     rw_binds: list[tuple[Path, str]] = field(default_factory=list)
+    syscall_filter: bool = True
 
 
 def find_bwrap() -> Path | None:
@@ -96,22 +99,26 @@ def bwrap_argv(
     bwrap: Path | None = None,
     status_fd: int | None = None,
     data_fds: Sequence[tuple[int, str]] = (),
+    seccomp_fd: int | None = None,
 ) -> list[str]:
     """The full command line, bubblewrap's path first.
 
     ``status_fd`` receives bubblewrap's JSON status (an ``exit-code`` record tells that the
     program really ran); ``data_fds`` are ``(readable fd, sandbox path)`` pairs whose contents
-    become read-only files, see :func:`identity_files`. Both fds must be passed to the child.
+    become read-only files, see :func:`identity_files`; ``seccomp_fd`` holds the compiled
+    syscall filter (:func:`~.seccomp.syscall_filter`), which bubblewrap reads and installs
+    once the sandbox is made, just before running the program. Every fd must be passed to
+    the child.
     """
     check_spec(spec)
     program = bwrap or find_bwrap() or Path("bwrap")
     argv = [str(program), *_isolation_options()]
     if spec.pid_1:
         argv.append("--as-pid-1")
-    if spec.network:
-        argv.append("--share-net")  # overrides the --unshare-all before it
     if status_fd is not None:
         argv += ["--json-status-fd", str(status_fd)]
+    if seccomp_fd is not None:
+        argv += ["--seccomp", str(seccomp_fd)]
     for kind, source, target in system_mounts():
         argv += ["--symlink" if kind == "symlink" else "--ro-bind", source, target]
     tmp_bytes = str(limits.tmp_bytes if spec.tmp_bytes is None else spec.tmp_bytes)

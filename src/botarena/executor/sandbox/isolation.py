@@ -1,7 +1,8 @@
 """What isolation this machine gives agents, found by trying it, in one sentence for logs.
 
 bubblewrap can be installed yet unusable (user namespaces switched off, a container that
-forbids mounts), so the probe runs one trivial sandbox, once per process.
+forbids mounts, no libseccomp for the syscall filter), so the probe runs one trivial sandbox,
+filter included, once per process.
 """
 
 from __future__ import annotations
@@ -15,9 +16,11 @@ from pathlib import Path
 from botarena.executor.sandbox.bwrap import SandboxSpec, bwrap_argv, find_bwrap
 from botarena.executor.sandbox.cgroup_base import CgroupDriver
 from botarena.executor.sandbox.cgroups import detect_cgroup_driver
-from botarena.executor.sandbox.errors import CgroupError
+from botarena.executor.sandbox.errors import CgroupError, SandboxUnavailable
 from botarena.executor.sandbox.limits import Limits
+from botarena.executor.sandbox.process import pipe_holding
 from botarena.executor.sandbox.runtime import python_runtime_binds, real_python
+from botarena.executor.sandbox.seccomp import syscall_filter
 
 PROBE_TIMEOUT = 10.0
 _CONTROLLERS = "memory, processes, CPU"
@@ -38,8 +41,11 @@ class IsolationReport:
                 return "no sandbox: bubblewrap not found (install the bubblewrap package)"
             return f"no sandbox: bubblewrap is installed but cannot run ({self.problem})"
         if self.cgroups is None:
-            return "bubblewrap sandbox without cgroup limits (rlimits only)"
-        return f"bubblewrap sandbox with cgroup {self.cgroups} limits ({_CONTROLLERS})"
+            return "bubblewrap sandbox with a syscall filter, without cgroup limits (rlimits only)"
+        return (
+            f"bubblewrap sandbox with a syscall filter and cgroup {self.cgroups} limits "
+            f"({_CONTROLLERS})"
+        )
 
 
 @functools.cache
@@ -57,15 +63,22 @@ def _try_bwrap(path: Path) -> str | None:
     """Run the real interpreter in a sandbox built like an agent's; the problem, if any."""
     spec = SandboxSpec(command=[str(real_python()), "-c", "pass"], ro_binds=python_runtime_binds())
     try:
+        filter_fd = pipe_holding(syscall_filter())
+    except SandboxUnavailable as exc:
+        return str(exc)
+    try:
         result = subprocess.run(
-            bwrap_argv(spec, Limits(), bwrap=path),
+            bwrap_argv(spec, Limits(), bwrap=path, seccomp_fd=filter_fd),
             capture_output=True,
             timeout=PROBE_TIMEOUT,
             check=False,
             env={},
+            pass_fds=(filter_fd,),
         )
     except (OSError, subprocess.TimeoutExpired) as exc:
         return str(exc)
+    finally:
+        os.close(filter_fd)
     if result.returncode == 0:
         return None
     message = result.stderr.decode(errors="replace").strip().splitlines()

@@ -30,6 +30,7 @@ from botarena.executor.sandbox.errors import SandboxError, SandboxUnavailable
 from botarena.executor.sandbox.limits import Limits
 from botarena.executor.sandbox.rlimits import Plan, lower_rlimits, rlimit_plan
 from botarena.executor.sandbox.sandboxed_process import SandboxedProcess
+from botarena.executor.sandbox.seccomp import syscall_filter
 from botarena.executor.sandbox.status_pipe import StatusPipe
 
 __all__ = ["SandboxedProcess", "spawn", "spawn_unsandboxed"]
@@ -51,7 +52,8 @@ def spawn(
     Raises :class:`SandboxUnavailable` without bubblewrap and :class:`SandboxError` when the
     sandbox cannot be made. Without a driver only the rlimits apply. ``pass_fds`` are
     inherited by the program at the same numbers (bubblewrap passes them on); the caller
-    keeps, and closes, its own copies.
+    keeps, and closes, its own copies. The program runs under the syscall filter (see
+    :mod:`.seccomp`) unless the spec turns it off, and so does every process it starts.
     """
     bwrap = find_bwrap()
     if bwrap is None:
@@ -63,15 +65,25 @@ def spawn(
     cgroup = None if driver is None else driver.create(name, limits)
     status = StatusPipe()
     data_fds: list[tuple[int, str]] = []
+    filter_fds: list[int] = []
     try:
         for target, content in identity_files().items():
-            data_fds.append((_pipe_holding(content), target))
-        argv = bwrap_argv(spec, limits, bwrap=bwrap, status_fd=status.write_fd, data_fds=data_fds)
+            data_fds.append((pipe_holding(content), target))
+        if spec.syscall_filter:
+            filter_fds.append(pipe_holding(syscall_filter()))
+        argv = bwrap_argv(
+            spec,
+            limits,
+            bwrap=bwrap,
+            status_fd=status.write_fd,
+            data_fds=data_fds,
+            seccomp_fd=filter_fds[0] if filter_fds else None,
+        )
         start = functools.partial(
             _start,
             argv,
             preexec=functools.partial(_enter_sandbox, _procs_files(cgroup), rlimit_plan(limits)),
-            pass_fds=(status.write_fd, *(fd for fd, _ in data_fds), *pass_fds),
+            pass_fds=(status.write_fd, *(fd for fd, _ in data_fds), *filter_fds, *pass_fds),
             env={},
         )
         popen = _fork(start)
@@ -82,7 +94,7 @@ def spawn(
         raise
     finally:
         status.close_write_end()
-        for fd, _ in data_fds:
+        for fd in [*(fd for fd, _ in data_fds), *filter_fds]:
             os.close(fd)
     return SandboxedProcess(popen, limits, cgroup=cgroup, status=status)
 
@@ -177,7 +189,7 @@ def _procs_files(cgroup: Cgroup | None) -> tuple[str, ...]:
     return () if cgroup is None else tuple(str(path) for path in cgroup.procs_files)
 
 
-def _pipe_holding(content: bytes) -> int:
+def pipe_holding(content: bytes) -> int:
     """A pipe's read end with ``content`` waiting in it (small: it must fit the pipe buffer)."""
     read_fd, write_fd = os.pipe()
     try:

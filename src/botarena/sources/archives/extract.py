@@ -5,15 +5,15 @@ from __future__ import annotations
 import errno
 import os
 import shutil
-from collections.abc import Callable
-from contextlib import suppress
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from functools import partial
 from pathlib import Path
 from typing import IO
 
 from botarena.sources.archives.check import Budget, Member, Plan, open_entries, scan
 from botarena.sources.archives.entries import Sink, pump
-from botarena.sources.archives.errors import ArchiveError, inside_non_folder
+from botarena.sources.archives.errors import ArchiveError, inside_non_folder, show
 from botarena.sources.archives.types import ArchiveFormat, ArchiveLimits
 
 _NEW_FILE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
@@ -59,28 +59,48 @@ def _write_tree(
             if not member.parts:
                 continue
             if member.kind == "dir":
-                _make_folders(dest, member.parts, made)
+                with _fits(member):
+                    _make_folders(dest, member.parts, made)
             elif member.kind == "file":
                 if entry.feed is None:
                     raise ArchiveError(_CHANGED)
-                _make_folders(dest, member.parts[:-1], made)
-                _write_file(dest, member, entry.feed, budget)
+                with _fits(member):
+                    _make_folders(dest, member.parts[:-1], made)
+                    _write_file(dest, member, entry.feed, budget)
     if count != len(plan.members):
         raise ArchiveError(_CHANGED)
 
     for member in plan.members:
         if member.kind == "hardlink":
-            _make_folders(dest, member.parts[:-1], made)
             budget.count(member.size)
-            source_fd = os.open(
-                dest.joinpath(*member.source), os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC
-            )
-            with open(source_fd, "rb") as source:
-                _write_file(dest, member, partial(_copy_feed, source), Budget(member.size))
+            with _fits(member):
+                _make_folders(dest, member.parts[:-1], made)
+                source_fd = os.open(
+                    dest.joinpath(*member.source), os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC
+                )
+                with open(source_fd, "rb") as source:
+                    _write_file(dest, member, partial(_copy_feed, source), Budget(member.size))
     for member in plan.members:
         if member.kind == "symlink":
-            _make_folders(dest, member.parts[:-1], made)
-            os.symlink(member.link.replace("\\", "/"), dest.joinpath(*member.parts))
+            with _fits(member):
+                _make_folders(dest, member.parts[:-1], made)
+                os.symlink(member.link.replace("\\", "/"), dest.joinpath(*member.parts))
+
+
+@contextmanager
+def _fits(member: Member) -> Iterator[None]:
+    """Refuse a member whose path is too long for the system once under this folder.
+
+    The check allows paths of up to 4096 bytes inside the archive, but the folder they are
+    written under takes its share of the system's limit too.
+    """
+    try:
+        yield
+    except OSError as exc:
+        if exc.errno != errno.ENAMETOOLONG:
+            raise
+        shown = show(member.raw)
+        raise ArchiveError(f"Archive member {shown} has a path too long to extract") from exc
 
 
 def _copy_feed(source: IO[bytes], sink: Sink) -> int:

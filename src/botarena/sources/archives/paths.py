@@ -9,7 +9,12 @@ from botarena.sources.archives.errors import ArchiveError, show
 
 _MAX_COMPONENT_BYTES = 255
 MAX_PATH_BYTES = 4096
+# The kernel refuses to create a symlink whose target does not fit in PATH_MAX with its NUL.
+MAX_LINK_TARGET_BYTES = MAX_PATH_BYTES - 1
 _MAX_LINK_HOPS = 40
+# Deeper trees break tools that walk folders recursively (shutil.rmtree, os.walk, copytree):
+# Python's recursion limit is about 1000 frames.
+_MAX_DEPTH = 256
 _DRIVE = re.compile(r"[A-Za-z]:")
 
 
@@ -43,6 +48,8 @@ def name_parts(raw: str) -> tuple[str, ...]:
     parts = components(raw)
     if ".." in parts:
         raise ArchiveError(f"Archive member {shown} escapes the archive")
+    if len(parts) > _MAX_DEPTH:
+        raise ArchiveError(f"Archive member {shown} is more than {_MAX_DEPTH} levels deep")
     if any(len(part.encode()) > _MAX_COMPONENT_BYTES for part in parts):
         raise ArchiveError(
             f"Archive member {shown} has a path component longer than {_MAX_COMPONENT_BYTES} bytes"
@@ -64,9 +71,9 @@ def check_symlink(parts: tuple[str, ...], target: str, links: dict[tuple[str, ..
         raise ArchiveError(f"Archive symlink {shown} has an empty target")
     if has_control(target) or has_bad_encoding(target):
         raise ArchiveError(f"Archive symlink {shown} has a target with invalid characters")
-    if len(target.encode()) > MAX_PATH_BYTES:
+    if len(target.encode()) > MAX_LINK_TARGET_BYTES:
         raise ArchiveError(
-            f"Archive symlink {shown} has a target longer than {MAX_PATH_BYTES} bytes"
+            f"Archive symlink {shown} has a target longer than {MAX_LINK_TARGET_BYTES} bytes"
         )
     if is_absolute(target):
         raise ArchiveError(f"Archive symlink {shown} points to an absolute path")

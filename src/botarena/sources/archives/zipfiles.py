@@ -11,7 +11,7 @@ from pathlib import Path
 
 from botarena.sources.archives.entries import Entry, Sink, feed_member
 from botarena.sources.archives.errors import ArchiveError, guarded, show
-from botarena.sources.archives.paths import MAX_PATH_BYTES
+from botarena.sources.archives.paths import MAX_LINK_TARGET_BYTES
 
 _ZIP_ENCRYPTED_FLAG = 0x1
 # bzip2 and lzma members are decompressed by the standard library without an output bound.
@@ -72,9 +72,9 @@ def _zip_link_target(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> str:
 
     def collect(chunk: bytes) -> None:
         target.extend(chunk)
-        if len(target) > MAX_PATH_BYTES:
+        if len(target) > MAX_LINK_TARGET_BYTES:
             raise ArchiveError(
-                f"Archive symlink {shown} has a target longer than {MAX_PATH_BYTES} bytes"
+                f"Archive symlink {shown} has a target longer than {MAX_LINK_TARGET_BYTES} bytes"
             )
 
     _zip_feed(archive, info, collect)

@@ -1,0 +1,242 @@
+"""Many concurrent clients against a real ``botarena serve``: requests/s, latency, stalls.
+
+    python bench/api_load.py --clients 1,16,64,128 --seconds 5 --json
+    python bench/api_load.py --postgres --json            # a throwaway PostgreSQL server
+    python bench/api_load.py --src /path/to/other/checkout/src --json   # another version
+
+It starts ``botarena serve`` (builds, matches and the ladder off, a temporary data folder,
+SQLite unless ``--postgres`` or ``--database-url``), makes a user, an agent and a submission,
+then for each endpoint (``GET /submissions/{id}/build-status`` and ``GET
+/leaderboard?game=connectx``, both anonymous) and each client count, runs that many
+``httpx.AsyncClient`` loops for ``--seconds`` (each with its own connection, a 30 s timeout)
+and prints one JSON object: per endpoint and client count, requests per second (answered
+200), p50/p99/max latency in ms, the count of each status, of 503s without ``Retry-After``
+and of client timeouts (a timeout is a stall: the server answers nothing for 30 s). Each
+level starts once the server answers again (``waited_for_recovery_s``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import signal
+import socket
+import ssl
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+CLIENT_TIMEOUT = 30.0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clients", default="1,16,64,128", help="Client counts, comma-separated.")
+    parser.add_argument("--seconds", type=float, default=5.0, help="Per endpoint and count.")
+    parser.add_argument("--src", type=Path, default=ROOT / "src", help="The botarena to serve.")
+    parser.add_argument("--postgres", action="store_true", help="Start a throwaway PostgreSQL.")
+    parser.add_argument("--database-url", default=None)
+    parser.add_argument("--env", action="append", default=[], help="NAME=VALUE for the server.")
+    parser.add_argument("--endpoints", default="build-status,leaderboard")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    counts = [int(part) for part in args.clients.split(",") if part.strip()]
+    with _database(args.postgres, args.database_url) as url, _server(args.src, url, args.env) as s:
+        report: dict[str, Any] = {
+            "database": "postgresql" if url else "sqlite",
+            "src": str(args.src),
+            "seconds_per_level": args.seconds,
+            "results": {},
+        }
+        paths = {
+            "build-status": f"/api/v1/submissions/{s['submission']}/build-status",
+            "leaderboard": "/api/v1/leaderboard?game=connectx",
+        }
+        for name in args.endpoints.split(","):
+            url = s["url"] + paths[name]
+            results: dict[str, Any] = {}
+            for n in counts:
+                # A level starts on a server that answers again, so one level's stall does not
+                # count against the next.
+                recovered = _wait_answering(url)
+                results[str(n)] = asyncio.run(_level(url, n, args.seconds))
+                results[str(n)]["waited_for_recovery_s"] = recovered
+            report["results"][name] = results
+    print(json.dumps(report, indent=None if args.json else 2))
+
+
+async def _level(url: str, clients: int, seconds: float) -> dict[str, Any]:
+    latencies: list[float] = []
+    statuses: Counter[str] = Counter()
+    bare_503 = 0
+    # Made before the clock starts: a client's set-up costs the driver milliseconds of CPU.
+    context = ssl.create_default_context()  # one for all: each would load the CA bundle
+    pool = [httpx.AsyncClient(timeout=CLIENT_TIMEOUT, verify=context) for _ in range(clients)]
+    deadline = time.perf_counter() + seconds
+
+    async def one_client(client: httpx.AsyncClient) -> None:
+        nonlocal bare_503
+        async with client:
+            while time.perf_counter() < deadline:
+                started = time.perf_counter()
+                try:
+                    answer = await client.get(url)
+                except httpx.TimeoutException:
+                    statuses["timeout"] += 1
+                    latencies.append(time.perf_counter() - started)
+                    continue
+                except httpx.TransportError as exc:
+                    statuses[type(exc).__name__] += 1
+                    await asyncio.sleep(0.05)
+                    continue
+                latencies.append(time.perf_counter() - started)
+                statuses[str(answer.status_code)] += 1
+                if answer.status_code == 503:
+                    if "retry-after" not in answer.headers:
+                        bare_503 += 1
+                    # A polite client waits as told (bounded, so the level ends on time).
+                    await asyncio.sleep(min(float(answer.headers.get("retry-after", 1)), 1.0))
+
+    started = time.perf_counter()
+    await asyncio.gather(*(one_client(client) for client in pool))
+    took = time.perf_counter() - started
+    ordered = sorted(latencies)
+    return {
+        "requests_per_second": round(statuses["200"] / took, 1),
+        "p50_ms": round(statistics.median(ordered) * 1000, 1) if ordered else None,
+        "p99_ms": round(ordered[int(len(ordered) * 0.99)] * 1000, 1) if ordered else None,
+        "max_ms": round(ordered[-1] * 1000, 1) if ordered else None,
+        "statuses": dict(statuses),
+        "503_without_retry_after": bare_503,
+    }
+
+
+def _wait_answering(url: str, limit: float = 120.0) -> float:
+    """Seconds until ``url`` answered 200 within 2 s."""
+    started = time.perf_counter()
+    while time.perf_counter() - started < limit:
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    return round(time.perf_counter() - started, 1)
+
+
+@contextmanager
+def _database(postgres: bool, given: str | None) -> Iterator[str | None]:
+    if given or not postgres:
+        yield given
+        return
+    sys.path.insert(0, str(ROOT / "tests"))
+    from support.postgres import start_postgres
+
+    server = start_postgres()
+    try:
+        yield server.create_database("botarena_bench")
+    finally:
+        server.stop()
+
+
+@contextmanager
+def _server(src: Path, database_url: str | None, extra: list[str]) -> Iterator[dict[str, str]]:
+    with tempfile.TemporaryDirectory(prefix="botarena-load-") as folder:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("BOTARENA_")}
+        env |= {
+            "PYTHONPATH": str(src.resolve()),
+            "BOTARENA_DATA_DIR": f"{folder}/data",
+            "BOTARENA_BUILDS_ENABLED": "false",
+            "BOTARENA_MATCHES_ENABLED": "false",
+            "BOTARENA_LADDER_ENABLED": "false",
+            "BOTARENA_LOG_LEVEL": "WARNING",
+            "BOTARENA_LOG_FORMAT": "json",
+        }
+        if database_url:
+            env["BOTARENA_DATABASE_URL"] = database_url
+        env |= dict(item.split("=", 1) for item in extra)
+        token = _cli(env, "user", "create", "loaduser").strip().splitlines()[-1]
+        port = _free_port()
+        log = Path(folder) / "serve.log"
+        process = subprocess.Popen(
+            [sys.executable, "-m", "botarena", "serve", "--port", str(port)],
+            env=env,
+            stdout=log.open("w"),
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            url = f"http://127.0.0.1:{port}"
+            _wait_ready(url, process, log)
+            yield {"url": url, "submission": _submission(url, token)}
+        finally:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def _cli(env: dict[str, str], *args: str) -> str:
+    done = subprocess.run(
+        [sys.executable, "-m", "botarena", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        stdin=subprocess.DEVNULL,
+    )
+    return done.stdout
+
+
+def _submission(url: str, token: str) -> str:
+    headers = {"Authorization": f"Bearer {token}"}
+    agent = httpx.post(
+        f"{url}/api/v1/agents", json={"name": "load", "game": "connectx"}, headers=headers
+    )
+    agent.raise_for_status()
+    submitted = httpx.post(
+        f"{url}/api/v1/submissions",
+        json={"agentId": agent.json()["id"], "codeUrl": "https://git.example.com/a/b"},
+        headers=headers,
+    )
+    submitted.raise_for_status()
+    submission_id: str = submitted.json()["submission"]["id"]
+    return submission_id
+
+
+def _wait_ready(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"botarena serve exited early:\n{log.read_text()}")
+        try:
+            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.05)
+    raise RuntimeError(f"botarena serve was not ready in 30 s:\n{log.read_text()}")
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+if __name__ == "__main__":
+    main()

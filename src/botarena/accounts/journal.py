@@ -1,0 +1,53 @@
+"""What accounts report as it happens (users made or changed, tokens made or revoked), for the
+audit log to record in the same transaction.
+
+Accounts come before the audit log in the stages, so they only know this protocol; the audit
+package implements it and the composition root (the app, the command line) hands one in.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Protocol
+
+from sqlalchemy.orm import Session
+
+from botarena.accounts.models import ApiToken, User
+
+
+class UserChange(StrEnum):
+    """What was changed about a user."""
+
+    MADE_ADMIN = "made_admin"
+    ADMIN_REMOVED = "admin_removed"
+    DISABLED = "disabled"
+    ENABLED = "enabled"
+
+
+class TokenMethod(StrEnum):
+    """How a token came to be."""
+
+    PASSWORD = "password"  # noqa: S105 - the name of a sign-in method
+    TOKEN = "token"  # noqa: S105 - asked for by a holder of another token
+    NEW_USER = "new_user"
+    ISSUED = "issued"  # by the server's own tooling (the demo)
+
+
+class Journal(Protocol):
+    """Receives each account event before the service commits it.
+
+    ``actor`` None means the journal's own actor (the command line, the demo); every method
+    adds to ``session`` and never commits.
+    """
+
+    def user_created(self, session: Session, actor: User | None, user: User) -> None: ...
+
+    def user_changed(
+        self, session: Session, actor: User | None, user: User, change: UserChange
+    ) -> None: ...
+
+    def token_created(
+        self, session: Session, actor: User | None, token: ApiToken, method: TokenMethod
+    ) -> None: ...
+
+    def token_revoked(self, session: Session, actor: User | None, token: ApiToken) -> None: ...

@@ -1,0 +1,24 @@
+"""The actions the audit log records: one name per kind of event, ``<subject>.<verb>``."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Action(StrEnum):
+    """What happened. Users and tokens come from accounts; the rest from the later stages."""
+
+    USER_CREATED = "user.created"
+    USER_MADE_ADMIN = "user.made_admin"
+    USER_ADMIN_REMOVED = "user.admin_removed"
+    USER_DISABLED = "user.disabled"
+    USER_ENABLED = "user.enabled"
+    TOKEN_CREATED = "token.created"  # noqa: S105 - an action's name
+    TOKEN_REVOKED = "token.revoked"  # noqa: S105 - an action's name
+    SUBMISSION_PRIORITY_CHANGED = "submission.priority_changed"
+    SUBMISSION_REBUILT = "submission.rebuilt"
+    LADDER_PAUSED = "ladder.paused"
+    LADDER_RESUMED = "ladder.resumed"
+    TOURNAMENT_CREATED = "tournament.created"
+    TOURNAMENT_CANCELLED = "tournament.cancelled"
+    RATINGS_RECOMPUTED = "ratings.recomputed"

@@ -1,0 +1,75 @@
+"""The audit log as accounts' journal: users made or changed, tokens made or revoked."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from botarena.accounts.journal import TokenMethod, UserChange
+from botarena.accounts.models import ApiToken, User
+from botarena.audit.actions import Action
+from botarena.audit.context import ActionContext
+from botarena.audit.service import AuditLog
+
+_CHANGES = {
+    UserChange.MADE_ADMIN: Action.USER_MADE_ADMIN,
+    UserChange.ADMIN_REMOVED: Action.USER_ADMIN_REMOVED,
+    UserChange.DISABLED: Action.USER_DISABLED,
+    UserChange.ENABLED: Action.USER_ENABLED,
+}
+
+
+class AuditJournal:
+    """Records account events with ``context``'s origin; the actor is the user the service
+    names, or ``context``'s own when it names none."""
+
+    def __init__(self, context: ActionContext) -> None:
+        self.context = context
+
+    def user_created(self, session: Session, actor: User | None, user: User) -> None:
+        AuditLog(session).record(
+            self._by(actor),
+            Action.USER_CREATED,
+            target_type="user",
+            target_id=user.id,
+            details={"username": user.username, "role": user.role},
+        )
+
+    def user_changed(
+        self, session: Session, actor: User | None, user: User, change: UserChange
+    ) -> None:
+        AuditLog(session).record(
+            self._by(actor),
+            _CHANGES[change],
+            target_type="user",
+            target_id=user.id,
+            details={"username": user.username, "role": user.role},
+        )
+
+    def token_created(
+        self, session: Session, actor: User | None, token: ApiToken, method: TokenMethod
+    ) -> None:
+        AuditLog(session).record(
+            self._by(actor),
+            Action.TOKEN_CREATED,
+            target_type="token",
+            target_id=token.id,
+            details={
+                "userId": token.user_id,
+                "username": token.user.username,
+                "name": token.name,
+                "method": method.value,
+                "expiresAt": token.expires_at,
+            },
+        )
+
+    def token_revoked(self, session: Session, actor: User | None, token: ApiToken) -> None:
+        AuditLog(session).record(
+            self._by(actor),
+            Action.TOKEN_REVOKED,
+            target_type="token",
+            target_id=token.id,
+            details={"userId": token.user_id, "username": token.user.username},
+        )
+
+    def _by(self, actor: User | None) -> ActionContext:
+        return self.context if actor is None else self.context.acting_as(actor)

@@ -1,0 +1,130 @@
+"""Reading sessions: they never wait for a writer, and when they write after all they queue for
+the lock like a writer instead of failing; parameters and passwords stay out of errors."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+
+import pytest
+from sqlalchemy import Engine, func, select, text
+from sqlalchemy.exc import ArgumentError, StatementError
+
+from botarena.accounts.models import User
+from botarena.accounts.service import AccountService
+from botarena.db.engine import build_engine, build_session_factory, read_factory
+
+# Long enough for any honest thread here; a reader that waited for the write lock would wait
+# for the writer below, which holds it until the reader is done or this passes.
+JOIN_SECONDS = 10.0
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    engine = build_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+def _in_thread(work: Callable[[], object]) -> tuple[bool, object]:
+    """Run ``work`` in a thread; whether it finished in time, and its result or error."""
+    outcome: list[object] = []
+
+    def run() -> None:
+        try:
+            outcome.append(work())
+        except Exception as exc:  # handed to the test
+            outcome.append(exc)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(JOIN_SECONDS)
+    return (not thread.is_alive(), outcome[0] if outcome else None)
+
+
+def test_a_reader_does_not_wait_for_a_writer(engine: Engine) -> None:
+    writer = build_session_factory(engine)()
+    AccountService(writer).users.add(_user("w-held"))
+    writer.flush()  # the writer's transaction is open: on SQLite it holds the write lock
+    reader = build_session_factory(engine, read=True)
+
+    def count() -> int:
+        with reader() as session:
+            return session.scalar(select(func.count(User.id))) or 0
+
+    try:
+        finished, result = _in_thread(count)
+    finally:
+        writer.rollback()
+        writer.close()
+    assert finished, "the reader waited for the writer's lock"
+    assert result == 0  # and saw nothing uncommitted
+
+
+def test_readers_that_write_queue_instead_of_failing(engine: Engine) -> None:
+    """Readers and writers at once each read, pause, then insert: a reader's upgrade from its
+    read to a write must queue for the lock (on SQLite it would otherwise fail at once with
+    "database is locked" whenever another writer holds it)."""
+    factories = [build_session_factory(engine, read=index % 2 == 0) for index in range(8)]
+    barrier = threading.Barrier(len(factories))
+    errors: list[BaseException] = []
+
+    def work(index: int) -> None:
+        barrier.wait()
+        try:
+            with factories[index]() as session:
+                accounts = AccountService(session)
+                assert accounts.users.by_username(f"racer{index}") is None
+                time.sleep(0.05)  # every transaction is open before any writes
+                accounts.create_user(f"racer{index}", None)
+        except BaseException as exc:  # collected and asserted below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(len(factories))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(JOIN_SECONDS * 3)
+    assert errors == []
+    with build_session_factory(engine, read=True)() as session:
+        assert session.scalar(select(func.count(User.id))) == len(factories)
+
+
+def test_read_factory_shares_the_engine(engine: Engine) -> None:
+    writes = build_session_factory(engine)
+    reads = read_factory(writes)
+    assert read_factory(reads) is reads
+    with reads() as session:
+        assert session.get_bind().engine.pool is engine.pool
+        assert session.execute(text("SELECT 1")).scalar() == 1
+
+
+def test_errors_hide_statement_parameters(engine: Engine) -> None:
+    secret = "bat_parameter-that-must-not-show"
+    with build_session_factory(engine)() as session, pytest.raises(StatementError) as caught:
+        session.execute(text("SELECT * FROM no_such_table WHERE x = :x"), {"x": secret})
+    assert secret not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "url", ["postgresql://user:hunter2-secret@host:notaport/db", "postgresql//u:hunter2-secret@h"]
+)
+def test_an_unparsable_url_is_not_repeated(url: str) -> None:
+    with pytest.raises((ArgumentError, ValueError)) as caught:
+        build_engine(url)
+    assert "hunter2-secret" not in str(caught.value)
+
+
+def _user(name: str) -> User:
+    from botarena.clock import utcnow
+    from botarena.ids import new_id
+
+    return User(
+        id=new_id("usr"),
+        username=name,
+        username_key=name.lower(),
+        password_hash=None,
+        role="participant",
+        created_at=utcnow(),
+    )
