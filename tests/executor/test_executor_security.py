@@ -294,6 +294,10 @@ def test_keys_are_private_and_bundles_are_checked(tmp_path: Path) -> None:
     assert stat.S_IMODE((tmp_path / "pki" / "ca.key").stat().st_mode) == 0o600
     # Opened again: the same authority, not a new one.
     assert CertificateAuthority.open_or_create(tmp_path / "pki").pem == ca.pem
+    # Where the authority is, an executor's certificate is made at start, kept in memory, and
+    # outlives any server's uptime; a bundle copied elsewhere lasts what it was made for.
+    in_memory = executor_identity(tmp_path / "pki").not_after
+    assert in_memory > dt.datetime.now(dt.UTC) + dt.timedelta(days=5 * 365)
     bundle = tmp_path / "bundle"
     write_bundle(ca.issue(EXECUTOR, days=1), bundle)
     assert stat.S_IMODE((bundle / f"{EXECUTOR}.key").stat().st_mode) == 0o600

@@ -35,6 +35,10 @@ CA_FILE = "ca.pem"
 CA_KEY_FILE = "ca.key"
 CA_DAYS = 3650
 BUNDLE_DAYS = 90
+# A certificate issued at start and kept only in the process's memory (the dispatcher's, the
+# embedded executor's) lasts as long as the process: it must not lapse under a server that
+# runs for months, and nobody can copy it from a disk.
+PROCESS_DAYS = CA_DAYS
 # The platform's own certificates are issued afresh at each start; a day's margin either side
 # covers clocks that disagree a little.
 _SKEW = dt.timedelta(days=1)
@@ -202,7 +206,7 @@ def executor_identity(folder: Path) -> Identity:
     """What ``botarena executor`` serves with: a fresh certificate from the authority when
     ``folder`` holds it (the server's own machine), else the bundle copied into ``folder``."""
     if (folder / CA_KEY_FILE).is_file():
-        return CertificateAuthority.load(folder).issue(EXECUTOR)
+        return CertificateAuthority.load(folder).issue(EXECUTOR, days=PROCESS_DAYS)
     return read_bundle(folder)
 
 

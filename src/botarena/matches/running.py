@@ -12,7 +12,12 @@ import structlog
 
 from botarena.db.engine import SessionFactory
 from botarena.executor.artifacts import ArtifactPolicy
-from botarena.executor.credentials import DISPATCHER, EXECUTOR, CertificateAuthority
+from botarena.executor.credentials import (
+    DISPATCHER,
+    EXECUTOR,
+    PROCESS_DAYS,
+    CertificateAuthority,
+)
 from botarena.executor.rpc import grpc
 from botarena.executor.service import ArtifactRunner, ExecutorService, serve
 from botarena.matches.dispatcher import MatchDispatcher
@@ -68,11 +73,12 @@ def start_matches(factory: SessionFactory, settings: Settings) -> RunningMatches
         policy = ArtifactPolicy.from_settings(settings)
         service = ExecutorService(runner, policy, capacity=settings.executor_capacity)
         socket = embedded_socket(settings.data_dir)
-        server, _ = serve(service, f"unix:{socket}", authority.issue(EXECUTOR))
+        server, _ = serve(service, f"unix:{socket}", authority.issue(EXECUTOR, days=PROCESS_DAYS))
         embedded = EmbeddedExecutor(server, service, runner, socket)
         executors = [f"unix:{socket}"]
         log.info("embedded executor started", address=executors[0])
-    dispatcher = MatchDispatcher(factory, settings, executors, authority.issue(DISPATCHER))
+    identity = authority.issue(DISPATCHER, days=PROCESS_DAYS)
+    dispatcher = MatchDispatcher(factory, settings, executors, identity)
     dispatcher.start()
     return RunningMatches(dispatcher, embedded)
 

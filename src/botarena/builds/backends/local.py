@@ -45,7 +45,9 @@ class LocalBackend:
         *,
         egress_allow: Sequence[str] = (),
     ):
-        self.data_dir = data_dir
+        # Resolved: an artifact's record holds absolute paths without links, the only ones an
+        # executor accepts (a relative data folder, the default, would give relative ones).
+        self.data_dir = data_dir.resolve()
         self.limits = limits or Limits()
         self.install_timeout = install_timeout
         self.egress_allow = tuple(egress_allow)
