@@ -181,6 +181,9 @@ def _start_engine(name: str, root: Path, command: list[str], environment: dict[s
         stderr=subprocess.STDOUT,
         start_new_session=True,
         env=environment or None,
+        # In its own folder: podman's container monitor writes an "oom" marker into its
+        # working folder when a container is killed for memory (it landed in the checkout).
+        cwd=root,
     )
     engine = Engine(name, root, process)
     deadline = time.monotonic() + _START_WAIT_SECONDS
