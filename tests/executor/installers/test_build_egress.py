@@ -16,9 +16,10 @@ import pytest
 from botarena.executor.installers import SandboxedInstaller
 from botarena.executor.installers.egress.proxy import SOCKET_NAME
 from botarena.executor.installers.sandboxed import EGRESS_DIR
-from botarena.executor.prepare import PrepareError, build_environment
+from botarena.executor.prepare import build_environment
 
 from support.egress import Targets, host_address, probes, targets
+from support.installs import failed_install
 from support.services import require_service
 
 MakeFolder = Callable[[str, dict[str, str]], Path]
@@ -49,15 +50,8 @@ def test_build_code_reaches_nothing_but_the_allow_list(
     installer = SandboxedInstaller(sandboxed_installer.limits, egress_allow=hostile_targets.allow())
     setup = hostile_targets.setup_py(f"{EGRESS_DIR}/{SOCKET_NAME}")
     folder = make_folder("hostile", {"requirements.txt": "./canary\n", "canary/setup.py": setup})
-    lines: list[str] = []
-    with pytest.raises(PrepareError) as caught:
-        build_environment(
-            folder / "requirements.txt",
-            tmp_path / "envs",
-            installer=installer,
-            on_output=lines.append,
-        )
-    assert caught.value.reason == "dependencies_failed"
+    reason, lines = failed_install(installer, folder, tmp_path / "envs")
+    assert reason == "dependencies_failed"
     found = probes(lines)
     print("\n".join(f"{label}: {result}" for label, result in found.items()))
     expected = len(hostile_targets.direct()) + 2 * len(hostile_targets.tunnels())

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from botarena.executor.installers import SandboxedInstaller
-from botarena.executor.prepare import PrepareError, build_environment
 
 from support.executors import dispatcher_client, serving_both_ways
+from support.installs import failed_install
 
 MakeFolder = Callable[[str, dict[str, str]], Path]
 
@@ -43,20 +43,13 @@ def test_build_code_cannot_reach_an_executor(
     sandboxed_installer: SandboxedInstaller, make_folder: MakeFolder, tmp_path: Path
 ) -> None:
     data_dir = tmp_path / "data"
-    lines: list[str] = []
     with serving_both_ways(data_dir) as (address, socket):
         port = address.rpartition(":")[2]
         setup = f"PORT = {port}\nSOCKET = {str(socket)!r}\n{SETUP_PY}"
         folder = make_folder(
             "hostile", {"requirements.txt": "./canary\n", "canary/setup.py": setup}
         )
-        with pytest.raises(PrepareError):
-            build_environment(
-                folder / "requirements.txt",
-                tmp_path / "envs",
-                installer=sandboxed_installer,
-                on_output=lines.append,
-            )
+        _, lines = failed_install(sandboxed_installer, folder, tmp_path / "envs")
         for reached in (address, f"unix:{socket}"):
             with dispatcher_client(reached, data_dir) as client:
                 assert client.health().serving, reached

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from botarena.executor.installers import SandboxedInstaller
-from botarena.executor.prepare import PrepareError, build_environment
 
+from support.installs import failed_install
 from support.syscalls import expected_results, logged, probe_source
 
 MakeFolder = Callable[[str, dict[str, str]], Path]
@@ -34,15 +34,8 @@ def test_build_code_gets_eperm_for_every_denied_call(
     folder = make_folder(
         "syscalls", {"requirements.txt": "./pkg\n", "pkg/setup.py": PROBING_SETUP_PY}
     )
-    lines: list[str] = []
-    with pytest.raises(PrepareError) as caught:
-        build_environment(
-            folder / "requirements.txt",
-            tmp_path / "envs",
-            installer=sandboxed_installer,
-            on_output=lines.append,
-        )
-    assert caught.value.reason == "dependencies_failed"
+    reason, lines = failed_install(sandboxed_installer, folder, tmp_path / "envs")
+    assert reason == "dependencies_failed"
     # pip indents a failing build's output; the probe's lines start after the indent.
     log = "\n".join(line.strip() for line in lines)
     tried = logged(log, "SYSCALLS")

@@ -15,6 +15,8 @@ from botarena.executor.installers.sandboxed import GATE_DIR, SOURCE_DIR
 from botarena.executor.prepare import PrepareError, build_environment
 from botarena.executor.sandbox import python_runtime_binds
 
+from support.installs import failed_install
+
 MakeFolder = Callable[[str, dict[str, str]], Path]
 ProcessesWith = Callable[[bytes], set[int]]
 
@@ -61,15 +63,8 @@ def test_build_code_cannot_read_or_write_the_host(
     )
     folder = make_folder("hostile", {"requirements.txt": "./pkg\n", "pkg/setup.py": setup})
     before = _listing(folder)
-    lines: list[str] = []
-    with pytest.raises(PrepareError) as caught:
-        build_environment(
-            folder / "requirements.txt",
-            tmp_path / "envs",
-            installer=sandboxed_installer,
-            on_output=lines.append,
-        )
-    assert caught.value.reason == "dependencies_failed"
+    reason, lines = failed_install(sandboxed_installer, folder, tmp_path / "envs")
+    assert reason == "dependencies_failed"
     probes = [line.strip() for line in lines if line.strip().startswith("PROBE ")]
     assert len(probes) == 7, lines[-40:]
     assert all(": denied (" in probe for probe in probes), probes
