@@ -22,13 +22,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from botarena.executor.installers.base import PrepareError
-from botarena.executor.prepare import PreparedAgent, read_command
+from botarena.executor.prepare import COMPLETE_MARKER, ENVS, PreparedAgent, read_command
 from botarena.executor.proto import executor_pb2 as pb
 from botarena.settings import Settings
 
+# Under an executor's data folder: built agents' folders, and the cache of environments.
 ARTIFACTS = "artifacts"
-ENVS = ("cache", "envs")
-COMPLETE_MARKER = ".botarena-complete"
+CACHE = "cache"
 LOCAL_IMAGES = "botarena/agent-"
 _DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
 
@@ -67,7 +67,7 @@ class ArtifactPolicy:
             raise ArtifactRefusedError(f"agent {name!r}: {spec.code_dir} is not a folder")
         env_dir = None
         if spec.env_dir:
-            env_dir = self._inside(name, spec.env_dir, self.root.joinpath(*ENVS), min_depth=1)
+            env_dir = self._inside(name, spec.env_dir, self.root / CACHE / ENVS, min_depth=1)
             if not (env_dir / COMPLETE_MARKER).is_file():
                 raise ArtifactRefusedError(
                     f"agent {name!r}: {spec.env_dir} is not a built environment"

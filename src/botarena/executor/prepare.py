@@ -33,8 +33,10 @@ from botarena.executor.installers.requirements import refers_to_local_files, req
 from botarena.executor.sandbox.runtime import real_python
 
 __all__ = [
+    "COMPLETE_MARKER",
     "DEFAULT_INSTALL_TIMEOUT",
     "ENTRY_FILE",
+    "ENVS",
     "MANIFEST",
     "REQUIREMENTS",
     "OutputSink",
@@ -50,7 +52,10 @@ __all__ = [
 MANIFEST = "botarena.toml"
 ENTRY_FILE = "main.py"
 REQUIREMENTS = "requirements.txt"
-_COMPLETE_MARKER = ".botarena-complete"
+# An environment is usable once this file is in it (a failed or half-made one has none).
+COMPLETE_MARKER = ".botarena-complete"
+# The folder of a cache where environments are kept.
+ENVS = "envs"
 DEFAULT_INSTALL_TIMEOUT = 600.0
 # Folders that package builds leave beside their sources: left out of the key, so that a host
 # build of ./pkg does not change the key it was made under.
@@ -130,7 +135,7 @@ def prepare_agent(
     if requirements.is_file() and requirement_lines(requirements):
         env_dir = build_environment(
             requirements,
-            cache_dir / "envs",
+            cache_dir / ENVS,
             installer=installer,
             on_output=on_output,
             timeout=install_timeout,
@@ -166,19 +171,19 @@ def build_environment(
     installer = installer or HostInstaller()
     key = environment_key(requirements, installer.layout)
     target = envs_dir / key
-    if (target / _COMPLETE_MARKER).is_file():
+    if (target / COMPLETE_MARKER).is_file():
         say(on_output, f"reusing the environment {key[:12]} for {requirements.name}")
         return target
     envs_dir.mkdir(parents=True, exist_ok=True)
     building = Path(tempfile.mkdtemp(prefix=f".{key[:12]}-", dir=envs_dir))
     try:
         installer.install(requirements, building, on_output=on_output, timeout=timeout)
-        _write_marker(building / _COMPLETE_MARKER, key)
+        _write_marker(building / COMPLETE_MARKER, key)
         try:
             building.rename(target)
         except OSError:
             # Another preparation finished the same environment first: use theirs.
-            if not (target / _COMPLETE_MARKER).is_file():
+            if not (target / COMPLETE_MARKER).is_file():
                 raise
             shutil.rmtree(building, ignore_errors=True)
         return target

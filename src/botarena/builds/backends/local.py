@@ -15,6 +15,7 @@ from pathlib import Path
 from botarena.builds.backends.base import Artifact, BuildTarget
 from botarena.builds.failures import BuildFailure, FailureReason
 from botarena.builds.log import BuildLog
+from botarena.executor.artifacts import ARTIFACTS, CACHE
 from botarena.executor.installers import SandboxedInstaller
 from botarena.executor.installers.base import PrepareError
 from botarena.executor.prepare import prepare_agent
@@ -59,7 +60,7 @@ class LocalBackend:
 
     def build(self, target: BuildTarget, source: Path, log: BuildLog) -> Artifact:
         submission_id = target.submission_id
-        code_dir = self.data_dir / "artifacts" / submission_id / "code"
+        code_dir = self.data_dir / ARTIFACTS / submission_id / "code"
         if code_dir.exists():
             shutil.rmtree(code_dir)
         code_dir.parent.mkdir(parents=True, exist_ok=True)
@@ -68,7 +69,7 @@ class LocalBackend:
         try:
             prepared = prepare_agent(
                 code_dir,
-                self.data_dir / "cache",
+                self.data_dir / CACHE,
                 name=submission_id,
                 on_output=log.write,
                 install_timeout=self.install_timeout,
