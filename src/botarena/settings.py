@@ -13,6 +13,8 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from botarena.endpoints import parse_allow_entry
+
 MIB = 1024 * 1024
 
 
@@ -149,9 +151,6 @@ class Settings(BaseSettings):
     @field_validator("build_egress_allow")
     @classmethod
     def _check_egress_hosts(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        # Imported here: reading the settings loads nothing else.
-        from botarena.executor.installers.egress.allowlist import parse_allow_entry
-
         for entry in value:
             parse_allow_entry(entry)  # a ValueError names the entry and what is wrong
         return value

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
+from botarena.endpoints import IPAddress
 from botarena.executor.installers import host_config
 from botarena.executor.installers.egress import (
     EgressPolicy,
@@ -21,7 +22,6 @@ from botarena.executor.installers.egress import (
     parse_allow_entry,
     upstreams_from,
 )
-from botarena.executor.installers.egress.policy import IPAddress
 from botarena.executor.installers.sandboxed import sandbox_pip_variables
 from botarena.settings import Settings
 

@@ -21,6 +21,7 @@ import pytest
 import structlog
 import structlog.testing
 
+from botarena.endpoints import IPAddress
 from botarena.executor.installers.egress import (
     EgressPolicy,
     EgressProxy,
@@ -29,7 +30,6 @@ from botarena.executor.installers.egress import (
     Upstreams,
 )
 from botarena.executor.installers.egress import proxy as proxy_module
-from botarena.executor.installers.egress.policy import IPAddress
 from botarena.executor.installers.egress.upstream import parse_proxy_url
 
 from support.egress import Listener, host_address

@@ -4,11 +4,11 @@ See :mod:`.policy` for what is admitted, :mod:`.allowlist` for where the list co
 and :mod:`.proxy` for the proxy the install sandbox reaches through a bound Unix socket.
 """
 
-from botarena.executor.installers.egress.allowlist import build_allow_list, parse_allow_entry
+from botarena.endpoints import Endpoint, parse_allow_entry
+from botarena.executor.installers.egress.allowlist import build_allow_list
 from botarena.executor.installers.egress.policy import (
     EgressError,
     EgressPolicy,
-    Endpoint,
     RefusedByPolicyError,
     never_reachable,
 )

@@ -14,26 +14,16 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from urllib.parse import urlsplit
 
-from botarena.executor.installers.egress.policy import Endpoint, parse_endpoint, parse_host
+from botarena.endpoints import HTTPS_PORT, Endpoint, parse_allow_entry, parse_endpoint, parse_host
 from botarena.executor.installers.host_config import pip_config
 
 PYPI = "pypi.org"
 PYPI_FILES = "files.pythonhosted.org"
-HTTPS_PORT = 443
 HTTP_PORT = 80
 _URL_OPTIONS = ("index-url", "extra-index-url", "find-links")
 _OPTIONS = (*_URL_OPTIONS, "trusted-host")
 # Of pip's configuration, what an install reads.
 _SECTIONS = ("global", "install")
-
-
-def parse_allow_entry(text: str) -> Endpoint:
-    """One entry of ``BOTARENA_BUILD_EGRESS_ALLOW``: ``host`` (port 443) or ``host:port``,
-    IPv6 in brackets. Raises :class:`ValueError` with a sentence."""
-    text = text.strip()
-    if "/" in text or "@" in text:
-        raise ValueError(f"{text[:100]!r} must be a host or host:port, not a URL")
-    return parse_endpoint(text, HTTPS_PORT)
 
 
 def build_allow_list(environ: Mapping[str, str], extra: Iterable[str] = ()) -> frozenset[Endpoint]:

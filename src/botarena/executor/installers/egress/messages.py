@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from botarena.executor.installers.egress.policy import Endpoint, parse_endpoint, parse_host
+from botarena.endpoints import Endpoint, parse_endpoint, parse_host
 
 HEAD_END = b"\r\n\r\n"
 _HTTP_PORT = 80

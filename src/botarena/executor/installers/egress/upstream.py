@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import unquote, urlsplit
 
-from botarena.executor.installers.egress.policy import Endpoint, parse_host
+from botarena.endpoints import Endpoint, parse_host
 from botarena.executor.installers.host_config import pip_config
 
 _DEFAULT_PORT = 80
