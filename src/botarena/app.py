@@ -25,7 +25,7 @@ from botarena.audit.routes import router as audit_router
 from botarena.builds.backends.base import BuildBackend
 from botarena.builds.backends.local import LocalBackend
 from botarena.builds.routes import router as builds_router
-from botarena.builds.service import BuildService
+from botarena.builds.workers import BuildWorkers
 from botarena.db import migrate
 from botarena.db.engine import build_engine, build_session_factory
 from botarena.games.registry import known_games
@@ -67,7 +67,7 @@ def create_app(settings: Settings) -> FastAPI:
         migrate.upgrade(engine)
         log.info("database ready", backend=engine.dialect.name, revision=migrate.head_revision())
         if settings.builds_enabled:
-            builds = BuildService(app.state.session_factory, settings, build_backend(settings))
+            builds = BuildWorkers(app.state.session_factory, settings, build_backend(settings))
             builds.start()
             app.state.builds = builds
             app.state.on_build_queued = builds.wake

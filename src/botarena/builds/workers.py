@@ -1,4 +1,4 @@
-"""The build service inside ``botarena serve``: workers that take builds from the queue, and a
+"""The build loops inside ``botarena serve``: workers that take builds from the queue, and a
 monitor that reconciles every build left ``building``.
 
 Workers renew their lease while they build. The monitor, every ``build_check_interval``
@@ -39,7 +39,7 @@ def process_prefix() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-class BuildService(Workers):
+class BuildWorkers(Workers):
     """Runs ``build_concurrency`` workers and the monitor on threads until stopped."""
 
     def __init__(
@@ -201,7 +201,7 @@ class BuildService(Workers):
 class _Heartbeat:
     """Renews a worker's lease a few times per lease period while it builds."""
 
-    def __init__(self, service: BuildService, submission_id: str, worker: str) -> None:
+    def __init__(self, service: BuildWorkers, submission_id: str, worker: str) -> None:
         self.service = service
         self.submission_id = submission_id
         self.worker = worker
