@@ -33,6 +33,7 @@ from botarena.ladder.routes import router as ladder_router
 from botarena.ladder.scheduler import LadderScheduler
 from botarena.matches.routes import router as matches_router
 from botarena.matches.running import start_matches
+from botarena.ratings.hook import RatingsHook
 from botarena.ratings.routes import router as ratings_router
 from botarena.settings import Settings
 from botarena.storage import private_data_dir
@@ -72,7 +73,7 @@ def create_app(settings: Settings) -> FastAPI:
             app.state.builds = builds
             app.state.on_build_queued = builds.wake
         if settings.matches_enabled:
-            app.state.matches = start_matches(app.state.session_factory, settings)
+            app.state.matches = start_matches(app.state.session_factory, settings, RatingsHook())
             app.state.on_match_queued = app.state.matches.wake
             # Tournaments move on as their matches end, so they run where matches are dispatched.
             director = TournamentDirector(app.state.session_factory, settings)
