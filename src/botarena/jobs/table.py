@@ -14,8 +14,7 @@ from enum import StrEnum
 from typing import Any, Generic, Protocol, TypeVar, cast
 
 from sqlalchemy import Column, ColumnElement, inspect
-
-from botarena.db.base import Base
+from sqlalchemy.orm import DeclarativeBase
 
 S_contra = TypeVar("S_contra", bound=StrEnum, contravariant=True)
 
@@ -38,7 +37,7 @@ class LeasedJob(Protocol[S_contra]):
 # Any mapped class; :class:`JobTable` checks at run time that it has what a job needs. (mypy
 # cannot bound a type variable by :class:`LeasedJob`: it does not see a mapped attribute as
 # the plain value the protocol names, although an instance fits the protocol.)
-J = TypeVar("J", bound=Base)
+J = TypeVar("J", bound=DeclarativeBase)
 
 
 def as_job(row: object) -> LeasedJob[Any]:
