@@ -6,7 +6,7 @@
   moment ``GET /build-status`` shows the new status, over ``--builds`` builds run by the real
   build service (one worker) with a stand-in backend that returns at once, while a client
   polls the API every 10 ms. (Polling a monitor every 10 s would average 5 s.)
-- ``monitor_pass_ms_p50``: one monitor pass (``BuildService.reconcile``) over ``--building``
+- ``monitor_pass_ms_p50``: one monitor pass (``BuildWorkers.reconcile``) over ``--building``
   submissions held by live workers, on SQLite.
 """
 
@@ -35,7 +35,7 @@ from botarena.app import create_app  # noqa: E402
 from botarena.builds.backends.base import Artifact, BuildTarget  # noqa: E402
 from botarena.builds.pipeline import BuildPipeline  # noqa: E402
 from botarena.builds.queue import BuildQueue  # noqa: E402
-from botarena.builds.service import BuildService  # noqa: E402
+from botarena.builds.workers import BuildWorkers  # noqa: E402
 from botarena.clock import utcnow  # noqa: E402
 from botarena.logging import configure_logging  # noqa: E402
 from botarena.settings import Settings  # noqa: E402
@@ -89,7 +89,7 @@ def _visibility(client: TestClient, settings: Settings, builds: int) -> dict[str
     headers = new_user_headers(factory, "bench")
     agent = client.post("/api/v1/agents", json={"name": "b", "game": "rps"}, headers=headers)
     backend = InstantBackend()
-    service = BuildService(factory, settings, backend)
+    service = BuildWorkers(factory, settings, backend)
     # No fetch and no validation match: this measures recording and reading, not building.
     BuildPipeline._source = lambda self, job, workdir, log: (workdir, None)  # type: ignore[method-assign]
     BuildPipeline._validate = lambda *args, **kwargs: None  # type: ignore[method-assign]
@@ -139,7 +139,7 @@ def _monitor_pass(client: TestClient, settings: Settings, building: int) -> dict
             .values(heartbeat_at=utcnow() + timedelta(minutes=1))
         )
         session.commit()
-    service = BuildService(factory, settings, InstantBackend())
+    service = BuildWorkers(factory, settings, InstantBackend())
     passes = []
     for _ in range(20):
         started = time.perf_counter()

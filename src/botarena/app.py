@@ -25,7 +25,7 @@ from botarena.audit.routes import router as audit_router
 from botarena.builds.backends.base import BuildBackend
 from botarena.builds.backends.local import LocalBackend
 from botarena.builds.routes import router as builds_router
-from botarena.builds.service import BuildService
+from botarena.builds.workers import BuildWorkers
 from botarena.db import migrate
 from botarena.db.engine import build_engine, build_session_factory
 from botarena.games.registry import known_games
@@ -33,6 +33,7 @@ from botarena.ladder.routes import router as ladder_router
 from botarena.ladder.scheduler import LadderScheduler
 from botarena.matches.routes import router as matches_router
 from botarena.matches.running import start_matches
+from botarena.ratings.hook import RatingsHook
 from botarena.ratings.routes import router as ratings_router
 from botarena.settings import Settings
 from botarena.storage import private_data_dir
@@ -67,12 +68,12 @@ def create_app(settings: Settings) -> FastAPI:
         migrate.upgrade(engine)
         log.info("database ready", backend=engine.dialect.name, revision=migrate.head_revision())
         if settings.builds_enabled:
-            builds = BuildService(app.state.session_factory, settings, build_backend(settings))
+            builds = BuildWorkers(app.state.session_factory, settings, build_backend(settings))
             builds.start()
             app.state.builds = builds
             app.state.on_build_queued = builds.wake
         if settings.matches_enabled:
-            app.state.matches = start_matches(app.state.session_factory, settings)
+            app.state.matches = start_matches(app.state.session_factory, settings, RatingsHook())
             app.state.on_match_queued = app.state.matches.wake
             # Tournaments move on as their matches end, so they run where matches are dispatched.
             director = TournamentDirector(app.state.session_factory, settings)

@@ -22,6 +22,7 @@ from botarena.executor.outcomes import AgentOutcome, MatchResult, MatchStatus
 from botarena.matches.dispatcher import MatchDispatcher
 from botarena.matches.models import Match
 from botarena.matches.queue import MatchQueue
+from botarena.ratings.hook import RatingsHook
 from botarena.settings import Settings
 
 from support.accounts import Account
@@ -156,7 +157,7 @@ def claimed(
 def test_a_result_reported_twice_changes_nothing(
     claimed: str, play_settings: Settings, session_factory: SessionFactory, client: TestClient
 ) -> None:
-    dispatcher = MatchDispatcher(session_factory, play_settings, [], _IDENTITY)
+    dispatcher = MatchDispatcher(session_factory, play_settings, [], _IDENTITY, RatingsHook())
 
     def result(winner: int) -> MatchResult:
         scores = [1.0, 0.0] if winner == 0 else [0.0, 1.0]
@@ -188,7 +189,8 @@ def test_an_expired_lease_sends_the_match_back(
         assert match is not None
         match.lease_until = utcnow()
         session.commit()
-    assert MatchDispatcher(session_factory, play_settings, [], _IDENTITY).reconcile() == 1
+    dispatcher = MatchDispatcher(session_factory, play_settings, [], _IDENTITY, RatingsHook())
+    assert dispatcher.reconcile() == 1
     body = client.get(f"/api/v1/matches/{claimed}").json()
     assert body["status"] == "queued" and body["attempts"] == 1
 

@@ -18,7 +18,9 @@ from botarena.db.engine import SessionFactory
 from botarena.executor.outcomes import AgentOutcome, MatchResult, MatchStatus
 from botarena.matches.models import Match
 from botarena.matches.queue import MatchQueue
+from botarena.matches.recording import MatchRecorder
 from botarena.ratings.book import DEFAULT_MU, DEFAULT_SIGMA, recompute
+from botarena.ratings.hook import RatingsHook
 from botarena.ratings.models import Rating
 from botarena.settings import Settings
 
@@ -79,7 +81,7 @@ class Court:
             else:
                 scores = [0.5, 0.5] if winner is None else [float(p == winner) for p in range(2)]
                 outcomes = [AgentOutcome(), AgentOutcome()]
-                queue.record(
+                MatchRecorder(session, self.settings, RatingsHook()).record(
                     match, MatchResult(MatchStatus.FINISHED, winner, scores, outcomes, 9, 50)
                 )
             session.commit()
@@ -217,7 +219,7 @@ def _record(court: Court, session: Session, match_id: str, winner: int) -> None:
     result = MatchResult(
         MatchStatus.FINISHED, winner, [1.0, 0.0], [AgentOutcome(), AgentOutcome()], 9, 50
     )
-    queue.record(match, result)
+    MatchRecorder(session, court.settings, RatingsHook()).record(match, result)
 
 
 @pytest.mark.parametrize("seats", ["same order", "crossed"])

@@ -12,6 +12,8 @@ from botarena.db.engine import SessionFactory
 from botarena.executor.outcomes import AgentOutcome, MatchResult, MatchStatus
 from botarena.matches.models import Match
 from botarena.matches.queue import MatchQueue
+from botarena.matches.recording import MatchRecorder
+from botarena.ratings.hook import RatingsHook
 from botarena.settings import Settings
 from botarena.tournaments.director import TournamentDirector
 
@@ -76,7 +78,7 @@ class Referee:
                         9,
                         5,
                     )
-                    queue.record(match, result)
+                    MatchRecorder(session, self.settings, RatingsHook()).record(match, result)
                 played += 1
             session.commit()
         return played

@@ -9,11 +9,9 @@ using up an attempt.
 
 from __future__ import annotations
 
-import random
 import shutil
 import tempfile
 from dataclasses import dataclass
-from datetime import timedelta
 from pathlib import Path
 
 import structlog
@@ -27,12 +25,14 @@ from botarena.builds.backends.base import Artifact, BuildBackend, BuildTarget
 from botarena.builds.failures import BackendUnavailable, BuildFailure, FailureReason
 from botarena.builds.log import BuildLog
 from botarena.builds.models import AttemptOutcome, BuildAttempt
+from botarena.builds.queue import BUILD_RETRY, BuildQueue
 from botarena.clock import utcnow
 from botarena.db.engine import SessionFactory
 from botarena.executor.match import run_match
 from botarena.executor.outcomes import AgentStatus, MatchStatus
 from botarena.executor.referee import RefereeOptions
 from botarena.games.registry import get_game
+from botarena.jobs.backoff import Backoff
 from botarena.settings import Settings
 from botarena.sources.archives import ArchiveError, ArchiveLimits, extract_archive
 from botarena.sources.git import FetchError, FetchLimits, fetch_git
@@ -43,21 +43,6 @@ log = structlog.get_logger(__name__)
 # The validation match: short, against itself, generous start-up for heavy imports.
 VALIDATION_STEPS = 12
 VALIDATION_STARTUP_SECONDS = 60.0
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """Backoff for the platform's own failures."""
-
-    max_attempts: int = 3
-    base_seconds: float = 5.0
-    cap_seconds: float = 300.0
-
-    def delay(self, attempt: int) -> float:
-        """Exponential in the attempt number, with full jitter on the upper half."""
-        ceiling = min(self.cap_seconds, self.base_seconds * float(2 ** max(attempt - 1, 0)))
-        jitter: float = random.uniform(0, ceiling / 2)  # noqa: S311 - not crypto
-        return ceiling / 2 + jitter
 
 
 @dataclass(frozen=True)
@@ -83,13 +68,13 @@ class BuildPipeline:
         backend: BuildBackend,
         *,
         worker: str,
-        retry: RetryPolicy | None = None,
+        retry: Backoff = BUILD_RETRY,
     ) -> None:
         self.factory = factory
         self.settings = settings
         self.backend = backend
         self.worker = worker
-        self.retry = retry or RetryPolicy()
+        self.retry = retry
 
     def log_path(self, submission_id: str) -> Path:
         return build_log_path(self.settings, submission_id)
@@ -238,14 +223,7 @@ class BuildPipeline:
 
     def _held(self, session: Session, submission_id: str) -> Submission | None:
         """The submission, locked, when this worker still holds its lease; else None."""
-        submission = session.get(Submission, submission_id, with_for_update=True)
-        if (
-            submission is None
-            or submission.status != SubmissionStatus.BUILDING.value
-            or submission.lease_owner != self.worker
-        ):
-            return None
-        return submission
+        return BuildQueue(session).held(submission_id, self.worker)
 
     def _commit(self, session: Session, job: _Job) -> None:
         """Commit an outcome; a concurrent change of the row means the lease was lost."""
@@ -265,7 +243,7 @@ class BuildPipeline:
             submission.docker_image_url = artifact.image
             submission.commit_sha = commit_sha or submission.commit_sha
             submission.error_message = None
-            self._release(submission)
+            self._release(session, submission)
             self._close_attempt(session, job, AttemptOutcome.SUCCESS, None, None)
             self._commit(session, job)
 
@@ -275,10 +253,13 @@ class BuildPipeline:
             submission = self._held(session, job.submission_id)
             if submission is None:
                 return
-            submission.move_to(SubmissionStatus.PENDING, reason=f"backend unavailable: {why}")
-            submission.attempts = max(submission.attempts - 1, 0)
-            submission.not_before = utcnow() + timedelta(seconds=self.retry.base_seconds)
-            self._release(submission)
+            BuildQueue(session).jobs.requeue(
+                submission,
+                f"backend unavailable: {why}",
+                delay=self.retry.base_seconds,
+                counted=False,
+            )
+            self._release(session, submission)
             self._close_attempt(session, job, AttemptOutcome.INTERRUPTED, None, why)
             self._commit(session, job)
 
@@ -288,13 +269,11 @@ class BuildPipeline:
             if submission is None:
                 return
             submission.commit_sha = commit_sha or submission.commit_sha
-            if failure.platform_fault and submission.attempts < self.retry.max_attempts:
+            if failure.platform_fault and not self.retry.exhausted(submission.attempts):
                 delay = self.retry.delay(submission.attempts)
-                submission.move_to(
-                    SubmissionStatus.PENDING,
-                    reason=f"retrying in {delay:.0f} s: {failure.error_message}",
+                BuildQueue(session).jobs.requeue(
+                    submission, f"retrying in {delay:.0f} s: {failure.error_message}", delay=delay
                 )
-                submission.not_before = utcnow() + timedelta(seconds=delay)
                 outcome = AttemptOutcome.PLATFORM_ERROR
             else:
                 if failure.platform_fault:
@@ -311,13 +290,12 @@ class BuildPipeline:
                     if failure.platform_fault
                     else AttemptOutcome.USER_ERROR
                 )
-            self._release(submission)
+            self._release(session, submission)
             self._close_attempt(session, job, outcome, failure.reason.value, failure.sentence)
             self._commit(session, job)
 
-    def _release(self, submission: Submission) -> None:
-        submission.lease_owner = None
-        submission.lease_until = None
+    def _release(self, session: Session, submission: Submission) -> None:
+        BuildQueue(session).jobs.release(submission)
         submission.build_log = read_tail(self.log_path(submission.id))
 
     def _close_attempt(

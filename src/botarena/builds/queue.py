@@ -8,16 +8,19 @@ the submission back to the queue once the lease has run out.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, or_, select
+from sqlalchemy import ColumnElement, and_, case, or_
 from sqlalchemy.orm import Session
 
 from botarena.agents.models import Submission
 from botarena.agents.status import SubmissionStatus
-from botarena.clock import utcnow
+from botarena.jobs.backoff import Backoff
+from botarena.jobs.queue import JobQueue
+from botarena.jobs.table import JobTable
 
 PENDING = SubmissionStatus.PENDING.value
 BUILDING = SubmissionStatus.BUILDING.value
@@ -42,47 +45,41 @@ def waiting_for_a_builder() -> ColumnElement[bool]:
     )
 
 
+# Builds lost to the platform are tried up to three times, waiting about 5 s, 10 s, … 5 min.
+BUILD_RETRY = Backoff(max_attempts=3, base_seconds=5.0, cap_seconds=300.0)
+
+
+@functools.cache
+def build_jobs() -> JobTable[Submission]:
+    """Submissions as build jobs: a rebuild waits as ``building`` with no worker holding it."""
+    return JobTable(
+        Submission,
+        queued=SubmissionStatus.PENDING,
+        running=SubmissionStatus.BUILDING,
+        waiting=waiting_for_a_builder(),
+        holding=and_(Submission.status == BUILDING, Submission.lease_owner.is_not(None)),
+        order=queue_order(),
+        heartbeat="heartbeat_at",
+    )
+
+
 class BuildQueue:
     """Claims, renews and releases build jobs; the caller commits."""
 
     def __init__(self, session: Session) -> None:
         self.session = session
+        self.jobs = JobQueue(session, build_jobs())
 
     def claim_next(
         self, worker: str, backend: str, lease_seconds: float, now: datetime | None = None
     ) -> Submission | None:
-        """Take the next ready pending submission for ``worker``, or None when there is none.
-
-        On PostgreSQL concurrent workers skip each other's locked rows; SQLite serialises
-        writers (every transaction begins IMMEDIATE), so the same row is never claimed twice.
-        """
-        now = now or utcnow()
-        query = (
-            select(Submission)
-            .where(
-                waiting_for_a_builder(),
-                or_(Submission.not_before.is_(None), Submission.not_before <= now),
-            )
-            .order_by(*queue_order())
-            .limit(1)
-            .with_for_update(skip_locked=True)
-        )
-        submission = self.session.scalar(query)
+        """Take the next ready pending submission for ``worker``, or None when there is none;
+        no two workers ever take the same one."""
+        submission = self.jobs.claim(worker, lease_seconds, now=now)
         if submission is None:
             return None
-        submission.attempts += 1
-        if submission.status == PENDING:
-            submission.move_to(
-                SubmissionStatus.BUILDING,
-                reason=f"attempt {submission.attempts} on {worker}",
-                at=now,
-            )
-        submission.lease_owner = worker
-        submission.lease_until = now + timedelta(seconds=lease_seconds)
-        submission.heartbeat_at = now
         submission.build_backend = backend
         submission.build_job_name = f"build-{submission.id}"
-        submission.not_before = None
         self.session.flush()
         return submission
 
@@ -90,30 +87,16 @@ class BuildQueue:
         self, submission_id: str, worker: str, lease_seconds: float, now: datetime | None = None
     ) -> bool:
         """Extend the lease; False when the worker no longer holds it (it must stop)."""
-        now = now or utcnow()
-        submission = self.session.get(Submission, submission_id)
-        if submission is None or submission.status != BUILDING or submission.lease_owner != worker:
-            return False
-        submission.lease_until = now + timedelta(seconds=lease_seconds)
-        submission.heartbeat_at = now
-        self.session.flush()
-        return True
+        return self.jobs.renew(submission_id, worker, lease_seconds, now)
 
     def expired(self, now: datetime | None = None) -> Sequence[Submission]:
         """Building submissions whose lease ran out: their worker is gone."""
-        now = now or utcnow()
-        return self.session.scalars(
-            select(Submission).where(
-                Submission.status == BUILDING,
-                Submission.lease_owner.is_not(None),
-                or_(Submission.lease_until.is_(None), Submission.lease_until < now),
-            )
-        ).all()
+        return self.jobs.expired(now)
 
     def building(self) -> Sequence[Submission]:
         """Builds a worker holds now."""
-        return self.session.scalars(
-            select(Submission).where(
-                Submission.status == BUILDING, Submission.lease_owner.is_not(None)
-            )
-        ).all()
+        return self.jobs.holding()
+
+    def held(self, submission_id: str, worker: str) -> Submission | None:
+        """The submission, locked, while ``worker`` holds it; else None."""
+        return self.jobs.held(submission_id, worker)

@@ -8,16 +8,20 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine
+from sqlalchemy import Engine, MetaData
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
 
-def alembic_config(engine: Engine) -> Config:
-    """An Alembic configuration that runs on ``engine``'s connections."""
+def alembic_config(engine: Engine, metadata: MetaData | None = None) -> Config:
+    """An Alembic configuration that runs on ``engine``'s connections; with the models'
+    ``metadata`` (``botarena.models.metadata``) for commands that compare the schema with
+    the models, such as ``command.revision(config, autogenerate=True)``."""
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.attributes["engine"] = engine
+    if metadata is not None:
+        config.attributes["metadata"] = metadata
     return config
 
 

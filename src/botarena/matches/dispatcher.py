@@ -24,7 +24,9 @@ from botarena.executor.client import ExecutorClient, ExecutorUnavailableError, M
 from botarena.executor.credentials import Identity
 from botarena.executor.outcomes import MatchResult
 from botarena.executor.proto import executor_pb2 as pb
+from botarena.matches.hooks import FinishedMatchHook
 from botarena.matches.queue import MatchQueue, is_platform_error
+from botarena.matches.recording import MatchRecorder
 from botarena.settings import Settings
 from botarena.workers import Workers
 
@@ -43,11 +45,13 @@ class MatchDispatcher(Workers):
         settings: Settings,
         executors: list[str],
         identity: Identity,
+        finished: FinishedMatchHook,
     ) -> None:
         self.factory = factory
         self.settings = settings
         self.executors = executors
         self.identity = identity
+        self.finished = finished
         self.prefix = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
         self._unreachable: set[str] = set()
         super().__init__()
@@ -152,7 +156,7 @@ class MatchDispatcher(Workers):
             if is_platform_error(result):
                 queue.hand_back(match, result.error or "the executor could not play it")
             else:
-                queue.record(match, result)
+                MatchRecorder(session, self.settings, self.finished).record(match, result)
             session.commit()
 
     def _hand_back(self, worker: str, match_id: str, why: str) -> None:

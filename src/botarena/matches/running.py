@@ -21,6 +21,7 @@ from botarena.executor.credentials import (
 from botarena.executor.rpc import grpc
 from botarena.executor.service import ArtifactRunner, ExecutorService, serve
 from botarena.matches.dispatcher import MatchDispatcher
+from botarena.matches.hooks import FinishedMatchHook
 from botarena.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -63,8 +64,11 @@ class RunningMatches:
             self.embedded.stop()
 
 
-def start_matches(factory: SessionFactory, settings: Settings) -> RunningMatches:
-    """Start dispatching to ``BOTARENA_EXECUTORS``, or to an executor of this process."""
+def start_matches(
+    factory: SessionFactory, settings: Settings, finished: FinishedMatchHook
+) -> RunningMatches:
+    """Start dispatching to ``BOTARENA_EXECUTORS``, or to an executor of this process;
+    ``finished`` is told of every match recorded finished (the ratings' hook)."""
     authority = CertificateAuthority.open_or_create(settings.credentials_dir)
     embedded = None
     executors = list(settings.executors)
@@ -78,7 +82,7 @@ def start_matches(factory: SessionFactory, settings: Settings) -> RunningMatches
         executors = [f"unix:{socket}"]
         log.info("embedded executor started", address=executors[0])
     identity = authority.issue(DISPATCHER, days=PROCESS_DAYS)
-    dispatcher = MatchDispatcher(factory, settings, executors, identity)
+    dispatcher = MatchDispatcher(factory, settings, executors, identity, finished)
     dispatcher.start()
     return RunningMatches(dispatcher, embedded)
 

@@ -1,4 +1,4 @@
-"""The build service inside ``botarena serve``: workers that take builds from the queue, and a
+"""The build loops inside ``botarena serve``: workers that take builds from the queue, and a
 monitor that reconciles every build left ``building``.
 
 Workers renew their lease while they build. The monitor, every ``build_check_interval``
@@ -17,14 +17,16 @@ import threading
 from datetime import timedelta
 
 import structlog
+from sqlalchemy.orm import Session
 
 from botarena.agents.models import Submission
 from botarena.agents.status import SubmissionStatus
 from botarena.builds.backends.base import BuildBackend
-from botarena.builds.pipeline import BuildPipeline, RetryPolicy
-from botarena.builds.queue import BuildQueue
+from botarena.builds.pipeline import BuildPipeline
+from botarena.builds.queue import BUILD_RETRY, BuildQueue
 from botarena.clock import utcnow
 from botarena.db.engine import SessionFactory
+from botarena.jobs.backoff import Backoff
 from botarena.settings import Settings
 from botarena.storage import build_log_path, read_tail
 from botarena.workers import Workers
@@ -39,7 +41,7 @@ def process_prefix() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-class BuildService(Workers):
+class BuildWorkers(Workers):
     """Runs ``build_concurrency`` workers and the monitor on threads until stopped."""
 
     def __init__(
@@ -48,12 +50,12 @@ class BuildService(Workers):
         settings: Settings,
         backend: BuildBackend,
         *,
-        retry: RetryPolicy | None = None,
+        retry: Backoff = BUILD_RETRY,
     ) -> None:
         self.factory = factory
         self.settings = settings
         self.backend = backend
-        self.retry = retry or RetryPolicy()
+        self.retry = retry
         super().__init__()
         self._unavailable: str | None = None
         self.prefix = f"{process_prefix()}:{secrets.token_hex(3)}"
@@ -148,7 +150,7 @@ class BuildService(Workers):
                 and not (s.lease_owner or "").startswith(mine)
             ]
             for submission in orphans:
-                self._hand_back(submission, "the server restarted during the build")
+                self._hand_back(session, submission, "the server restarted during the build")
             session.commit()
         return len(orphans)
 
@@ -159,10 +161,10 @@ class BuildService(Workers):
         with self.factory() as session:
             queue = BuildQueue(session)
             for submission in queue.expired(now):
-                self._hand_back(submission, "its builder stopped answering")
+                self._hand_back(session, submission, "its builder stopped answering")
             for submission in queue.building():
                 if self._last_progress(submission) < stalled_before.timestamp():
-                    self._time_out(submission)
+                    self._time_out(queue, submission)
             session.commit()
 
     def _last_progress(self, submission: Submission) -> float:
@@ -173,25 +175,21 @@ class BuildService(Workers):
             started = submission.heartbeat_at or submission.updated_at
             return started.timestamp()
 
-    def _hand_back(self, submission: Submission, why: str) -> None:
-        submission.lease_owner = None
-        submission.lease_until = None
-        if submission.attempts >= self.retry.max_attempts:
+    def _hand_back(self, session: Session, submission: Submission, why: str) -> None:
+        """Back to the queue at once (the builder is gone, not the build at fault), or
+        ``build_failed`` after the last attempt."""
+        if not BuildQueue(session).jobs.hand_back(submission, why, self.retry, at_once=True):
             message = f"internal: the build was interrupted {submission.attempts} times; {why}"
             submission.move_to(SubmissionStatus.BUILD_FAILED, reason=message)
             submission.error_message = message
-        else:
-            submission.move_to(SubmissionStatus.PENDING, reason=f"handed back: {why}")
-            submission.not_before = None
         submission.build_log = read_tail(build_log_path(self.settings, submission.id))
         log.warning("build handed back", submission_id=submission.id, why=why)
         self.wake()
 
-    def _time_out(self, submission: Submission) -> None:
+    def _time_out(self, queue: BuildQueue, submission: Submission) -> None:
         limit = self.settings.build_timeout
         message = f"timeout: the build made no progress for {limit:g} s"
-        submission.lease_owner = None
-        submission.lease_until = None
+        queue.jobs.release(submission)
         submission.move_to(SubmissionStatus.BUILD_FAILED, reason=message)
         submission.error_message = message
         submission.build_log = read_tail(build_log_path(self.settings, submission.id))
@@ -201,7 +199,7 @@ class BuildService(Workers):
 class _Heartbeat:
     """Renews a worker's lease a few times per lease period while it builds."""
 
-    def __init__(self, service: BuildService, submission_id: str, worker: str) -> None:
+    def __init__(self, service: BuildWorkers, submission_id: str, worker: str) -> None:
         self.service = service
         self.submission_id = submission_id
         self.worker = worker

@@ -23,7 +23,7 @@ from botarena.app import create_app
 from botarena.builds.backends.base import Artifact
 from botarena.builds.backends.local import LocalBackend
 from botarena.builds.queue import BuildQueue
-from botarena.builds.service import BuildService, process_prefix
+from botarena.builds.workers import BuildWorkers, process_prefix
 from botarena.clock import utcnow
 from botarena.db.engine import SessionFactory, session_scope
 from botarena.settings import Settings
@@ -64,8 +64,8 @@ def _walk(factory: SessionFactory, sub_id: str, *statuses: str) -> None:
         session.commit()
 
 
-def _service(factory: SessionFactory, settings: Settings) -> BuildService:
-    return BuildService(factory, settings, LocalBackend(settings.data_dir))
+def _service(factory: SessionFactory, settings: Settings) -> BuildWorkers:
+    return BuildWorkers(factory, settings, LocalBackend(settings.data_dir))
 
 
 # -- rebuild and priority ------------------------------------------------------------------
@@ -313,7 +313,7 @@ def test_an_unavailable_builder_keeps_builds_waiting(
     ).json()["submission"]["id"]
     backend = _Switchable(settings.data_dir)
     quick = settings.model_copy(update={"build_check_interval": 0.2})
-    service = BuildService(session_factory, quick, backend)
+    service = BuildWorkers(session_factory, quick, backend)
     service.start()
     try:
         time.sleep(1.0)

@@ -1,0 +1,1 @@
+"""Leased jobs kept in the database: one queue for builds, matches and whatever comes next."""
