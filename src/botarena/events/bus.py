@@ -54,13 +54,12 @@ class _Periodic:
 class EventBus:
     """Publish notices and subscribe to topics, in this process and (PostgreSQL) all others.
 
-    Callbacks run on the bus's one delivery thread, in the order notices were published (here,
-    or on PostgreSQL in commit order of the other processes' notices); they must be quick.
+    Callbacks run on the bus's one delivery thread, in the order notices were published (on
+    PostgreSQL: the order in which the database delivered them); they must be quick.
     """
 
     def __init__(self, engine: Engine) -> None:
         self.origin = uuid.uuid4().hex[:16]
-        self._capture = Capture(self.publish)
         self._lock = threading.Lock()
         self._exact: dict[str, list[Subscription]] = {}
         self._prefixed: list[Subscription] = []
@@ -71,6 +70,9 @@ class EventBus:
         self.relay: PostgresRelay | None = None
         if engine.dialect.name == "postgresql":
             self.relay = PostgresRelay(engine.url, self.origin, self._inbox.put, self.catch_up)
+            self._capture = Capture(self.publish, self.relay.send_within)
+        else:
+            self._capture = Capture(self.publish)
 
     # -- wiring ----------------------------------------------------------------------------
     def watch(self, model: type, extract: Extract, *, changes: bool = False) -> None:
@@ -113,13 +115,16 @@ class EventBus:
 
         A notice about database rows must be published only after their transaction
         committed: watched models are (:meth:`watch`); anything else is the caller's care.
+        On PostgreSQL every notice, this process's too, comes back through ``LISTEN``, so
+        that all processes hear them in one order.
         """
         if not self._running:
             return
         for notice in [notices] if isinstance(notices, Notice) else notices:
-            self._inbox.put(notice)
             if self.relay is not None:
                 self.relay.send(notice)
+            else:
+                self._inbox.put(notice)
 
     def subscribe(self, topic: str, callback: Callback, *, prefix: bool = False) -> Subscription:
         """Call ``callback(notice)`` for each notice on ``topic`` (with ``prefix``: on every

@@ -3,7 +3,9 @@
 Watchers say which rows become notices: new rows of a class (a status history row) or changed
 ones (a rating). After each flush the session keeps the notices of the rows it wrote, tagged
 with the transaction (or savepoint) that wrote them; a commit publishes them, a rollback of
-that transaction drops them, so no listener ever sees a change that did not happen.
+that transaction drops them, so no listener ever sees a change that did not happen. On
+PostgreSQL the notices are sent with ``NOTIFY`` in the writing transaction itself, which gives
+the same guarantee from the database, and one order (the commits') in every process.
 """
 
 from __future__ import annotations
@@ -18,6 +20,9 @@ from botarena.events.notice import Notice
 
 Extract = Callable[[Any], Iterable[Notice]]
 Publish = Callable[[Sequence[Notice]], None]
+# Sends notices inside the session's own transaction (PostgreSQL's NOTIFY): the database
+# delivers them at commit, in commit order, and drops them with a rollback or a savepoint's.
+SendWithin = Callable[[Session, Sequence[Notice]], None]
 
 _PENDING = "botarena_events_pending"
 
@@ -25,8 +30,9 @@ _PENDING = "botarena_events_pending"
 class Capture:
     """Turns written rows into notices and publishes them after commit."""
 
-    def __init__(self, publish: Publish) -> None:
+    def __init__(self, publish: Publish, send_within: SendWithin | None = None) -> None:
         self._publish = publish
+        self._send_within = send_within
         self._on_new: dict[type, list[Extract]] = {}
         self._on_change: dict[type, list[Extract]] = {}
 
@@ -54,7 +60,9 @@ class Capture:
             if extractors and session.is_modified(row, include_collections=False):
                 for extract in extractors:
                     found.extend(extract(row))
-        if found:
+        if found and self._send_within is not None:
+            self._send_within(session, found)
+        elif found:
             transaction = session.get_nested_transaction() or session.get_transaction()
             pending = session.info.setdefault(_PENDING, [])
             pending.extend((transaction, notice) for notice in found)

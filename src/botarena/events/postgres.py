@@ -1,9 +1,11 @@
 """Notices between processes through PostgreSQL ``LISTEN``/``NOTIFY``.
 
-Each process keeps one listening connection of its own (outside the engine's pool), and one
-more for sending. Either reconnects after a failure, waiting longer each time (with jitter, up
-to half a minute); the sender keeps what it could not send yet and sends it once back. After
-the listener reconnects the bus runs its catch-up passes: notices sent meanwhile were missed.
+Notices about rows are sent by the writing transaction itself; others (a log that grew) on a
+connection of the relay's own. Each process also keeps one listening connection (outside the
+engine's pool), and hears its own notices through it like everyone else's. Both of the
+relay's connections reconnect after a failure, waiting longer each time (with jitter, up to
+half a minute); the sender keeps what it could not send yet and sends it once back. After the
+listener reconnects the bus runs its catch-up passes: notices sent meanwhile were missed.
 """
 
 from __future__ import annotations
@@ -11,17 +13,20 @@ from __future__ import annotations
 import queue
 import random
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import psycopg
 import structlog
+from sqlalchemy import text
 from sqlalchemy.engine import URL
+from sqlalchemy.orm import Session
 
 from botarena.events.notice import Notice, decode, encode
 
 log = structlog.get_logger(__name__)
 
 CHANNEL = "botarena_events"
+_NOTIFY = text("SELECT pg_notify(:channel, :payload)")
 _FIRST_BACKOFF = 0.2
 _MAX_BACKOFF = 30.0
 # How often a blocked listener looks at its stop signal.
@@ -69,7 +74,16 @@ class PostgresRelay:
             thread.join(5.0)
 
     def send(self, notice: Notice) -> None:
+        """Send ``notice`` soon, on the relay's own connection."""
         self._outbox.put(notice)
+
+    def send_within(self, session: Session, notices: Sequence[Notice]) -> None:
+        """Send ``notices`` in ``session``'s transaction: delivered if and when it commits."""
+        connection = session.connection()
+        for notice in notices:
+            payload = self._encoded(notice)
+            if payload is not None:
+                connection.execute(_NOTIFY, {"channel": CHANNEL, "payload": payload})
 
     # -- listening -----------------------------------------------------------------------
     def _listen(self) -> None:
@@ -99,10 +113,8 @@ class PostgresRelay:
         if decoded is None:
             log.warning("an unreadable event notice was ignored")
             return
-        origin, notice = decoded
-        # This process delivered its own notices already, when it published them.
-        if origin != self._origin:
-            self._deliver(notice)
+        _origin, notice = decoded
+        self._deliver(notice)
 
     # -- sending -------------------------------------------------------------------------
     def _send(self) -> None:
