@@ -9,6 +9,7 @@ import uuid
 import weakref
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import structlog
 from sqlalchemy import Engine
@@ -16,7 +17,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from botarena.events.capture import Capture, Extract
 from botarena.events.notice import Notice
-from botarena.events.postgres import PostgresRelay
+
+if TYPE_CHECKING:
+    from botarena.events.postgres import PostgresRelay
 
 log = structlog.get_logger(__name__)
 
@@ -69,6 +72,9 @@ class EventBus:
         self._running = False
         self.relay: PostgresRelay | None = None
         if engine.dialect.name == "postgresql":
+            # Imported here: the PostgreSQL driver is loaded only where it is used.
+            from botarena.events.postgres import PostgresRelay
+
             self.relay = PostgresRelay(engine.url, self.origin, self._inbox.put, self.catch_up)
             self._capture = Capture(self.publish, self.relay.send_within)
         else:

@@ -130,7 +130,7 @@ class PostgresRelay:
                 try:
                     if connection is None or connection.closed:
                         connection = psycopg.connect(self._conninfo, autocommit=True)
-                    with connection.pipeline():
+                    with connection.transaction():
                         for payload in payloads:
                             connection.execute("SELECT pg_notify(%s, %s)", (CHANNEL, payload))
                     payloads = []
