@@ -7,11 +7,12 @@ from contextlib import asynccontextmanager
 
 import structlog
 from fastapi import FastAPI
-from sqlalchemy import text
+from sqlalchemy import Engine, text
 
 from botarena import __version__
 from botarena.accounts.limiter import LoginLimiter
 from botarena.accounts.routes import router as accounts_router
+from botarena.agents.models import SubmissionStatusEvent
 from botarena.agents.routes import router as agents_router
 from botarena.api.admission import Admission, pool_limits, widen_thread_limit
 from botarena.api.allow import AllowHeaderMiddleware
@@ -24,16 +25,22 @@ from botarena.audit.deps import journal_for
 from botarena.audit.routes import router as audit_router
 from botarena.builds.backends.base import BuildBackend
 from botarena.builds.backends.local import LocalBackend
+from botarena.builds.feed import BuildFeeds, status_notices
 from botarena.builds.routes import router as builds_router
 from botarena.builds.workers import BuildWorkers
 from botarena.db import migrate
-from botarena.db.engine import build_engine, build_session_factory
+from botarena.db.engine import SessionFactory, build_engine, build_session_factory
+from botarena.events import EventBus
 from botarena.games.registry import known_games
 from botarena.ladder.routes import router as ladder_router
 from botarena.ladder.scheduler import LadderScheduler
+from botarena.matches.events import match_status_notices
+from botarena.matches.models import MatchStatusEvent
 from botarena.matches.routes import router as matches_router
 from botarena.matches.running import start_matches
+from botarena.ratings.events import leaderboard_notices
 from botarena.ratings.hook import RatingsHook
+from botarena.ratings.models import Rating
 from botarena.ratings.routes import router as ratings_router
 from botarena.settings import Settings
 from botarena.storage import private_data_dir
@@ -57,6 +64,18 @@ def build_backend(settings: Settings) -> BuildBackend:
     return LocalBackend(settings.data_dir, egress_allow=settings.build_egress_allow)
 
 
+def event_bus(engine: Engine, *factories: SessionFactory) -> EventBus:
+    """The process's event bus on ``engine``: what sessions of ``factories`` commit to a
+    status history or a rating is published (builds, matches and leaderboards)."""
+    bus = EventBus(engine)
+    bus.watch(SubmissionStatusEvent, status_notices)
+    bus.watch(MatchStatusEvent, match_status_notices)
+    bus.watch(Rating, leaderboard_notices, changes=True)
+    for factory in factories:
+        bus.attach(factory)
+    return bus
+
+
 def create_app(settings: Settings) -> FastAPI:
     """A new application on its own engine; migrations run when it starts."""
     engine = build_engine(settings.resolved_database_url, pool_limits(settings))
@@ -67,6 +86,7 @@ def create_app(settings: Settings) -> FastAPI:
         widen_thread_limit(settings)
         migrate.upgrade(engine)
         log.info("database ready", backend=engine.dialect.name, revision=migrate.head_revision())
+        app.state.events.start()
         if settings.builds_enabled:
             builds = BuildWorkers(app.state.session_factory, settings, build_backend(settings))
             builds.start()
@@ -102,6 +122,7 @@ def create_app(settings: Settings) -> FastAPI:
                 app.state.tournaments.stop()
             if app.state.matches is not None:
                 app.state.matches.stop()
+            app.state.events.stop()
             engine.dispose()
 
     app = FastAPI(
@@ -117,6 +138,9 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.engine = engine
     app.state.session_factory = build_session_factory(engine)
     app.state.read_session_factory = build_session_factory(engine, read=True)
+    # Every live stream of this process hears the bus; the workers started below publish on it.
+    app.state.events = event_bus(engine, app.state.session_factory, app.state.read_session_factory)
+    app.state.build_feeds = BuildFeeds(app.state.events, app.state.read_session_factory, settings)
     app.state.admission = Admission(
         limit=settings.max_concurrent_requests,
         queue=settings.max_queued_requests,

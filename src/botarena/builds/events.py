@@ -1,99 +1,122 @@
 """A submission's build as a stream of events: each status it enters and each log line.
 
-The stream reads what the database and the log file hold, a few times a second, so it works
-whichever process builds; it ends once the build is over and everything was sent.
+A stream joins its submission's feed (:mod:`botarena.builds.feed`), then reads what it missed
+from the database and the log file, then goes on with what the feed hands it; it drops what it
+already sent, by status row id and log offset. Each event carries an id, ``<status row
+id>-<log offset>``: the last status sent and the log byte offset sent up to, after this event.
+Both only grow along a stream, so the ids are ordered, and a client that comes back with the
+last one it saw (``Last-Event-ID``) gets exactly what came after. The stream ends once the
+build is over and everything was sent.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
-from pathlib import Path
+from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
-from botarena.agents.models import Submission, SubmissionStatusEvent
-from botarena.agents.status import SubmissionStatus
-from botarena.clock import utcnow
-from botarena.db.engine import SessionFactory, read_factory
-from botarena.settings import Settings
-from botarena.storage import build_log_path
+from botarena.builds.feed import (
+    IN_PROGRESS,
+    BuildFeeds,
+    EndItem,
+    Item,
+    Listener,
+    LogItem,
+    StatusItem,
+)
+from botarena.errors import bad_request
 
-POLL_SECONDS = 0.2
 MAX_STREAM_SECONDS = 3600.0
-_IN_PROGRESS = {SubmissionStatus.PENDING.value, SubmissionStatus.BUILDING.value}
+_CURSOR = re.compile(r"(\d{1,18})-(\d{1,18})")
 
 
-@dataclass
-class _Cursor:
-    event_id: int = 0
+@dataclass(frozen=True)
+class Cursor:
+    """Where a stream stands: the last status row sent and the log offset sent up to."""
+
+    status_id: int = 0
     log_offset: int = 0
-    partial: bytes = b""
+
+    def __str__(self) -> str:
+        return f"{self.status_id}-{self.log_offset}"
+
+    @classmethod
+    def parse(cls, text: str | None) -> Cursor:
+        """The cursor of an event id (``Last-Event-ID``); the start for none; 400 otherwise."""
+        if text is None or not text.strip():
+            return cls()
+        match = _CURSOR.fullmatch(text.strip())
+        if match is None:
+            raise bad_request(
+                "Last-Event-ID is not an id of this stream",
+                "Send back the id of the last event received, such as '12-3456'.",
+                "Last-Event-ID",
+            )
+        return cls(int(match[1]), int(match[2]))
 
 
 async def build_events(
-    factory: SessionFactory, settings: Settings, submission_id: str, *, with_log: bool
-) -> AsyncIterator[dict[str, Any]]:
-    """Status changes (from the first one) and, for those who may read it, the log's lines."""
-    cursor = _Cursor()
-    # A stream only reads: on SQLite its polls must never take (or wait for) the write lock.
-    factory = read_factory(factory)
-    path = build_log_path(settings, submission_id)
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + MAX_STREAM_SECONDS
-    while True:
-        events, status = await run_in_threadpool(_status_events, factory, submission_id, cursor)
-        for event in events:
-            yield event
-        if with_log:
-            for line in await run_in_threadpool(_new_lines, path, cursor):
-                yield {"type": "log", "line": line, "at": _now()}
-        if status not in _IN_PROGRESS or loop.time() > deadline:
-            return
-        await asyncio.sleep(POLL_SECONDS)
-
-
-def _status_events(
-    factory: SessionFactory, submission_id: str, cursor: _Cursor
-) -> tuple[list[dict[str, Any]], str | None]:
-    with factory() as session:
-        rows = session.scalars(
-            select(SubmissionStatusEvent)
-            .where(
-                SubmissionStatusEvent.submission_id == submission_id,
-                SubmissionStatusEvent.id > cursor.event_id,
-            )
-            .order_by(SubmissionStatusEvent.id)
-        ).all()
-        status = session.scalar(select(Submission.status).where(Submission.id == submission_id))
-    events = []
-    for row in rows:
-        cursor.event_id = row.id
-        events.append({"type": "status", "status": row.status, "at": row.at.isoformat()})
-    return events, status
-
-
-def _new_lines(path: Path, cursor: _Cursor) -> list[str]:
+    feeds: BuildFeeds, submission_id: str, *, with_log: bool, after: Cursor | None = None
+) -> AsyncIterator[tuple[Cursor, dict[str, Any]]]:
+    """Status changes after ``after`` and, for those who may read it, the log's lines, each
+    with the cursor to resume after it."""
+    cursor = after or Cursor()
+    listener = Listener(asyncio.get_running_loop(), with_log=with_log)
     try:
-        with path.open("rb") as handle:
-            handle.seek(cursor.log_offset)
-            data = handle.read(1024 * 1024)
-    except FileNotFoundError:
-        return []
-    cursor.log_offset += len(data)
-    data = cursor.partial + data
-    *complete, cursor.partial = data.split(b"\n")
-    return [line.decode("utf-8", errors="replace") for line in complete]
+        backlog = await run_in_threadpool(
+            feeds.open, submission_id, listener, cursor.status_id, cursor.log_offset
+        )
+        status = backlog.status
+        missed: list[Item] = [*backlog.statuses, *backlog.lines]
+        for item in missed:
+            cursor, event = _step(cursor, item, with_log)
+            if event is not None:
+                yield cursor, event
+        if status not in IN_PROGRESS:
+            return
+        deadline = asyncio.get_running_loop().time() + MAX_STREAM_SECONDS
+        while True:
+            left = deadline - asyncio.get_running_loop().time()
+            try:
+                items = await asyncio.wait_for(listener.queue.get(), max(left, 0.0))
+            except TimeoutError:
+                return
+            for item in items:
+                if isinstance(item, EndItem):
+                    if status not in IN_PROGRESS:
+                        return
+                    continue
+                cursor, event = _step(cursor, item, with_log)
+                if event is None:
+                    continue
+                if isinstance(item, StatusItem):
+                    status = item.status
+                yield cursor, event
+    finally:
+        feeds.leave(submission_id, listener)
 
 
-def _now() -> str:
-    return utcnow().isoformat()
+def _step(cursor: Cursor, item: Item, with_log: bool) -> tuple[Cursor, dict[str, Any] | None]:
+    """The cursor after ``item`` and its event, or no event for one already sent."""
+    if isinstance(item, StatusItem):
+        if item.id <= cursor.status_id:
+            return cursor, None
+        event = {"type": "status", "status": item.status, "at": item.at}
+        return replace(cursor, status_id=item.id), event
+    if isinstance(item, LogItem) and with_log and item.end > cursor.log_offset:
+        return replace(cursor, log_offset=item.end), {
+            "type": "log",
+            "line": item.line,
+            "at": item.at,
+        }
+    return cursor, None
 
 
-def as_sse(event: dict[str, Any]) -> str:
-    """One Server-Sent Event."""
-    return f"event: {event['type']}\ndata: {json.dumps(event)}\n\n"
+def as_sse(cursor: Cursor, event: dict[str, Any]) -> str:
+    """One Server-Sent Event, with its id."""
+    return f"id: {cursor}\nevent: {event['type']}\ndata: {json.dumps(event)}\n\n"

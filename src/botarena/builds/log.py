@@ -5,37 +5,36 @@ The stored copy keeps the last MiB and says when it was cut (see botarena.storag
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable
 from pathlib import Path
 
 from botarena.clock import utcnow
 
-LineListener = Callable[[str], None]
+
+def _unheard(_size: int) -> None:
+    """The default: nobody is told that the log grew."""
 
 
 class BuildLog:
-    """Appends timestamped lines to ``path``; listeners see each line as it is written."""
+    """Appends timestamped lines to ``path``; ``grew`` hears the file's size after each one
+    (the live streams read the new lines from the file)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, grew: Callable[[int], None] = _unheard) -> None:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        self._listeners: list[LineListener] = []
+        self._grew = grew
         self._handle = path.open("a", encoding="utf-8", errors="replace")
-
-    def subscribe(self, listener: LineListener) -> None:
-        with self._lock:
-            self._listeners.append(listener)
 
     def write(self, line: str) -> None:
         text = line.rstrip("\n")
         with self._lock:
             self._handle.write(text + "\n")
             self._handle.flush()
-            listeners = list(self._listeners)
-        for listener in listeners:
-            listener(text)
+            size = os.fstat(self._handle.fileno()).st_size
+        self._grew(size)
 
     def step(self, sentence: str) -> None:
         """A line of the platform's own, marking a stage of the build."""

@@ -23,6 +23,7 @@ from botarena.agents.models import Submission
 from botarena.agents.status import SubmissionStatus
 from botarena.builds.backends.base import Artifact, BuildBackend, BuildTarget
 from botarena.builds.failures import BackendUnavailable, BuildFailure, FailureReason
+from botarena.builds.feed import log_notifier
 from botarena.builds.log import BuildLog
 from botarena.builds.models import AttemptOutcome, BuildAttempt
 from botarena.builds.queue import BUILD_RETRY, BuildQueue
@@ -84,7 +85,9 @@ class BuildPipeline:
         job = self._load(submission_id)
         if job is None:
             return
-        build_log = BuildLog(self.log_path(submission_id))
+        build_log = BuildLog(
+            self.log_path(submission_id), log_notifier(self.factory, submission_id)
+        )
         build_log.step(f"attempt {job.attempt} with the {self.backend.name} backend")
         workdir = Path(tempfile.mkdtemp(prefix=f"{submission_id}-", dir=self._work_root()))
         commit_sha: str | None = None

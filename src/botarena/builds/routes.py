@@ -17,12 +17,13 @@ from botarena.agents.models import Submission
 from botarena.agents.routes import present
 from botarena.agents.schemas import SubmissionOut
 from botarena.agents.service import may_see_private
-from botarena.api.deps import SessionDep, SettingsDep
+from botarena.api.deps import SessionDep
 from botarena.api.hooks import notify_build_queued
 from botarena.api.schema import JSON_NUMBER, ApiModel
 from botarena.audit.deps import AuditContext
 from botarena.builds.commands import MAX_PRIORITY, BuildCommands
-from botarena.builds.events import as_sse, build_events
+from botarena.builds.events import Cursor, as_sse, build_events
+from botarena.builds.feed import BuildFeeds
 from botarena.db.engine import SessionFactory
 from botarena.errors import AppError, not_found
 
@@ -67,26 +68,34 @@ def set_priority(
     response_class=StreamingResponse,
     responses={
         200: {
-            "description": "Server-Sent Events: `status` and `log` events, until the build ends",
+            "description": (
+                "Server-Sent Events: `status` and `log` events, until the build ends; each "
+                "has an id, and a client sending back the last one as `Last-Event-ID` (or "
+                "`lastEventId` in the query) gets only what came after it"
+            ),
             "content": {"text/event-stream": {"schema": {"type": "string"}}},
         }
     },
 )
-async def build_events_sse(
-    submission_id: str, request: Request, settings: SettingsDep
-) -> StreamingResponse:
+async def build_events_sse(submission_id: str, request: Request) -> StreamingResponse:
     """Status changes and log lines as Server-Sent Events (``Accept: text/event-stream``)."""
     # No request-long database session here: a stream may last minutes, and on SQLite an open
     # transaction would keep the builders from writing meanwhile.
     factory = request.app.state.read_session_factory
+    after = Cursor.parse(
+        request.headers.get("last-event-id") or request.query_params.get("lastEventId")
+    )
     viewer = await run_in_threadpool(
         _user_for, factory, bearer_secret(request.headers.get("authorization"))
     )
     with_log = await run_in_threadpool(_may_read_log, factory, viewer, submission_id)
+    feeds: BuildFeeds = request.app.state.build_feeds
 
     async def stream() -> AsyncIterator[str]:
-        async for event in build_events(factory, settings, submission_id, with_log=with_log):
-            yield as_sse(event)
+        async for cursor, event in build_events(
+            feeds, submission_id, with_log=with_log, after=after
+        ):
+            yield as_sse(cursor, event)
 
     return StreamingResponse(
         stream(),
@@ -97,24 +106,27 @@ async def build_events_sse(
 
 @router.websocket("/submissions/{submission_id}/events")
 async def build_events_ws(websocket: WebSocket, submission_id: str) -> None:
-    """The same events over a WebSocket, one JSON message each; closed when the build ends."""
+    """The same events over a WebSocket, one JSON message each (its ``id`` resumes the
+    stream as ``lastEventId`` in the query); closed when the build ends."""
     app = websocket.app
     factory = app.state.read_session_factory
     try:
+        after = Cursor.parse(websocket.query_params.get("lastEventId"))
         token = bearer_secret(websocket.headers.get("authorization")) or websocket.query_params.get(
             "access_token"
         )
         viewer = await run_in_threadpool(_user_for, factory, token)
         with_log = await run_in_threadpool(_may_read_log, factory, viewer, submission_id)
     except AppError as exc:
-        await websocket.close(code=4401 if exc.status_code == 401 else 4404, reason=exc.error)
+        code = {400: 4400, 401: 4401}.get(exc.status_code, 4404)
+        await websocket.close(code=code, reason=exc.error)
         return
     await websocket.accept()
     try:
-        async for event in build_events(
-            factory, app.state.settings, submission_id, with_log=with_log
+        async for cursor, event in build_events(
+            app.state.build_feeds, submission_id, with_log=with_log, after=after
         ):
-            await websocket.send_json(event)
+            await websocket.send_json({**event, "id": str(cursor)})
         await websocket.close()
     except WebSocketDisconnect:
         return
