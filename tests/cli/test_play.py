@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -16,6 +18,15 @@ RANDOM = (
     "    return random.choice([c for c in range(conf.columns) if obs.board[c] == 0])\n"
 )
 ILLEGAL = "def agent(obs, conf):\n    return 99\n"
+# Prints when loaded and at every turn, to stdout and stderr, text that looks like markup.
+CHATTY = (
+    "import random, sys\n"
+    "print('loaded [bold]as is[/bold]')\n"
+    "def agent(obs, conf):\n"
+    "    print('stdout at step', obs.step)\n"
+    "    print('stderr at step', obs.step, file=sys.stderr)\n"
+    "    return random.choice([c for c in range(conf.columns) if obs.board[c] == 0])\n"
+)
 
 
 @pytest.fixture
@@ -56,8 +67,12 @@ def test_json_result_and_replay(env: dict[str, str], tmp_path: Path) -> None:
     result = json.loads(done.stdout)
     assert result["status"] == "finished" and result["winner"] == 0
     assert result["agents"] == [
-        {"status": "DONE", "reason": None},
-        {"status": "INVALID", "reason": "illegal action: column 99 is out of range 0..6"},
+        {"status": "DONE", "reason": None, "log": ""},
+        {
+            "status": "INVALID",
+            "reason": "illegal action: column 99 is out of range 0..6",
+            "log": "",
+        },
     ]
     assert result["scores"] == [1.0, 0.0] and result["turns"] == 1
     assert isinstance(result["durationMs"], int) and result["seed"] == 5
@@ -110,7 +125,7 @@ def test_docker_runtime_builds_images_and_plays_in_containers(
     python_image: str,
     runtime: str | None,
 ) -> None:
-    a, b = _agent(tmp_path, "Player-A", RANDOM), _agent(tmp_path, "b", ILLEGAL)
+    a, b = _agent(tmp_path, "Player-A", CHATTY), _agent(tmp_path, "b", ILLEGAL)
     env = {
         **env,
         "BOTARENA_DOCKER_HOST": docker_daemon.url,
@@ -121,6 +136,9 @@ def test_docker_runtime_builds_images_and_plays_in_containers(
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
     assert result["winner"] == 0 and result["agents"][1]["status"] == "INVALID"
+    assert result["agents"][0]["log"] == (
+        "loaded [bold]as is[/bold]\nstdout at step 0\nstderr at step 0\n"
+    )
     assert "building player 0" in done.stderr and "botarena/play-player-a:latest" in done.stderr
     expected = f"the {runtime} runtime" if runtime else "the engine's runtime"
     assert f"isolation: containers with {expected}" in done.stderr
@@ -134,3 +152,106 @@ def test_docker_runtime_without_an_engine(env: dict[str, str], tmp_path: Path) -
     done = run_cli(env, "play", "--game", "connectx", a, a, "--runtime", "docker")
     assert done.returncode != 0
     assert "the container engine cannot be reached" in done.stderr
+
+
+def test_each_agent_log_is_shown_after_the_match(env: dict[str, str], tmp_path: Path) -> None:
+    a, b = _agent(tmp_path, "a", CHATTY), _agent(tmp_path, "b", ILLEGAL)
+    done = run_cli(env, "play", "--game", "connectx", a, b, "--seed", "2")
+    assert done.returncode == 0, done.stderr
+    result, logs = done.stdout.split(f"--- player 0 ({a}) log ---\n")
+    assert "winner: player 0 (a)" in result and "seed 2" in result
+    # Printed as the agent printed it (brackets are not markup), then the silent seat.
+    assert logs == (
+        "loaded [bold]as is[/bold]\n"
+        "stdout at step 0\n"
+        "stderr at step 0\n"
+        f"--- player 1 ({b}) log ---\n"
+        "(nothing printed)\n"
+    )
+
+
+def test_logs_in_the_json_the_replay_and_a_folder(env: dict[str, str], tmp_path: Path) -> None:
+    from botarena.games.registry import get_game
+    from botarena.games.replays import replay_states
+
+    a, b = _agent(tmp_path, "a", CHATTY), _agent(tmp_path, "b", CHATTY)
+    folder = tmp_path / "not" / "yet" / "there"
+    replay = tmp_path / "replay.json"
+    args = ["--seed", "4", "--json", "--logs", str(folder), "--replay", str(replay)]
+    done = run_cli(env, "play", "--game", "connectx", a, b, *args)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    turns = result["turns"]
+    assert turns >= 7
+    logs = [agent["log"] for agent in result["agents"]]
+    for player, log in enumerate(logs):
+        lines = log.splitlines()
+        assert lines[0] == "loaded [bold]as is[/bold]"
+        # Player 0 moves at the even steps, player 1 at the odd ones, each step in order.
+        steps = range(player, turns, 2)
+        assert lines[1:] == [
+            f"{stream} at step {s}" for s in steps for stream in ("stdout", "stderr")
+        ]
+    assert sorted(p.name for p in folder.iterdir()) == ["player-0.log", "player-1.log"]
+    assert [(folder / f"player-{i}.log").read_text() for i in (0, 1)] == logs
+    assert f"logs written to {folder / 'player-0.log'}" in done.stderr
+    saved = json.loads(replay.read_text())
+    assert [agent["log"] for agent in saved["agents"]] == logs
+    assert saved["agents"][0]["status"] == result["agents"][0]["status"]
+    # The replay's readers still read it: every step is played back.
+    assert len(list(replay_states(get_game("connectx"), saved))) == len(saved["steps"])
+
+
+def test_a_log_is_bounded_as_on_the_platform(env: dict[str, str], tmp_path: Path) -> None:
+    from botarena.executor.logbuffer import DEFAULT_LOG_LIMIT
+
+    flood = (
+        "print('first line')\n"
+        "print('x' * 300_000)\n"
+        "print('last line')\n"
+        "def agent(obs, conf):\n"
+        "    return 99\n"
+    )
+    a, b = _agent(tmp_path, "a", flood), _agent(tmp_path, "b", RANDOM)
+    done = run_cli(env, "play", "--game", "connectx", a, b, "--json", "--logs", str(tmp_path))
+    assert done.returncode == 0, done.stderr
+    log = json.loads(done.stdout)["agents"][0]["log"]
+    assert log.startswith("first line\nxxx") and log.endswith("xxx\nlast line\n")
+    kept = 300_000 + len("first line\n\nlast line\n") - DEFAULT_LOG_LIMIT
+    assert f"\n[… {kept} bytes of log truncated …]\n" in log
+    assert (tmp_path / "player-0.log").read_text() == log
+
+
+def _unwritable(tmp_path: Path) -> Path:
+    """A folder this process cannot create files in: permissions, unless it runs as root
+    (which they do not stop); procfs takes no new files from anyone."""
+    if os.geteuid() == 0:
+        return Path("/proc")
+    folder = tmp_path / "read-only"
+    folder.mkdir(mode=0o500)
+    return folder
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda t: t / "a-file", "it is a file, not a folder"),
+        (lambda t: t / "a-file" / "logs", "the folder cannot be created"),
+        (_unwritable, "cannot write into this folder"),
+    ],
+    ids=["a-file", "under-a-file", "not-writable"],
+)
+def test_a_logs_folder_that_cannot_take_the_logs(
+    env: dict[str, str], tmp_path: Path, make: Callable[[Path], Path], message: str
+) -> None:
+    a = _agent(tmp_path, "a", CHATTY)
+    (tmp_path / "a-file").write_text("kept\n")
+    target = make(tmp_path)
+    done = run_cli(env, "play", "--game", "connectx", a, a, "--logs", str(target))
+    assert done.returncode == 1
+    assert f"error: --logs {target}: {message}" in done.stderr
+    # Refused before anything was played or written.
+    assert "preparing player 0" not in done.stderr and done.stdout == ""
+    assert (tmp_path / "a-file").read_text() == "kept\n"
+    ours = (".player-", "player-", ".botarena-")
+    assert not target.is_dir() or not [p for p in target.iterdir() if p.name.startswith(ours)]

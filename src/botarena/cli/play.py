@@ -11,6 +11,7 @@ from typing import Annotated, Any
 import typer
 
 from botarena.cli.output import console, err_console, fail, print_json
+from botarena.cli.play_logs import ready_log_dir, show_logs, with_logs, write_logs
 
 RUNTIMES = ("local", "docker")
 
@@ -31,6 +32,10 @@ def play(
     runtime: Annotated[
         str, typer.Option(help="Where agents run: local (bubblewrap) or docker (containers).")
     ] = "local",
+    logs: Annotated[
+        Path | None,
+        typer.Option(help="Write each agent's log to this folder (player-0.log, player-1.log)."),
+    ] = None,
 ) -> None:
     """Play one match between two agent folders on this machine and show the result."""
     # Imported here: the other commands start without the engine.
@@ -47,6 +52,8 @@ def play(
         configuration = chosen.configure(_overrides(config or []))
     except (UnknownGameError, GameConfigError) as exc:
         fail(str(exc).strip("'\""))
+    if logs is not None:
+        ready_log_dir(logs)  # before the match: a bad folder costs no match
     match_seed = seed if seed is not None else random.randrange(2**31)  # noqa: S311
     folders = [folder_a, folder_b]
     if runtime == "docker":
@@ -64,12 +71,22 @@ def play(
         with LocalRunner(allow_unsandboxed=True, fork_server=False) as runner:
             _announce(runner)
             result = run_match(chosen, configuration, agents, runner, seed=match_seed)
+    agent_logs = [agent.log for agent in result.agents]
     if replay is not None:
-        replay.write_text(json.dumps(result.replay, indent=1))
+        recorded = dict(result.replay)
+        if "agents" in recorded:
+            recorded["agents"] = with_logs(recorded["agents"], agent_logs)
+        replay.write_text(json.dumps(recorded, indent=1))
     if as_json:
-        print_json({**result.summary(), "seed": match_seed})
+        summary = result.summary()
+        summary["agents"] = with_logs(summary["agents"], agent_logs)
+        print_json({**summary, "seed": match_seed})
     else:
         _show(result, chosen, names, match_seed)
+        show_logs([str(folder) for folder in folders], agent_logs)
+    if logs is not None:
+        written = write_logs(logs, agent_logs)
+        err_console.print(f"logs written to {', '.join(map(str, written))}", highlight=False)
     if result.status.value != "finished":
         raise typer.Exit(1)
 
