@@ -11,10 +11,9 @@ from starlette.concurrency import run_in_threadpool
 from botarena.accounts.deps import CurrentUser, OptionalUser, bearer_secret
 from botarena.accounts.models import User
 from botarena.accounts.service import AccountService
-from botarena.agents.models import Submission
 from botarena.agents.presenters import present
 from botarena.agents.schemas import SubmissionOut
-from botarena.agents.service import SubmissionService, may_see_private
+from botarena.agents.service import SubmissionService, may_read_build_log
 from botarena.api.deps import SessionDep, SettingsDep
 from botarena.api.hooks import notify_build_queued
 from botarena.audit.deps import AuditContext
@@ -22,7 +21,7 @@ from botarena.builds.commands import BuildCommands
 from botarena.builds.events import as_sse, build_events
 from botarena.builds.schemas import BuildLogs, BuildStatus, PriorityChange, StatusChange
 from botarena.db.engine import SessionFactory
-from botarena.errors import AppError, not_found
+from botarena.errors import AppError
 
 router = APIRouter(tags=["builds"])
 # The status and the log were documented under "agents" before they moved here; clients that
@@ -150,10 +149,7 @@ async def build_events_ws(websocket: WebSocket, submission_id: str) -> None:
 
 def _may_read_log(factory: SessionFactory, viewer: User | None, submission_id: str) -> bool:
     with factory() as session:
-        submission = session.get(Submission, submission_id)
-        if submission is None:
-            raise not_found("Submission not found")
-        return may_see_private(viewer, submission.agent)
+        return may_read_build_log(session, viewer, submission_id)
 
 
 def _user_for(factory: SessionFactory, token: str | None) -> User | None:
