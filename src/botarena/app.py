@@ -27,6 +27,7 @@ from botarena.builds.backends.base import BuildBackend
 from botarena.builds.backends.local import LocalBackend
 from botarena.builds.feed import BuildFeeds, status_notices
 from botarena.builds.routes import router as builds_router
+from botarena.builds.routes import status_router as build_status_router
 from botarena.builds.workers import BuildWorkers
 from botarena.db import migrate
 from botarena.db.engine import SessionFactory, build_engine, build_session_factory
@@ -165,6 +166,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(accounts_router, prefix=API_PREFIX)
     app.include_router(audit_router, prefix=API_PREFIX)
     app.include_router(agents_router, prefix=API_PREFIX)
+    app.include_router(build_status_router, prefix=API_PREFIX)
     app.include_router(builds_router, prefix=API_PREFIX)
     app.include_router(matches_router, prefix=API_PREFIX)
     app.include_router(ratings_router, prefix=API_PREFIX)

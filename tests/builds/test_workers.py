@@ -31,6 +31,7 @@ from botarena.storage import build_log_path
 
 from support.accounts import Account
 from support.api import create_agent, submit_url
+from support.build_status import wait_for_build
 from support.services import require_sandbox
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "agents"
@@ -182,13 +183,7 @@ def test_the_server_builds_an_upload(building_app: TestClient) -> None:
         headers=account.headers,
     )
     sub = answer.json()["submission"]["id"]
-    deadline = time.monotonic() + 60
-    status = {}
-    while time.monotonic() < deadline:
-        status = building_app.get(f"/api/v1/submissions/{sub}/build-status").json()
-        if status["status"] in ("success", "build_failed"):
-            break
-        time.sleep(0.2)
+    status = wait_for_build(building_app, sub)
     assert status["status"] == "success", status
     assert [h["status"] for h in status["statusHistory"]] == ["pending", "building", "success"]
     log = building_app.get(f"/api/v1/submissions/{sub}/build-logs", headers=account.headers)
@@ -323,13 +318,7 @@ def test_an_unavailable_builder_keeps_builds_waiting(
             row = session.get(Submission, sub)
             assert row is not None and row.attempts == 0  # waiting used no retry
         backend.down = None
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            status = client.get(f"/api/v1/submissions/{sub}/build-status").json()["status"]
-            if status in ("success", "build_failed"):
-                break
-            time.sleep(0.2)
-        assert status == "success"
+        assert wait_for_build(client, sub)["status"] == "success"
     finally:
         service.stop()
 
@@ -358,15 +347,8 @@ def test_two_builds_of_one_agent_at_once(
             )
             subs.append(answer.json()["submission"])
         assert [s["version"] for s in subs] == [1, 2]
-        deadline = time.monotonic() + 90
-        finished: dict[str, dict[str, object]] = {}
-        while time.monotonic() < deadline and len(finished) < 2:
-            for sub in subs:
-                status = client.get(f"/api/v1/submissions/{sub['id']}/build-status").json()
-                if status["status"] in ("success", "build_failed"):
-                    finished[sub["id"]] = status
-            time.sleep(0.2)
-        assert [finished[s["id"]]["status"] for s in subs] == ["success", "success"]
+        finished = [wait_for_build(client, sub["id"], seconds=90) for sub in subs]
+        assert [status["status"] for status in finished] == ["success", "success"]
         # Each has its own artifact, holding its own code.
         with session_scope(client.app.state.session_factory) as session:  # type: ignore[attr-defined]
             rows = [session.get(Submission, s["id"]) for s in subs]

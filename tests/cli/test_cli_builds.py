@@ -10,6 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from support.build_status import wait_for_build
 from support.live import LiveServer, cli_env, run_cli
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "agents"
@@ -100,10 +101,8 @@ def test_a_server_killed_mid_build_builds_it_after_restart(
     time.sleep(1.5)  # well into the slow install
     server.kill()
     server.start()
-    deadline = time.monotonic() + 120
-    while status()["status"] not in ("success", "build_failed") and time.monotonic() < deadline:
-        time.sleep(0.3)
-    final = status()
+    with httpx.Client(base_url=server.url, headers=headers) as client:
+        final = wait_for_build(client, sub, seconds=120)
     assert final["status"] == "success", final
-    history = [h["status"] for h in final["statusHistory"]]  # type: ignore[union-attr]
+    history = [h["status"] for h in final["statusHistory"]]
     assert history == ["pending", "building", "pending", "building", "success"]

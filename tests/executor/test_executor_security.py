@@ -29,9 +29,9 @@ from botarena.executor.credentials import (
     executor_identity,
     write_bundle,
 )
+from botarena.executor.grpc_service import ArtifactRunner, ExecutorService, serve
 from botarena.executor.proto import executor_pb2 as pb
 from botarena.executor.rpc import grpc
-from botarena.executor.service import ArtifactRunner, ExecutorService, serve
 from botarena.matches.running import embedded_socket
 from botarena.settings import Settings
 

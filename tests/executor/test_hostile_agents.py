@@ -19,31 +19,12 @@ from botarena.executor.referee import RefereeOptions
 from botarena.executor.runners.base import Runner
 from botarena.games.registry import get_game
 
+from support.agent_sources import FAIR, hostile_source
 from support.syscalls import expected_results, hostile_agent_source, logged
 
 MakeAgent = Callable[[str, str], PreparedAgent]
 
 pytestmark = pytest.mark.usefixtures("no_leftovers")
-
-FAIR = """
-import random
-def agent(obs, conf):
-    return random.choice([c for c in range(conf.columns) if obs.board[c] == 0])
-"""
-
-# Every hostile agent moves once like FAIR and then misbehaves on its second turn, so each
-# match shows a real game start before the fault.
-HOSTILE_PREFIX = """
-import os, sys, random
-turns = 0
-def agent(obs, conf):
-    global turns
-    turns += 1
-    if turns == 1:
-        return random.choice([c for c in range(conf.columns) if obs.board[c] == 0])
-    misbehave(obs, conf)
-    return 0
-"""
 
 
 def _play(runner: Runner, hostile: object, fair: object, **config: object) -> MatchResult:
@@ -150,13 +131,13 @@ def test_hostile_agent(
 ) -> None:
     runner = request.node.callspec.params["sandbox_runner"]
     status, reason = RUNNER_OUTCOMES.get(runner, {}).get(case, (status, reason))
-    source = HOSTILE_PREFIX + "\ndef misbehave(obs, conf):\n" + body + "\n"
+    source = hostile_source(body)
     if case == "stdout-flood" or case == "garbage":
         # The shim keeps the real stdout on a private descriptor; find it the hard way.
         source = source.replace("os.fdopen(3, 'wb')", "os.fdopen(_protocol_fd(), 'wb')")
         source += PROTOCOL_FD_FINDER
     if case == "illegal-move":
-        source = HOSTILE_PREFIX.replace("return 0", "return 7") + "\ndef misbehave(o, c): pass\n"
+        source = hostile_source(second_move=7)
     hostile = make_agent(case, source)
     fair = make_agent("fair", FAIR)
     before = sorted(p.name for p in hostile.code_dir.iterdir())
@@ -190,7 +171,7 @@ def test_cannot_reach_the_network(sandbox_runner: Runner, make_agent: MakeAgent)
     listener.settimeout(0.5)
     port = listener.getsockname()[1]
     body = f"    import socket\n    socket.create_connection(('127.0.0.1', {port}), timeout=1)"
-    hostile = make_agent("network", HOSTILE_PREFIX + "\ndef misbehave(obs, conf):\n" + body + "\n")
+    hostile = make_agent("network", hostile_source(body))
     result = _play(sandbox_runner, hostile, make_agent("fair", FAIR))
     _assert_lost(result, AgentStatus.ERROR, "agent raised")
     with pytest.raises(TimeoutError):
@@ -204,7 +185,7 @@ def test_cannot_read_the_platform_database(
     database = tmp_path / "botarena.db"
     database.write_text("secret tokens")
     body = f"    print(open({str(database)!r}).read())"
-    hostile = make_agent("reader", HOSTILE_PREFIX + "\ndef misbehave(obs, conf):\n" + body + "\n")
+    hostile = make_agent("reader", hostile_source(body))
     result = _play(sandbox_runner, hostile, make_agent("fair", FAIR))
     _assert_lost(result, AgentStatus.ERROR, "No such file or directory")
     assert "secret tokens" not in result.agents[0].log
@@ -226,9 +207,7 @@ def test_cannot_see_or_signal_the_referee_or_the_opponent(
         except OSError:
             pass
     raise RuntimeError('nobody to signal, saw ' + repr(visible))"""
-    hostile = make_agent(
-        "signaller", HOSTILE_PREFIX + "\ndef misbehave(obs, conf):\n" + body + "\n"
-    )
+    hostile = make_agent("signaller", hostile_source(body))
     result = _play(sandbox_runner, hostile, make_agent("fair", FAIR))
     _assert_lost(result, AgentStatus.ERROR, "nobody to signal")
     # Only the sandbox's own supervisor and the agent itself are visible inside.

@@ -31,7 +31,7 @@ def _matches(factory: SessionFactory) -> list[Match]:
     with factory() as session:
         rows = session.scalars(select(Match).order_by(Match.created_at)).all()
         for row in rows:
-            _ = row.players
+            _ = row.players, row.status_events
         session.expunge_all()
         return list(rows)
 
@@ -60,6 +60,7 @@ def test_ranked_matches_between_active_submissions_up_to_the_concurrency(
         assert match.ranked and match.created_by is None and match.game == "connectx"
         assert set(seats) <= active and seats[0] != seats[1]
         assert idle not in seats and lonely not in seats  # not active; alone in its game
+        assert match.status_events[0].reason == "scheduled by the ladder"
 
 
 def test_the_rate_per_minute(

@@ -129,10 +129,15 @@ def test_the_match_created_log_line(
     assert line["agent1IsDocker"] is False and line["agent2IsDocker"] is True
 
 
-def test_a_queued_match_shows_its_place(client: TestClient, alice: Account, ready: str) -> None:
+def test_a_queued_match_shows_its_place(
+    client: TestClient, alice: Account, ready: str, session_factory: SessionFactory
+) -> None:
     first = _post(client, alice, ready, ready).json()
     second = _post(client, alice, ready, ready).json()
     assert (first["queuePosition"], second["queuePosition"]) == (0, 1)
+    with session_factory() as session:  # who queued it, as the route's caller said
+        row = session.get(Match, second["id"])
+        assert row is not None and row.status_events[0].reason == f"created by {alice.username}"
     shown = client.get(f"/api/v1/matches/{second['id']}").json()
     assert shown["status"] == "queued" and shown["statusHistory"][0]["status"] == "queued"
     assert shown["winner"] is None and shown["scores"] is None and shown["attempts"] == 0

@@ -10,9 +10,9 @@ from pathlib import Path
 from botarena.executor.artifacts import ArtifactPolicy
 from botarena.executor.client import ExecutorClient
 from botarena.executor.credentials import DISPATCHER, EXECUTOR, CertificateAuthority
+from botarena.executor.grpc_service import HEALTH, ArtifactRunner, ExecutorService, serve
 from botarena.executor.proto import executor_pb2 as pb
 from botarena.executor.rpc import grpc
-from botarena.executor.service import HEALTH, ArtifactRunner, ExecutorService, serve
 from botarena.matches.running import embedded_socket
 from botarena.settings import Settings
 

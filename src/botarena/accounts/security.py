@@ -7,7 +7,6 @@ up by; passwords are low-entropy and get argon2id.
 from __future__ import annotations
 
 import hashlib
-import hmac
 import secrets
 from functools import lru_cache
 
@@ -47,8 +46,3 @@ def new_token_secret() -> str:
 def hash_token(secret: str) -> str:
     """The stored form of a token secret."""
     return hashlib.sha256(secret.encode()).hexdigest()
-
-
-def same_digest(left: str, right: str) -> bool:
-    """Constant-time comparison of two digests."""
-    return hmac.compare_digest(left, right)

@@ -62,6 +62,7 @@ class Submission(Base):
     archive_sha256: Mapped[str | None] = mapped_column(String(64))
     archive_format: Mapped[str | None] = mapped_column(String(8))
     build_job_name: Mapped[str | None] = mapped_column(String(64))
+    # Written by a backend that builds in pods (Kubernetes); the local and docker ones have none.
     build_pod_name: Mapped[str | None] = mapped_column(String(253))
     docker_image_url: Mapped[str | None] = mapped_column(String(512))
     error_message: Mapped[str | None] = mapped_column(Text)

@@ -82,11 +82,6 @@ class SubmissionRepository:
             )
         )
 
-    def for_agent(self, agent_id: str) -> Sequence[Submission]:
-        return self.session.scalars(
-            select(Submission).where(Submission.agent_id == agent_id).order_by(Submission.version)
-        ).all()
-
     def page(
         self,
         *,

@@ -7,20 +7,16 @@ from typing import Annotated
 from fastapi import APIRouter, File, Query, Request, UploadFile, status
 
 from botarena.accounts.deps import CurrentUser, OptionalUser
-from botarena.accounts.models import User
-from botarena.agents.models import Submission
+from botarena.agents.presenters import present
 from botarena.agents.schemas import (
     AgentCreate,
     AgentDetail,
     AgentOut,
-    BuildLogs,
-    BuildStatus,
-    StatusChange,
     SubmissionCreate,
     SubmissionCreated,
     SubmissionOut,
 )
-from botarena.agents.service import AgentService, SubmissionService, may_see_private
+from botarena.agents.service import AgentService, SubmissionService
 from botarena.agents.status import SubmissionStatus
 from botarena.api.deps import SessionDep, SettingsDep
 from botarena.api.games import GameFilter
@@ -133,39 +129,6 @@ def get_submission(
     return present(SubmissionService(session, settings).get(submission_id), viewer)
 
 
-@router.get("/submissions/{submission_id}/build-status")
-def build_status(
-    submission_id: str, session: SessionDep, settings: SettingsDep, _viewer: OptionalUser
-) -> BuildStatus:
-    """Where the build stands, with its queue position and status history."""
-    view = SubmissionService(session, settings).build_status(submission_id)
-    sub = view.submission
-    return BuildStatus(
-        submission_id=sub.id,
-        status=sub.status,
-        build_job_name=sub.build_job_name,
-        build_pod_name=sub.build_pod_name,
-        docker_image_url=sub.docker_image_url,
-        error_message=sub.error_message,
-        warnings=sub.build_warnings,
-        queue_position=view.queue_position,
-        status_history=[StatusChange(status=e.status, at=e.at) for e in view.history],
-        created_at=sub.created_at,
-        updated_at=sub.updated_at,
-    )
-
-
-@router.get("/submissions/{submission_id}/build-logs")
-def build_logs(
-    submission_id: str, session: SessionDep, settings: SettingsDep, viewer: OptionalUser
-) -> BuildLogs:
-    """The build log so far (owner and admins only)."""
-    sub, text = SubmissionService(session, settings).build_log(viewer, submission_id)
-    return BuildLogs(
-        submission_id=sub.id, status=sub.status, build_log=text, updated_at=sub.updated_at
-    )
-
-
 @router.post("/submissions/{submission_id}/activate")
 def activate(
     submission_id: str, user: CurrentUser, session: SessionDep, settings: SettingsDep
@@ -184,11 +147,3 @@ def deactivate(
     return SubmissionOut.model_validate(
         SubmissionService(session, settings).deactivate(user, submission_id)
     )
-
-
-def present(submission: Submission, viewer: User | None) -> SubmissionOut:
-    """A submission as ``viewer`` may see it: where its source lives is the owner's business."""
-    shown = SubmissionOut.model_validate(submission)
-    if may_see_private(viewer, submission.agent):
-        return shown
-    return shown.model_copy(update={"code_url": None, "ref": None})

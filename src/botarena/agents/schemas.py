@@ -64,35 +64,3 @@ class SubmissionCreated(ApiModel):
 
     message: str = "Submission created successfully"
     submission: SubmissionOut
-
-
-class StatusChange(ApiModel):
-    """One status a submission entered, and when."""
-
-    status: str
-    at: datetime
-
-
-class BuildStatus(ApiModel):
-    """Where a submission's build stands."""
-
-    submission_id: str
-    status: str
-    build_job_name: str | None
-    build_pod_name: str | None
-    docker_image_url: str | None
-    error_message: str | None
-    warnings: list[str]
-    queue_position: int | None
-    status_history: list[StatusChange]
-    created_at: datetime
-    updated_at: datetime
-
-
-class BuildLogs(ApiModel):
-    """The build log as far as it exists."""
-
-    submission_id: str
-    status: str
-    build_log: str
-    updated_at: datetime

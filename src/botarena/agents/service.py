@@ -274,6 +274,14 @@ class SubmissionService:
             ) from exc
 
 
+def may_read_build_log(session: Session, user: User | None, submission_id: str) -> bool:
+    """Whether ``user`` may read the submission's build log; 404 when there is no such one."""
+    submission = SubmissionRepository(session).get(submission_id)
+    if submission is None:
+        raise not_found("Submission not found")
+    return may_see_private(user, submission.agent)
+
+
 def may_see_private(user: User | None, agent: Agent) -> bool:
     """Build logs and where the source lives are for the agent's owner and admins only."""
     return user is not None and (user.is_admin or agent.owner_id == user.id)

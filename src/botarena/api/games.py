@@ -18,7 +18,7 @@ def game_filter(
         try:
             get_game(game)
         except UnknownGameError as exc:
-            raise invalid("game", str(exc).strip("'\"")) from exc
+            raise invalid("game", exc.message) from exc
     return game
 
 

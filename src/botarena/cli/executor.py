@@ -39,7 +39,7 @@ def executor(
         return
     from botarena.executor.artifacts import ArtifactPolicy
     from botarena.executor.credentials import CredentialsError, executor_identity
-    from botarena.executor.service import ArtifactRunner, ExecutorService, serve
+    from botarena.executor.grpc_service import ArtifactRunner, ExecutorService, serve
     from botarena.logging import configure_logging
     from botarena.settings import get_settings
 

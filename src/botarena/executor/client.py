@@ -11,9 +11,9 @@ from collections.abc import Iterator
 
 from botarena.closing import Closing
 from botarena.executor.credentials import EXECUTOR, Identity
+from botarena.executor.grpc_service import HEALTH, RUN_MATCH
 from botarena.executor.proto import executor_pb2 as pb
 from botarena.executor.rpc import grpc
-from botarena.executor.service import HEALTH, RUN_MATCH
 
 
 class ExecutorUnavailableError(Exception):

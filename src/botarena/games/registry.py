@@ -28,11 +28,16 @@ BUILTIN_CLASSES: dict[str, tuple[str, str]] = {
 
 
 class UnknownGameError(KeyError):
-    """No game has this id, or its plug-in does not provide a usable game (one sentence)."""
+    """No game has this id, or its plug-in does not provide a usable game; ``message`` says
+    which in one sentence, as callers show it."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
 
     def __str__(self) -> str:
         # KeyError would show the message quoted, as if it were a key.
-        return str(self.args[0]) if self.args else ""
+        return self.message
 
 
 @dataclass(frozen=True)

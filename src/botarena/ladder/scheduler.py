@@ -19,8 +19,8 @@ from botarena.agents.models import Agent, Submission
 from botarena.agents.status import SubmissionStatus
 from botarena.clock import utcnow
 from botarena.db.engine import SessionFactory
-from botarena.ladder.models import ALL_GAMES, LadderGame
 from botarena.ladder.pairing import Candidate, choose_pair
+from botarena.ladder.service import is_paused
 from botarena.matches.models import Match, MatchPlayer
 from botarena.matches.service import MatchService
 from botarena.matches.status import MatchState
@@ -78,32 +78,12 @@ class LadderScheduler(Workers):
             if pair is None:
                 break
             seats = [_seat(session, candidate.submission_id) for candidate in pair]
-            MatchService(session, self.settings).add(game, seats, ranked=True)
+            MatchService(session, self.settings).add(
+                game, seats, ranked=True, origin="scheduled by the ladder"
+            )
             session.commit()
             queued += 1
         return queued
-
-
-def is_paused(session: Session, game: str) -> bool:
-    switches = session.scalars(
-        select(LadderGame.paused).where(LadderGame.game.in_((game, ALL_GAMES)))
-    ).all()
-    return any(switches)
-
-
-def set_paused(session: Session, game: str | None, paused: bool) -> None:
-    """Pause or resume one game's ladder, or every game's (``game`` None). The caller commits.
-    Resuming every game clears each game's own pause as well."""
-    key = game or ALL_GAMES
-    switch = session.get(LadderGame, key) or LadderGame(game=key)
-    switch.paused = paused
-    switch.updated_at = utcnow()
-    session.add(switch)
-    if game is None and not paused:
-        for other in session.scalars(select(LadderGame)):
-            other.paused = False
-            other.updated_at = utcnow()
-    session.flush()
 
 
 def _games_with_agents(session: Session) -> list[str]:

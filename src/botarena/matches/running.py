@@ -18,8 +18,8 @@ from botarena.executor.credentials import (
     PROCESS_DAYS,
     CertificateAuthority,
 )
+from botarena.executor.grpc_service import ArtifactRunner, ExecutorService, serve
 from botarena.executor.rpc import grpc
-from botarena.executor.service import ArtifactRunner, ExecutorService, serve
 from botarena.matches.dispatcher import MatchDispatcher
 from botarena.matches.hooks import FinishedMatchHook
 from botarena.settings import Settings

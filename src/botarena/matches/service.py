@@ -72,7 +72,7 @@ class MatchService:
             rules = get_game(chosen_game)
             rules.configure(config or {})
         except UnknownGameError as exc:
-            raise invalid("game", str(exc).strip("'\"")) from exc
+            raise invalid("game", exc.message) from exc
         except GameConfigError as exc:
             raise invalid("config", str(exc)) from exc
         for seat, agent in zip(SEATS, agents, strict=True):
@@ -88,6 +88,7 @@ class MatchService:
             config=config,
             ranked=ranked,
             creator=user,
+            origin=f"created by {user.username}",
         )
         self.session.commit()
         return match
@@ -97,15 +98,15 @@ class MatchService:
         game: str,
         seats: list[tuple[Agent, Submission]],
         *,
+        origin: str,
         seed: int | None = None,
         config: dict[str, Any] | None = None,
         ranked: bool = False,
         creator: User | None = None,
-        origin: str = "scheduled by the ladder",
     ) -> Match:
         """Queue a match between the given submissions (the rules above are the caller's,
-        and so is the commit); without a creator it is the platform's own, and ``origin``
-        says what scheduled it."""
+        and so is the commit). ``origin`` is the caller saying who queued it, recorded as the
+        reason of its first status; without a creator the match is the platform's own."""
         match = Match(
             id=new_id("mat"),
             game=game,
@@ -118,8 +119,7 @@ class MatchService:
             MatchPlayer(player=index, agent_id=agent.id, submission_id=submission.id)
             for index, (agent, submission) in enumerate(seats)
         ]
-        by = f"created by {creator.username}" if creator else origin
-        match.status_events = [MatchStatusEvent(status=MatchState.QUEUED.value, reason=by)]
+        match.status_events = [MatchStatusEvent(status=MatchState.QUEUED.value, reason=origin)]
         self.session.add(match)
         self.session.flush()
         log.info(

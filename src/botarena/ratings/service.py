@@ -62,7 +62,7 @@ class RatingService:
         try:
             get_game(game)
         except UnknownGameError as exc:
-            raise invalid("game", str(exc).strip("'\"")) from exc
+            raise invalid("game", exc.message) from exc
         rows = self.session.execute(
             select(Submission, Agent, Rating)
             .join(Agent, Agent.id == Submission.agent_id)

@@ -96,7 +96,7 @@ class TournamentService:
         try:
             get_game(spec.game)
         except UnknownGameError as exc:
-            raise invalid("game", str(exc).strip("'\"")) from exc
+            raise invalid("game", exc.message) from exc
         if spec.rounds is not None and spec.format != SWISS:
             raise invalid("rounds", "rounds applies to swiss tournaments only")
         entrants = self._entrants(spec)

@@ -19,13 +19,9 @@ from botarena.executor.runners.local import LocalRunner
 from botarena.games.registry import get_game
 from executor.forkserver.forking import RecordingRunner, zygote_pid
 
-MakeAgent = Callable[[str, str], PreparedAgent]
+from support.agent_sources import FAIR
 
-FAIR = """
-import random
-def agent(obs, conf):
-    return random.choice([c for c in range(conf.columns) if obs.board[c] == 0])
-"""
+MakeAgent = Callable[[str, str], PreparedAgent]
 
 # On its second turn it leaves a sign in its /tmp and waits to be killed.
 DOOMED = """

@@ -18,29 +18,11 @@ from botarena.executor.referee import RefereeOptions
 from botarena.games.registry import get_game
 from executor.forkserver.forking import RecordingRunner, sandbox_members, zygote_pid
 
+from support.agent_sources import FAIR, hostile_source
 from support.syscalls import expected_results, hostile_agent_source
 from support.syscalls import logged as logged_probe
 
 MakeAgent = Callable[[str, str], PreparedAgent]
-
-FAIR = """
-import random
-def agent(obs, conf):
-    return random.choice([c for c in range(conf.columns) if obs.board[c] == 0])
-"""
-
-# Moves once like FAIR, then calls misbehave() on its second turn.
-HOSTILE_PREFIX = """
-import os, sys, random, signal, time
-turns = 0
-def agent(obs, conf):
-    global turns
-    turns += 1
-    if turns == 1:
-        return random.choice([c for c in range(conf.columns) if obs.board[c] == 0])
-    misbehave()
-    return 0
-"""
 
 # syscall numbers of add_key and keyctl, which the C library does not wrap.
 KEY_SYSCALLS = {"x86_64": (248, 250), "aarch64": (217, 219)}
@@ -59,7 +41,7 @@ def play(runner: object, agents: list[PreparedAgent], **config: object) -> Match
 
 
 def hostile(make_agent: MakeAgent, name: str, body: str) -> PreparedAgent:
-    return make_agent(name, HOSTILE_PREFIX + "\ndef misbehave():\n" + body + "\n")
+    return make_agent(name, hostile_source(body))
 
 
 def lost_saying(result: MatchResult) -> str:

@@ -19,11 +19,11 @@ from botarena.executor import wire
 from botarena.executor.artifacts import ArtifactPolicy
 from botarena.executor.client import ExecutorClient, ExecutorUnavailableError, MatchRefusedError
 from botarena.executor.credentials import EXECUTOR
+from botarena.executor.grpc_service import ArtifactRunner, ExecutorService, serve
 from botarena.executor.prepare import PreparedAgent, prepare_agent
 from botarena.executor.proto import executor_pb2 as pb
 from botarena.executor.sandbox import Limits
 from botarena.executor.sandbox.limits import MIB
-from botarena.executor.service import ArtifactRunner, ExecutorService, serve
 from botarena.settings import Settings
 
 from support.docker import Engine
