@@ -13,7 +13,7 @@ from sqlalchemy.exc import ArgumentError, StatementError
 
 from botarena.accounts.models import User
 from botarena.accounts.service import AccountService
-from botarena.db.engine import build_engine, build_session_factory, read_factory
+from botarena.db.engine import build_engine, build_session_factory
 
 # Long enough for any honest thread here; a reader that waited for the write lock would wait
 # for the writer below, which holds it until the reader is done or this passes.
@@ -89,15 +89,6 @@ def test_readers_that_write_queue_instead_of_failing(engine: Engine) -> None:
     assert errors == []
     with build_session_factory(engine, read=True)() as session:
         assert session.scalar(select(func.count(User.id))) == len(factories)
-
-
-def test_read_factory_shares_the_engine(engine: Engine) -> None:
-    writes = build_session_factory(engine)
-    reads = read_factory(writes)
-    assert read_factory(reads) is reads
-    with reads() as session:
-        assert session.get_bind().engine.pool is engine.pool
-        assert session.execute(text("SELECT 1")).scalar() == 1
 
 
 def test_errors_hide_statement_parameters(engine: Engine) -> None:

@@ -51,7 +51,7 @@ def play(
         chosen = get_game(game)
         configuration = chosen.configure(_overrides(config or []))
     except (UnknownGameError, GameConfigError) as exc:
-        fail(str(exc).strip("'\""))
+        fail(str(exc))
     if logs is not None:
         ready_log_dir(logs)  # before the match: a bad folder costs no match
     match_seed = seed if seed is not None else random.randrange(2**31)  # noqa: S311

@@ -132,14 +132,6 @@ def build_session_factory(engine: Engine, *, read: bool = False) -> SessionFacto
     return sessionmaker(bind=bind, expire_on_commit=False)
 
 
-def read_factory(factory: SessionFactory) -> SessionFactory:
-    """The reading counterpart of a session factory (same engine and pool)."""
-    bind = factory.kw["bind"]
-    if bind.get_execution_options().get(_READ_OPTION):
-        return factory
-    return sessionmaker(bind=bind.execution_options(**{_READ_OPTION: True}), expire_on_commit=False)
-
-
 @contextmanager
 def session_scope(factory: SessionFactory) -> Iterator[Session]:
     """A session that is rolled back on error and always closed; the caller commits."""
