@@ -237,10 +237,18 @@ def generated_dockerfile(
     return "\n".join(lines) + "\n"
 
 
-def image_reference(registry: str | None, agent_id: str, submission_id: str, version: int) -> str:
-    """``{registry}/agent-{agentId}:{submissionId}-v{version}``; ``botarena/…`` without one."""
+def image_reference(
+    registry: str | None, agent_id: str, submission_id: str, version: int, build_id: str
+) -> str:
+    """``{registry}/agent-{agentId}:{submissionId}-v{version}-{buildId}``, ``botarena/…``
+    without a registry: each build attempt tags an image of its own, never moved."""
+    return f"{image_repository(registry, agent_id)}:{submission_id}-v{version}-{build_id}"
+
+
+def image_repository(registry: str | None, agent_id: str) -> str:
+    """Where an agent's images are: ``{registry}/agent-{agentId}``."""
     repository = registry.rstrip("/") if registry else "botarena"
-    return f"{repository}/agent-{agent_id}:{submission_id}-v{version}"
+    return f"{repository}/agent-{agent_id}"
 
 
 def local_image_name(folder: Path) -> str:

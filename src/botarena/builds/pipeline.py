@@ -29,6 +29,7 @@ from botarena.builds.log import BuildLog
 from botarena.builds.models import AttemptOutcome, BuildAttempt
 from botarena.clock import utcnow
 from botarena.db.engine import SessionFactory
+from botarena.executor.artifact_folders import Hold
 from botarena.executor.match import run_match
 from botarena.executor.outcomes import AgentStatus, MatchStatus
 from botarena.executor.referee import RefereeOptions
@@ -103,10 +104,11 @@ class BuildPipeline:
         build_log.step(f"attempt {job.attempt} with the {self.backend.name} backend")
         workdir = Path(tempfile.mkdtemp(prefix=f"{submission_id}-", dir=self._work_root()))
         commit_sha: str | None = None
+        # This attempt's own artifact: a new folder or image tag, whatever came before.
+        target = BuildTarget(submission_id, job.agent_id, job.version)
         try:
             source, commit_sha = self._source(job, workdir, build_log)
             build_log.step("building")
-            target = BuildTarget(submission_id, job.agent_id, job.version)
             artifact = self.backend.build(target, source, build_log)
             build_log.step("validating: a short match against itself")
             self._validate(job, artifact, build_log)
@@ -130,6 +132,7 @@ class BuildPipeline:
         finally:
             build_log.close()
             shutil.rmtree(workdir, ignore_errors=True)
+            self._retire(target)
 
     # -- steps ---------------------------------------------------------------------------
     def _source(self, job: _Job, workdir: Path, build_log: BuildLog) -> tuple[Path, str | None]:
@@ -182,14 +185,16 @@ class BuildPipeline:
             {"episodeSteps": min(int(defaults["episodeSteps"]), VALIDATION_STEPS)}
         )
         agent = artifact.prepared(job.submission_id)
-        result = run_match(
-            game,
-            configuration,
-            [agent, agent],
-            self.backend.runner(),
-            seed=0,
-            options=RefereeOptions(startup_timeout=VALIDATION_STARTUP_SECONDS),
-        )
+        # Held while it plays, as a match on an executor holds it.
+        with Hold(agent.code_dir):
+            result = run_match(
+                game,
+                configuration,
+                [agent, agent],
+                self.backend.runner(),
+                seed=0,
+                options=RefereeOptions(startup_timeout=VALIDATION_STARTUP_SECONDS),
+            )
         if result.status is MatchStatus.ERROR:
             raise BuildFailure(
                 FailureReason.INTERNAL,
@@ -206,6 +211,19 @@ class BuildPipeline:
                     "the agent failed its validation match: "
                     f"{outcome.status.value}, {outcome.reason}",
                 )
+
+    def _retire(self, target: BuildTarget) -> None:
+        """Whatever the outcome, retire what this attempt and earlier ones made, except the
+        submission's current artifact; each goes once nothing plays it."""
+        try:
+            with self.factory() as session:
+                stored = session.scalar(
+                    select(Submission.artifact).where(Submission.id == target.submission_id)
+                )
+            current = Artifact.from_json(stored) if stored else None
+            self.backend.retire(target, current)
+        except Exception:  # never a build's failure: what is left is removed by a later one
+            log.exception("retiring old artifacts failed", submission_id=target.submission_id)
 
     # -- recording -----------------------------------------------------------------------
     def _load(self, submission_id: str) -> _Job | None:

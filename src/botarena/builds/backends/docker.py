@@ -3,7 +3,8 @@ pushed to ``BOTARENA_REGISTRY`` when one is set, and played by the docker runner
 
 An engine that cannot be reached keeps builds waiting (BackendUnavailable); one that fails
 during a build is the platform's fault (retried); a Dockerfile or an install that fails is
-the participant's (``dockerfile_failed``, ``dependencies_failed``).
+the participant's (``dockerfile_failed``, ``dependencies_failed``). Each attempt tags an
+image of its own; the submission's earlier tags are removed once no container uses them.
 
 With ``BOTARENA_DOCKER_BUILD_PROXY_HOST`` set, each build gets an egress proxy of its own,
 listening there, with the same allow-list as the ``local`` backend's builds; what else a
@@ -19,10 +20,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import docker
+import docker.errors
+import structlog
 
 from botarena.builds.backends.base import Artifact, BuildTarget
 from botarena.builds.failures import BackendUnavailable, BuildFailure, FailureReason
-from botarena.builds.images import ImageBuilder, ImageBuildError, image_reference
+from botarena.builds.images import (
+    ImageBuilder,
+    ImageBuildError,
+    image_reference,
+    image_repository,
+)
 from botarena.builds.log import BuildLog
 from botarena.builds.scan import Finding, ScanError, scan_image
 from botarena.executor.installers.egress import start_egress_proxy
@@ -35,6 +43,8 @@ from botarena.executor.runners.docker import (
 )
 from botarena.executor.sandbox import Limits
 from botarena.settings import Settings
+
+log = structlog.get_logger(__name__)
 
 _MAX_WARNINGS = 50
 
@@ -69,7 +79,11 @@ class DockerBackend:
     def build(self, target: BuildTarget, source: Path, log: BuildLog) -> Artifact:
         client = self._engine()
         reference = image_reference(
-            self.settings.registry, target.agent_id, target.submission_id, target.version
+            self.settings.registry,
+            target.agent_id,
+            target.submission_id,
+            target.version,
+            target.build_id,
         )
         with self._egress(log) as proxy:
             builder = ImageBuilder(
@@ -89,7 +103,33 @@ class DockerBackend:
                 image = builder.push(image, log.write)
             except ImageBuildError as exc:
                 raise self._failure(exc, client) from exc
-        return Artifact(backend=self.name, image=reference, digest=image.digest, warnings=warnings)
+        return Artifact(
+            backend=self.name,
+            image=reference,
+            digest=image.digest,
+            warnings=warnings,
+            build_id=target.build_id,
+        )
+
+    def retire(self, target: BuildTarget, current: Artifact | None) -> None:
+        """Untag this submission's earlier images on the engine; one a container still uses
+        is refused by the engine and left for the next build. The registry keeps its copies."""
+        repository = image_repository(self.settings.registry, target.agent_id)
+        prefix = f"{target.submission_id}-v{target.version}"
+        mine = f"{prefix}-{target.build_id}"
+        client = self._engine()
+        for image in client.images.list(name=repository):
+            for reference in image.tags:
+                name, _, tag = reference.rpartition(":")
+                made_earlier = tag == prefix or (tag.startswith(f"{prefix}-") and tag <= mine)
+                if name != repository or not made_earlier:
+                    continue
+                if current is not None and reference == current.image:
+                    continue
+                try:
+                    client.api.remove_image(reference)
+                except docker.errors.APIError as exc:
+                    log.info("an old image stays: in use", image=reference, reason=str(exc))
 
     def runner(self) -> Runner:
         return DockerRunner(self._engine(), self.limits, runtime=self.settings.docker_runtime)
