@@ -18,6 +18,7 @@ from botarena.app import create_app
 from botarena.builds.backends.base import Artifact
 from botarena.db.engine import SessionFactory, session_scope
 from botarena.settings import Settings
+from botarena.storage import earlier_build_log_path
 
 from support.accounts import Account
 from support.api import create_agent, submit_archive, zip_files
@@ -88,6 +89,7 @@ def test_a_played_submission_rebuilds_and_plays_again(
         answer = serving.post(f"/api/v1/submissions/{built}/activate", headers=owner.headers)
         assert answer.status_code == 200, answer.text
     first = _artifact(serving, sub)
+    first_log = _log(serving, alice, sub)
     # Warm: each agent's fork server (local) or image (docker) has played.
     _play(serving, alice, alices, bobs)
     _play(serving, bob, bobs, alices)
@@ -99,6 +101,14 @@ def test_a_played_submission_rebuilds_and_plays_again(
     assert status["status"] == "success", status
     assert serving.post(f"/api/v1/submissions/{sub}/activate", headers=alice.headers).is_success
 
+    # The rebuild's log is a fresh one, numbered from attempt 1; the first build's is kept.
+    log = _log(serving, alice, sub)
+    assert "build 2 (a rebuild; the log of build 1 is kept)" in log.splitlines()[0]
+    assert log.count("attempt 1 with") == 1 and log.count("build succeeded") == 1
+    assert first_log not in log
+    settings: Settings = serving.app.state.settings  # type: ignore[attr-defined]
+    assert earlier_build_log_path(settings, sub, 1).read_text() == first_log
+
     second = _artifact(serving, sub)
     assert (second.code_dir, second.image) != (first.code_dir, first.image)
     assert second.build_id and first.build_id and second.build_id > first.build_id
@@ -106,6 +116,13 @@ def test_a_played_submission_rebuilds_and_plays_again(
     _play(serving, bob, bobs, alices)
     # Nothing plays the first artifact any more: it is gone, the second one stays.
     assert not _exists(serving, first) and _exists(serving, second)
+
+
+def _log(client: TestClient, account: Account, sub: str) -> str:
+    answer = client.get(f"/api/v1/submissions/{sub}/build-logs", headers=account.headers)
+    assert answer.status_code == 200, answer.text
+    text: str = answer.json()["buildLog"]
+    return text
 
 
 def _exists(client: TestClient, artifact: Artifact) -> bool:
