@@ -16,11 +16,13 @@ from __future__ import annotations
 import contextlib
 import secrets
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import docker
 import docker.errors
+import requests
 import structlog
 
 from botarena.builds.backends.base import Artifact, BuildTarget
@@ -30,7 +32,9 @@ from botarena.builds.images import (
     ImageBuildError,
     image_reference,
     image_repository,
+    killed_by_signal,
 )
+from botarena.builds.leftovers import Leftovers
 from botarena.builds.log import BuildLog
 from botarena.builds.scan import Finding, ScanError, scan_image
 from botarena.executor.installers.egress import start_egress_proxy
@@ -59,6 +63,7 @@ class DockerBackend:
         self.limits = limits or Limits()
         self._client: docker.DockerClient | None = None
         self._lock = threading.Lock()
+        self._leftovers = Leftovers()
 
     def _engine(self) -> docker.DockerClient:
         with self._lock:
@@ -78,6 +83,8 @@ class DockerBackend:
 
     def build(self, target: BuildTarget, source: Path, log: BuildLog) -> Artifact:
         client = self._engine()
+        self._leftovers.clean(client)  # of earlier builds the engine interrupted
+        since = int(time.time())
         reference = image_reference(
             self.settings.registry,
             target.agent_id,
@@ -95,7 +102,10 @@ class DockerBackend:
             try:
                 image = builder.build(source, reference, log.write)
             except ImageBuildError as exc:
-                raise self._failure(exc, client) from exc
+                failure = self._failure(exc, client, since, builder.containers)
+                self._leftovers.collect(builder)
+                self._leftovers.clean(client)
+                raise failure from exc
         log.write(f"built {reference} ({image.image_id[:19]})")
         warnings = self._scan(reference, log)
         if self.settings.registry:
@@ -117,8 +127,13 @@ class DockerBackend:
         repository = image_repository(self.settings.registry, target.agent_id)
         prefix = f"{target.submission_id}-v{target.version}"
         mine = f"{prefix}-{target.build_id}"
-        client = self._engine()
-        for image in client.images.list(name=repository):
+        try:
+            client = self._engine()
+            images = client.images.list(name=repository)
+        except (BackendUnavailable, docker.errors.DockerException, requests.RequestException):
+            log.info("old images stay until the next build: the engine does not answer")
+            return
+        for image in images:
             for reference in image.tags:
                 name, _, tag = reference.rpartition(":")
                 made_earlier = tag == prefix or (tag.startswith(f"{prefix}-") and tag <= mine)
@@ -194,7 +209,25 @@ class DockerBackend:
             )
         return _warnings(findings)
 
-    def _failure(self, exc: ImageBuildError, client: docker.DockerClient) -> BuildFailure:
+    def _failure(
+        self,
+        exc: ImageBuildError,
+        client: docker.DockerClient,
+        since: int = 0,
+        containers: Sequence[str] = (),
+    ) -> BuildFailure:
+        if exc.user_fault:
+            # Stopped rather than failed: the engine went away (a restart of its service kills
+            # the step with 137, or fails its mounts) or killed the step: not the participant's.
+            why = engine_problem(client)
+            if why is None and killed_by_signal(str(exc)):
+                why = _killed_by_engine(client, since, containers)
+            if why:
+                return BuildFailure(
+                    FailureReason.INTERNAL,
+                    f"the container engine stopped the build ({why}): {exc}",
+                    platform_fault=True,
+                )
         if exc.user_fault and exc.kind == "dependencies":
             return BuildFailure(
                 FailureReason.DEPENDENCIES_FAILED,
@@ -209,6 +242,29 @@ class DockerBackend:
         return BuildFailure(
             FailureReason.INTERNAL, sentence if problem else str(exc), platform_fault=True
         )
+
+
+def _killed_by_engine(
+    client: docker.DockerClient, since: int, containers: Sequence[str]
+) -> str | None:
+    """Why a step container was killed by the engine (a ``kill`` event of it), or None."""
+    if not containers:
+        return None
+    try:
+        events = client.events(
+            since=since,
+            until=int(time.time()) + 1,
+            filters={"type": "container", "event": "kill"},
+            decode=True,
+        )
+        for event in events:
+            ident = str(event.get("id") or event.get("Actor", {}).get("ID") or "")
+            if any(ident.startswith(c) for c in containers):
+                signal = event.get("Actor", {}).get("Attributes", {}).get("signal", "?")
+                return f"it killed the step's container with signal {signal}"
+    except (docker.errors.DockerException, requests.RequestException) as exc:
+        return f"it stopped answering: {exc}"
+    return None
 
 
 def _count(findings: list[Finding]) -> str:
