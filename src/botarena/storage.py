@@ -49,6 +49,12 @@ def build_log_path(settings: Settings, submission_id: str) -> Path:
     return settings.data_dir / "builds" / submission_id / "build.log"
 
 
+def earlier_build_log_path(settings: Settings, submission_id: str, generation: int) -> Path:
+    """Where the log of an earlier build of a submission is kept once it was rebuilt: its
+    first build's is ``build.1.log``, and so on; ``build.log`` is always the newest build's."""
+    return build_log_path(settings, submission_id).with_name(f"build.{generation}.log")
+
+
 def match_dir(settings: Settings, match_id: str) -> Path:
     """Where a match's replay (``replay.json``) and its agents' logs (``player-N.log``) are."""
     return settings.data_dir / "matches" / match_id

@@ -104,11 +104,14 @@ def test_builds_pushes_and_plays_the_image_pulled_back(
 
     status = _status(client, sub)
     assert status["status"] == "success", _log(client, alice, sub)
-    image = f"{registry.address}/agent-{agent}:{sub}-v1"
-    assert status["dockerImageUrl"] == image
+    # Each build attempt tags an image of its own: version, then the attempt's build id.
+    image = status["dockerImageUrl"]
+    assert re.fullmatch(
+        rf"{registry.address}/agent-{agent}:{sub}-v1-\d{{8}}T\d{{12}}-[0-9a-f]{{6}}", image
+    )
     assert status["buildJobName"] == f"build-{sub}"
     tags = httpx.get(f"http://{registry.address}/v2/agent-{agent}/tags/list").json()
-    assert tags["tags"] == [f"{sub}-v1"]
+    assert tags["tags"] == [image.rpartition(":")[2]]
     log = _log(client, alice, sub)
     assert "generated Dockerfile" in log and f"pushed {image}" in log
 
@@ -292,8 +295,8 @@ def test_scan_findings_are_warnings_unless_blocking(
         backend.close()
 
     status = _status(client, sub)
-    image = f"{settings.registry}/agent-{agent}:{sub}-v1"
-    assert (tmp_path / "scanned").read_text() == image
+    image = (tmp_path / "scanned").read_text()
+    assert image.startswith(f"{settings.registry}/agent-{agent}:{sub}-v1-")
     log = _log(client, alice, sub)
     assert "CVE-2024-0001 (HIGH) in openssl 3.0.11-1, fixed in 3.0.13-1" in log
     if blocking:
@@ -301,6 +304,7 @@ def test_scan_findings_are_warnings_unless_blocking(
         assert status["errorMessage"].startswith("validation_failed: the image scan found 1 HIGH")
     else:
         assert status["status"] == "success", log
+        assert _artifact(session_factory, sub).image == image
         assert status["warnings"] == [
             "CVE-2024-0001 (HIGH) in openssl 3.0.11-1, fixed in 3.0.13-1: openssl: a made-up flaw",
             "CVE-2024-0002 (LOW) in zlib1g 1.2.13: zlib: another",

@@ -127,6 +127,8 @@ def test_the_match_created_log_line(
     assert line["agent1"] == ready and line["agent2"] == docker
     assert line["agent1Source"] == "https://git.example.com/a/b"
     assert line["agent1IsDocker"] is False and line["agent2IsDocker"] is True
+    # An agent that plays an image is named by its image, as the seed's line does.
+    assert line["agent2Source"] == "botarena/agent-x:sub-v1"
 
 
 def test_a_queued_match_shows_its_place(

@@ -25,7 +25,7 @@ import tarfile
 import tempfile
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import docker
@@ -72,6 +72,8 @@ class Engine:
     name: str
     root: Path
     process: subprocess.Popen[bytes]
+    command: list[str] = field(default_factory=list)
+    environment: dict[str, str] = field(default_factory=dict)
 
     @property
     def url(self) -> str:
@@ -79,6 +81,17 @@ class Engine:
 
     def client(self) -> docker.DockerClient:
         return docker.DockerClient(base_url=self.url, timeout=120)
+
+    def interrupt(self) -> None:
+        """A normal stop of the engine (SIGTERM), as a restart of its service does; its
+        folder is kept for :meth:`restart`."""
+        self.process.terminate()
+        self.process.wait(30)
+
+    def restart(self) -> None:
+        """Start the engine again on its folder, after :meth:`interrupt`."""
+        again = _start_engine(self.name, self.root, self.command, self.environment, keep=True)
+        self.process = again.process
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -173,8 +186,10 @@ def start_podman(insecure_registry: str) -> Engine:
     return _start_engine("podman", root, command, environment)
 
 
-def _start_engine(name: str, root: Path, command: list[str], environment: dict[str, str]) -> Engine:
-    log = (root / "engine.log").open("wb")
+def _start_engine(
+    name: str, root: Path, command: list[str], environment: dict[str, str], *, keep: bool = False
+) -> Engine:
+    log = (root / "engine.log").open("ab")
     process = subprocess.Popen(
         command,
         stdout=log,
@@ -185,7 +200,7 @@ def _start_engine(name: str, root: Path, command: list[str], environment: dict[s
         # working folder when a container is killed for memory (it landed in the checkout).
         cwd=root,
     )
-    engine = Engine(name, root, process)
+    engine = Engine(name, root, process, command, environment)
     deadline = time.monotonic() + _START_WAIT_SECONDS
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -195,7 +210,8 @@ def _start_engine(name: str, root: Path, command: list[str], environment: dict[s
             return engine
         time.sleep(0.2)
     text = (root / "engine.log").read_text(errors="replace")[-3000:]
-    engine.stop()
+    if not keep:
+        engine.stop()
     raise DockerUnavailableError(f"{name} did not start:\n{text}")
 
 

@@ -13,6 +13,8 @@ from botarena.audit.service import AuditLog
 from botarena.errors import forbidden, not_found
 
 MAX_PRIORITY = 1000
+# How a rebuild's status change begins: each one starts a new build generation (and log).
+REBUILD_REASON = "rebuild requested by"
 
 
 class BuildCommands:
@@ -28,9 +30,7 @@ class BuildCommands:
         owner_id = submission.agent.owner_id
         if not (user.is_admin or owner_id == user.id):
             raise forbidden("Only the agent's owner or an admin can rebuild its submissions")
-        submission.move_to(
-            SubmissionStatus.BUILDING, reason=f"rebuild requested by {user.username}"
-        )
+        submission.move_to(SubmissionStatus.BUILDING, reason=f"{REBUILD_REASON} {user.username}")
         # No worker holds it yet: the queue takes it like a pending build.
         submission.lease_owner = None
         submission.lease_until = None

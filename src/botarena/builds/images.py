@@ -34,6 +34,7 @@ from typing import Any
 import docker
 import docker.errors
 import requests
+import urllib3
 
 import botarena
 from botarena.executor.installers.host_config import pip_config, pip_variables
@@ -48,8 +49,18 @@ _CA_CANDIDATES = ("PIP_CERT", "REQUESTS_CA_BUNDLE", "SSL_CERT_FILE")
 _DEFAULT_CA = "/etc/ssl/certs/ca-certificates.crt"
 _CREDENTIALS = re.compile(r"://[^/\s@]+@")
 _FAILED_RUN = re.compile(r"returned a non-zero code|exit status \d+|error building at STEP")
+# A step's process ended by SIGKILL or SIGTERM: the engine stopping (or someone killing the
+# build) does that, and so may the step itself; the backend asks the engine which it was.
+_KILLED = re.compile(r"(?:non-zero code|exit status):? (?:137|143)\b")
+_RUNNING_IN = re.compile(r"^ ---> Running in ([0-9a-f]{12,64})$")
+_STEP_IMAGE = re.compile(r"^ ---> ([0-9a-f]{12,64})$")
 
 OutputSink = Callable[[str], None]
+
+
+def killed_by_signal(message: str) -> bool:
+    """Whether a failed build step was ended by SIGKILL or SIGTERM (exit code 137 or 143)."""
+    return _KILLED.search(message) is not None
 
 
 class ImageBuildError(Exception):
@@ -92,6 +103,10 @@ class ImageBuilder:
         self.network = network
         self.environ = dict(os.environ if environ is None else environ)
         self.proxy = proxy
+        # What the last build made on the engine (step containers, step images not taken from
+        # the cache), so that whoever runs it can clean up after a failure.
+        self.containers: list[str] = []
+        self.images: list[str] = []
 
     def build(self, source: Path, reference: str, on_output: OutputSink) -> BuiltImage:
         """Build ``source`` as ``reference``; raise ImageBuildError with the reason."""
@@ -180,23 +195,40 @@ class ImageBuilder:
             names = ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy")
             options["buildargs"] = {name: self.proxy for name in names}
         image_id: str | None = None
+        self.containers, self.images = [], []
+        cached = False
         try:
             for chunk in self.client.api.build(**options):
                 if "error" in chunk:
                     raise _failure(str(chunk["error"]).strip(), custom=custom)
                 for line in _lines(chunk):
                     on_output(line)
+                    self._note(line, cached)
+                    cached = line.strip() == "---> Using cache"
                 aux = chunk.get("aux") or {}
                 image_id = aux.get("ID", image_id)
         except docker.errors.APIError as exc:
             raise _failure(str(exc.explanation or exc), custom=custom) from exc
-        except (docker.errors.DockerException, requests.RequestException) as exc:
+        except (
+            docker.errors.DockerException,
+            requests.RequestException,
+            urllib3.exceptions.HTTPError,  # the stream cut off as the engine stops
+        ) as exc:
             raise ImageBuildError(f"the engine failed: {exc}", user_fault=False) from exc
         try:
             found = self.client.api.inspect_image(reference)  # type: ignore[no-untyped-call]
         except docker.errors.ImageNotFound as exc:
             raise ImageBuildError("the build ended without an image", user_fault=False) from exc
+        except (docker.errors.DockerException, requests.RequestException) as exc:
+            # The stream ended without an error because the engine went away mid-build.
+            raise ImageBuildError(f"the engine failed: {exc}", user_fault=False) from exc
         return str(found["Id"]) if image_id is None else image_id
+
+    def _note(self, line: str, cached: bool) -> None:
+        if match := _RUNNING_IN.match(line):
+            self.containers.append(match.group(1))
+        elif (match := _STEP_IMAGE.match(line)) and not cached:
+            self.images.append(match.group(1))
 
 
 def generated_dockerfile(
@@ -237,10 +269,18 @@ def generated_dockerfile(
     return "\n".join(lines) + "\n"
 
 
-def image_reference(registry: str | None, agent_id: str, submission_id: str, version: int) -> str:
-    """``{registry}/agent-{agentId}:{submissionId}-v{version}``; ``botarena/…`` without one."""
+def image_reference(
+    registry: str | None, agent_id: str, submission_id: str, version: int, build_id: str
+) -> str:
+    """``{registry}/agent-{agentId}:{submissionId}-v{version}-{buildId}``, ``botarena/…``
+    without a registry: each build attempt tags an image of its own, never moved."""
+    return f"{image_repository(registry, agent_id)}:{submission_id}-v{version}-{build_id}"
+
+
+def image_repository(registry: str | None, agent_id: str) -> str:
+    """Where an agent's images are: ``{registry}/agent-{agentId}``."""
     repository = registry.rstrip("/") if registry else "botarena"
-    return f"{repository}/agent-{agent_id}:{submission_id}-v{version}"
+    return f"{repository}/agent-{agent_id}"
 
 
 def local_image_name(folder: Path) -> str:

@@ -15,13 +15,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import structlog
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from botarena.agents.models import Submission
+from botarena.agents.models import Submission, SubmissionStatusEvent
 from botarena.agents.status import SubmissionStatus
 from botarena.builds.backends.base import Artifact, BuildBackend, BuildTarget
+from botarena.builds.commands import REBUILD_REASON
 from botarena.builds.failures import BackendUnavailable, BuildFailure, FailureReason
 from botarena.builds.feed import log_notifier
 from botarena.builds.log import BuildLog
@@ -29,6 +30,7 @@ from botarena.builds.models import AttemptOutcome, BuildAttempt
 from botarena.builds.queue import BUILD_RETRY, BuildQueue
 from botarena.clock import utcnow
 from botarena.db.engine import SessionFactory
+from botarena.executor.artifact_folders import Hold
 from botarena.executor.match import run_match
 from botarena.executor.outcomes import AgentStatus, MatchStatus
 from botarena.executor.referee import RefereeOptions
@@ -37,7 +39,7 @@ from botarena.jobs.backoff import Backoff
 from botarena.settings import Settings
 from botarena.sources.archives import ArchiveError, ArchiveLimits, extract_archive
 from botarena.sources.git import FetchError, FetchLimits, fetch_git
-from botarena.storage import archive_path, build_log_path, read_tail
+from botarena.storage import archive_path, build_log_path, earlier_build_log_path, read_tail
 
 log = structlog.get_logger(__name__)
 
@@ -85,16 +87,15 @@ class BuildPipeline:
         job = self._load(submission_id)
         if job is None:
             return
-        build_log = BuildLog(
-            self.log_path(submission_id), log_notifier(self.factory, submission_id)
-        )
+        build_log = self._generation_log(submission_id)
         build_log.step(f"attempt {job.attempt} with the {self.backend.name} backend")
         workdir = Path(tempfile.mkdtemp(prefix=f"{submission_id}-", dir=self._work_root()))
         commit_sha: str | None = None
+        # This attempt's own artifact: a new folder or image tag, whatever came before.
+        target = BuildTarget(submission_id, job.agent_id, job.version)
         try:
             source, commit_sha = self._source(job, workdir, build_log)
             build_log.step("building")
-            target = BuildTarget(submission_id, job.agent_id, job.version)
             artifact = self.backend.build(target, source, build_log)
             build_log.step("validating: a short match against itself")
             self._validate(job, artifact, build_log)
@@ -118,6 +119,32 @@ class BuildPipeline:
         finally:
             build_log.close()
             shutil.rmtree(workdir, ignore_errors=True)
+            self._retire(target)
+
+    def _generation_log(self, submission_id: str) -> BuildLog:
+        """The log of this build: a rebuild starts a fresh one, the earlier build's kept as
+        ``build.N.log`` beside it; retries of one build append to the same."""
+        with self.factory() as session:
+            rebuilds = session.scalar(
+                select(func.count())
+                .select_from(SubmissionStatusEvent)
+                .where(
+                    SubmissionStatusEvent.submission_id == submission_id,
+                    SubmissionStatusEvent.reason.startswith(REBUILD_REASON),
+                )
+            )
+        generation = 1 + int(rebuilds or 0)
+        path = self.log_path(submission_id)
+        marker = path.with_name("generation")
+        written = int(marker.read_text()) if marker.is_file() else 1
+        fresh = generation != written
+        if fresh and path.exists():
+            path.rename(earlier_build_log_path(self.settings, submission_id, written))
+        build_log = BuildLog(path, log_notifier(self.factory, submission_id))
+        marker.write_text(str(generation))
+        if fresh:
+            build_log.step(f"build {generation} (a rebuild; the log of build {written} is kept)")
+        return build_log
 
     # -- steps ---------------------------------------------------------------------------
     def _source(self, job: _Job, workdir: Path, build_log: BuildLog) -> tuple[Path, str | None]:
@@ -170,14 +197,16 @@ class BuildPipeline:
             {"episodeSteps": min(int(defaults["episodeSteps"]), VALIDATION_STEPS)}
         )
         agent = artifact.prepared(job.submission_id)
-        result = run_match(
-            game,
-            configuration,
-            [agent, agent],
-            self.backend.runner(),
-            seed=0,
-            options=RefereeOptions(startup_timeout=VALIDATION_STARTUP_SECONDS),
-        )
+        # Held while it plays, as a match on an executor holds it.
+        with Hold(agent.code_dir):
+            result = run_match(
+                game,
+                configuration,
+                [agent, agent],
+                self.backend.runner(),
+                seed=0,
+                options=RefereeOptions(startup_timeout=VALIDATION_STARTUP_SECONDS),
+            )
         if result.status is MatchStatus.ERROR:
             raise BuildFailure(
                 FailureReason.INTERNAL,
@@ -194,6 +223,19 @@ class BuildPipeline:
                     "the agent failed its validation match: "
                     f"{outcome.status.value}, {outcome.reason}",
                 )
+
+    def _retire(self, target: BuildTarget) -> None:
+        """Whatever the outcome, retire what this attempt and earlier ones made, except the
+        submission's current artifact; each goes once nothing plays it."""
+        try:
+            with self.factory() as session:
+                stored = session.scalar(
+                    select(Submission.artifact).where(Submission.id == target.submission_id)
+                )
+            current = Artifact.from_json(stored) if stored else None
+            self.backend.retire(target, current)
+        except Exception:  # never a build's failure: what is left is removed by a later one
+            log.exception("retiring old artifacts failed", submission_id=target.submission_id)
 
     # -- recording -----------------------------------------------------------------------
     def _load(self, submission_id: str) -> _Job | None:

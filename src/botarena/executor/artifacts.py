@@ -11,16 +11,20 @@ A caller names each agent's artifact; the executor checks it before anything sta
   run by digest, so what runs is exactly what was built); without a registry, only the
   platform's own local images (``botarena/agent-…``) are run.
 
-Anything else is refused with a sentence saying why; the service logs each refusal.
+Anything else is refused with a sentence saying why; the service logs each refusal. A folder
+is held while its match plays (see :mod:`.artifact_folders`): one retired and removed before
+its match could hold it is refused too, and the match goes back to the queue.
 """
 
 from __future__ import annotations
 
 import os
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from botarena.executor.artifact_folders import ArtifactGoneError, Hold
 from botarena.executor.installers.base import PrepareError
 from botarena.executor.prepare import COMPLETE_MARKER, ENVS, PreparedAgent, read_command
 from botarena.executor.proto import executor_pb2 as pb
@@ -77,6 +81,21 @@ class ArtifactPolicy:
         except PrepareError as exc:
             raise ArtifactRefusedError(f"agent {name!r}: {exc}") from exc
         return PreparedAgent(name, code_dir, env_dir, command)
+
+    def hold(self, agents: Sequence[PreparedAgent]) -> list[Hold]:
+        """Hold each agent's folder for its match (release them after); refuses the match
+        when one was removed since it was checked."""
+        holds: list[Hold] = []
+        for agent in agents:
+            if agent.image is not None:
+                continue
+            try:
+                holds.append(Hold(agent.code_dir).take())
+            except ArtifactGoneError as exc:
+                for hold in holds:
+                    hold.release()
+                raise ArtifactRefusedError(f"agent {agent.name!r}: {exc}") from exc
+        return holds
 
     def _inside(self, name: str, given: str, base: Path, *, min_depth: int) -> Path:
         """``given`` as a path at least ``min_depth`` levels below ``base``, with no ``..``

@@ -21,11 +21,13 @@ import time
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import structlog
 
 from botarena.executor import wire
 from botarena.executor.agent_process import AgentProcess
+from botarena.executor.artifact_folders import Hold
 from botarena.executor.artifacts import ArtifactPolicy, ArtifactRefusedError
 from botarena.executor.credentials import DISPATCHER, Identity
 from botarena.executor.match import platform_error, run_match
@@ -125,6 +127,9 @@ class ExecutorService:
             game = get_game(spec.game)
             configuration = game.configure(json.loads(spec.configuration_json or "{}"))
             agents = [self.policy.agent(agent) for agent in spec.agents]
+            if len(agents) != 2:
+                context.abort(grpc.StatusCode.INVALID_ARGUMENT, "a match takes two agents")
+            holds = self.policy.hold(agents)
         except ArtifactRefusedError as exc:
             log.warning(
                 "match refused", match_id=spec.match_id, reason=str(exc), peer=context.peer()
@@ -132,17 +137,25 @@ class ExecutorService:
             context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"refused: {exc}")
         except (UnknownGameError, GameConfigError, ValueError) as exc:
             context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"bad match spec: {exc}")
-        if len(agents) != 2:
-            context.abort(grpc.StatusCode.INVALID_ARGUMENT, "a match takes two agents")
         log.info("match started", match_id=spec.match_id, game=spec.game, executor=self.name)
-        yield pb.MatchEvent(started=pb.Started(executor=self.name, isolation=self.runner.isolation))
+        try:
+            yield pb.MatchEvent(
+                started=pb.Started(executor=self.name, isolation=self.runner.isolation)
+            )
+        except BaseException:  # the caller went away before the match was handed to a thread
+            _release(holds)
+            raise
         started = time.monotonic()
         with self._lock:
             self._running += 1
         try:
-            future: Future[MatchResult] = self._matches.submit(
-                run_match, game, configuration, agents, self.runner, seed=spec.seed
-            )
+            try:
+                future: Future[MatchResult] = self._matches.submit(
+                    _played, holds, game, configuration, agents, self.runner, seed=spec.seed
+                )
+            except RuntimeError:  # shutting down
+                _release(holds)
+                raise
             while True:
                 try:
                     result = future.result(timeout=self.heartbeat_seconds)
@@ -198,6 +211,22 @@ class ExecutorService:
     def close(self) -> None:
         """Refuse new matches and wait for those running (each ends in bounded time)."""
         self._matches.shutdown(wait=True, cancel_futures=True)
+
+
+def _played(holds: list[Hold], *args: Any, **kwargs: Any) -> MatchResult:
+    """Play a match, then let go of its artifacts (a match may outlive its caller)."""
+    try:
+        return run_match(*args, **kwargs)
+    finally:
+        _release(holds)
+
+
+def _release(holds: list[Hold]) -> None:
+    for hold in holds:
+        try:
+            hold.release()
+        except OSError:
+            log.exception("releasing an artifact failed", artifact=str(hold.code_dir))
 
 
 def _authorize(context: grpc.ServicerContext) -> None:

@@ -234,8 +234,7 @@ class MatchService:
 
 def _seat_fields(seat: str, agent: Agent, submission: Submission) -> dict[str, Any]:
     artifact = json.loads(submission.artifact) if submission.artifact else {}
-    return {
-        seat: agent.id,
-        f"{seat}Source": submission.code_url or f"archive:{submission.archive_sha256}",
-        f"{seat}IsDocker": bool(artifact.get("image")),
-    }
+    image = artifact.get("image")
+    # What the agent plays: its image when it plays one, else where its code came from.
+    source = image or submission.code_url or f"archive:{submission.archive_sha256}"
+    return {seat: agent.id, f"{seat}Source": source, f"{seat}IsDocker": bool(image)}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -114,3 +115,27 @@ def test_idle_zygotes_are_stopped(fork_runner: LocalRunner, make_agent: MakeAgen
     assert all(zygote.process.poll() is not None for zygote in first), "idle zygotes must stop"
     assert_played(play(recording, agents))
     assert recording.started_zygotes == 4
+
+
+def test_a_folder_replaced_at_its_path_gets_a_fresh_zygote_and_the_old_one_retires(
+    fork_runner: LocalRunner, make_agent: MakeAgent
+) -> None:
+    # What a rebuild did when it wrote over its artifact: the warm zygote still held the old,
+    # deleted folder and the agent could not find its main.py.
+    recording = RecordingRunner(fork_runner)
+    replaced, other = make_agent("replaced", RANDOM), make_agent("other", RANDOM)
+    assert_played(play(recording, [replaced, other]))
+    old = recording.forked()[0].zygote
+
+    shutil.rmtree(replaced.code_dir)
+    replaced.code_dir.mkdir()
+    (replaced.code_dir / "main.py").write_text(RANDOM)
+    assert_played(play(recording, [replaced, other]))
+    assert recording.forked()[2].zygote is not old, "a zygote of the old folder was reused"
+    assert recording.forked()[3].zygote is recording.forked()[1].zygote
+    assert recording.started_zygotes == 3
+    # Retired by the sweeper (every 5 s here), long before it would have idled out (60 s).
+    deadline = time.monotonic() + 10
+    while old.process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert old.process.poll() is not None, "the zygote of the replaced folder was not retired"

@@ -3,22 +3,25 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
 from botarena.builds.log import BuildLog
+from botarena.executor.artifact_folders import new_build_id
 from botarena.executor.prepare import PreparedAgent
 from botarena.executor.runners.base import Runner
 
 
 @dataclass(frozen=True)
 class BuildTarget:
-    """What is being built: a submission, the agent it belongs to, and its version."""
+    """What is being built: a submission, the agent it belongs to, its version, and this
+    build attempt's own id (each attempt makes a new artifact; later ids sort after)."""
 
     submission_id: str
     agent_id: str
     version: int
+    build_id: str = field(default_factory=new_build_id)
 
 
 @dataclass(frozen=True)
@@ -32,6 +35,7 @@ class Artifact:
     image: str | None = None
     digest: str | None = None
     warnings: tuple[str, ...] = ()
+    build_id: str | None = None
 
     def to_json(self) -> str:
         return json.dumps(
@@ -43,6 +47,7 @@ class Artifact:
                 "image": self.image,
                 "digest": self.digest,
                 "warnings": list(self.warnings),
+                "buildId": self.build_id,
             }
         )
 
@@ -58,6 +63,7 @@ class Artifact:
             image=data.get("image"),
             digest=data.get("digest"),
             warnings=tuple(data.get("warnings") or ()),
+            build_id=data.get("buildId"),
         )
 
     def prepared(self, name: str) -> PreparedAgent:
@@ -89,4 +95,10 @@ class BuildBackend(Protocol):
 
     def runner(self) -> Runner:
         """The runner that plays this backend's artifacts."""
+        ...
+
+    def retire(self, target: BuildTarget, current: Artifact | None) -> None:
+        """Retire the artifacts of ``target``'s submission made by earlier attempts than
+        ``target`` (and ``target``'s own), except ``current``: each is removed as soon as
+        nothing plays it. Later attempts' are left alone (another worker may be making one)."""
         ...

@@ -3,7 +3,8 @@ pushed to ``BOTARENA_REGISTRY`` when one is set, and played by the docker runner
 
 An engine that cannot be reached keeps builds waiting (BackendUnavailable); one that fails
 during a build is the platform's fault (retried); a Dockerfile or an install that fails is
-the participant's (``dockerfile_failed``, ``dependencies_failed``).
+the participant's (``dockerfile_failed``, ``dependencies_failed``). Each attempt tags an
+image of its own; the submission's earlier tags are removed once no container uses them.
 
 With ``BOTARENA_DOCKER_BUILD_PROXY_HOST`` set, each build gets an egress proxy of its own,
 listening there, with the same allow-list as the ``local`` backend's builds; what else a
@@ -15,14 +16,25 @@ from __future__ import annotations
 import contextlib
 import secrets
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import docker
+import docker.errors
+import requests
+import structlog
 
 from botarena.builds.backends.base import Artifact, BuildTarget
 from botarena.builds.failures import BackendUnavailable, BuildFailure, FailureReason
-from botarena.builds.images import ImageBuilder, ImageBuildError, image_reference
+from botarena.builds.images import (
+    ImageBuilder,
+    ImageBuildError,
+    image_reference,
+    image_repository,
+    killed_by_signal,
+)
+from botarena.builds.leftovers import Leftovers
 from botarena.builds.log import BuildLog
 from botarena.builds.scan import Finding, ScanError, scan_image
 from botarena.executor.installers.egress import start_egress_proxy
@@ -35,6 +47,8 @@ from botarena.executor.runners.docker import (
 )
 from botarena.executor.sandbox import Limits
 from botarena.settings import Settings
+
+log = structlog.get_logger(__name__)
 
 _MAX_WARNINGS = 50
 
@@ -49,6 +63,7 @@ class DockerBackend:
         self.limits = limits or Limits()
         self._client: docker.DockerClient | None = None
         self._lock = threading.Lock()
+        self._leftovers = Leftovers()
 
     def _engine(self) -> docker.DockerClient:
         with self._lock:
@@ -68,8 +83,14 @@ class DockerBackend:
 
     def build(self, target: BuildTarget, source: Path, log: BuildLog) -> Artifact:
         client = self._engine()
+        self._leftovers.clean(client)  # of earlier builds the engine interrupted
+        since = int(time.time())
         reference = image_reference(
-            self.settings.registry, target.agent_id, target.submission_id, target.version
+            self.settings.registry,
+            target.agent_id,
+            target.submission_id,
+            target.version,
+            target.build_id,
         )
         with self._egress(log) as proxy:
             builder = ImageBuilder(
@@ -81,7 +102,10 @@ class DockerBackend:
             try:
                 image = builder.build(source, reference, log.write)
             except ImageBuildError as exc:
-                raise self._failure(exc, client) from exc
+                failure = self._failure(exc, client, since, builder.containers)
+                self._leftovers.collect(builder)
+                self._leftovers.clean(client)
+                raise failure from exc
         log.write(f"built {reference} ({image.image_id[:19]})")
         warnings = self._scan(reference, log)
         if self.settings.registry:
@@ -89,7 +113,38 @@ class DockerBackend:
                 image = builder.push(image, log.write)
             except ImageBuildError as exc:
                 raise self._failure(exc, client) from exc
-        return Artifact(backend=self.name, image=reference, digest=image.digest, warnings=warnings)
+        return Artifact(
+            backend=self.name,
+            image=reference,
+            digest=image.digest,
+            warnings=warnings,
+            build_id=target.build_id,
+        )
+
+    def retire(self, target: BuildTarget, current: Artifact | None) -> None:
+        """Untag this submission's earlier images on the engine; one a container still uses
+        is refused by the engine and left for the next build. The registry keeps its copies."""
+        repository = image_repository(self.settings.registry, target.agent_id)
+        prefix = f"{target.submission_id}-v{target.version}"
+        mine = f"{prefix}-{target.build_id}"
+        try:
+            client = self._engine()
+            images = client.images.list(name=repository)
+        except (BackendUnavailable, docker.errors.DockerException, requests.RequestException):
+            log.info("old images stay until the next build: the engine does not answer")
+            return
+        for image in images:
+            for reference in image.tags:
+                name, _, tag = reference.rpartition(":")
+                made_earlier = tag == prefix or (tag.startswith(f"{prefix}-") and tag <= mine)
+                if name != repository or not made_earlier:
+                    continue
+                if current is not None and reference == current.image:
+                    continue
+                try:
+                    client.api.remove_image(reference)
+                except docker.errors.APIError as exc:
+                    log.info("an old image stays: in use", image=reference, reason=str(exc))
 
     def runner(self) -> Runner:
         return DockerRunner(self._engine(), self.limits, runtime=self.settings.docker_runtime)
@@ -154,7 +209,25 @@ class DockerBackend:
             )
         return _warnings(findings)
 
-    def _failure(self, exc: ImageBuildError, client: docker.DockerClient) -> BuildFailure:
+    def _failure(
+        self,
+        exc: ImageBuildError,
+        client: docker.DockerClient,
+        since: int = 0,
+        containers: Sequence[str] = (),
+    ) -> BuildFailure:
+        if exc.user_fault:
+            # Stopped rather than failed: the engine went away (a restart of its service kills
+            # the step with 137, or fails its mounts) or killed the step: not the participant's.
+            why = engine_problem(client)
+            if why is None and killed_by_signal(str(exc)):
+                why = _killed_by_engine(client, since, containers)
+            if why:
+                return BuildFailure(
+                    FailureReason.INTERNAL,
+                    f"the container engine stopped the build ({why}): {exc}",
+                    platform_fault=True,
+                )
         if exc.user_fault and exc.kind == "dependencies":
             return BuildFailure(
                 FailureReason.DEPENDENCIES_FAILED,
@@ -169,6 +242,29 @@ class DockerBackend:
         return BuildFailure(
             FailureReason.INTERNAL, sentence if problem else str(exc), platform_fault=True
         )
+
+
+def _killed_by_engine(
+    client: docker.DockerClient, since: int, containers: Sequence[str]
+) -> str | None:
+    """Why a step container was killed by the engine (a ``kill`` event of it), or None."""
+    if not containers:
+        return None
+    try:
+        events = client.events(
+            since=since,
+            until=int(time.time()) + 1,
+            filters={"type": "container", "event": "kill"},
+            decode=True,
+        )
+        for event in events:
+            ident = str(event.get("id") or event.get("Actor", {}).get("ID") or "")
+            if any(ident.startswith(c) for c in containers):
+                signal = event.get("Actor", {}).get("Attributes", {}).get("signal", "?")
+                return f"it killed the step's container with signal {signal}"
+    except (docker.errors.DockerException, requests.RequestException) as exc:
+        return f"it stopped answering: {exc}"
+    return None
 
 
 def _count(findings: list[Finding]) -> str:

@@ -4,6 +4,10 @@ The environment is installed by pip inside bubblewrap, whose only way out is an 
 that admits the package index and the hosts in ``egress_allow`` (see
 :mod:`botarena.executor.installers.egress`), and cached by the hash of the requirements: a
 rebuild with unchanged requirements reuses it.
+
+Each build attempt writes a folder of its own, ``artifacts/{submissionId}/{buildId}/code``,
+never touched again (see :mod:`botarena.executor.artifact_folders`): a rebuild never changes
+the folder a match or a warm fork server plays.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from pathlib import Path
 from botarena.builds.backends.base import Artifact, BuildTarget
 from botarena.builds.failures import BuildFailure, FailureReason
 from botarena.builds.log import BuildLog
+from botarena.executor.artifact_folders import attempts, make_attempt, retire
 from botarena.executor.artifacts import ARTIFACTS, CACHE
 from botarena.executor.installers import SandboxedInstaller
 from botarena.executor.installers.base import PrepareError
@@ -60,10 +65,7 @@ class LocalBackend:
 
     def build(self, target: BuildTarget, source: Path, log: BuildLog) -> Artifact:
         submission_id = target.submission_id
-        code_dir = self.data_dir / ARTIFACTS / submission_id / "code"
-        if code_dir.exists():
-            shutil.rmtree(code_dir)
-        code_dir.parent.mkdir(parents=True, exist_ok=True)
+        code_dir = make_attempt(self._submission_dir(target), target.build_id)
         shutil.move(str(source), code_dir)
         log.step("installing requirements")
         try:
@@ -83,7 +85,17 @@ class LocalBackend:
             code_dir=str(prepared.code_dir),
             env_dir=str(prepared.env_dir) if prepared.env_dir else None,
             command=prepared.command,
+            build_id=target.build_id,
         )
+
+    def retire(self, target: BuildTarget, current: Artifact | None) -> None:
+        keep = Path(current.code_dir).parent if current and current.code_dir else None
+        for attempt in attempts(self._submission_dir(target)):
+            if attempt != keep and attempt.name <= target.build_id:
+                retire(attempt)
+
+    def _submission_dir(self, target: BuildTarget) -> Path:
+        return self.data_dir / ARTIFACTS / target.submission_id
 
     def runner(self) -> Runner:
         if self._runner is None:

@@ -3,8 +3,10 @@
 A zygote is checked out for one agent process and given back when that process is closed, so
 two agents of one match (even one agent playing itself) never share a sandbox. The pool grows
 on demand; a zygote idle for ``idle_seconds`` is stopped, and so is one that broke or died
-(it is replaced by a fresh one, never reused). Each agent process runs in its own cgroup,
-created here, that it is moved into before the referee says ``hello`` to it.
+(it is replaced by a fresh one, never reused), and so is one whose key is no longer
+``current`` (its artifact was replaced or removed: see :mod:`.identity`). Each agent process
+runs in its own cgroup, created here, that it is moved into before the referee says ``hello``
+to it.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import signal
 import threading
 import time
 import weakref
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 
 from botarena.executor.forkserver.forked import ForkedAgent
 from botarena.executor.forkserver.zygote import ForkedChild, Zygote, match_limits
@@ -24,6 +26,12 @@ from botarena.executor.sandbox.cgroup_base import Cgroup, discard
 
 START_TIMEOUT = 10.0
 IDLE_SECONDS = 60.0
+
+KeyCheck = Callable[[Hashable], bool]
+
+
+def _always(key: Hashable) -> bool:
+    return True
 
 
 class _Zygotes:
@@ -54,11 +62,13 @@ class ZygotePool:
         *,
         idle_seconds: float = IDLE_SECONDS,
         start_timeout: float = START_TIMEOUT,
+        current: KeyCheck = _always,
     ) -> None:
         self.limits = limits
         self.driver = driver
         self.idle_seconds = idle_seconds
         self.start_timeout = start_timeout
+        self.current = current
         self.started = 0  # zygotes started so far
         self._zygotes = _Zygotes()
         self._stop_sweeping = threading.Event()
@@ -131,7 +141,7 @@ class ZygotePool:
         return ForkedAgent(zygote, child, cgroup, self.limits, self._give_back)
 
     def _give_back(self, zygote: Zygote, healthy: bool) -> None:
-        keep = healthy and zygote.usable
+        keep = healthy and zygote.usable and self.current(zygote.key)
         with self._zygotes.lock:
             keep = keep and not self._zygotes.closed
             if keep:
@@ -147,23 +157,32 @@ class ZygotePool:
         if self._sweeper is None:
             self._sweeper = threading.Thread(
                 target=_sweep,
-                args=(self._zygotes, self._stop_sweeping, self.idle_seconds),
+                args=(self._zygotes, self._stop_sweeping, self.idle_seconds, self.current),
                 name="zygote-sweeper",
                 daemon=True,
             )
             self._sweeper.start()
 
 
-def _sweep(zygotes: _Zygotes, stop: threading.Event, idle_seconds: float) -> None:
-    """Stop zygotes idle for longer than ``idle_seconds``, until the pool is shut down."""
+def _sweep(
+    zygotes: _Zygotes, stop: threading.Event, idle_seconds: float, current: KeyCheck
+) -> None:
+    """Stop zygotes idle for longer than ``idle_seconds``, and idle ones whose key is no
+    longer current, until the pool is shut down."""
     interval = max(0.05, min(idle_seconds / 4, 5.0))
     while not stop.wait(interval):
+        with zygotes.lock:
+            keys = list(zygotes.idle)
+        stale = {key for key in keys if not current(key)}  # outside the lock: it looks at files
         expired: list[Zygote] = []
         limit = time.monotonic() - idle_seconds
         with zygotes.lock:
-            for waiting in zygotes.idle.values():
-                expired += [zygote for since, zygote in waiting if since <= limit]
-                waiting[:] = [(since, zygote) for since, zygote in waiting if since > limit]
+            for key, waiting in zygotes.idle.items():
+                gone = key in stale
+                expired += [zygote for since, zygote in waiting if gone or since <= limit]
+                waiting[:] = [(s, z) for s, z in waiting if not gone and s > limit]
+            for key in [key for key, waiting in zygotes.idle.items() if not waiting]:
+                del zygotes.idle[key]  # keys of removed artifacts are not kept forever
             zygotes.live.difference_update(expired)
         _stop(expired)
 

@@ -6,7 +6,8 @@ the Python runtime and the system's runtime folders (read-only), the agent shim 
 
 With ``fork_server=True`` (and cgroups), Python agents are forked from a fork server per
 agent (see :mod:`botarena.executor.forkserver`), which saves most of their start-up; it pays
-off from the second match on. :meth:`LocalRunner.close` stops the fork servers.
+off from the second match on; one is kept per artifact identity (a replaced or removed folder
+retires it). :meth:`LocalRunner.close` stops the fork servers.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import botarena
 from botarena.closing import Closing
 from botarena.executor.agent_process import AgentProcess
 from botarena.executor.forkserver import ZygotePool
+from botarena.executor.forkserver.identity import ArtifactKey, still_current
 from botarena.executor.prepare import ENTRY_FILE, PreparedAgent
 from botarena.executor.sandbox import (
     Limits,
@@ -56,7 +58,7 @@ class LocalRunner(Closing):
         # Without cgroups a forked agent's leftovers could not be found and killed.
         self.pool: ZygotePool | None = None
         if fork_server and self._driver is not None:
-            self.pool = ZygotePool(self.limits, self._driver)
+            self.pool = ZygotePool(self.limits, self._driver, current=still_current)
 
     @property
     def isolation(self) -> str:
@@ -71,7 +73,8 @@ class LocalRunner(Closing):
             return spawn_unsandboxed(agent_spec(agent, sandboxed=False), self.limits)
         spec = agent_spec(agent)
         if self.pool is not None and agent.is_python:
-            return self.pool.start((agent.code_dir, agent.env_dir, agent.command), spec, name=name)
+            # By identity: a zygote of a folder since replaced or removed is never reused.
+            return self.pool.start(ArtifactKey.of(agent), spec, name=name)
         unique = f"{name}-{secrets.token_hex(4)}"
         return spawn(spec, self.limits, name=unique, driver=self._driver)
 
