@@ -29,7 +29,7 @@ from botarena.executor.credentials import (
     executor_identity,
     write_bundle,
 )
-from botarena.executor.grpc_service import ArtifactRunner, ExecutorService, serve
+from botarena.executor.grpc_service import ArtifactRunner, ExecutorServicer, serve
 from botarena.executor.proto import executor_pb2 as pb
 from botarena.executor.rpc import grpc
 from botarena.matches.running import embedded_socket
@@ -64,7 +64,9 @@ def address(data_dir: Path) -> Iterator[str]:
     """An executor on a free loopback port, with the registry ``registry.test:5000``."""
     settings = Settings(_env_file=None, data_dir=data_dir, registry="registry.test:5000")  # type: ignore[call-arg]
     runner = ArtifactRunner(settings)
-    service = ExecutorService(runner, ArtifactPolicy.from_settings(settings), heartbeat_seconds=0.1)
+    service = ExecutorServicer(
+        runner, ArtifactPolicy.from_settings(settings), heartbeat_seconds=0.1
+    )
     server, port = serve(service, "127.0.0.1:0", authority(data_dir).issue(EXECUTOR))
     yield f"127.0.0.1:{port}"
     server.stop(grace=0).wait()
@@ -267,7 +269,7 @@ def test_the_embedded_executors_socket_is_private(tmp_path: Path) -> None:
     assert stat.S_IMODE(socket.parent.stat().st_mode) == 0o700
     settings = Settings(_env_file=None, data_dir=tmp_path)  # type: ignore[call-arg]
     runner = ArtifactRunner(settings)
-    service = ExecutorService(runner, ArtifactPolicy.from_settings(settings))
+    service = ExecutorServicer(runner, ArtifactPolicy.from_settings(settings))
     server, _ = serve(service, f"unix:{socket}", authority(tmp_path).issue(EXECUTOR))
     try:
         assert stat.S_ISSOCK(socket.stat().st_mode)

@@ -19,7 +19,7 @@ from botarena.executor import wire
 from botarena.executor.artifacts import ArtifactPolicy
 from botarena.executor.client import ExecutorClient, ExecutorUnavailableError, MatchRefusedError
 from botarena.executor.credentials import EXECUTOR
-from botarena.executor.grpc_service import ArtifactRunner, ExecutorService, serve
+from botarena.executor.grpc_service import ArtifactRunner, ExecutorServicer, serve
 from botarena.executor.prepare import PreparedAgent, prepare_agent
 from botarena.executor.proto import executor_pb2 as pb
 from botarena.executor.sandbox import Limits
@@ -53,11 +53,11 @@ def executor_settings(tmp_path: Path, runtime: str, request: pytest.FixtureReque
 
 
 @pytest.fixture
-def running(executor_settings: Settings) -> Iterator[tuple[ExecutorService, ExecutorClient]]:
+def running(executor_settings: Settings) -> Iterator[tuple[ExecutorServicer, ExecutorClient]]:
     """An executor served on a free loopback port, and a client of it."""
     runner = ArtifactRunner(executor_settings, Limits(memory_bytes=256 * MIB, pids=64))
     policy = ArtifactPolicy.from_settings(executor_settings)
-    service = ExecutorService(runner, policy, name="test-executor", heartbeat_seconds=0.1)
+    service = ExecutorServicer(runner, policy, name="test-executor", heartbeat_seconds=0.1)
     data_dir = executor_settings.data_dir
     server, port = serve(service, "127.0.0.1:0", authority(data_dir).issue(EXECUTOR))
     client = dispatcher_client(f"127.0.0.1:{port}", data_dir)
@@ -100,7 +100,7 @@ def _spec(agents: list[PreparedAgent], game: str = "connectx", **config: object)
 
 @pytest.mark.parametrize("runtime", ["local", "docker"])
 def test_a_match_through_grpc(
-    running: tuple[ExecutorService, ExecutorClient],
+    running: tuple[ExecutorServicer, ExecutorClient],
     request: pytest.FixtureRequest,
     tmp_path: Path,
     runtime: str,
@@ -129,7 +129,7 @@ def test_a_match_through_grpc(
 
 
 def test_health_tells_capacity_and_isolation(
-    running: tuple[ExecutorService, ExecutorClient],
+    running: tuple[ExecutorServicer, ExecutorClient],
 ) -> None:
     _, client = running
     reply = client.health()
@@ -151,7 +151,7 @@ def test_health_tells_capacity_and_isolation(
     ids=["unknown-game", "no-artifact", "bad-config", "no-agents"],
 )
 def test_a_bad_spec_is_refused(
-    running: tuple[ExecutorService, ExecutorClient], spec: pb.MatchSpec, message: str
+    running: tuple[ExecutorServicer, ExecutorClient], spec: pb.MatchSpec, message: str
 ) -> None:
     _, client = running
     with pytest.raises(MatchRefusedError, match=message):
@@ -205,7 +205,7 @@ def test_a_silent_executor_is_given_up(tmp_path: Path, executor_settings: Settin
     require_sandbox()
     runner = ArtifactRunner(executor_settings)
     policy = ArtifactPolicy.from_settings(executor_settings)
-    service = ExecutorService(runner, policy, heartbeat_seconds=30)
+    service = ExecutorServicer(runner, policy, heartbeat_seconds=30)
     server, port = serve(service, "127.0.0.1:0", authority(tmp_path).issue(EXECUTOR))
     slow = prepare_agent(_folder(tmp_path, "slow", SLOW), tmp_path / "cache")
     try:

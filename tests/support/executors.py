@@ -10,7 +10,7 @@ from pathlib import Path
 from botarena.executor.artifacts import ArtifactPolicy
 from botarena.executor.client import ExecutorClient
 from botarena.executor.credentials import DISPATCHER, EXECUTOR, CertificateAuthority
-from botarena.executor.grpc_service import HEALTH, ArtifactRunner, ExecutorService, serve
+from botarena.executor.grpc_service import HEALTH, ArtifactRunner, ExecutorServicer, serve
 from botarena.executor.proto import executor_pb2 as pb
 from botarena.executor.rpc import grpc
 from botarena.matches.running import embedded_socket
@@ -42,7 +42,7 @@ def serving_both_ways(data_dir: Path) -> Iterator[tuple[str, Path]]:
     a Unix socket where ``botarena serve`` puts its embedded one; yields (address, socket)."""
     settings = Settings(_env_file=None, data_dir=data_dir)  # type: ignore[call-arg]
     runner = ArtifactRunner(settings)
-    service = ExecutorService(runner, ArtifactPolicy.from_settings(settings))
+    service = ExecutorServicer(runner, ArtifactPolicy.from_settings(settings))
     identity = authority(data_dir).issue(EXECUTOR)
     socket = embedded_socket(data_dir)
     tcp_server, port = serve(service, "127.0.0.1:0", identity)

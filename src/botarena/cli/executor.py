@@ -39,7 +39,7 @@ def executor(
         return
     from botarena.executor.artifacts import ArtifactPolicy
     from botarena.executor.credentials import CredentialsError, executor_identity
-    from botarena.executor.grpc_service import ArtifactRunner, ExecutorService, serve
+    from botarena.executor.grpc_service import ArtifactRunner, ExecutorServicer, serve
     from botarena.logging import configure_logging
     from botarena.settings import get_settings
 
@@ -50,7 +50,7 @@ def executor(
     except CredentialsError as exc:
         fail(str(exc))
     runner = ArtifactRunner(settings)
-    service = ExecutorService(runner, ArtifactPolicy.from_settings(settings), capacity=capacity)
+    service = ExecutorServicer(runner, ArtifactPolicy.from_settings(settings), capacity=capacity)
     try:
         server, port = serve(service, listen, identity)
     except (OSError, RuntimeError) as exc:

@@ -98,7 +98,7 @@ class ArtifactRunner:
                 close()
 
 
-class ExecutorService:
+class ExecutorServicer:
     """The two calls of the service, on a runner that starts each agent where it belongs."""
 
     def __init__(
@@ -242,7 +242,7 @@ def _authorize(context: grpc.ServicerContext) -> None:
         )
 
 
-def serve(service: ExecutorService, listen: str, identity: Identity) -> tuple[grpc.Server, int]:
+def serve(service: ExecutorServicer, listen: str, identity: Identity) -> tuple[grpc.Server, int]:
     """A started gRPC server for ``service`` on ``listen``, over mutual TLS with ``identity``:
     ``host:port`` (port 0 picks one) or ``unix:/path`` (the socket is made mode 0600; keep it
     in a folder only the server's user may enter). Returns the server and its port (0 for

@@ -18,7 +18,7 @@ from botarena.executor.credentials import (
     PROCESS_DAYS,
     CertificateAuthority,
 )
-from botarena.executor.grpc_service import ArtifactRunner, ExecutorService, serve
+from botarena.executor.grpc_service import ArtifactRunner, ExecutorServicer, serve
 from botarena.executor.rpc import grpc
 from botarena.matches.dispatcher import MatchDispatcher
 from botarena.matches.hooks import FinishedMatchHook
@@ -34,7 +34,7 @@ class EmbeddedExecutor:
     """An executor of this process, its server and its socket; stopped together."""
 
     def __init__(
-        self, server: grpc.Server, service: ExecutorService, runner: ArtifactRunner, socket: Path
+        self, server: grpc.Server, service: ExecutorServicer, runner: ArtifactRunner, socket: Path
     ) -> None:
         self.server = server
         self.service = service
@@ -75,7 +75,7 @@ def start_matches(
     if not executors:
         runner = ArtifactRunner(settings)
         policy = ArtifactPolicy.from_settings(settings)
-        service = ExecutorService(runner, policy, capacity=settings.executor_capacity)
+        service = ExecutorServicer(runner, policy, capacity=settings.executor_capacity)
         socket = embedded_socket(settings.data_dir)
         server, _ = serve(service, f"unix:{socket}", authority.issue(EXECUTOR, days=PROCESS_DAYS))
         embedded = EmbeddedExecutor(server, service, runner, socket)
