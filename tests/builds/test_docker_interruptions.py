@@ -13,9 +13,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from botarena.builds.backends.docker import DockerBackend
-from botarena.builds.pipeline import BuildPipeline, RetryPolicy
+from botarena.builds.pipeline import BuildPipeline
 from botarena.builds.queue import BuildQueue
 from botarena.db.engine import SessionFactory
+from botarena.jobs.backoff import Backoff
 from botarena.settings import Settings
 from botarena.storage import build_log_path
 
@@ -78,9 +79,7 @@ def _run(factory: SessionFactory, settings: Settings, backend: DockerBackend, su
         claimed = BuildQueue(session).claim_next(WORKER, backend.name, 60)
         session.commit()
         assert claimed is not None and claimed.id == sub
-    BuildPipeline(factory, settings, backend, worker=WORKER, retry=RetryPolicy(base_seconds=0)).run(
-        sub
-    )
+    BuildPipeline(factory, settings, backend, worker=WORKER, retry=Backoff(3, 0.0)).run(sub)
 
 
 def _status(client: TestClient, sub: str) -> dict[str, Any]:
