@@ -42,7 +42,9 @@ class JobQueue(Generic[J]):
         The attempt is counted and the job moves to the running status, its history saying
         "attempt n on ``on``" (default: the worker). On PostgreSQL concurrent workers skip
         each other's locked rows; SQLite serialises writers (every writing transaction begins
-        IMMEDIATE), so the same job is never claimed twice.
+        IMMEDIATE), so the same job is never claimed twice. The row stays locked, and the
+        claim unwritten, until the caller flushes or commits: it may stamp the job with
+        columns of its own first, and the claim is then one UPDATE.
         """
         now = now or utcnow()
         not_before = self.table.column("not_before")
@@ -63,7 +65,6 @@ class JobQueue(Generic[J]):
             )
         self._lease(row, worker, lease_seconds, now)
         job.not_before = None
-        self.session.flush()
         return row
 
     def renew(
