@@ -21,8 +21,6 @@ import argparse
 import asyncio
 import json
 import os
-import signal
-import socket
 import ssl
 import statistics
 import subprocess
@@ -36,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from _serving import serving
 
 ROOT = Path(__file__).resolve().parent.parent
 CLIENT_TIMEOUT = 30.0
@@ -168,25 +167,9 @@ def _server(src: Path, database_url: str | None, extra: list[str]) -> Iterator[d
             env["BOTARENA_DATABASE_URL"] = database_url
         env |= dict(item.split("=", 1) for item in extra)
         token = _cli(env, "user", "create", "loaduser").strip().splitlines()[-1]
-        port = _free_port()
-        log = Path(folder) / "serve.log"
-        process = subprocess.Popen(
-            [sys.executable, "-m", "botarena", "serve", "--port", str(port)],
-            env=env,
-            stdout=log.open("w"),
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            url = f"http://127.0.0.1:{port}"
-            _wait_ready(url, process, log)
+        command = [sys.executable, "-m", "botarena", "serve"]
+        with serving(command, env, Path(folder) / "serve.log") as url:
             yield {"url": url, "submission": _submission(url, token)}
-        finally:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
 
 
 def _cli(env: dict[str, str], *args: str) -> str:
@@ -215,27 +198,6 @@ def _submission(url: str, token: str) -> str:
     submitted.raise_for_status()
     submission_id: str = submitted.json()["submission"]["id"]
     return submission_id
-
-
-def _wait_ready(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"botarena serve exited early:\n{log.read_text()}")
-        try:
-            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.05)
-    raise RuntimeError(f"botarena serve was not ready in 30 s:\n{log.read_text()}")
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 if __name__ == "__main__":

@@ -32,8 +32,6 @@ import asyncio
 import json
 import os
 import random
-import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -46,6 +44,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from _serving import serving
 
 ROOT = Path(__file__).resolve().parent.parent
 MODES = ("deferred", "immediate")
@@ -220,25 +219,9 @@ def _servers() -> Iterator[tuple[dict[str, str], str]]:
 
 @contextmanager
 def _server(mode: str, env: dict[str, str], folder: Path) -> Iterator[str]:
-    port = _free_port()
-    log = folder / f"serve-{mode}.log"
-    process = subprocess.Popen(
-        [sys.executable, __file__, "--serve", mode, "--port", str(port)],
-        env=env,
-        stdout=log.open("w"),
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        url = f"http://127.0.0.1:{port}"
-        _wait_ready(url, process, log)
+    command = [sys.executable, __file__, "--serve", mode]
+    with serving(command, env, folder / f"serve-{mode}.log") as url:
         yield url
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def _submissions(url: str, headers: dict[str, str], count: int) -> list[str]:
@@ -256,27 +239,6 @@ def _submissions(url: str, headers: dict[str, str], count: int) -> list[str]:
             submitted.raise_for_status()
             ids.append(submitted.json()["submission"]["id"])
     return ids
-
-
-def _wait_ready(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the server exited early:\n{log.read_text()}")
-        try:
-            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.05)
-    raise RuntimeError(f"the server was not ready in 60 s:\n{log.read_text()}")
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 if __name__ == "__main__":
