@@ -5,8 +5,10 @@ from the database and the log file, then goes on with what the feed hands it; it
 already sent, by status row id and log offset. Each event carries an id, ``<status row
 id>-<log offset>``: the last status sent and the log byte offset sent up to, after this event.
 Both only grow along a stream, so the ids are ordered, and a client that comes back with the
-last one it saw (``Last-Event-ID``) gets exactly what came after. The stream ends once the
-build is over and everything was sent.
+last one it saw (``Last-Event-ID``) gets exactly what came after. The log offset is one into
+the log of the build the status belongs to: a rebuild starts a fresh log, begun by its status
+row, so a cursor from before a rebuild gets the new log from its first line (its status part
+still only grows). The stream ends once the build is over and everything was sent.
 """
 
 from __future__ import annotations
@@ -72,6 +74,8 @@ async def build_events(
             feeds.open, submission_id, listener, cursor.status_id, cursor.log_offset
         )
         status = backlog.status
+        # Where the listener stands in the log the backlog was read from (0 after a rebuild).
+        cursor = replace(cursor, log_offset=backlog.log_from)
         missed: list[Item] = [*backlog.statuses, *backlog.lines]
         for item in missed:
             cursor, event = _step(cursor, item, with_log)

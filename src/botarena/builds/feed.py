@@ -6,6 +6,11 @@ bytes, in whole lines) and hands it to each of its listeners' queues; no listene
 catch-up pass every few seconds (one query for all watched submissions, one ``stat`` per
 watched log) covers notices that never came: a relay reconnecting, a log written by a process
 that does not publish.
+
+A rebuild replaces the log with a fresh one (:mod:`botarena.builds.generations`): a feed whose
+file changed identity or shrank reads the new one from its start, and a listener whose status
+cursor is older than the row that began the current log reads that log from its start (its
+log offset was one into an earlier build's log).
 """
 
 from __future__ import annotations
@@ -21,13 +26,14 @@ from sqlalchemy import select
 
 from botarena.agents.models import Submission, SubmissionStatusEvent
 from botarena.agents.status import SubmissionStatus
-from botarena.builds.logfile import last_line_end, read_lines
+from botarena.builds import generations
+from botarena.builds.logfile import Identity, file_state, last_line_end, read_lines
 from botarena.clock import utcnow
 from botarena.db.engine import SessionFactory
 from botarena.events import EventBus, Notice, bus_for
 from botarena.events.notice import Scalar
 from botarena.settings import Settings
-from botarena.storage import build_log_path
+from botarena.storage import build_log_path, earlier_build_log_path
 
 TOPIC_PREFIX = "submission:"
 IN_PROGRESS = frozenset({SubmissionStatus.PENDING.value, SubmissionStatus.BUILDING.value})
@@ -96,16 +102,19 @@ class Listener:
 
 @dataclass
 class Backlog:
-    """What a listener missed: statuses after its cursor, the status now, log lines."""
+    """What a listener missed: statuses after its cursor, the status now, log lines; and the
+    log offset its cursor stands at in the log those lines come from."""
 
     statuses: list[StatusItem]
     status: str | None
     lines: list[LogItem]
+    log_from: int
 
 
 @dataclass(eq=False)
 class _Feed:
     path: Path
+    identity: Identity | None
     offset: int
     last_status: int = 0
     listeners: set[Listener] = field(default_factory=set)
@@ -139,7 +148,11 @@ class BuildFeeds:
         with self._lock:
             feed = self._feeds.get(submission_id)
             if feed is None:
-                feed = self._feeds[submission_id] = _Feed(path, last_line_end(path))
+                identity, _size = file_state(path)
+                feed = self._feeds[submission_id] = _Feed(path, identity, last_line_end(path))
+            else:
+                # Its offset must be one into the log there now, where the backlog ends.
+                self._read_log(feed)
             listener.log_start = feed.offset
             feed.listeners.add(listener)
         with self.factory() as session:
@@ -153,13 +166,24 @@ class BuildFeeds:
             ).all()
             status = session.scalar(select(Submission.status).where(Submission.id == submission_id))
         statuses = [StatusItem(row.id, row.status, row.at.isoformat()) for row in rows]
+        # Read after the rows: a rebuild whose row they hold has begun its log already.
+        generation = generations.current(self.settings, submission_id)
+        seen = max([after_status, *(row.id for row in rows)])
+        # A finished build writes no more: its log is read to the end.
+        until = listener.log_start if status in IN_PROGRESS else None
+        log_from = after_log
+        if generation.began_with > seen:
+            # A rebuild began a fresh log but is not committed yet (or was undone): the build
+            # these rows describe is the one before, whose log is kept.
+            path = earlier_build_log_path(self.settings, submission_id, generation.number - 1)
+            until = None
+        elif after_status < generation.began_with:
+            log_from = 0  # the cursor's offset is one into an earlier build's log
         lines: list[LogItem] = []
         if listener.with_log:
-            # A finished build writes no more: its log is read to the end.
-            until = listener.log_start if status in IN_PROGRESS else None
             at = utcnow().isoformat()
-            lines = [LogItem(end, text, at) for end, text in read_lines(path, after_log, until)]
-        return Backlog(statuses, status, lines)
+            lines = [LogItem(end, text, at) for end, text in read_lines(path, log_from, until)]
+        return Backlog(statuses, status, lines, log_from)
 
     def leave(self, submission_id: str, listener: Listener) -> None:
         with self._lock:
@@ -185,7 +209,7 @@ class BuildFeeds:
                 return
             if "status" in data:
                 self._entered(feed, int(data["id"] or 0), str(data["status"]), str(data["at"]))
-            elif int(data.get("log") or 0) > feed.offset:
+            elif "log" in data:
                 self._read_log(feed)
 
     def _entered(self, feed: _Feed, status_id: int, status: str, at: str) -> None:
@@ -200,8 +224,15 @@ class BuildFeeds:
                 listener.put([EndItem()])
 
     def _read_log(self, feed: _Feed) -> None:
+        """Hand out the log's new whole lines; a log replaced (a rebuild's fresh one) or cut
+        is read from its start."""
+        identity, size = file_state(feed.path)
         readers = feed.log_listeners()
-        if not readers:
+        if identity != feed.identity or size < feed.offset:
+            feed.identity = identity
+            # With no reader here yet, the lines so far are the backlog of whoever joins.
+            feed.offset = 0 if readers else last_line_end(feed.path)
+        if not readers or size <= feed.offset:
             return
         self.log_reads += 1
         at = utcnow().isoformat()
@@ -237,12 +268,4 @@ class BuildFeeds:
                 if feed is not None:
                     self._entered(feed, status_id, status, at.isoformat())
             for feed in self._feeds.values():
-                if _size(feed.path) > feed.offset:
-                    self._read_log(feed)
-
-
-def _size(path: Path) -> int:
-    try:
-        return path.stat().st_size
-    except FileNotFoundError:
-        return 0
+                self._read_log(feed)

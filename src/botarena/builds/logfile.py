@@ -54,3 +54,16 @@ def last_line_end(path: Path) -> int:
     if newline < 0:
         return start if start == 0 else size
     return start + newline + 1
+
+
+# Which file a path names (device, inode): a log replaced by another is a new file to read.
+Identity = tuple[int, int]
+
+
+def file_state(path: Path) -> tuple[Identity | None, int]:
+    """The identity and size of the file at ``path`` (None and 0 without one)."""
+    try:
+        found = path.stat()
+    except FileNotFoundError:
+        return None, 0
+    return (found.st_dev, found.st_ino), found.st_size

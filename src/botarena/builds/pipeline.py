@@ -15,14 +15,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import structlog
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from botarena.agents.models import Submission, SubmissionStatusEvent
+from botarena.agents.models import Submission
 from botarena.agents.status import SubmissionStatus
 from botarena.builds.backends.base import Artifact, BuildBackend, BuildTarget
-from botarena.builds.commands import REBUILD_REASON
 from botarena.builds.failures import BackendUnavailable, BuildFailure, FailureReason
 from botarena.builds.feed import log_notifier
 from botarena.builds.log import BuildLog
@@ -39,7 +38,7 @@ from botarena.jobs.backoff import Backoff
 from botarena.settings import Settings
 from botarena.sources.archives import ArchiveError, ArchiveLimits, extract_archive
 from botarena.sources.git import FetchError, FetchLimits, fetch_git
-from botarena.storage import archive_path, build_log_path, earlier_build_log_path, read_tail
+from botarena.storage import archive_path, build_log_path, read_tail
 
 log = structlog.get_logger(__name__)
 
@@ -87,7 +86,11 @@ class BuildPipeline:
         job = self._load(submission_id)
         if job is None:
             return
-        build_log = self._generation_log(submission_id)
+        # Every attempt of a build appends to its log; a rebuild began a fresh one (see
+        # botarena.builds.generations).
+        build_log = BuildLog(
+            self.log_path(submission_id), log_notifier(self.factory, submission_id)
+        )
         build_log.step(f"attempt {job.attempt} with the {self.backend.name} backend")
         workdir = Path(tempfile.mkdtemp(prefix=f"{submission_id}-", dir=self._work_root()))
         commit_sha: str | None = None
@@ -120,31 +123,6 @@ class BuildPipeline:
             build_log.close()
             shutil.rmtree(workdir, ignore_errors=True)
             self._retire(target)
-
-    def _generation_log(self, submission_id: str) -> BuildLog:
-        """The log of this build: a rebuild starts a fresh one, the earlier build's kept as
-        ``build.N.log`` beside it; retries of one build append to the same."""
-        with self.factory() as session:
-            rebuilds = session.scalar(
-                select(func.count())
-                .select_from(SubmissionStatusEvent)
-                .where(
-                    SubmissionStatusEvent.submission_id == submission_id,
-                    SubmissionStatusEvent.reason.startswith(REBUILD_REASON),
-                )
-            )
-        generation = 1 + int(rebuilds or 0)
-        path = self.log_path(submission_id)
-        marker = path.with_name("generation")
-        written = int(marker.read_text()) if marker.is_file() else 1
-        fresh = generation != written
-        if fresh and path.exists():
-            path.rename(earlier_build_log_path(self.settings, submission_id, written))
-        build_log = BuildLog(path, log_notifier(self.factory, submission_id))
-        marker.write_text(str(generation))
-        if fresh:
-            build_log.step(f"build {generation} (a rebuild; the log of build {written} is kept)")
-        return build_log
 
     # -- steps ---------------------------------------------------------------------------
     def _source(self, job: _Job, workdir: Path, build_log: BuildLog) -> tuple[Path, str | None]:

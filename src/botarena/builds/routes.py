@@ -68,11 +68,12 @@ def rebuild(
     submission_id: str,
     user: CurrentUser,
     session: SessionDep,
+    settings: SettingsDep,
     request: Request,
     context: AuditContext,
 ) -> SubmissionOut:
     """Build a build_failed, success, failed or inactive submission again."""
-    submission = BuildCommands(session).rebuild(user, submission_id, context)
+    submission = BuildCommands(session, settings).rebuild(user, submission_id, context)
     notify_build_queued(request)
     return present(submission, user)
 
@@ -83,10 +84,11 @@ def set_priority(
     body: PriorityChange,
     user: CurrentUser,
     session: SessionDep,
+    settings: SettingsDep,
     context: AuditContext,
 ) -> SubmissionOut:
     """Raise (or lower) a queued build's priority (admins)."""
-    commands = BuildCommands(session)
+    commands = BuildCommands(session, settings)
     return present(commands.set_priority(user, submission_id, body.priority, context), user)
 
 
