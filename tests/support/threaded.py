@@ -21,7 +21,11 @@ from support.live import free_port
 def serving(app: FastAPI, timeout: float = 20.0) -> Iterator[str]:
     """Serve ``app`` (its lifespan included) until the block ends; yields its base URL."""
     port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    # No log_config and no log_level: uvicorn would otherwise set its loggers' levels and
+    # handlers for the whole process, and later tests (of logging) would hear none of its lines.
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, log_config=None, access_log=False, lifespan="on"
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="uvicorn", daemon=True)
     thread.start()
