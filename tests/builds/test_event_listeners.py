@@ -20,8 +20,6 @@ from fastapi import FastAPI
 from sqlalchemy import Engine, event
 
 from botarena.accounts.service import AccountService
-from botarena.agents.models import Submission
-from botarena.agents.status import SubmissionStatus
 from botarena.app import create_app
 from botarena.builds.feed import BuildFeeds, log_notifier
 from botarena.builds.log import BuildLog
@@ -29,6 +27,7 @@ from botarena.db.engine import SessionFactory, session_scope
 from botarena.settings import Settings
 from botarena.storage import build_log_path
 
+from support.streams import Site
 from support.threaded import serving
 
 WINDOW_SECONDS = 10.0
@@ -55,6 +54,7 @@ class Window:
 class Server:
     def __init__(self, app: FastAPI, url: str, token: str) -> None:
         self.app, self.url, self.headers = app, url, {"Authorization": f"Bearer {token}"}
+        self.site = Site(app, url, self.headers)
         self.factory: SessionFactory = app.state.session_factory
         self.settings: Settings = app.state.settings
         self.feeds: BuildFeeds = app.state.build_feeds
@@ -70,27 +70,9 @@ class Server:
         return next(self.statements)
 
     def building_submission(self) -> str:
-        agent = httpx.post(
-            f"{self.url}/api/v1/agents",
-            json={"name": f"bot-{time.monotonic_ns()}", "game": "connectx"},
-            headers=self.headers,
-        ).json()["id"]
-        sub: str = httpx.post(
-            f"{self.url}/api/v1/submissions",
-            json={"agentId": agent, "codeUrl": "https://git.example.com/a/b"},
-            headers=self.headers,
-        ).json()["submission"]["id"]
-        self.move(sub, "building")
+        sub = self.site.submission()
+        self.site.move(sub, "building")
         return sub
-
-    def move(self, sub: str, *statuses: str) -> None:
-        with self.factory() as session:
-            row = session.get(Submission, sub)
-            assert row is not None
-            for status in statuses:
-                row.move_to(SubmissionStatus(status))
-                session.flush()
-            session.commit()
 
     def build_for_a_while(self, sub: str) -> float:
         """Ten seconds of a build: a log line every tenth of a second, a hand-back halfway.
@@ -100,7 +82,7 @@ class Server:
         for index in range(LINES):
             log.write(f"Collecting package-{index}")
             if index == LINES // 2:
-                self.move(sub, "pending", "building")
+                self.site.move(sub, "pending", "building")
             time.sleep(WINDOW_SECONDS / LINES)
         log.close()
         return time.thread_time() - started

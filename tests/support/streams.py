@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -38,7 +39,7 @@ class Site:
         """A new agent's submission, pending."""
         agent = httpx.post(
             f"{self.url}/api/v1/agents",
-            json={"name": "bot", "game": "connectx"},
+            json={"name": f"bot-{time.monotonic_ns()}", "game": "connectx"},
             headers=self.headers,
         ).json()["id"]
         answer = httpx.post(
