@@ -60,6 +60,8 @@ class PostgresRelay:
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self.listening = threading.Event()
+        # How many times the listener has connected and listened (it reconnects after a loss).
+        self.connections = 0
 
     def start(self) -> None:
         for name, target in (("events-listen", self._listen), ("events-notify", self._send)):
@@ -92,6 +94,7 @@ class PostgresRelay:
             try:
                 with psycopg.connect(self._conninfo, autocommit=True) as connection:
                     connection.execute(f"LISTEN {CHANNEL}")
+                    self.connections += 1
                     self.listening.set()
                     backoff = _FIRST_BACKOFF
                     # Anything sent while no one listened is gone: let the bus catch up.
