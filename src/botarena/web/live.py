@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator, Callable, Collection
 from dataclasses import dataclass
 
 from starlette.concurrency import run_in_threadpool
+from starlette.types import Receive
 
 from botarena.events import EventBus, Notice
 
@@ -45,13 +46,21 @@ def status_only(notice: Notice) -> bool:
 
 
 async def block_events(
-    bus: EventBus, watches: list[Watch], render: Render, *, resumed: bool
+    bus: EventBus, watches: list[Watch], render: Render, receive: Receive, *, resumed: bool
 ) -> AsyncIterator[str]:
     """The SSE text of a stream: a ``retry`` hint, then each block's fresh HTML when its
-    topics fire; all blocks first when ``resumed``."""
+    topics fire; all blocks first when ``resumed``. It ends as soon as the client leaves
+    (heard on ``receive``), not at its next write."""
     loop = asyncio.get_running_loop()
     due: set[str] = set()
     wake = asyncio.Event()
+    gone = asyncio.Event()
+
+    async def until_gone() -> None:
+        while (await receive())["type"] != "http.disconnect":
+            pass
+        gone.set()
+        wake.set()
 
     def mark(blocks: tuple[str, ...]) -> None:
         due.update(blocks)
@@ -65,6 +74,7 @@ async def block_events(
         return heard
 
     subscriptions = [bus.subscribe(w.topic, listener(w), prefix=w.prefix) for w in watches]
+    watcher = asyncio.create_task(until_gone())
     try:
         yield f"retry: {RETRY_MS}\n\n"
         if resumed:
@@ -77,6 +87,8 @@ async def block_events(
             except TimeoutError:
                 yield ": keep-alive\n\n"
                 continue
+            if gone.is_set():
+                return
             await asyncio.sleep(SETTLE_SECONDS)
             wake.clear()
             blocks = sorted(due)
@@ -86,6 +98,7 @@ async def block_events(
                 sent += 1
                 yield as_event(name, html, sent)
     finally:
+        watcher.cancel()
         for subscription in subscriptions:
             subscription.close()
 

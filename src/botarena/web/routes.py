@@ -104,7 +104,9 @@ async def leaderboard_live(
 
 def _stream(request: Request, watches: list[Watch], render: Render) -> StreamingResponse:
     resumed = bool(request.headers.get("last-event-id"))
-    events = block_events(request.app.state.events, watches, render, resumed=resumed)
+    events = block_events(
+        request.app.state.events, watches, render, request.receive, resumed=resumed
+    )
     return StreamingResponse(
         events,
         media_type="text/event-stream",
