@@ -16,6 +16,7 @@ from botarena.accounts.service import AccountService
 from botarena.app import create_app
 from botarena.db.engine import SessionFactory
 from botarena.settings import Settings
+from botarena.web.renders import SharedRenders
 
 from support.accounts import Account
 from support.api import create_agent, submit_url
@@ -179,3 +180,21 @@ def test_a_client_coming_back_gets_every_block_at_once(live: Live) -> None:
 def test_a_stream_of_an_unknown_game_is_a_404(live: Live) -> None:
     answer = httpx.get(f"{live.url}/live/games/chess", timeout=20)
     assert answer.status_code == 404
+
+
+def test_many_listeners_of_one_board_share_one_render(live: Live, settings: Settings) -> None:
+    first, _ = pretend_built(live.client, live.factory, live.alice, "first")
+    second, _ = pretend_built(live.client, live.factory, live.alice, "second")
+    streams = [Stream(f"{live.url}/live/games/connectx") for _ in range(6)]
+    renders: SharedRenders = live.app.state.web_renders
+    try:
+        before = renders.renders
+        play_ranked(live.client, live.factory, settings, live.admin, (first, second), 0)
+        sent = {stream.wait_for("board_body")[0] for stream in streams}
+        assert len(sent) == 1
+        # Every stream woke for the same notice; the block was read and rendered once or,
+        # should one stream wake late, twice, never once per stream.
+        assert renders.renders - before in (1, 2)
+    finally:
+        for stream in streams:
+            stream.close()

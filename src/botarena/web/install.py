@@ -9,6 +9,7 @@ from botarena.settings import Settings
 from botarena.web.account.routes import router as account_router
 from botarena.web.csrf import check_csrf
 from botarena.web.errors import install_page_errors
+from botarena.web.renders import SharedRenders
 from botarena.web.routes import router as pages_router
 from botarena.web.sessions import WebSessionMiddleware, secret_key
 from botarena.web.static_files import VersionedStaticFiles
@@ -28,6 +29,7 @@ def install_web(app: FastAPI, settings: Settings) -> None:
     session middleware and the page routes; the API's error handlers must be installed."""
     templates = Templates()
     app.state.web_templates = templates
+    app.state.web_renders = SharedRenders()
     app.mount(STATIC_URL, VersionedStaticFiles(templates), name="web-static")
     public_https = (settings.public_url or "").lower().startswith("https://")
     app.add_middleware(

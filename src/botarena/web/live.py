@@ -12,6 +12,7 @@ sent every block at once. A stream ends after an hour; the browser's EventSource
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Callable, Collection
 from dataclasses import dataclass
 
@@ -37,7 +38,8 @@ class Watch:
     only: Callable[[Notice], bool] | None = None
 
 
-Render = Callable[[Collection[str]], dict[str, str]]
+# The blocks to render, and the time of the latest notice they must show (time.monotonic()).
+Render = Callable[[Collection[str], float], dict[str, str]]
 
 
 def status_only(notice: Notice) -> bool:
@@ -53,6 +55,7 @@ async def block_events(
     (heard on ``receive``), not at its next write."""
     loop = asyncio.get_running_loop()
     due: set[str] = set()
+    noticed = time.monotonic()
     wake = asyncio.Event()
     gone = asyncio.Event()
 
@@ -63,6 +66,9 @@ async def block_events(
         wake.set()
 
     def mark(blocks: tuple[str, ...]) -> None:
+        nonlocal noticed
+        # Heard after the notice was published, so after its transaction committed.
+        noticed = time.monotonic()
         due.update(blocks)
         wake.set()
 
@@ -93,7 +99,7 @@ async def block_events(
             wake.clear()
             blocks = sorted(due)
             due.clear()
-            fragments = await run_in_threadpool(render, blocks)
+            fragments = await run_in_threadpool(render, blocks, noticed)
             for name, html in fragments.items():
                 sent += 1
                 yield as_event(name, html, sent)

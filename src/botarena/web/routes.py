@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection
+from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -19,6 +20,7 @@ from botarena.settings import Settings
 from botarena.web import views
 from botarena.web.deps import TemplatesDep, Viewer, respond
 from botarena.web.live import Render, Watch, block_events, status_only
+from botarena.web.renders import SharedRenders
 from botarena.web.templating import Templates
 
 router = APIRouter()
@@ -62,15 +64,19 @@ async def home_live(request: Request) -> StreamingResponse:
     settings: Settings = state.settings
     factory: SessionFactory = state.read_session_factory
     pages: Templates = state.web_templates
+    renders: SharedRenders = state.web_renders
 
-    def render(blocks: Collection[str]) -> dict[str, str]:
+    def render_one(block: str) -> str:
         with factory() as session:
             context = {
-                "counters": views.counters(session, settings),
-                "tops": views.tops(session) if "tops" in blocks else [],
-                "recent": views.recent_matches(session, settings) if "recent" in blocks else [],
+                "counters": views.counters(session, settings) if block == "counters" else None,
+                "tops": views.tops(session) if block == "tops" else [],
+                "recent": views.recent_matches(session, settings) if block == "recent" else [],
             }
-            return {name: pages.block("home.html", name, context) for name in blocks}
+            return pages.block("home.html", block, context)
+
+    def render(blocks: Collection[str], since: float) -> dict[str, str]:
+        return {b: renders.get(("home", b), since, partial(render_one, b)) for b in blocks}
 
     watches = [
         Watch(SUBMISSION_TOPICS, ("counters",), prefix=True, only=status_only),
@@ -88,11 +94,16 @@ async def leaderboard_live(
     state = request.app.state
     factory: SessionFactory = state.read_session_factory
     pages: Templates = state.web_templates
+    renders: SharedRenders = state.web_renders
 
-    def render(blocks: Collection[str]) -> dict[str, str]:
+    def render_board() -> str:
         with factory() as session:
             context = {"board": views.board(session, game, sort, page)}
-            return {name: pages.block("leaderboard.html", name, context) for name in blocks}
+            return pages.block("leaderboard.html", "board_body", context)
+
+    def render(blocks: Collection[str], since: float) -> dict[str, str]:
+        key = ("board", game, sort, page)
+        return {name: renders.get(key, since, render_board) for name in blocks}
 
     def check() -> None:
         with factory() as session:
