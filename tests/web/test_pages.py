@@ -231,3 +231,11 @@ def test_a_page_loads_under_100_kb_of_its_own_compressed() -> None:
     names = ["vendor/htmx.min.js", "vendor/sse.min.js", "vendor/pico.min.css", "app.css"]
     total = sum(len(gzip.compress((STATIC_DIR / name).read_bytes(), 9)) for name in names)
     assert total < 100 * 1024
+
+
+def test_the_menu_names_each_games_leaderboard(client: TestClient) -> None:
+    page = page_of(client.get("/games/rps"))
+    menu = page.all("details", class_="dropdown")[0]
+    assert menu.text == "Leaderboards ConnectX Rock, paper, scissors Tic-tac-toe"
+    current = [a for a in page.all("a") if a.attrs.get("aria-current") == "page"]
+    assert [(a.attrs["href"], a.text) for a in current] == [("/games/rps", "Rock, paper, scissors")]

@@ -48,7 +48,7 @@ def base_context(request: Request, user: User | None) -> dict[str, Any]:
         "viewer": user,
         "csrf_token": csrf_token(request),
         "problems": platform_problems(request.app.state),
-        "nav_games": sorted(known_games()),
+        "nav_games": sorted(known_games().values(), key=lambda game: game.title.lower()),
     }
 
 
