@@ -201,6 +201,7 @@ def test_pages_render_without_a_session_and_without_scripts_of_their_own(
         assert "default-src 'self'" in policy and "frame-ancestors 'none'" in policy
         assert "unsafe-inline" not in policy
         assert answer.headers["referrer-policy"] == "no-referrer"
+        assert answer.headers["cache-control"] == "private, no-cache"
         page = page_of(answer)
         scripts = page.all("script")
         assert scripts and all(s.attrs.get("src", "").startswith("/static/web/") for s in scripts)

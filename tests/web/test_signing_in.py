@@ -116,6 +116,19 @@ def test_a_post_without_the_csrf_token_is_refused_and_changes_nothing(
     assert refused.status_code == 403
 
 
+def test_htmx_requests_carry_the_token_in_a_header(client: TestClient, alice: Account) -> None:
+    assert sign_in(client, "alice", "alice-password").status_code == 303
+    body = page_of(client.get("/")).all("body")[0]
+    token = page_of(client.get("/")).csrf()
+    assert body.attrs["hx-headers"] == f'{{"X-CSRF-Token": "{token}"}}'
+    wrong = client.post("/logout", headers={"X-CSRF-Token": "forged"}, follow_redirects=False)
+    assert wrong.status_code == 403
+    assert "alice" in _nav(client)
+    right = client.post("/logout", headers={"X-CSRF-Token": token}, follow_redirects=False)
+    assert right.status_code == 303
+    assert "Sign in" in _nav(client)
+
+
 def test_a_token_of_another_session_is_refused(client: TestClient, settings: Settings) -> None:
     other_token = page_of(client.get("/login")).csrf()
     client.cookies.clear()

@@ -68,4 +68,6 @@ def respond(
         html = pages.block(template, block, full)
     else:
         html = pages.page(template, full)
-    return HTMLResponse(html, status_code=status_code, headers={"Vary": "HX-Request, Cookie"})
+    # A page holds the session's CSRF token and who is signed in: for this browser only.
+    headers = {"Vary": "HX-Request, Cookie", "Cache-Control": "private, no-cache"}
+    return HTMLResponse(html, status_code=status_code, headers=headers)
