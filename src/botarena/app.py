@@ -47,6 +47,7 @@ from botarena.settings import Settings
 from botarena.storage import private_data_dir
 from botarena.tournaments.director import TournamentDirector
 from botarena.tournaments.routes import router as tournaments_router
+from botarena.web.install import install_web
 
 API_PREFIX = "/api/v1"
 # Room for the multipart framing around an uploaded archive.
@@ -161,6 +162,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_middleware(RequestContextMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(AllowHeaderMiddleware)
+    # The pages' /static/web first: the API's /static mount would otherwise hide it.
+    install_web(app, settings)
     install_docs(app)
     install_openapi(app, lambda: known_games().keys())
     app.include_router(accounts_router, prefix=API_PREFIX)

@@ -10,7 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from botarena.endpoints import parse_allow_entry
@@ -95,6 +95,22 @@ class Settings(BaseSettings):
     )
     token_days: int = Field(
         default=90, ge=1, le=3650, description="Days a new API token lasts unless asked otherwise."
+    )
+
+    signup: Literal["open", "closed"] = Field(
+        default="closed",
+        description="open: anyone may create an account at /signup; closed: an admin does.",
+    )
+    public_url: str | None = Field(
+        default=None,
+        description="The address users reach the server at, e.g. https://arena.example.org; "
+        "https makes the session cookie Secure.",
+    )
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description="Signs the web session cookie; empty: one made once and kept (0600) in "
+        "the data folder.",
+        repr=False,
     )
 
     docker_host: str | None = Field(

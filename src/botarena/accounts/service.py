@@ -93,6 +93,11 @@ class AccountService:
         """The user a token secret belongs to; 401 for an unknown, revoked or expired token."""
         return self.tokens.authenticate(secret).user
 
+    def signed_in(self, user_id: str) -> User | None:
+        """The user a web session names, None when it no longer exists or was disabled."""
+        user = self.users.get(user_id)
+        return None if user is None or user.is_disabled else user
+
     def set_admin(self, username: str, admin: bool, *, actor: User | None = None) -> bool:
         """Make a user an admin (or a participant again); False when it already was so."""
         user = self._named(username)

@@ -71,6 +71,15 @@ class TokenService:
         address: str | None,
     ) -> IssuedToken:
         """A new token for a username and password; one vague error for every wrong pair."""
+        user = self.check_password(username, password, limiter=limiter, address=address)
+        return self.issue(user, terms, actor=user, method=TokenMethod.PASSWORD)
+
+    def check_password(
+        self, username: str, password: str, *, limiter: LoginLimiter | None, address: str | None
+    ) -> User:
+        """The user of a username and password (behind the limiter); 401 with one vague
+        error for every wrong pair, 429 while the username or address is locked. The web
+        pages' sign-in uses it too: they keep the user in their session, not in a token."""
         if limiter is not None:
             limiter.check(username, address)
         user = self.users.by_username(username)
@@ -80,7 +89,7 @@ class TokenService:
             raise unauthorized("Invalid username or password")
         if user.is_disabled:
             raise unauthorized("Account disabled")
-        return self.issue(user, terms, actor=user, method=TokenMethod.PASSWORD)
+        return user
 
     def issue(
         self, user: User, terms: TokenTerms, *, actor: User | None, method: TokenMethod

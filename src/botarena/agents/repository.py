@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.orm import Session, selectinload
@@ -23,6 +23,13 @@ class AgentRepository:
 
     def by_name(self, name: str) -> Agent | None:
         return self.session.scalar(select(Agent).where(Agent.name_key == name.lower()))
+
+    def many(self, agent_ids: Collection[str]) -> dict[str, Agent]:
+        """The agents of ``agent_ids`` that exist, by id (one query)."""
+        if not agent_ids:
+            return {}
+        rows = self.session.scalars(select(Agent).where(Agent.id.in_(set(agent_ids))))
+        return {agent.id: agent for agent in rows}
 
     def add(self, agent: Agent) -> Agent:
         self.session.add(agent)

@@ -7,7 +7,7 @@ nothing.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import BinaryIO
@@ -100,6 +100,10 @@ class AgentService:
         if agent is None:
             raise not_found("Agent not found")
         return agent
+
+    def many(self, agent_ids: Collection[str]) -> dict[str, Agent]:
+        """The agents of ``agent_ids`` that exist, by id (to name the players of matches)."""
+        return self.agents.many(agent_ids)
 
 
 class SubmissionService:

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, or_
+from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from botarena.agents.models import Submission
@@ -96,6 +96,17 @@ class BuildQueue:
     def building(self) -> Sequence[Submission]:
         """Builds a worker holds now."""
         return self.jobs.holding()
+
+    def counts(self) -> tuple[int, int]:
+        """How many builds wait for a builder, and how many a builder holds now."""
+        held = and_(Submission.status == BUILDING, Submission.lease_owner.is_not(None))
+        waiting, building = self.session.execute(
+            select(
+                func.count().filter(waiting_for_a_builder()),
+                func.count().filter(held),
+            ).where(Submission.status.in_((PENDING, BUILDING)))
+        ).one()
+        return int(waiting), int(building)
 
     def held(self, submission_id: str, worker: str) -> Submission | None:
         """The submission, locked, while ``worker`` holds it; else None."""

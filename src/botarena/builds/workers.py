@@ -100,6 +100,11 @@ class BuildWorkers(Workers):
             finally:
                 heartbeat.stop()
 
+    def unavailable_reason(self) -> str | None:
+        """Why builds cannot run, as the workers last found it (they look before each
+        claim); None while they can, or before the first look. Pages show it in a banner."""
+        return self._unavailable
+
     def _backend_ready(self) -> bool:
         reason = self.backend.unavailable_reason()
         if reason != self._unavailable:

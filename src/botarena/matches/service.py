@@ -153,6 +153,18 @@ class MatchService:
             offset,
         )
 
+    def status_counts(self) -> dict[str, int]:
+        """How many matches wait in the queue and how many run now."""
+        waiting = (MatchState.QUEUED.value, MatchState.RUNNING.value)
+        rows = self.session.execute(
+            select(Match.status, func.count())
+            .where(Match.status.in_(waiting))
+            .group_by(Match.status)
+        ).all()
+        counts = dict.fromkeys(waiting, 0)
+        counts.update({status: int(count) for status, count in rows})
+        return counts
+
     def replay(self, match_id: str) -> Path:
         match = self._get(match_id)
         path = match_dir(self.settings, match.id) / "replay.json"

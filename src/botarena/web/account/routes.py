@@ -1,0 +1,145 @@
+"""``/login``, ``/logout`` and ``/signup``: the session cookie's user, set and cleared.
+
+Sign-in checks the password through the accounts' service behind the login limiter (failures
+counted per username and per address; 429 with a clear message while locked). A form with a
+problem comes back with the problem next to its field, and nothing is stored.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from botarena.accounts.deps import ClientAddress, JournalDep, LimiterDep
+from botarena.accounts.service import AccountService
+from botarena.accounts.tokens import TokenService
+from botarena.api.deps import SessionDep, SettingsDep
+from botarena.errors import AppError
+from botarena.web.csrf import rotate
+from botarena.web.deps import USER_KEY, TemplatesDep, Viewer, respond
+
+router = APIRouter()
+
+TextField = Annotated[str, Form(max_length=1024)]
+
+
+def _safe_next(target: str | None) -> str:
+    """Where to go after signing in: a path of this site only, never another host."""
+    if target and target.startswith("/") and not target.startswith(("//", "/\\")):
+        return target
+    return "/"
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_form(
+    request: Request, pages: TemplatesDep, user: Viewer, settings: SettingsDep, next: str = "/"
+) -> HTMLResponse:
+    context = {
+        "form": {"username": ""},
+        "errors": {},
+        "next": _safe_next(next),
+        "signup_open": settings.signup == "open",
+    }
+    return respond(request, pages, user, "login.html", context)
+
+
+@router.post("/login", response_class=HTMLResponse)
+def login(
+    request: Request,
+    session: SessionDep,
+    pages: TemplatesDep,
+    settings: SettingsDep,
+    limiter: LimiterDep,
+    address: ClientAddress,
+    username: TextField = "",
+    password: TextField = "",
+    next: TextField = "/",
+) -> Response:
+    """Sign in; the form again with the reason when it fails (429 while locked out)."""
+    errors: dict[str, str] = {}
+    if not username.strip():
+        errors["username"] = "Enter your username."
+    if not password:
+        errors["password"] = "Enter your password."  # noqa: S105 - a message, not a secret
+    status_code = 400
+    headers: dict[str, str] = {}
+    if not errors:
+        try:
+            user = TokenService(session).check_password(
+                username.strip(), password, limiter=limiter, address=address
+            )
+        except AppError as exc:
+            if exc.status_code not in (401, 429):
+                raise
+            status_code = exc.status_code
+            headers = exc.headers or {}
+            errors["form"] = (
+                exc.error
+                if exc.message is None or status_code == 401
+                else (f"{exc.error}. {exc.message}")
+            )
+        else:
+            rotate(request)
+            request.session[USER_KEY] = user.id
+            return RedirectResponse(_safe_next(next), status_code=303)
+    context = {
+        "form": {"username": username},
+        "errors": errors,
+        "next": _safe_next(next),
+        "signup_open": settings.signup == "open",
+    }
+    answer = respond(request, pages, None, "login.html", context, status_code=status_code)
+    answer.headers.update(headers)
+    return answer
+
+
+@router.post("/logout")
+def logout(request: Request) -> RedirectResponse:
+    rotate(request)
+    return RedirectResponse("/", status_code=303)
+
+
+@router.get("/signup", response_class=HTMLResponse)
+def signup_form(
+    request: Request, pages: TemplatesDep, user: Viewer, settings: SettingsDep
+) -> HTMLResponse:
+    if settings.signup != "open":
+        return respond(request, pages, user, "signup_closed.html", {}, status_code=404)
+    return respond(request, pages, user, "signup.html", {"form": {"username": ""}, "errors": {}})
+
+
+@router.post("/signup", response_class=HTMLResponse)
+def signup(
+    request: Request,
+    session: SessionDep,
+    pages: TemplatesDep,
+    settings: SettingsDep,
+    journal: JournalDep,
+    username: TextField = "",
+    password: TextField = "",
+    confirm: TextField = "",
+) -> Response:
+    """Create an account and sign in with it; the form again with what is wrong."""
+    if settings.signup != "open":
+        return respond(request, pages, None, "signup_closed.html", {}, status_code=404)
+    errors: dict[str, str] = {}
+    if password != confirm:
+        errors["confirm"] = "The two passwords differ."
+    else:
+        try:
+            user, _token = AccountService(
+                session, journal=journal, token_days=settings.token_days
+            ).create_user(username.strip(), password, label="created at sign-up")
+        except AppError as exc:
+            if exc.status_code not in (400, 409, 422):
+                raise
+            field = exc.fields[0].field if exc.fields else "username"
+            errors[field] = exc.error
+        else:
+            rotate(request)
+            request.session[USER_KEY] = user.id
+            return RedirectResponse("/", status_code=303)
+    context = {"form": {"username": username}, "errors": errors}
+    return respond(request, pages, None, "signup.html", context, status_code=400)

@@ -1,0 +1,39 @@
+"""Puts the pages on the application: the session cookie, the static files, the routes and
+HTML error pages. Called by the composition root before the API's ``/static`` is mounted."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, FastAPI
+
+from botarena.settings import Settings
+from botarena.web.account.routes import router as account_router
+from botarena.web.csrf import check_csrf
+from botarena.web.errors import install_page_errors
+from botarena.web.renders import SharedRenders
+from botarena.web.routes import router as pages_router
+from botarena.web.sessions import WebSessionMiddleware, secret_key
+from botarena.web.static_files import VersionedStaticFiles
+from botarena.web.templating import STATIC_URL, Templates
+
+
+def web_router() -> APIRouter:
+    """Every page route; each POST among them needs the session's CSRF token."""
+    router = APIRouter(include_in_schema=False, dependencies=[Depends(check_csrf)])
+    router.include_router(pages_router)
+    router.include_router(account_router)
+    return router
+
+
+def install_web(app: FastAPI, settings: Settings) -> None:
+    """Mount ``/static/web`` (before any ``/static`` mount, which would hide it), add the
+    session middleware and the page routes; the API's error handlers must be installed."""
+    templates = Templates()
+    app.state.web_templates = templates
+    app.state.web_renders = SharedRenders()
+    app.mount(STATIC_URL, VersionedStaticFiles(templates), name="web-static")
+    public_https = (settings.public_url or "").lower().startswith("https://")
+    app.add_middleware(
+        WebSessionMiddleware, secret=lambda: secret_key(settings), public_https=public_https
+    )
+    app.include_router(web_router())
+    install_page_errors(app, templates)
