@@ -12,6 +12,16 @@ Fixtures (registered by tests/conftest.py):
 - ``screenshot(page, name)``: a full-page PNG in ``$BOTARENA_SCREENSHOTS`` (else the test's
   temporary folder).
 
+A test of a page::
+
+    @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+    def test_the_leaderboard(page, web_server, screenshot):
+        web_server.make_user("alice", password="alice-password")
+        page.goto("/games/connectx")
+        axe_check(page)  # support.a11y, as keyboard_walk
+        keyboard_walk(page)
+        screenshot(page, "leaderboard")
+
 One chromium serves the whole run; it is closed as soon as the next test needs no browser,
 because Playwright's sync API leaves an event loop running in the main thread while it is
 open, and a later test calling ``asyncio.run`` would fail.
