@@ -3,18 +3,16 @@ accessibility checks, JavaScript switched off, screenshots, and ``/docs`` as a f
 
 from __future__ import annotations
 
-import os
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse, Response
-from playwright.sync_api import Browser, Page
+from playwright.sync_api import Page
 
 from support.a11y import axe_check, axe_violations, keyboard_walk
-from support.browser import CHROMIUM_FLAGS, Contexts, NewContext, Screenshot, WebServer
+from support.browser import Contexts, NewContext, Screenshot, WebServer
 from support.page_watch import PageWatch
 from support.threaded import serving
 
@@ -248,39 +246,3 @@ def test_the_no_javascript_page_is_the_servers_with_scripts_off(no_js_page: Page
     assert answer is not None and answer.ok
     # Swagger UI renders in script only: with JavaScript off its mount point stays empty.
     assert no_js_page.locator("#swagger-ui").inner_html().strip() == ""
-
-
-def _descendants(root: int) -> list[int]:
-    parents: dict[int, int] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
-    found, frontier = [], [root]
-    while frontier:
-        children = [pid for pid, parent in parents.items() if parent in frontier]
-        found += children
-        frontier = children
-    return found
-
-
-def test_the_browser_is_debians_chromium_with_the_flags(browser: Browser) -> None:
-    debian = Path(shutil.which("chromium") or "/usr/bin/chromium")
-    commands = []
-    for pid in _descendants(os.getpid()):
-        try:
-            command = (Path("/proc") / str(pid) / "cmdline").read_bytes().split(b"\0")
-        except OSError:
-            continue
-        if b"--remote-debugging-pipe" in command:
-            commands.append([part.decode() for part in command if part])
-    assert commands, "no browser process among this test's children"
-    # Debian's /usr/bin/chromium is a script that starts /usr/lib/chromium/chromium.
-    assert debian.read_text(errors="replace").startswith("#!")
-    for command in commands:
-        assert command[0].startswith("/usr/lib/chromium/"), command
-        assert set(CHROMIUM_FLAGS) <= set(command), command
-        assert "ms-playwright" not in " ".join(command)
