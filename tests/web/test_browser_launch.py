@@ -15,7 +15,7 @@ import pytest
 from playwright.sync_api import Browser
 
 from support.api import create_agent, submit_archive, zip_files
-from support.browser import CHROMIUM_FLAGS, NewContext, WebServer
+from support.browser import CHROMIUM_FLAGS, BrowserHost, NewContext, WebServer
 from support.matches import RANDOM
 
 sqlite_only = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -55,6 +55,25 @@ def test_the_browser_is_debians_chromium_with_the_flags(browser: Browser) -> Non
         assert command[0].startswith("/usr/lib/chromium/"), command
         assert set(CHROMIUM_FLAGS) <= set(command), command
         assert "ms-playwright" not in " ".join(command)
+
+
+def test_pytest_playwrights_own_fixtures_are_off(pytestconfig: pytest.Config) -> None:
+    # Its browser fixtures would launch Playwright's own download, which does not exist here.
+    assert not pytestconfig.pluginmanager.has_plugin("playwright")
+
+
+@pytest.mark.parametrize(
+    ("ci", "outcome"), [("true", pytest.fail.Exception), ("", pytest.skip.Exception)]
+)
+def test_without_chromium_browser_tests_skip_or_fail_under_ci(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, ci: str, outcome: type[BaseException]
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setenv("CI", ci)
+    host = BrowserHost()
+    with pytest.raises(outcome, match="apt-get install -y --no-install-recommends chromium"):
+        host.browser()
+    host.close()
 
 
 def test_no_event_loop_is_left_running_after_the_browser_tests() -> None:
