@@ -113,13 +113,8 @@ def browser_host(pytestconfig: pytest.Config) -> Iterator[BrowserHost]:
 def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> None:
     """Close the browser once the tests that need it are done (see the module's docstring)."""
     host = item.config.stash.get(_HOST, None)
-    if host is not None and (nextitem is None or "browser" not in _fixtures(nextitem)):
+    if host is not None and "browser" not in getattr(nextitem, "fixturenames", ()):
         host.close()
-
-
-def _fixtures(item: pytest.Item) -> list[str]:
-    names: list[str] = getattr(item, "fixturenames", [])
-    return names
 
 
 @pytest.fixture
