@@ -35,7 +35,8 @@ $(VENV)/.installed: pyproject.toml uv.lock | tools
 # What the tests run for real, from Debian's packages: PostgreSQL's server programs (the tests
 # start their own server), bubblewrap and libseccomp (the sandbox and its syscall filter), and
 # a Docker engine with runc, a registry, gVisor and podman (the tests start private engines and
-# a registry on loopback).
+# a registry on loopback); chromium for the browser tests (driven through Playwright, whose
+# own browser download is never used).
 system-test-deps:
 	@missing=""; \
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
@@ -46,6 +47,7 @@ system-test-deps:
 	command -v docker-registry >/dev/null 2>&1 || missing="$$missing docker-registry"; \
 	command -v runsc >/dev/null 2>&1 || missing="$$missing runsc"; \
 	command -v podman >/dev/null 2>&1 || missing="$$missing podman"; \
+	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
 	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" = 0 ]; then \
 			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \

@@ -39,6 +39,9 @@ from support.services import require_sandbox, require_service
 
 IN_CI = os.environ.get("CI") == "true"
 
+# The browser tests' fixtures: Debian's chromium, a live server, guarded contexts, screenshots.
+pytest_plugins = ("support.browser",)
+
 
 @pytest.fixture(scope="session")
 def download_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:

@@ -48,4 +48,6 @@ def install_docs(app: FastAPI) -> None:
             swagger_ui_parameters=_PARAMETERS,
         )
         html = bytes(page.body).decode().replace("<script>", f'<script nonce="{nonce}">', 1)
+        # The framework's page names no language; screen readers need it (axe: html-has-lang).
+        html = html.replace("<html>", '<html lang="en">', 1)
         return HTMLResponse(html, headers={"Content-Security-Policy": page_policy(nonce)})
