@@ -1,0 +1,87 @@
+"""The pages in Debian's chromium: accessible (axe), usable with the keyboard alone, readable
+without JavaScript, nothing loaded from outside the server, and a screenshot of each.
+
+The screenshots go to ``BOTARENA_SCREENSHOTS`` when it is set (``docs/screenshots/``)."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from playwright.sync_api import Page, expect
+
+from support.a11y import axe_check, keyboard_walk
+from support.browser import Screenshot, WebServer
+from support.page_watch import PageWatch
+
+sqlite_only = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+PASSWORD = "correct horse battery staple"
+
+
+def _agents_on_the_board(server: WebServer) -> None:
+    """Two agents of alice's (not ranked until they play)."""
+    owner = server.make_user("alice", password=PASSWORD)
+    for name in ("bold", "steady"):
+        created = httpx.post(
+            f"{server.url}/api/v1/agents",
+            json={"name": name, "game": "connectx"},
+            headers=owner.headers,
+        )
+        assert created.status_code == 201, created.text
+
+
+@sqlite_only
+@pytest.mark.parametrize(
+    ("path", "name", "heading"),
+    [
+        ("/", "home", "botarena"),
+        ("/games/connectx", "leaderboard-connectx", "ConnectX"),
+        ("/login", "sign-in", "Sign in"),
+    ],
+)
+def test_a_page_is_accessible_and_usable_with_the_keyboard(
+    page: Page,
+    no_js_page: Page,
+    web_server: WebServer,
+    screenshot: Screenshot,
+    path: str,
+    name: str,
+    heading: str,
+) -> None:
+    _agents_on_the_board(web_server)
+    page.goto(path)
+    expect(page.get_by_role("heading", level=1)).to_contain_text(heading)
+    axe_check(page)
+    stops = keyboard_walk(page)
+    assert stops, "nothing on the page takes the keyboard's focus"
+    screenshot(page, name)
+    # The same page without JavaScript: the same heading and content.
+    no_js_page.goto(path)
+    expect(no_js_page.get_by_role("heading", level=1)).to_contain_text(heading)
+
+
+@sqlite_only
+def test_signing_in_with_the_keyboard_alone(page: Page, web_server: WebServer) -> None:
+    web_server.make_user("bob", password=PASSWORD)
+    page.goto("/login")
+    page.get_by_label("Username").focus()
+    page.keyboard.type("bob")
+    page.keyboard.press("Tab")
+    page.keyboard.type(PASSWORD)
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{web_server.url}/")
+    expect(page.get_by_role("navigation", name="Main")).to_contain_text("bob")
+
+
+@sqlite_only
+def test_a_wrong_password_comes_back_with_the_error_beside_the_field(
+    page: Page, page_watch: PageWatch, web_server: WebServer
+) -> None:
+    # The form comes back with 401, which the browser notes in its console.
+    page_watch.allow_console_error("status of 401")
+    web_server.make_user("carol", password=PASSWORD)
+    page.goto("/login")
+    page.get_by_label("Username").fill("carol")
+    page.get_by_label("Password").fill("not the password")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("main")).to_contain_text("password")
+    axe_check(page)
