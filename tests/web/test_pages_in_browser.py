@@ -85,3 +85,33 @@ def test_a_wrong_password_comes_back_with_the_error_beside_the_field(
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("main")).to_contain_text("password")
     axe_check(page)
+
+
+@sqlite_only
+def test_the_agent_and_submission_pages_are_accessible_and_usable_with_the_keyboard(
+    page: Page, no_js_page: Page, web_server: WebServer, screenshot: Screenshot
+) -> None:
+    owner = web_server.make_user("dora", password=PASSWORD)
+    agent = httpx.post(
+        f"{web_server.url}/api/v1/agents",
+        json={"name": "patient", "game": "connectx"},
+        headers=owner.headers,
+    ).json()["id"]
+    submitted = httpx.post(
+        f"{web_server.url}/api/v1/submissions",
+        json={"agentId": agent, "codeUrl": "https://git.example.com/dora/patient"},
+        headers=owner.headers,
+    )
+    assert submitted.status_code == 201, submitted.text
+    submission = submitted.json()["submission"]["id"]
+    for path, name, heading in (
+        (f"/agents/{agent}", "agent", "patient"),
+        (f"/submissions/{submission}", "submission", "patient"),
+    ):
+        page.goto(path)
+        expect(page.get_by_role("heading", level=1)).to_contain_text(heading)
+        axe_check(page)
+        assert keyboard_walk(page)
+        screenshot(page, name)
+        no_js_page.goto(path)
+        expect(no_js_page.get_by_role("heading", level=1)).to_contain_text(heading)
