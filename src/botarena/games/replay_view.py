@@ -113,7 +113,7 @@ def describe_result(
     if winner is None:
         sentence = "No winner" if faults else "Draw"
     else:
-        sentence = f"{names[winner]} ({game.seat_name(winner)}) wins"
+        sentence = f"{who(game, names, winner)} wins"
     if line:
         sentence += f" with the line {game.describe_cells(final, line)}"
     detail = game.result_detail(final)
@@ -124,10 +124,16 @@ def describe_result(
         reason = str(agent.get("reason") or "")
         # The referee's reason may already start with the fault ("ran out of time: 2 s …").
         said = reason if reason.startswith(fault) else f"{fault}: {reason}" if reason else fault
-        sentence += f"; {names[p]} ({game.seat_name(p)}) {said}"
+        sentence += f"; {who(game, names, p)} {said}"
     return {
         "winner": winner,
         "scores": replay.get("scores"),
         "line": line,
         "text": sentence + ".",
     }
+
+
+def who(game: Game, names: Sequence[str], player: int) -> str:
+    """A seat in a sentence: the agent's name and its seat ("alice (Red)")."""
+    seat = game.seat_name(player)
+    return names[player] if names[player] == seat else f"{names[player]} ({seat})"
