@@ -280,3 +280,15 @@ def test_a_plugin_ships_its_own_renderer_module(
 
     assert renderer_of(Shipped()) == "countdown"
     assert renderer_script(Shipped()) == "export function render(step) {}\n"
+
+
+def test_connectx_reads_a_line_left_to_right_and_upwards() -> None:
+    game = ConnectX()
+    column = build_view(game, record(game, [0, 1, 0, 1, 0, 1, 0]), ["a", "b"])["result"]
+    assert column["text"] == (
+        "a (Red) wins with the line column 1 row 1, column 1 row 2, column 1 row 3, column 1 row 4."
+    )
+    falling = build_view(game, record(game, [3, 2, 2, 1, 1, 0, 1, 0, 0, 6, 0]), ["a", "b"])
+    assert falling["result"]["text"].endswith(
+        "column 1 row 4, column 2 row 3, column 3 row 2, column 4 row 1."
+    )

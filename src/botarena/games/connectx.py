@@ -82,6 +82,6 @@ class ConnectX(BoardGame):
 
     def describe_cells(self, state: State, cells: Sequence[int]) -> str:
         rows, columns = state["config"]["rows"], state["config"]["columns"]
-        return ", ".join(
-            f"column {cell % columns + 1} row {rows - cell // columns}" for cell in cells
-        )
+        # Left to right, then upwards: the order a line is read on the board.
+        places = sorted((cell % columns + 1, rows - cell // columns) for cell in cells)
+        return ", ".join(f"column {column} row {row}" for column, row in places)
