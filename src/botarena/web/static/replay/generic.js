@@ -3,5 +3,6 @@
 import { h } from "./dom.js";
 
 export function render(step) {
-  return h("pre", { class: "replay-board replay-generic", text: step.board });
+  // Focusable, so that a long text scrolls with the keyboard too.
+  return h("pre", { class: "replay-board replay-generic", tabindex: 0, text: step.board });
 }

@@ -94,7 +94,7 @@ class Player {
 
   build() {
     const { view, id } = this;
-    this.stage = h("div", { class: "replay-stage", role: "img" });
+    this.stage = h("div", { class: "replay-stage" });
     this.now = h("p", { class: "replay-now" });
     this.result = h("p", { class: "replay-result", "data-replay-result": true, hidden: true,
       text: `Result: ${view.result.text}` });
@@ -152,8 +152,16 @@ class Player {
     this.index = target;
     const context = { players: view.players, configuration: view.configuration, game: view.game,
       reducedMotion: this.motion.matches, final: target === this.last, result: view.result };
-    this.stage.replaceChildren(this.renderer.render(step, previous, context));
-    this.stage.setAttribute("aria-label", `${view.title} board after move ${target} of ${this.last}`);
+    const board = this.renderer.render(step, previous, context);
+    this.stage.replaceChildren(board);
+    // A drawing is one image with a name; a renderer's HTML is read as it is.
+    if (board instanceof SVGElement) {
+      this.stage.setAttribute("role", "img");
+      this.stage.setAttribute("aria-label", `${view.title} board after move ${target} of ${this.last}`);
+    } else {
+      this.stage.removeAttribute("role");
+      this.stage.removeAttribute("aria-label");
+    }
     this.slider.value = String(target);
     this.slider.setAttribute("aria-valuetext", `Move ${target} of ${this.last}: ${step.label}`);
     this.counter.textContent = `${target} / ${this.last}`;
