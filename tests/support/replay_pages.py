@@ -66,6 +66,8 @@ def _handler(pages: ReplayPages) -> type[BaseHTTPRequestHandler]:
                 body = pages.page(path[7:]).encode()
             elif path.startswith("/replay/") and path[8:-5] in pages.replays:
                 body, kind = json.dumps(pages.replays[path[8:-5]]).encode(), TYPES[".json"]
+            if path == "/favicon.ico":  # asked by the browser, not by the page
+                body, kind = b"", "image/x-icon"
             if body is None:
                 self.send_error(404)
                 return
