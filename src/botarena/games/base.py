@@ -7,19 +7,30 @@ carries its own configuration. Players are numbered from 0.
 
 from __future__ import annotations
 
+import json
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from botarena.games.settings import GameConfigError, Setting, defaults, merge
 
 State = dict[str, Any]
 
-__all__ = ["Game", "GameConfigError", "IllegalActionError", "State", "as_integer"]
+__all__ = ["Game", "GameConfigError", "IllegalActionError", "MoveText", "State", "as_integer"]
 
 
 class IllegalActionError(ValueError):
     """``apply`` was given an action that ``invalid_reason`` refuses (a referee bug)."""
+
+
+@dataclass(frozen=True)
+class MoveText:
+    """A move in words: ``label`` is short ("Red, column 4"), ``sentence`` reads aloud
+    ("Red drops in column 4")."""
+
+    label: str
+    sentence: str
 
 
 def as_integer(action: Any) -> int | None:
@@ -44,6 +55,11 @@ class Game(ABC):
     players: ClassVar[int] = 2
     #: Every configuration key of the game, timing keys included.
     settings: ClassVar[tuple[Setting, ...]]
+    #: The web UI's JS module drawing this game's replays (``replay/<renderer>.js`` in its
+    #: static folder); a game bringing none is shown by the generic one, its frames as text.
+    renderer: ClassVar[str] = "generic"
+    #: A plug-in's own renderer module shipped in its package, as (package, file name).
+    renderer_resource: ClassVar[tuple[str, str] | None] = None
 
     def default_configuration(self) -> dict[str, Any]:
         """Every configuration key at its default value."""
@@ -110,6 +126,41 @@ class Game(ABC):
     @abstractmethod
     def replay_frame(self, state: State) -> dict[str, Any]:
         """What a replay stores for this step: the board or choices, the step number, etc."""
+
+    # -- replays in words: for pages without JavaScript and for screen readers ------------
+    # The defaults fit any game; each built-in game says it better.
+
+    def seat_name(self, player: int) -> str:
+        """What the viewer calls a seat in words ("Red", "X"): never a colour alone on screen."""
+        return f"Player {player + 1}"
+
+    def seat_glyph(self, player: int) -> str:
+        """The character standing for the seat's pieces in a text board."""
+        return str(player + 1)
+
+    def text_board(self, state: State, line: Sequence[int] = (), names: Sequence[str] = ()) -> str:
+        """The position as text, ``line``'s cells marked, ``names`` the agents by seat; by
+        default the replay frame as JSON."""
+        return json.dumps(self.replay_frame(state), indent=1, sort_keys=True)
+
+    def describe_move(
+        self, before: State, actions: Mapping[int, Any], after: State, names: Sequence[str]
+    ) -> MoveText:
+        """The move from ``before`` to ``after`` in words; ``names`` are the agents by seat."""
+        played = [f"{self.seat_name(p)} plays {json.dumps(a)}" for p, a in sorted(actions.items())]
+        return MoveText(", ".join(played), "; ".join(played))
+
+    def winning_line(self, state: State) -> list[int]:
+        """The cells of the line that won, in increasing order; empty when none did."""
+        return []
+
+    def describe_cells(self, state: State, cells: Sequence[int]) -> str:
+        """Cells named in words, as a winning line is read out."""
+        return ", ".join(f"cell {cell}" for cell in cells)
+
+    def result_detail(self, state: State) -> str | None:
+        """What the result sentence adds after the winner (a final score), or None."""
+        return None
 
     def _check_player(self, player: int) -> None:
         if isinstance(player, bool) or not isinstance(player, int):

@@ -11,7 +11,7 @@ None) and ``lastMove`` (``{"player", "action", "cell"}`` or None).
 from __future__ import annotations
 
 from abc import abstractmethod
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from botarena.games.base import Game, IllegalActionError, State, as_integer
@@ -42,6 +42,24 @@ def makes_line(board: list[int], columns: int, cell: int, inarow: int) -> bool:
         if count >= inarow:
             return True
     return False
+
+
+def line_cells(board: list[int], columns: int, cell: int, inarow: int) -> list[int]:
+    """The cells of every line of at least ``inarow`` equal marks through ``cell``, sorted."""
+    rows = len(board) // columns
+    row, column = divmod(cell, columns)
+    mark = board[cell]
+    found: set[int] = set()
+    for d_row, d_column in DIRECTIONS:
+        cells = [cell]
+        for sign in (1, -1):
+            r, c = row + sign * d_row, column + sign * d_column
+            while 0 <= r < rows and 0 <= c < columns and board[r * columns + c] == mark:
+                cells.append(r * columns + c)
+                r, c = r + sign * d_row, c + sign * d_column
+        if len(cells) >= inarow:
+            found.update(cells)
+    return sorted(found)
 
 
 class BoardGame(Game):
@@ -149,3 +167,31 @@ class BoardGame(Game):
         if winner is None:
             return f"Step {state['step']}: draw"
         return f"Step {state['step']}: player {winner} ({SYMBOLS[mark_of(winner)]}) wins"
+
+    # -- replays in words ----------------------------------------------------------------
+    def seat_glyph(self, player: int) -> str:
+        return SYMBOLS[mark_of(player)]
+
+    def winning_line(self, state: State) -> list[int]:
+        last = state["lastMove"]
+        if state["winner"] is None or last is None:
+            return []
+        _, columns, inarow = self.grid(state["config"])
+        return line_cells(state["board"], columns, last["cell"], inarow)
+
+    def text_header(self, state: State) -> str | None:
+        """A line above the text board (ConnectX numbers its columns), or None."""
+        return None
+
+    def text_board(self, state: State, line: Sequence[int] = (), names: Sequence[str] = ()) -> str:
+        """One text row per board row; a cell of ``line`` shows as ``[X]``, others as `` X ``."""
+        _, columns, _ = self.grid(state["config"])
+        board = state["board"]
+        marked = set(line)
+        cells = [
+            f"[{SYMBOLS[mark]}]" if index in marked else f" {SYMBOLS[mark]} "
+            for index, mark in enumerate(board)
+        ]
+        rows = ["".join(cells[start : start + columns]) for start in range(0, len(board), columns)]
+        header = self.text_header(state)
+        return "\n".join(([header] if header is not None else []) + rows)

@@ -6,10 +6,10 @@ some JSON encoders write every number as a float; booleans and other floats are 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
-from botarena.games.base import State
+from botarena.games.base import MoveText, State
 from botarena.games.board import EMPTY, SYMBOLS, BoardGame
 from botarena.games.settings import GameConfigError, Setting, integer, timing_settings
 
@@ -25,6 +25,7 @@ class ConnectX(BoardGame):
         integer("inarow", 4, 2, 20),
         *timing_settings(act_timeout=2, episode_steps=1000),
     )
+    renderer: ClassVar[str] = "connectx"
 
     def check_configuration(self, config: dict[str, Any]) -> None:
         if config["inarow"] > max(config["rows"], config["columns"]):
@@ -64,3 +65,23 @@ class ConnectX(BoardGame):
             lines.append(" ".join(f"{SYMBOLS[mark]:>{width}}" for mark in row))
         lines.append(self.status_line(state))
         return "\n".join(lines)
+
+    # -- replays in words: columns and rows count from 1, rows from the bottom, as people do
+    def seat_name(self, player: int) -> str:
+        return ("Red", "Yellow")[player]
+
+    def text_header(self, state: State) -> str | None:
+        return "".join(f"{column + 1:^3}" for column in range(state["config"]["columns"]))
+
+    def describe_move(
+        self, before: State, actions: Mapping[int, Any], after: State, names: Sequence[str]
+    ) -> MoveText:
+        last = after["lastMove"]
+        name, column = self.seat_name(last["player"]), last["action"] + 1
+        return MoveText(f"{name}, column {column}", f"{name} drops in column {column}")
+
+    def describe_cells(self, state: State, cells: Sequence[int]) -> str:
+        rows, columns = state["config"]["rows"], state["config"]["columns"]
+        # Left to right, then upwards: the order a line is read on the board.
+        places = sorted((cell % columns + 1, rows - cell // columns) for cell in cells)
+        return ", ".join(f"column {column} row {row}" for column, row in places)

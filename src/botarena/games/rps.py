@@ -10,10 +10,10 @@ the last round, or None) and ``totals`` (each player's points).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
-from botarena.games.base import Game, IllegalActionError, State, as_integer
+from botarena.games.base import Game, IllegalActionError, MoveText, State, as_integer
 from botarena.games.settings import Setting, integer, timing_settings
 
 SIGN_NAMES = ("rock", "paper", "scissors", "Spock", "lizard")
@@ -42,6 +42,7 @@ class RockPaperScissors(Game):
         integer("tieRewardThreshold", 20, 1, 1000),
         *timing_settings(act_timeout=1, episode_steps=1000),
     )
+    renderer: ClassVar[str] = "rps"
 
     def initial_state(self, config: Mapping[str, Any], seed: int) -> State:
         return {
@@ -132,6 +133,32 @@ class RockPaperScissors(Game):
         else:
             lines.append(f"A win needs a total of {config['tieRewardThreshold']} or more")
         return "\n".join(lines)
+
+    # -- replays in words ----------------------------------------------------------------
+    def text_board(self, state: State, line: Sequence[int] = (), names: Sequence[str] = ()) -> str:
+        seats = [names[p] if p < len(names) else self.seat_name(p) for p in (0, 1)]
+        last, totals = state["lastActions"], state["totals"]
+        lines = [f"Round {state['step']} of {state['config']['episodeSteps']}"]
+        if last is not None:
+            lines += [f"{seats[p]} throws {SIGN_NAMES[last[p]]}" for p in (0, 1)]
+        lines.append(f"Score: {seats[0]} {totals[0]}, {seats[1]} {totals[1]}")
+        return "\n".join(lines)
+
+    def describe_move(
+        self, before: State, actions: Mapping[int, Any], after: State, names: Sequence[str]
+    ) -> MoveText:
+        first, second = (SIGN_NAMES[sign] for sign in after["lastActions"])
+        points = round_points(after["lastActions"][0], after["lastActions"][1])
+        if points == 0:
+            return MoveText(f"{first} against {second}", f"{first} against {second}: a tie")
+        winner = 0 if points > 0 else 1
+        name = names[winner] if winner < len(names) else self.seat_name(winner)
+        beats = f"{first} beats {second}" if points > 0 else f"{second} beats {first}"
+        return MoveText(f"{first} against {second}", f"{beats}: {name} takes the round")
+
+    def result_detail(self, state: State) -> str | None:
+        totals = state["totals"]
+        return f"final score {totals[0]} to {totals[1]}"
 
     @staticmethod
     def _round_pair(last: list[int]) -> list[int]:

@@ -6,14 +6,26 @@ float such as ``4.0`` counts as 4; booleans are refused.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
-from botarena.games.base import State
-from botarena.games.board import EMPTY, SYMBOLS, BoardGame
+from botarena.games.base import MoveText, State
+from botarena.games.board import EMPTY, SYMBOLS, BoardGame, mark_of
 from botarena.games.settings import Setting, timing_settings
 
 SIZE = 3
+# Each cell in words, row-major from the top left.
+CELL_NAMES = (
+    "the top-left corner",
+    "the top edge",
+    "the top-right corner",
+    "the left edge",
+    "the centre",
+    "the right edge",
+    "the bottom-left corner",
+    "the bottom edge",
+    "the bottom-right corner",
+)
 
 
 class TicTacToe(BoardGame):
@@ -23,6 +35,7 @@ class TicTacToe(BoardGame):
     title: ClassVar[str] = "Tic-tac-toe"
     # Kaggle's default; nine moves fill the board, so it never cuts a game short.
     settings: ClassVar[tuple[Setting, ...]] = timing_settings(act_timeout=2, episode_steps=10)
+    renderer: ClassVar[str] = "tictactoe"
 
     def grid(self, config: Mapping[str, Any]) -> tuple[int, int, int]:
         return SIZE, SIZE, SIZE
@@ -44,3 +57,18 @@ class TicTacToe(BoardGame):
         cells = [str(cell) if mark == EMPTY else SYMBOLS[mark] for cell, mark in enumerate(board)]
         rows = [" " + " | ".join(cells[start : start + SIZE]) for start in range(0, 9, SIZE)]
         return "\n---+---+---\n".join(rows) + "\n" + self.status_line(state)
+
+    # -- replays in words ----------------------------------------------------------------
+    def seat_name(self, player: int) -> str:
+        return SYMBOLS[mark_of(player)]
+
+    def describe_move(
+        self, before: State, actions: Mapping[int, Any], after: State, names: Sequence[str]
+    ) -> MoveText:
+        last = after["lastMove"]
+        name, cell = self.seat_name(last["player"]), CELL_NAMES[last["cell"]]
+        return MoveText(f"{name}, {cell.removeprefix('the ')}", f"{name} takes {cell}")
+
+    def describe_cells(self, state: State, cells: Sequence[int]) -> str:
+        named = [CELL_NAMES[cell] for cell in cells]
+        return ", ".join(named[:-1]) + " and " + named[-1] if len(named) > 1 else "".join(named)
