@@ -14,6 +14,7 @@ from pathlib import Path
 import structlog
 from sqlalchemy import select
 
+from botarena.accounts.login_links import LoginLinkService
 from botarena.accounts.repository import UserRepository
 from botarena.accounts.service import AccountService
 from botarena.accounts.tokens import DEFAULT_TOKEN_DAYS
@@ -52,6 +53,16 @@ def demo_token(factory: SessionFactory, token_days: int = DEFAULT_TOKEN_DAYS) ->
         else:
             issued = service.issue_token(user, name="demo")
         return issued.secret
+
+
+def demo_login_link(factory: SessionFactory, base_url: str) -> str:
+    """A one-time login link for the demo admin under ``base_url`` (audited as
+    ``system/demo``): for the person at the terminal, so it is printed and never logged."""
+    with session_scope(factory) as session:
+        user = UserRepository(session).by_username(DEMO_USER)
+        assert user is not None, "create the demo user first"
+        journal = AuditJournal(ActionContext.system(DEMO_ACTOR))
+        return LoginLinkService(session, journal=journal).issue(user).url(base_url)
 
 
 def submit_examples(factory: SessionFactory, settings: Settings) -> list[str]:

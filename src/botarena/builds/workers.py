@@ -100,12 +100,16 @@ class BuildWorkers(Workers):
             finally:
                 heartbeat.stop()
 
+    def unavailable_reason(self) -> str | None:
+        """Why builds cannot run right now (the backend's sentence), or None when they can."""
+        return self.backend.unavailable_reason()
+
     def _backend_ready(self) -> bool:
-        reason = self.backend.unavailable_reason()
+        reason = self.unavailable_reason()
         if reason != self._unavailable:
             if reason:
                 log.warning(
-                    "build backend unavailable; builds wait",
+                    "build backend unavailable; builds wait until it is available",
                     backend=self.backend.name,
                     reason=reason,
                 )
