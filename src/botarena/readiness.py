@@ -17,9 +17,13 @@ from botarena.settings import Settings
 
 
 class Builds(Protocol):
-    """What is asked of the running build workers: the backend's reason, if any."""
+    """What is asked of the running build workers: the backend's reason, if any, asked now or
+    as they last found it."""
 
     def unavailable_reason(self) -> str | None: ...
+
+    @property
+    def last_unavailable_reason(self) -> str | None: ...
 
 
 @dataclass(frozen=True)
@@ -34,11 +38,16 @@ class Unavailable:
         return f"{self.part} cannot run ({waits}): {self.reason}"
 
 
-def unavailable(settings: Settings, builds: Builds | None) -> list[Unavailable]:
-    """Each enabled part of this server that cannot run now, with the reason."""
+def unavailable(
+    settings: Settings, builds: Builds | None, *, ask: bool = True
+) -> list[Unavailable]:
+    """Each enabled part of this server that cannot run now, with the reason. ``ask`` False
+    takes what the build workers last found instead of asking the backend (for pages, where a
+    call to the container engine per request would cost too much); the sandbox probe runs
+    once per process either way."""
     found = []
     if builds is not None:
-        reason = builds.unavailable_reason()
+        reason = builds.unavailable_reason() if ask else builds.last_unavailable_reason
         if reason:
             found.append(Unavailable("builds", reason))
     if settings.matches_enabled and not settings.executors and settings.build_backend == "local":

@@ -80,6 +80,11 @@ def test_an_unreachable_engine_is_named_in_the_banner(tmp_path: Path) -> None:
     assert warning.startswith(
         "warning: builds cannot run (submissions wait): the container engine cannot be reached"
     )
+    assert warning.endswith(
+        "; start the Docker engine (sudo systemctl start docker) and let this user use it, point "
+        "BOTARENA_DOCKER_HOST at a running engine, or build without one "
+        "(BOTARENA_BUILD_BACKEND=local)"
+    )
 
 
 def test_a_server_with_nothing_to_build_or_play_warns_of_nothing(tmp_path: Path) -> None:

@@ -104,6 +104,12 @@ class BuildWorkers(Workers):
         """Why builds cannot run right now (the backend's sentence), or None when they can."""
         return self.backend.unavailable_reason()
 
+    @property
+    def last_unavailable_reason(self) -> str | None:
+        """What the workers found before their last claim (they ask before each): no call to
+        the backend, so cheap enough for every page; None before their first look."""
+        return self._unavailable
+
     def _backend_ready(self) -> bool:
         reason = self.unavailable_reason()
         if reason != self._unavailable:
