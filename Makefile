@@ -4,14 +4,24 @@
 SHELL := /bin/bash
 PYTHON ?= python3
 UV_VERSION := 0.13.9
-UV := $(PYTHON) -m uv
+TOOLS := .tools
+# uv from the interpreter's own packages, or (where pip may not install there, as on Debian)
+# from a virtual environment of its own; looked up each time a recipe runs, so after `tools`.
+UV = $(shell [ -x $(TOOLS)/bin/uv ] && echo $(TOOLS)/bin/uv || echo "$(PYTHON) -m uv")
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint check pytest setup tools system-test-deps proto clean
+.PHONY: demo demo-deps test lint check pytest setup tools system-test-deps proto clean
 
-demo: setup
+demo: demo-deps setup
 	$(BIN)/botarena serve --demo
+
+# What the demo needs from a fresh Debian or Ubuntu machine: bubblewrap and libseccomp2 (the
+# sandbox of every build and match, and its syscall filter), and python3-venv while no uv is at
+# hand. Installed when run as root; otherwise it stops at once with the command to run.
+# `scripts/demo-deps.sh --check` only says what is missing.
+demo-deps:
+	@PYTHON=$(PYTHON) TOOLS=$(TOOLS) scripts/demo-deps.sh
 
 test: setup system-test-deps lint pytest
 
@@ -26,7 +36,9 @@ lint: setup
 setup: $(VENV)/.installed
 
 tools:
-	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet "uv==$(UV_VERSION)"
+	@$(UV) --version >/dev/null 2>&1 \
+		|| $(PYTHON) -m pip install --quiet "uv==$(UV_VERSION)" 2>/dev/null \
+		|| { $(PYTHON) -m venv $(TOOLS) && $(TOOLS)/bin/pip install --quiet "uv==$(UV_VERSION)"; }
 
 $(VENV)/.installed: pyproject.toml uv.lock | tools
 	$(UV) sync --frozen --compile-bytecode --python "$$($(PYTHON) -c 'import os, sys; print(os.path.realpath(sys.executable))')"
@@ -64,4 +76,4 @@ proto: setup
 		src/botarena/executor/proto/executor.proto
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(TOOLS) .pytest_cache .mypy_cache .ruff_cache

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import io
 import threading
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import structlog
-from sqlalchemy import select
+from sqlalchemy import func, select
 
+from botarena.accounts.login_links import LoginLinkService
 from botarena.accounts.repository import UserRepository
 from botarena.accounts.service import AccountService
 from botarena.accounts.tokens import DEFAULT_TOKEN_DAYS
@@ -23,6 +26,9 @@ from botarena.agents.status import SubmissionStatus
 from botarena.audit.context import ActionContext
 from botarena.audit.journal import AuditJournal
 from botarena.db.engine import SessionFactory, session_scope
+from botarena.matches.models import Match
+from botarena.matches.status import MatchState
+from botarena.ratings.models import Rating
 from botarena.settings import Settings
 from botarena.sources.archives import pack_folder
 from botarena.workers import Workers
@@ -52,6 +58,16 @@ def demo_token(factory: SessionFactory, token_days: int = DEFAULT_TOKEN_DAYS) ->
         else:
             issued = service.issue_token(user, name="demo")
         return issued.secret
+
+
+def demo_login_link(factory: SessionFactory, base_url: str) -> str:
+    """A one-time login link for the demo admin under ``base_url`` (audited as
+    ``system/demo``): for the person at the terminal, so it is printed and never logged."""
+    with session_scope(factory) as session:
+        user = UserRepository(session).by_username(DEMO_USER)
+        assert user is not None, "create the demo user first"
+        journal = AuditJournal(ActionContext.system(DEMO_ACTOR))
+        return LoginLinkService(session, journal=journal).issue(user).url(base_url)
 
 
 def submit_examples(factory: SessionFactory, settings: Settings) -> list[str]:
@@ -123,3 +139,51 @@ class Activator(Workers):
                 ):
                     waiting += 1
             return waiting
+
+
+@dataclass(frozen=True)
+class DemoExample:
+    """One example agent of the demo: its newest submission's status and its ranked games."""
+
+    name: str
+    status: str
+    games: int
+    error: str | None = None
+
+
+def demo_examples(factory: SessionFactory) -> list[DemoExample]:
+    """The demo admin's examples as they stand, in :data:`DEMO_AGENTS` order."""
+    with session_scope(factory) as session:
+        user = UserRepository(session).by_username(DEMO_USER)
+        if user is None:
+            return []
+        rows = session.execute(
+            select(Agent.name, Submission.status, Submission.error_message, Rating.games)
+            .join(Submission, Submission.agent_id == Agent.id)
+            .outerjoin(Rating, Rating.submission_id == Submission.id)
+            .where(Agent.owner_id == user.id, Agent.name.in_(DEMO_AGENTS))
+            .order_by(Submission.version)
+        ).all()
+    newest = {
+        name: DemoExample(name, status, games or 0, error) for name, status, error, games in rows
+    }
+    return [newest[name] for name in DEMO_AGENTS if name in newest]
+
+
+def ladder_matches_since(factory: SessionFactory, game: str, since: datetime) -> int:
+    """Ranked matches of ``game`` created at or after ``since`` that finished: what the demo
+    counts once every example is active, so no example misses the matches it counts."""
+    with session_scope(factory) as session:
+        return int(
+            session.scalar(
+                select(func.count())
+                .select_from(Match)
+                .where(
+                    Match.game == game,
+                    Match.ranked.is_(True),
+                    Match.status == MatchState.FINISHED.value,
+                    Match.created_at >= since,
+                )
+            )
+            or 0
+        )

@@ -24,8 +24,8 @@ _SECRETS = (
     re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://[^/\s:@\"']*:)[^@\s/\"']+(?=@)"),
     # A bearer credential in a header that made it into a message.
     re.compile(r"(\bBearer\s+)[A-Za-z0-9._~+/=-]+", re.IGNORECASE),
-    # botarena's own token secrets, wherever they appear.
-    re.compile(r"(\bbat_)[A-Za-z0-9_-]{8,}"),
+    # botarena's own token and one-time login secrets, wherever they appear.
+    re.compile(r"(\bba[tl]_)[A-Za-z0-9_-]{8,}"),
     # Password hashes are secrets too.
     re.compile(r"(\$argon2(?:id|i|d)\$)\S+"),
 )

@@ -23,7 +23,13 @@ def test_demo_in_one_shot_prints_a_filled_leaderboard(tmp_path: Path) -> None:
     assert names == {"connectx-random", "executable-random", "connectx-greedy", "connectx-search"}
     assert [row["rank"] for row in board["items"]] == [1, 2, 3, 4]
     assert sum(row["games"] for row in board["items"]) >= 16
+    # Counted once every example was active: each played its placement games (the default
+    # five), the strongest one included, however late it was built.
+    assert all(row["games"] >= 5 for row in board["items"]), board["items"]
+    assert "every example agent is active" in done.stderr
     assert "ladder matches played" in done.stderr
+    search = next(row for row in board["items"] if row["agentName"] == "connectx-search")
+    assert search["rank"] <= 2, board["items"]
 
 
 def test_serve_demo_builds_the_examples_and_the_ladder_plays(tmp_path: Path) -> None:

@@ -29,7 +29,7 @@ def workers_without_bwrap(
     app.state.builds = workers  # type: ignore[attr-defined]
     try:
         deadline = time.monotonic() + 20
-        while workers.unavailable_reason() is None:
+        while workers.last_unavailable_reason is None:
             assert time.monotonic() < deadline, "the workers never looked at their backend"
             time.sleep(0.05)
         yield workers
@@ -41,8 +41,8 @@ def workers_without_bwrap(
 def test_every_page_says_when_builds_cannot_run(
     client: TestClient, workers_without_bwrap: BuildWorkers
 ) -> None:
-    reason = workers_without_bwrap.unavailable_reason()
-    assert reason is not None and "bubblewrap not found" in reason
+    reason = workers_without_bwrap.last_unavailable_reason
+    assert reason is not None and "bubblewrap is not installed" in reason
     for path in ("/", "/games/connectx", "/login", "/games/nope"):
         banners = page_of(client.get(path)).all("p", class_="banner")
         assert len(banners) == 1, path

@@ -1,5 +1,5 @@
-"""What accounts report as it happens (users made or changed, tokens made or revoked), for the
-audit log to record in the same transaction.
+"""What accounts report as it happens (users made or changed, tokens made or revoked, one-time
+login links made or used), for the audit log to record in the same transaction.
 
 Accounts come before the audit log in the stages, so they only know this protocol; the audit
 package implements it and the composition root (the app, the command line) hands one in.
@@ -12,7 +12,7 @@ from typing import Protocol
 
 from sqlalchemy.orm import Session
 
-from botarena.accounts.models import ApiToken, User
+from botarena.accounts.models import ApiToken, LoginLink, User
 
 
 class UserChange(StrEnum):
@@ -51,3 +51,7 @@ class Journal(Protocol):
     ) -> None: ...
 
     def token_revoked(self, session: Session, actor: User | None, token: ApiToken) -> None: ...
+
+    def login_link_created(self, session: Session, actor: User | None, link: LoginLink) -> None: ...
+
+    def login_link_used(self, session: Session, link: LoginLink) -> None: ...

@@ -1,4 +1,4 @@
-"""Users and their API tokens."""
+"""Users, their API tokens and one-time login links."""
 
 from __future__ import annotations
 
@@ -74,3 +74,20 @@ class ApiToken(Base):
     def active(self, now: datetime) -> bool:
         """True while the token may be used: neither revoked nor expired."""
         return self.revoked_at is None and not self.expired(now)
+
+
+class LoginLink(Base):
+    """A one-time login link: a short-lived secret that signs its user in once (the demo
+    prints one for its admin). Only a digest of the secret is kept, as for API tokens."""
+
+    __tablename__ = "login_links"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    # Set by the one redemption that succeeded; a link is never used twice.
+    used_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship()

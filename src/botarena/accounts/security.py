@@ -1,4 +1,4 @@
-"""Password hashing (argon2) and API token secrets.
+"""Password hashing (argon2), API token secrets and one-time login secrets.
 
 Tokens are 256-bit random secrets, so a fast SHA-256 digest is a sound thing to store and look
 up by; passwords are low-entropy and get argon2id.
@@ -14,6 +14,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 TOKEN_PREFIX = "bat_"  # noqa: S105 - a public prefix, not a secret
+LOGIN_LINK_PREFIX = "bal_"  # a one-time login link's secret: never a bearer token
 _hasher = PasswordHasher()
 
 
@@ -41,6 +42,11 @@ def verify_password(password_hash: str | None, password: str) -> bool:
 def new_token_secret() -> str:
     """A fresh token secret, shown to its owner once."""
     return TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+
+def new_login_link_secret() -> str:
+    """A fresh one-time login secret (256 random bits, like a token's)."""
+    return LOGIN_LINK_PREFIX + secrets.token_urlsafe(32)
 
 
 def hash_token(secret: str) -> str:

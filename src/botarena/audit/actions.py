@@ -15,6 +15,8 @@ class Action(StrEnum):
     USER_ENABLED = "user.enabled"
     TOKEN_CREATED = "token.created"  # noqa: S105 - an action's name
     TOKEN_REVOKED = "token.revoked"  # noqa: S105 - an action's name
+    LOGIN_LINK_CREATED = "login_link.created"
+    LOGIN_LINK_USED = "login_link.used"
     SUBMISSION_PRIORITY_CHANGED = "submission.priority_changed"
     SUBMISSION_REBUILT = "submission.rebuilt"
     LADDER_PAUSED = "ladder.paused"

@@ -1,11 +1,12 @@
-"""The audit log as accounts' journal: users made or changed, tokens made or revoked."""
+"""The audit log as accounts' journal: users made or changed, tokens made or revoked,
+one-time login links made or used."""
 
 from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
 from botarena.accounts.journal import TokenMethod, UserChange
-from botarena.accounts.models import ApiToken, User
+from botarena.accounts.models import ApiToken, LoginLink, User
 from botarena.audit.actions import Action
 from botarena.audit.context import ActionContext
 from botarena.audit.service import AuditLog
@@ -69,6 +70,29 @@ class AuditJournal:
             target_type="token",
             target_id=token.id,
             details={"userId": token.user_id, "username": token.user.username},
+        )
+
+    def login_link_created(self, session: Session, actor: User | None, link: LoginLink) -> None:
+        AuditLog(session).record(
+            self._by(actor),
+            Action.LOGIN_LINK_CREATED,
+            target_type="login_link",
+            target_id=link.id,
+            details={
+                "userId": link.user_id,
+                "username": link.user.username,
+                "expiresAt": link.expires_at,
+            },
+        )
+
+    def login_link_used(self, session: Session, link: LoginLink) -> None:
+        # The link's own user acts: whoever held the secret signed in as them.
+        AuditLog(session).record(
+            self.context.acting_as(link.user),
+            Action.LOGIN_LINK_USED,
+            target_type="login_link",
+            target_id=link.id,
+            details={"userId": link.user_id, "username": link.user.username},
         )
 
     def _by(self, actor: User | None) -> ActionContext:

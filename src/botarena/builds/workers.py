@@ -101,16 +101,21 @@ class BuildWorkers(Workers):
                 heartbeat.stop()
 
     def unavailable_reason(self) -> str | None:
-        """Why builds cannot run, as the workers last found it (they look before each
-        claim); None while they can, or before the first look. Pages show it in a banner."""
+        """Why builds cannot run right now (the backend's sentence), or None when they can."""
+        return self.backend.unavailable_reason()
+
+    @property
+    def last_unavailable_reason(self) -> str | None:
+        """What the workers found before their last claim (they ask before each): no call to
+        the backend, so cheap enough for every page; None before their first look."""
         return self._unavailable
 
     def _backend_ready(self) -> bool:
-        reason = self.backend.unavailable_reason()
+        reason = self.unavailable_reason()
         if reason != self._unavailable:
             if reason:
                 log.warning(
-                    "build backend unavailable; builds wait",
+                    "build backend unavailable; builds wait until it is available",
                     backend=self.backend.name,
                     reason=reason,
                 )

@@ -33,31 +33,57 @@ def serve(
             "behind TLS; or listen on 127.0.0.1.",
             code=2,
         )
+    import structlog
     import uvicorn
 
+    from botarena.accounts.login_links import LOGIN_LINK_LIFETIME
     from botarena.app import create_app
-    from botarena.demo import DEMO_GAME, DEMO_USER, Activator, demo_token, submit_examples
+    from botarena.demo import (
+        DEMO_GAME,
+        DEMO_USER,
+        Activator,
+        demo_login_link,
+        demo_token,
+        submit_examples,
+    )
     from botarena.logging import configure_logging
+    from botarena.readiness import unavailable
     from botarena.settings import get_settings
     from botarena.storage import keep_files_private
 
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_format)
+    log = structlog.get_logger("botarena.serve")
     keep_files_private()
     app = create_app(settings)
     url = f"http://{_url_host(host)}:{port}"
 
     def announce() -> None:
-        console.print(f"botarena is serving at [bold]{url}[/] (API docs: {url}/docs)")
+        console.print(f"botarena is serving at [bold]{url}/[/] (API docs: {url}/docs)")
         if not _is_loopback(host):
             console.print(f"listening on {host}: reachable from other machines (--public)")
         console.print(f"database: {_safe_url(settings.resolved_database_url)}", highlight=False)
+        problems = unavailable(settings, app.state.builds)
+        for problem in problems:
+            # On the terminal, not only in the log: a person starting the server reads this.
+            console.print(
+                f"[bold red]warning:[/] {problem.sentence()}", highlight=False, soft_wrap=True
+            )
+            log.warning("part of the platform cannot run", part=problem.part, reason=problem.reason)
         if demo:
             factory = app.state.session_factory
             token = demo_token(factory, settings.token_days)
             console.print(f"demo admin: [bold]{DEMO_USER}[/]; its token:")
             console.print(token, highlight=False, soft_wrap=True)
             console.print(f"try: curl -H 'Authorization: Bearer {token}' {url}/api/v1/me")
+            # Printed, never logged: the link signs the demo admin in (once, for minutes).
+            link = demo_login_link(factory, url)
+            minutes = int(LOGIN_LINK_LIFETIME.total_seconds() // 60)
+            console.print(
+                f"the web UI at {url}/, signed in as {DEMO_USER} (this link works once, "
+                f"for {minutes} minutes):"
+            )
+            console.print(link, highlight=False, soft_wrap=True)
             submitted = submit_examples(factory, settings)
             if submitted and settings.builds_enabled:
                 app.state.demo = Activator(factory, settings)
@@ -65,9 +91,14 @@ def serve(
                 wake = getattr(app.state, "on_build_queued", None)
                 if callable(wake):
                     wake()
+            waits = (
+                " (builds cannot run yet: see the warning above)"
+                if any(problem.part == "builds" for problem in problems)
+                else ""
+            )
             console.print(
                 f"demo: {len(submitted)} example agents submitted; they play the ladder once "
-                f"built. Leaderboard: {url}/api/v1/leaderboard?game={DEMO_GAME}",
+                f"built{waits}. Leaderboard: {url}/api/v1/leaderboard?game={DEMO_GAME}",
                 highlight=False,
             )
 

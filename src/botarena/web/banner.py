@@ -1,25 +1,24 @@
 """What every page says at its top when the platform cannot do its work (no build backend,
-no sandbox), read from what the composition root put in ``app.state``."""
+no sandbox for matches), read from what the composition root put in ``app.state``."""
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Any
 
+from botarena.readiness import unavailable
 
-class _Reports(Protocol):
-    def unavailable_reason(self) -> str | None: ...
+_WHAT_WAITS = {
+    "builds": "Builds cannot run on this server",
+    "matches": "Matches cannot be played on this server",
+}
 
 
 def platform_problems(state: Any) -> list[str]:
-    """Sentences for the banner; empty when all is well. The build workers (``state.builds``)
-    say why their backend cannot build: with the local backend that is the sandbox, which
-    matches of this server need too."""
-    found: list[str] = []
-    builds: _Reports | None = getattr(state, "builds", None)
-    reason = builds.unavailable_reason() if builds is not None else None
-    if reason:
-        found.append(
-            f"Builds cannot run on this server: {reason}. New submissions wait in the queue "
-            "until an administrator fixes this."
-        )
-    return found
+    """Sentences for the banner; empty when all is well. The build workers' last look at
+    their backend is used (no call to an engine per page); the sandbox probe runs once per
+    process."""
+    return [
+        f"{_WHAT_WAITS.get(problem.part, problem.part)}: {problem.reason}. Until an "
+        "administrator fixes this, they wait in the queue."
+        for problem in unavailable(state.settings, getattr(state, "builds", None), ask=False)
+    ]

@@ -209,15 +209,20 @@ def test_isolation_probe_describes_this_machine(isolation: IsolationReport) -> N
         "bubblewrap sandbox with a syscall filter, without cgroup limits (rlimits only)"
     )
     assert IsolationReport(bwrap=False, cgroups="v1").describe() == (
-        "no sandbox: bubblewrap not found (install the bubblewrap package)"
+        "no sandbox: bubblewrap is not installed "
+        "(install the bubblewrap package: sudo apt-get install bubblewrap)"
     )
     broken = IsolationReport(
         False, None, Path("/usr/bin/bwrap"), "No permissions to create a new namespace"
     )
-    assert broken.describe() == (
-        "no sandbox: bubblewrap is installed but cannot run "
-        "(No permissions to create a new namespace)"
+    assert broken.describe().startswith(
+        "no sandbox: bubblewrap is installed but cannot start a sandbox "
+        "(No permissions to create a new namespace); allow unprivileged user namespaces "
+        "(sudo sysctl -w kernel.unprivileged_userns_clone=1; "
     )
+    needs = "the sandbox's syscall filter needs libseccomp, which cannot be loaded (…): install"
+    no_filter = IsolationReport(False, None, Path("/usr/bin/bwrap"), needs)
+    assert no_filter.describe() == f"no sandbox: {needs}"
 
 
 def test_rlimits_bind_others_than_root_by_process_count() -> None:

@@ -53,6 +53,13 @@ log = structlog.get_logger(__name__)
 _MAX_WARNINGS = 50
 
 
+# What a person can do when the engine cannot be reached or does not answer.
+_ENGINE_REMEDY = (
+    "start the Docker engine (sudo systemctl start docker) and let this user use it, point "
+    "BOTARENA_DOCKER_HOST at a running engine, or build without one (BOTARENA_BUILD_BACKEND=local)"
+)
+
+
 class DockerBackend:
     """Images built and run by one container engine."""
 
@@ -78,8 +85,9 @@ class DockerBackend:
         try:
             client = self._engine()
         except BackendUnavailable as exc:
-            return str(exc)
-        return engine_problem(client)
+            return f"{exc}; {_ENGINE_REMEDY}"
+        problem = engine_problem(client)
+        return None if problem is None else f"{problem}; {_ENGINE_REMEDY}"
 
     def build(self, target: BuildTarget, source: Path, log: BuildLog) -> Artifact:
         client = self._engine()

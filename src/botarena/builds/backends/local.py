@@ -60,8 +60,7 @@ class LocalBackend:
         self._runner: LocalRunner | None = None
 
     def unavailable_reason(self) -> str | None:
-        report = probe_isolation()
-        return None if report.bwrap else report.describe()
+        return probe_isolation().unavailable_reason()
 
     def build(self, target: BuildTarget, source: Path, log: BuildLog) -> Artifact:
         submission_id = target.submission_id

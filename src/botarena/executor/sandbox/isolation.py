@@ -24,6 +24,14 @@ from botarena.executor.sandbox.seccomp import syscall_filter
 
 PROBE_TIMEOUT = 10.0
 _CONTROLLERS = "memory, processes, CPU"
+_INSTALL_BWRAP = "sudo apt-get install bubblewrap"
+# Nearly always why bubblewrap fails: the kernel (or a container around this server)
+# refuses the unprivileged user namespace it starts in.
+_USERNS_REMEDY = (
+    "allow unprivileged user namespaces (sudo sysctl -w kernel.unprivileged_userns_clone=1; "
+    "on Ubuntu 23.10 and later sudo sysctl -w kernel.apparmor_restrict_unprivileged_userns=0), "
+    "or run the server where they are allowed (not in an unprivileged container)"
+)
 
 
 @dataclass(frozen=True)
@@ -36,15 +44,27 @@ class IsolationReport:
     problem: str | None = None
 
     def describe(self) -> str:
-        if not self.bwrap:
-            if self.bwrap_path is None:
-                return "no sandbox: bubblewrap not found (install the bubblewrap package)"
-            return f"no sandbox: bubblewrap is installed but cannot run ({self.problem})"
+        missing = self.unavailable_reason()
+        if missing is not None:
+            return f"no sandbox: {missing}"
         if self.cgroups is None:
             return "bubblewrap sandbox with a syscall filter, without cgroup limits (rlimits only)"
         return (
             f"bubblewrap sandbox with a syscall filter and cgroup {self.cgroups} limits "
             f"({_CONTROLLERS})"
+        )
+
+    def unavailable_reason(self) -> str | None:
+        """Why no sandbox can start here and what to do about it; None when one can."""
+        if self.bwrap:
+            return None
+        if self.bwrap_path is None:
+            return f"bubblewrap is not installed (install the bubblewrap package: {_INSTALL_BWRAP})"
+        if self.problem and "libseccomp" in self.problem:
+            # The filter's own sentence names the package to install.
+            return self.problem
+        return (
+            f"bubblewrap is installed but cannot start a sandbox ({self.problem}); {_USERNS_REMEDY}"
         )
 
 

@@ -59,7 +59,7 @@ def spawn(
     if bwrap is None:
         raise SandboxUnavailable(
             "bubblewrap (bwrap) is not installed, so agents cannot be sandboxed: "
-            "install the bubblewrap package"
+            "install the bubblewrap package (sudo apt-get install bubblewrap)"
         )
     check_spec(spec)
     cgroup = None if driver is None else driver.create(name, limits)

@@ -192,7 +192,7 @@ def _libseccomp() -> Any:
     except (ImportError, RuntimeError, OSError) as exc:
         raise SandboxUnavailable(
             f"the sandbox's syscall filter needs libseccomp, which cannot be loaded ({exc}): "
-            "install the libseccomp2 package"
+            "install the libseccomp2 package (sudo apt-get install libseccomp2)"
         ) from exc
 
 
