@@ -1,4 +1,5 @@
-"""``/login``, ``/logout`` and ``/signup``: the session cookie's user, set and cleared.
+"""``/login``, ``/login/once`` (a one-time link), ``/logout``, ``/signup``: the session cookie's
+user, set and cleared.
 
 Sign-in checks the password through the accounts' service behind the login limiter (failures
 counted per username and per address; 429 with a clear message while locked). A form with a
@@ -9,10 +10,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from botarena.accounts.deps import ClientAddress, JournalDep, LimiterDep
+from botarena.accounts.login_links import LoginLinkService
 from botarena.accounts.service import AccountService
 from botarena.accounts.tokens import TokenService
 from botarena.api.deps import SessionDep, SettingsDep
@@ -93,6 +95,34 @@ def login(
     answer = respond(request, pages, None, "login.html", context, status_code=status_code)
     answer.headers.update(headers)
     return answer
+
+
+@router.get("/login/once", response_class=HTMLResponse)
+def login_once(
+    request: Request,
+    session: SessionDep,
+    pages: TemplatesDep,
+    settings: SettingsDep,
+    journal: JournalDep,
+    token: Annotated[str, Query(max_length=256)] = "",
+) -> Response:
+    """Sign in with a one-time login link (``botarena serve --demo`` prints one); the sign-in
+    form with the reason when the link is unknown, used or expired."""
+    try:
+        user = LoginLinkService(session, journal=journal).redeem(token)
+    except AppError as exc:
+        if exc.status_code != 401:
+            raise
+        context = {
+            "form": {"username": ""},
+            "errors": {"form": exc.error},
+            "next": "/",
+            "signup_open": settings.signup == "open",
+        }
+        return respond(request, pages, None, "login.html", context, status_code=401)
+    rotate(request)
+    request.session[USER_KEY] = user.id
+    return RedirectResponse("/", status_code=303)
 
 
 @router.post("/logout")
