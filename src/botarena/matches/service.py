@@ -138,13 +138,27 @@ class MatchService:
         return MatchView(match, self._queue_position(match))
 
     def page(
-        self, *, limit: int, offset: int, agent_id: str | None = None
+        self,
+        *,
+        limit: int,
+        offset: int,
+        agent_id: str | None = None,
+        game: str | None = None,
+        status: str | None = None,
+        ranked: bool | None = None,
     ) -> tuple[Sequence[Match], int]:
+        """Matches newest first, only those with each filter given."""
         query = select(Match)
         if agent_id is not None:
             query = query.where(
                 Match.id.in_(select(MatchPlayer.match_id).where(MatchPlayer.agent_id == agent_id))
             )
+        if game is not None:
+            query = query.where(Match.game == game)
+        if status is not None:
+            query = query.where(Match.status == status)
+        if ranked is not None:
+            query = query.where(Match.ranked.is_(ranked))
         return page_of(
             self.session,
             query.options(selectinload(Match.players), selectinload(Match.status_events)),

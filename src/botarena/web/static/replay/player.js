@@ -136,7 +136,8 @@ class Player {
       ]),
       h("details", { class: "replay-text" }, [h("summary", { text: "Board as text" }), this.textBoard]),
       h("h3", { class: "replay-moves-title", text: "Moves" }),
-      this.moves,
+      // One Tab stop for the whole list, arrows inside it: a composite widget, as a toolbar.
+      h("div", { role: "toolbar", "aria-orientation": "vertical", "aria-label": "Moves" }, [this.moves]),
       this.dialog,
     ]);
   }
@@ -177,7 +178,7 @@ class Player {
   }
 
   markMove(target) {
-    for (const item of this.moves.querySelectorAll("[aria-current]")) {
+    for (const item of this.moves.querySelectorAll("[aria-current], [tabindex='0']")) {
       item.removeAttribute("aria-current");
       item.tabIndex = -1;
     }

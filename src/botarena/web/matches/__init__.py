@@ -1,0 +1,1 @@
+"""The pages of matches: the list with its filters, one match with its replay."""
