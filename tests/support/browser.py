@@ -231,7 +231,9 @@ def building_web_server(serve_web: ServeWeb) -> WebServer:
 
 
 @pytest.fixture
-def context(new_context: NewContext, web_server: WebServer) -> BrowserContext:
+def context(web_server: WebServer, new_context: NewContext) -> BrowserContext:
+    # The server first, so that it is stopped after the browser's contexts are closed: a page
+    # holding a live stream would otherwise keep the server's shutdown waiting.
     return new_context(web_server.url)
 
 
@@ -242,13 +244,13 @@ def page(context: BrowserContext) -> Page:
 
 
 @pytest.fixture
-def no_js_page(new_context: NewContext, web_server: WebServer) -> Page:
+def no_js_page(web_server: WebServer, new_context: NewContext) -> Page:
     """A page of ``web_server`` in a context with JavaScript disabled."""
     return new_context(web_server.url, javascript=False).new_page()
 
 
 @pytest.fixture
-def page_watch(browser_contexts: Contexts, context: BrowserContext) -> PageWatch:
+def page_watch(context: BrowserContext, browser_contexts: Contexts) -> PageWatch:
     return browser_contexts.watch(context)
 
 

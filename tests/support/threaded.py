@@ -23,8 +23,16 @@ def serving(app: FastAPI, timeout: float = 20.0) -> Iterator[str]:
     port = free_port()
     # No log_config and no log_level: uvicorn would otherwise set its loggers' levels and
     # handlers for the whole process, and later tests (of logging) would hear none of its lines.
+    # A stream a client left open ends the shutdown after a few seconds, not at the join's
+    # timeout.
     config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_config=None, access_log=False, lifespan="on"
+        app,
+        host="127.0.0.1",
+        port=port,
+        log_config=None,
+        access_log=False,
+        lifespan="on",
+        timeout_graceful_shutdown=3,
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="uvicorn", daemon=True)

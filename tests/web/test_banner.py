@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 
 from botarena.builds.backends.local import LocalBackend
 from botarena.builds.workers import BuildWorkers
+from botarena.executor.sandbox.isolation import probe_isolation
 from botarena.settings import Settings
 
 from support.pages import page_of
@@ -22,6 +23,8 @@ def workers_without_bwrap(
     """Real build workers on the local backend, on a machine where bubblewrap is not found
     (it is not on the PATH they search): they find it missing and take no build."""
     monkeypatch.setenv("PATH", "/nonexistent")
+    # The sandbox is probed once per process: probe again without bubblewrap, and again after.
+    probe_isolation.cache_clear()
     app = client.app
     backend = LocalBackend(settings.data_dir)
     workers = BuildWorkers(app.state.session_factory, settings, backend)  # type: ignore[attr-defined]
@@ -36,6 +39,7 @@ def workers_without_bwrap(
     finally:
         workers.stop()
         app.state.builds = None  # type: ignore[attr-defined]
+        probe_isolation.cache_clear()
 
 
 def test_every_page_says_when_builds_cannot_run(
