@@ -49,6 +49,12 @@ def build_log_path(settings: Settings, submission_id: str) -> Path:
     return settings.data_dir / "builds" / submission_id / "build.log"
 
 
+def validation_match_path(settings: Settings, submission_id: str) -> Path:
+    """Where the newest build of a submission keeps its validation match: the summary, each
+    seat's outcome and log, and the replay (``validation.json``)."""
+    return build_log_path(settings, submission_id).with_name("validation.json")
+
+
 def earlier_build_log_path(settings: Settings, submission_id: str, generation: int) -> Path:
     """Where the log of an earlier build of a submission is kept once it was rebuilt: its
     first build's is ``build.1.log``, and so on; ``build.log`` is always the newest build's."""

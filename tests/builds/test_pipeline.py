@@ -24,11 +24,13 @@ from botarena.builds.log import BuildLog
 from botarena.builds.models import AttemptOutcome, BuildAttempt
 from botarena.builds.pipeline import BuildPipeline
 from botarena.builds.queue import BuildQueue
+from botarena.builds.validation import read_validation
 from botarena.clock import utcnow
 from botarena.db.engine import SessionFactory
 from botarena.executor.sandbox import Limits
 from botarena.executor.sandbox.limits import MIB
 from botarena.settings import Settings
+from botarena.storage import validation_match_path
 
 from support.accounts import Account
 from support.api import submit_archive as _upload
@@ -196,6 +198,12 @@ def test_uploaded_archive_builds_and_validates(
     assert "building" in steps
     assert any(step.startswith("validating") for step in steps)
     assert steps[-1] == "build succeeded"
+    # The validation match is kept for the submission's page, and named in the log.
+    kept = read_validation(validation_match_path(settings, sub))
+    assert kept is not None and kept["status"] == "finished"
+    assert [a["status"] for a in kept["agents"]] == ["DONE", "DONE"]
+    assert len(kept["replay"]["steps"]) == kept["turns"] + 1
+    assert f"validation match: {kept['turns']} turns in " in _log(client, alice, sub)
     [attempt] = _attempts(session_factory, sub)
     assert attempt.outcome == AttemptOutcome.SUCCESS.value
     assert attempt.number == 1 and attempt.worker == WORKER and attempt.backend == "local"
@@ -281,6 +289,9 @@ def test_agent_that_crashes_in_validation_fails_with_its_traceback(
     assert row.attempts == 1 and row.not_before is None
     log = _log(client, alice, sub)
     assert "Traceback" in log and "RuntimeError: nope" in log
+    kept = read_validation(validation_match_path(settings, sub))
+    assert kept is not None and "RuntimeError: nope" in kept["logs"][0]
+    assert kept["agents"][0]["status"] == "ERROR"
     [attempt] = _attempts(session_factory, sub)
     assert attempt.outcome == AttemptOutcome.USER_ERROR.value
     assert attempt.reason == "validation_failed"

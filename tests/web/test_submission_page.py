@@ -6,12 +6,19 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 
 from botarena.agents.models import Submission
+from botarena.builds.validation import keep_validation
 from botarena.db.engine import SessionFactory
+from botarena.executor.outcomes import AgentOutcome, MatchResult, MatchStatus
+from botarena.games.registry import get_game
+from botarena.settings import Settings
+from botarena.storage import validation_match_path
 
 from support.accounts import Account, MakeUser
 from support.api import create_agent, submit_url
 from support.competitors import pretend_built
+from support.match_pages import RED_WINS
 from support.pages import page_of, parse, sign_in
+from support.replays import record
 
 CODE_URL = "https://git.example.com/secret/repo"
 HOSTILE = "<script>alert('log')</script> \x1b[31;1mred\x1b[0m done\x1b]0;title\x07"
@@ -117,3 +124,41 @@ def test_a_built_submission_shows_its_scan_warnings(
     answer = client.get(f"/submissions/{sub}")
     assert "<b>CVE-1</b>" not in answer.text
     assert "<b>CVE-1</b> in somepackage" in page_of(answer).by_id("build-status").text
+
+
+def _validated(settings: Settings, sub: str, log: str) -> None:
+    """The validation match a build would keep: red wins, both seats played to the end."""
+    replay = record(get_game("connectx"), RED_WINS)
+    outcomes = [AgentOutcome(log=log), AgentOutcome(log="")]
+    result = MatchResult(MatchStatus.FINISHED, 0, [1.0, -1.0], outcomes, 7, 420, replay)
+    keep_validation(validation_match_path(settings, sub), result)
+
+
+def test_the_validation_match_shows_its_seats_and_for_the_owner_its_replay_and_log(
+    client: TestClient,
+    session_factory: SessionFactory,
+    settings: Settings,
+    alice: Account,
+    make_user: MakeUser,
+) -> None:
+    _agent, sub = pretend_built(client, session_factory, alice, "validated", status="success")
+    _validated(settings, sub, f"thinking hard\n{HOSTILE}\n")
+    anonymous = page_of(client.get(f"/submissions/{sub}"))
+    section = anonymous.by_id("validation").text
+    assert "7 turns in 0.4 s" in section and "played to the end" in section
+    assert "thinking hard" not in anonymous.text and "data-replay" not in str(anonymous.elements)
+    assert sign_in(client, "alice", "alice-password").status_code == 303
+    answer = client.get(f"/submissions/{sub}")
+    assert "<script>alert" not in answer.text
+    owners = page_of(answer)
+    assert "thinking hard <script>alert('log')</script> red done" in owners.by_id("validation").text
+    [viewer] = [e for e in owners.elements if "data-replay" in e.attrs]
+    assert "data-replay-download" not in viewer.attrs
+    assert "/static/web/replay/player.js" in answer.text
+    # While it builds again, what is on disk is not this build's.
+    with session_factory() as session:
+        row = session.get(Submission, sub)
+        assert row is not None
+        row.status = "pending"
+        session.commit()
+    assert "Validation match" not in client.get(f"/submissions/{sub}").text

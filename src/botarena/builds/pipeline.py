@@ -27,6 +27,7 @@ from botarena.builds.feed import log_notifier
 from botarena.builds.log import BuildLog
 from botarena.builds.models import AttemptOutcome, BuildAttempt
 from botarena.builds.queue import BUILD_RETRY, BuildQueue
+from botarena.builds.validation import keep_validation, validation_summary
 from botarena.clock import utcnow
 from botarena.db.engine import SessionFactory
 from botarena.executor.artifact_folders import Hold
@@ -38,7 +39,7 @@ from botarena.jobs.backoff import Backoff
 from botarena.settings import Settings
 from botarena.sources.archives import ArchiveError, ArchiveLimits, extract_archive
 from botarena.sources.git import FetchError, FetchLimits, fetch_git
-from botarena.storage import archive_path, build_log_path, read_tail
+from botarena.storage import archive_path, build_log_path, read_tail, validation_match_path
 
 log = structlog.get_logger(__name__)
 
@@ -92,6 +93,8 @@ class BuildPipeline:
             self.log_path(submission_id), log_notifier(self.factory, submission_id)
         )
         build_log.step(f"attempt {job.attempt} with the {self.backend.name} backend")
+        # What an earlier build's validation match left is not this build's.
+        validation_match_path(self.settings, submission_id).unlink(missing_ok=True)
         workdir = Path(tempfile.mkdtemp(prefix=f"{submission_id}-", dir=self._work_root()))
         commit_sha: str | None = None
         # This attempt's own artifact: a new folder or image tag, whatever came before.
@@ -191,6 +194,8 @@ class BuildPipeline:
                 f"the validation match could not run: {result.error}",
                 platform_fault=True,
             )
+        keep_validation(validation_match_path(self.settings, job.submission_id), result)
+        build_log.write(validation_summary(result))
         for player, outcome in enumerate(result.agents):
             if outcome.status is not AgentStatus.DONE:
                 build_log.write(f"--- the agent's log (player {player}) ---")

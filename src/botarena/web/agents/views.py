@@ -24,6 +24,7 @@ from botarena.ratings.service import RatingService, Record, Standing
 from botarena.settings import Settings
 from botarena.storage import CUT_MARKER, STORED_LOG_BYTES, build_log_path
 from botarena.web.agents.buildlog import Failure, clean_line, failure_of
+from botarena.web.agents.validation import ValidationMatch, validation_match
 from botarena.web.views import MatchRow
 
 RECENT_MATCHES = 10
@@ -58,6 +59,7 @@ class SubmissionPage:
     log: list[str] | None  # None: not the viewer's to read
     # Where the live stream goes on from: after the statuses and log lines shown.
     cursor: str
+    validation: ValidationMatch | None
 
 
 @dataclass(frozen=True)
@@ -99,14 +101,18 @@ def submission_page(
     status_id = max((e.id for e in build.history), default=0)
     log: list[str] | None = None
     offset = 0
-    if may_see_private(viewer, build.agent):
+    private = may_see_private(viewer, build.agent)
+    if private:
         if build.in_progress:
             # The lines written so far; the stream sends those after them.
             offset = last_line_end(build_log_path(settings, sub.id))
             log = _lines(build_log_path(settings, sub.id), offset)
         else:
             log = _stored_log(session, settings, viewer, sub.id)
-    return SubmissionPage(build, present(sub, viewer), log, str(Cursor(status_id, offset)))
+    validation = validation_match(settings, sub, private=private)
+    return SubmissionPage(
+        build, present(sub, viewer), log, str(Cursor(status_id, offset)), validation
+    )
 
 
 def _stored_log(
