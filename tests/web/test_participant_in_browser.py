@@ -67,6 +67,7 @@ def test_a_participant_enters_an_agent_and_challenges_another(
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("New agent")
     expect(page.get_by_label("Game")).to_have_value("connectx")
+    axe_check(page)
     page.get_by_label("Name").fill("alices-random")
     page.get_by_role("button", name="Create agent").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("alices-random")
