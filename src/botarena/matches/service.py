@@ -206,7 +206,6 @@ class MatchService:
             raise not_found(f"Match {match_id} has no log yet", f"Its status is {match.status}.")
         return path.read_text(encoding="utf-8", errors="replace")
 
-    # -- helpers -------------------------------------------------------------------------
     def quota(self, user: User) -> ScrimmageQuota:
         """How many unranked matches ``user`` may still create now, of how many per 24 hours,
         and when the next one frees up when none is left."""
@@ -256,6 +255,7 @@ class MatchService:
             raise bad_request(f"{seat} has no submission")
         raise bad_request(f"{seat} submission is not ready (status: {submissions[0].status})")
 
+    # -- helpers -------------------------------------------------------------------------
     def _get(self, match_id: str) -> Match:
         match = self.session.get(
             Match,
