@@ -28,9 +28,11 @@ from botarena.games.registry import known_games
 from botarena.ids import new_id
 from botarena.settings import Settings
 from botarena.sources.archives import (
+    PACKED_NAME,
     ArchiveError,
     ArchiveLimits,
     ArchiveTooLargeError,
+    pack_sent_folder,
     store_archive,
 )
 from botarena.sources.urls import SourceUrlError, validate_code_url
@@ -143,19 +145,33 @@ class SubmissionService:
     ) -> Submission:
         """A new pending submission of an uploaded archive, stored by its content."""
         agent = self._agent_to_submit_to(user, agent_id)
-        limits = ArchiveLimits(
-            max_bytes=self.settings.archive_max_bytes,
-            max_files=self.settings.archive_max_files,
-            max_unpacked_bytes=self.settings.archive_max_unpacked_bytes,
-        )
         try:
-            stored = store_archive(upload, filename, limits, self.settings.archive_dir)
+            stored = store_archive(upload, filename, self._limits(), self.settings.archive_dir)
         except ArchiveTooLargeError as exc:
             raise too_large(str(exc)) from exc
         except ArchiveError as exc:
             error = AppError(str(exc), "The archive was not stored.", [], 400)
             raise error from exc
         return self._create(agent, archive_sha256=stored.sha256, archive_format=stored.format)
+
+    def create_from_folder(
+        self, user: User, agent_id: str, files: Sequence[tuple[str, BinaryIO]]
+    ) -> Submission:
+        """A new pending submission of a folder sent file by file (a browser's folder upload:
+        each name a path under one top folder), packed and then stored as an archive is."""
+        self._agent_to_submit_to(user, agent_id)
+        try:
+            packed = pack_sent_folder(files, self._limits())
+        except ArchiveError as exc:
+            raise AppError(str(exc), "Nothing was stored.", [], 400) from exc
+        return self.create_from_archive(user, agent_id, packed, PACKED_NAME)
+
+    def _limits(self) -> ArchiveLimits:
+        return ArchiveLimits(
+            max_bytes=self.settings.archive_max_bytes,
+            max_files=self.settings.archive_max_files,
+            max_unpacked_bytes=self.settings.archive_max_unpacked_bytes,
+        )
 
     def page(
         self,

@@ -8,7 +8,7 @@ import math
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +45,16 @@ class MatchView:
     queue_position: int | None
 
 
+@dataclass(frozen=True)
+class ScrimmageQuota:
+    """A user's unranked matches: how many are left of ``per_day`` in the rolling 24 hours,
+    and when none is, when the next frees up."""
+
+    left: int
+    per_day: int
+    frees_at: datetime | None
+
+
 class MatchService:
     """Creates and reads matches; each public method is one unit of work."""
 
@@ -65,7 +75,7 @@ class MatchService:
         if ranked and not user.is_admin:
             raise forbidden("Only admins may create ranked matches")
         if not ranked:
-            self._check_quota(user)
+            self.check_quota(user)
         agents = [AgentService(self.session).get(agent_id) for agent_id in agent_ids]
         chosen_game = game or agents[0].game
         try:
@@ -78,9 +88,7 @@ class MatchService:
         for seat, agent in zip(SEATS, agents, strict=True):
             if agent.game != chosen_game:
                 raise bad_request(f"{seat} plays {agent.game}, not {chosen_game}")
-        submissions = [
-            self._playing(seat, agent) for seat, agent in zip(SEATS, agents, strict=True)
-        ]
+        submissions = [self.playing(seat, agent) for seat, agent in zip(SEATS, agents, strict=True)]
         match = self.add(
             chosen_game,
             list(zip(agents, submissions, strict=True)),
@@ -198,28 +206,40 @@ class MatchService:
             raise not_found(f"Match {match_id} has no log yet", f"Its status is {match.status}.")
         return path.read_text(encoding="utf-8", errors="replace")
 
-    # -- helpers -------------------------------------------------------------------------
-    def _check_quota(self, user: User) -> None:
-        """At most ``scrimmage_quota`` unranked matches per user in any 24 hours."""
+    def quota(self, user: User) -> ScrimmageQuota:
+        """How many unranked matches ``user`` may still create now, of how many per 24 hours,
+        and when the next one frees up when none is left."""
         quota = self.settings.scrimmage_quota
-        since = utcnow() - QUOTA_WINDOW
+        now = utcnow()
         recent = self.session.scalars(
             select(Match.created_at)
-            .where(Match.created_by == user.id, Match.ranked.is_(False), Match.created_at > since)
+            .where(
+                Match.created_by == user.id,
+                Match.ranked.is_(False),
+                Match.created_at > now - QUOTA_WINDOW,
+            )
             .order_by(Match.created_at.asc())
         ).all()
-        if len(recent) < quota:
+        left = max(quota - len(recent), 0)
+        frees_at = None
+        if not left:
+            # Once enough of the window's matches have aged out of it.
+            frees_at = recent[len(recent) - quota] + QUOTA_WINDOW if quota else now + QUOTA_WINDOW
+        return ScrimmageQuota(left, quota, frees_at)
+
+    def check_quota(self, user: User) -> None:
+        """At most ``scrimmage_quota`` unranked matches per user in any 24 hours."""
+        quota = self.quota(user)
+        if quota.frees_at is None:
             return
-        # The next one is allowed once enough of the window's matches have aged out of it.
-        frees_at = recent[len(recent) - quota] + QUOTA_WINDOW if quota else utcnow() + QUOTA_WINDOW
-        wait = math.ceil((frees_at - utcnow()).total_seconds())
+        wait = math.ceil((quota.frees_at - utcnow()).total_seconds())
         raise too_many(
-            f"Scrimmage quota reached: {quota} matches per 24 hours",
+            f"Scrimmage quota reached: {quota.per_day} matches per 24 hours",
             f"Try again in {wait} s.",
             wait,
         )
 
-    def _playing(self, seat: str, agent: Agent) -> Submission:
+    def playing(self, seat: str, agent: Agent) -> Submission:
         """The agent's active submission, else its newest successful one; else a 400 that
         says what its newest submission is doing."""
         submissions = self.session.scalars(
@@ -235,6 +255,7 @@ class MatchService:
             raise bad_request(f"{seat} has no submission")
         raise bad_request(f"{seat} submission is not ready (status: {submissions[0].status})")
 
+    # -- helpers -------------------------------------------------------------------------
     def _get(self, match_id: str) -> Match:
         match = self.session.get(
             Match,

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Depends, FastAPI
 
 from botarena.settings import Settings
 from botarena.web.account.routes import router as account_router
+from botarena.web.agents.forms import router as agent_forms_router
 from botarena.web.agents.routes import router as agents_router
 from botarena.web.csrf import check_csrf
 from botarena.web.errors import install_page_errors
@@ -23,6 +24,8 @@ def web_router() -> APIRouter:
     router = APIRouter(include_in_schema=False, dependencies=[Depends(check_csrf)])
     router.include_router(pages_router)
     router.include_router(account_router)
+    # The forms first: /agents/new is not an agent's page.
+    router.include_router(agent_forms_router)
     router.include_router(agents_router)
     router.include_router(matches_router)
     return router

@@ -10,13 +10,14 @@ Archives (``.zip`` or ``.tar.gz``) come from untrusted users, so nothing here tr
   headers are never trusted) while counting bytes against the limits.
 * :func:`extract_archive` re-checks everything, then writes the tree without ever following a
   link, with normalised permissions, dropping a single top-level folder if there is one.
-* :func:`pack_folder` builds the ``.tar.gz`` that the command-line client uploads.
+* :func:`pack_folder` builds the ``.tar.gz`` that the command-line client uploads;
+  :func:`pack_sent_folder` the one for a folder a browser sent file by file.
 
 Every refusal is an :class:`ArchiveError` whose message is one sentence meant for the user.
 
 The modules: ``types`` and ``errors`` (shared names and refusals), ``paths`` (member-name and
 link rules), ``entries``, ``zipfiles`` and ``tarfiles`` (reading), ``check`` (the checking walk),
-``store``, ``extract`` and ``pack``.
+``store``, ``extract``, ``pack`` and ``folder``.
 """
 
 from __future__ import annotations
@@ -24,11 +25,13 @@ from __future__ import annotations
 from botarena.sources.archives.check import check_archive, detect_format
 from botarena.sources.archives.errors import ArchiveError, ArchiveTooLargeError
 from botarena.sources.archives.extract import extract_archive
+from botarena.sources.archives.folder import PACKED_NAME, pack_sent_folder
 from botarena.sources.archives.pack import pack_folder
 from botarena.sources.archives.store import store_archive
 from botarena.sources.archives.types import ArchiveFormat, ArchiveLimits, StoredArchive
 
 __all__ = [
+    "PACKED_NAME",
     "ArchiveError",
     "ArchiveFormat",
     "ArchiveLimits",
@@ -38,5 +41,6 @@ __all__ = [
     "detect_format",
     "extract_archive",
     "pack_folder",
+    "pack_sent_folder",
     "store_archive",
 ]

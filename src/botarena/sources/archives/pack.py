@@ -14,6 +14,12 @@ _SKIPPED_NAMES = frozenset({".git", "__pycache__", ".venv", "venv", "node_module
 _SKIPPED_SUFFIXES = (".pyc",)
 
 
+def is_skipped(name: str) -> bool:
+    """Whether a file or folder of this name is left out of a packed folder (caches, virtual
+    environments, version control): the same for the CLI's upload and a browser's."""
+    return name in _SKIPPED_NAMES or name.endswith(_SKIPPED_SUFFIXES)
+
+
 def pack_folder(folder: Path, out: BinaryIO) -> int:
     """Write ``folder`` as a ``.tar.gz`` to ``out``, the way ``botarena submit FOLDER`` uploads it.
 
@@ -76,7 +82,7 @@ def _walk_folder(root: Path) -> Iterator[tuple[Path, str]]:
         with os.scandir(folder) as scan:
             found = sorted(scan, key=lambda item: item.name)
         for item in found:
-            if item.name in _SKIPPED_NAMES or item.name.endswith(_SKIPPED_SUFFIXES):
+            if is_skipped(item.name):
                 continue
             path = Path(item.path)
             name = f"{prefix}{item.name}"

@@ -45,7 +45,11 @@ def agent(
     user: Viewer,
 ) -> HTMLResponse:
     """The agent, its rating, submissions, head-to-head records and latest matches."""
-    context = {"page": views.agent_page(session, settings, user, agent_id), "errors": {}}
+    context = {
+        "page": views.agent_page(session, settings, user, agent_id),
+        "errors": {},
+        "form": {},
+    }
     return respond(request, pages, user, "agent.html", context)
 
 
@@ -94,7 +98,7 @@ def act(
         session.rollback()
         page = views.agent_page(session, settings, user, agent_id)
         message = exc.error if not exc.message else f"{exc.error}. {exc.message}"
-        context_ = {"page": page, "errors": {submission_id: message}}
+        context_ = {"page": page, "errors": {submission_id: message}, "form": {}}
         return respond(request, pages, user, "agent.html", context_, status_code=exc.status_code)
     return RedirectResponse(agent_url(agent_id), status_code=303)
 

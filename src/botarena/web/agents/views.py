@@ -19,7 +19,7 @@ from botarena.builds.feed import IN_PROGRESS
 from botarena.builds.logfile import last_line_end
 from botarena.errors import AppError
 from botarena.games.registry import known_games
-from botarena.matches.service import MatchService
+from botarena.matches.service import MatchService, ScrimmageQuota
 from botarena.ratings.service import RatingService, Record, Standing
 from botarena.settings import Settings
 from botarena.storage import CUT_MARKER, STORED_LOG_BYTES, build_log_path
@@ -71,6 +71,10 @@ class AgentPage:
     records: list[Record]
     recent: list[MatchRow]
     owner_view: bool  # the owner or an admin: the actions on submissions
+    # For the owner's challenge form: the other active agents of the game, and how many
+    # unranked matches the viewer may still start (None when not the owner's view).
+    opponents: list[Agent]
+    quota: ScrimmageQuota | None
 
     def actions_for(self, submission: Submission) -> list[tuple[str, str]]:
         """The owner's actions a submission's status allows: (path part, button label)."""
@@ -148,10 +152,13 @@ def agent_page(
     """404 for no such agent."""
     agent = AgentService(session).get(agent_id)
     ratings = RatingService(session)
-    standing = next((s for s in ratings.leaderboard(agent.game) if s.agent.id == agent.id), None)
-    matches, _total = MatchService(session, settings).page(
-        limit=RECENT_MATCHES, offset=0, agent_id=agent.id
-    )
+    board = ratings.leaderboard(agent.game)  # the agents with an active submission
+    standing = next((s for s in board if s.agent.id == agent.id), None)
+    owner_view = may_see_private(viewer, agent)
+    opponents = sorted((s.agent for s in board if s.agent.id != agent.id), key=lambda a: a.name_key)
+    service = MatchService(session, settings)
+    quota = service.quota(viewer) if owner_view and viewer is not None else None
+    matches, _total = service.page(limit=RECENT_MATCHES, offset=0, agent_id=agent.id)
     players = AgentService(session).many({p.agent_id for m in matches for p in m.players})
     recent = [MatchRow(m, [players.get(p.agent_id) for p in m.players]) for m in matches]
     game = known_games().get(agent.game)
@@ -162,5 +169,7 @@ def agent_page(
         standing,
         ratings.head_to_head(agent.id),
         recent,
-        may_see_private(viewer, agent),
+        owner_view,
+        opponents if owner_view else [],
+        quota,
     )
