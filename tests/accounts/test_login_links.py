@@ -71,7 +71,13 @@ def test_a_link_signs_its_user_in_once(session_factory: SessionFactory, alice: A
     assert link.used_at is not None
     with session_factory() as session:
         actions = list(session.scalars(select(AuditEntry.action).order_by(AuditEntry.id)))
-    assert actions[-2:] == [Action.LOGIN_LINK_CREATED.value, Action.LOGIN_LINK_USED.value]
+    # The sign-in is recorded, and so is the second, refused try.
+    assert actions[-4:] == [
+        Action.LOGIN_LINK_CREATED.value,
+        Action.LOGIN_LINK_USED.value,
+        Action.USER_SIGNED_IN.value,
+        Action.USER_SIGN_IN_FAILED.value,
+    ]
 
 
 def test_a_link_expires_after_its_lifetime(

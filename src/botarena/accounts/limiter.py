@@ -30,7 +30,8 @@ log = structlog.get_logger(__name__)
 class LoginLimiter:
     """The sign-in guard: ``check`` before verifying a password, ``failed`` after a wrong one.
 
-    The web UI's login form, when it exists, calls the same two methods.
+    The web pages' sign-in form calls the same two methods; their one-time login links count
+    failures against the address alone (``username`` None).
     """
 
     def __init__(
@@ -44,7 +45,7 @@ class LoginLimiter:
         self._item = RateLimitItemPerSecond(max_failures, window_seconds)
         self._limiter = MovingWindowRateLimiter(storage or MemoryStorage())
 
-    def check(self, username: str, address: str | None) -> None:
+    def check(self, username: str | None, address: str | None) -> None:
         """Raise 429 (with ``Retry-After``) while the username or the address is locked."""
         keys = _keys(username, address)
         locked = [key for key in keys if not self._limiter.test(self._item, *key)]
@@ -62,7 +63,7 @@ class LoginLimiter:
         )
         raise self._refusal(wait)
 
-    def failed(self, username: str, address: str | None) -> None:
+    def failed(self, username: str | None, address: str | None) -> None:
         """Count one failed sign-in against the username and the address."""
         for key in _keys(username, address):
             self._limiter.hit(self._item, *key)
@@ -78,9 +79,9 @@ class LoginLimiter:
         )
 
 
-def _keys(username: str, address: str | None) -> list[tuple[str, str]]:
+def _keys(username: str | None, address: str | None) -> list[tuple[str, str]]:
     # Usernames are unique regardless of case, so their failures are counted that way too.
-    keys = [("user", username.lower())]
+    keys = [] if username is None else [("user", username.lower())]
     if address:
         keys.append(("addr", address))
     return keys

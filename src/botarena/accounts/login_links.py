@@ -14,7 +14,8 @@ from datetime import timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from botarena.accounts.journal import Journal
+from botarena.accounts.journal import Journal, SignInMethod
+from botarena.accounts.limiter import LoginLimiter
 from botarena.accounts.models import LoginLink, User
 from botarena.accounts.security import hash_token, new_login_link_secret
 from botarena.clock import utcnow
@@ -76,9 +77,27 @@ class LoginLinkService:
         self.session.commit()
         return IssuedLoginLink(link, secret)
 
-    def redeem(self, secret: str) -> User:
+    def redeem(
+        self, secret: str, *, limiter: LoginLimiter | None = None, address: str | None = None
+    ) -> User:
         """The user the link signs in, marking it used; 401 for an unknown, used or expired
-        link (saying which: only a holder of the secret learns it) or a disabled account."""
+        link (saying which: only a holder of the secret learns it) or a disabled account.
+
+        Each sign-in and each failure is in the journal; failures count against the address in
+        ``limiter`` (429 while it is locked, and then nothing is recorded)."""
+        if limiter is not None:
+            limiter.check(None, address)
+        try:
+            return self._claim(secret)
+        except AppError as exc:
+            if limiter is not None:
+                limiter.failed(None, address)
+            if self.journal is not None:
+                self.journal.sign_in_failed(self.session, None, SignInMethod.LOGIN_LINK, exc.error)
+                self.session.commit()
+            raise
+
+    def _claim(self, secret: str) -> User:
         digest = hash_token(secret)
         link = self.session.scalar(select(LoginLink).where(LoginLink.token_hash == digest))
         if link is None:
@@ -107,6 +126,7 @@ class LoginLinkService:
         self.session.refresh(link)
         if self.journal is not None:
             self.journal.login_link_used(self.session, link)
+            self.journal.signed_in(self.session, link.user, SignInMethod.LOGIN_LINK)
         self.session.commit()
         return link.user
 

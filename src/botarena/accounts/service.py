@@ -8,7 +8,7 @@ import re
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from botarena.accounts.journal import Journal, TokenMethod, UserChange
+from botarena.accounts.journal import Journal, SignInMethod, TokenMethod, UserChange
 from botarena.accounts.models import Role, User
 from botarena.accounts.repository import UserRepository
 from botarena.accounts.security import hash_password
@@ -51,6 +51,33 @@ class AccountService:
         """A new user with a first token (of the default lifetime, named ``label``).
         ``password`` None means token-only sign-in; ``actor`` None means the journal's own
         (the command line)."""
+        user = self._add_user(username, password, admin=admin, actor=actor)
+        issued = self.tokens.add(
+            user, TokenTerms(name=label), actor=actor, method=TokenMethod.NEW_USER
+        )
+        self.session.commit()
+        return user, issued
+
+    def sign_up(self, username: str, password: str) -> User:
+        """A participant made through the pages' sign-up form: no token (the pages sign in with
+        a session; tokens are made on the account page, where their secret is shown)."""
+        user = self._add_user(username, password, admin=False, actor=None, by_self=True)
+        if self.journal is not None:
+            self.journal.signed_in(self.session, user, SignInMethod.SIGN_UP)
+        self.session.commit()
+        return user
+
+    def _add_user(
+        self,
+        username: str,
+        password: str | None,
+        *,
+        admin: bool,
+        actor: User | None,
+        by_self: bool = False,
+    ) -> User:
+        """The new user, flushed with its journal entry but not committed; ``by_self``: the
+        user made their own account (the entry names them as its actor)."""
         if not USERNAME_PATTERN.fullmatch(username):
             raise bad_request(
                 "Username must be 2 to 32 letters, digits, '.', '_' or '-', "
@@ -78,12 +105,8 @@ class AccountService:
             self.session.rollback()
             raise conflict(f"User {username} already exists") from exc
         if self.journal is not None:
-            self.journal.user_created(self.session, actor, user)
-        issued = self.tokens.add(
-            user, TokenTerms(name=label), actor=actor, method=TokenMethod.NEW_USER
-        )
-        self.session.commit()
-        return user, issued
+            self.journal.user_created(self.session, user if by_self else actor, user)
+        return user
 
     def issue_token(self, user: User, name: str | None = None) -> IssuedToken:
         """A new token of the default lifetime for a user already known (the demo uses it)."""

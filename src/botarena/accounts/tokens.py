@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from botarena.accounts.journal import Journal, TokenMethod
+from botarena.accounts.journal import Journal, SignInMethod, TokenMethod
 from botarena.accounts.limiter import LoginLimiter
 from botarena.accounts.models import ApiToken, User
 from botarena.accounts.repository import TokenRepository, UserRepository
@@ -91,6 +91,25 @@ class TokenService:
             raise unauthorized("Account disabled")
         return user
 
+    def open_session(
+        self, username: str, password: str, *, limiter: LoginLimiter | None, address: str | None
+    ) -> User:
+        """The user of a web sign-in (:meth:`check_password`), with its outcome in the journal:
+        a success, or a wrong password or disabled account. A sign-in refused during a lockout
+        (429) is not recorded, so that a flood of guesses cannot flood the journal too."""
+        try:
+            user = self.check_password(username, password, limiter=limiter, address=address)
+        except AppError as exc:
+            if exc.status_code == 401 and self.journal is not None:
+                method = SignInMethod.PASSWORD
+                self.journal.sign_in_failed(self.session, username, method, exc.error)
+                self.session.commit()
+            raise
+        if self.journal is not None:
+            self.journal.signed_in(self.session, user, SignInMethod.PASSWORD)
+            self.session.commit()
+        return user
+
     def issue(
         self, user: User, terms: TokenTerms, *, actor: User | None, method: TokenMethod
     ) -> IssuedToken:
@@ -142,11 +161,12 @@ class TokenService:
         """``user``'s own tokens, oldest first, revoked and expired ones included."""
         return self.tokens.page_for_user(user.id, limit, offset)
 
-    def revoke(self, user: User, token_id: str) -> ApiToken:
-        """Revoke one of ``user``'s tokens (admins may revoke anyone's); revoking a revoked
-        token changes nothing."""
+    def revoke(self, user: User, token_id: str, *, own_only: bool = False) -> ApiToken:
+        """Revoke one of ``user``'s tokens (admins may revoke anyone's, unless ``own_only``:
+        the account page deals with one's own); revoking a revoked token changes nothing."""
         token = self.tokens.get(token_id)
-        if token is None or (token.user_id != user.id and not user.is_admin):
+        mine = token is not None and token.user_id == user.id
+        if token is None or not (mine or (user.is_admin and not own_only)):
             raise not_found("Token not found")
         if token.revoked_at is None:
             token.revoked_at = utcnow()

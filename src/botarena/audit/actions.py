@@ -17,6 +17,8 @@ class Action(StrEnum):
     TOKEN_REVOKED = "token.revoked"  # noqa: S105 - an action's name
     LOGIN_LINK_CREATED = "login_link.created"
     LOGIN_LINK_USED = "login_link.used"
+    USER_SIGNED_IN = "user.signed_in"
+    USER_SIGN_IN_FAILED = "user.sign_in_failed"
     SUBMISSION_PRIORITY_CHANGED = "submission.priority_changed"
     SUBMISSION_REBUILT = "submission.rebuilt"
     LADDER_PAUSED = "ladder.paused"

@@ -1,16 +1,18 @@
 """The audit log as accounts' journal: users made or changed, tokens made or revoked,
-one-time login links made or used."""
+one-time login links made or used, web sign-ins and their failures."""
 
 from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from botarena.accounts.journal import TokenMethod, UserChange
+from botarena.accounts.journal import SignInMethod, TokenMethod, UserChange
 from botarena.accounts.models import ApiToken, LoginLink, User
 from botarena.audit.actions import Action
 from botarena.audit.context import ActionContext
 from botarena.audit.service import AuditLog
 
+# A name tried at sign-in may be anything up to the form's limit; this much of it is kept.
+USERNAME_KEPT = 64
 _CHANGES = {
     UserChange.MADE_ADMIN: Action.USER_MADE_ADMIN,
     UserChange.ADMIN_REMOVED: Action.USER_ADMIN_REMOVED,
@@ -93,6 +95,31 @@ class AuditJournal:
             target_type="login_link",
             target_id=link.id,
             details={"userId": link.user_id, "username": link.user.username},
+        )
+
+    def signed_in(self, session: Session, user: User, method: SignInMethod) -> None:
+        AuditLog(session).record(
+            self.context.acting_as(user),
+            Action.USER_SIGNED_IN,
+            target_type="user",
+            target_id=user.id,
+            details={"username": user.username, "method": method.value},
+        )
+
+    def sign_in_failed(
+        self, session: Session, username: str | None, method: SignInMethod, reason: str
+    ) -> None:
+        # Anonymous: nobody proved who they are. The name tried is kept (cut to a column's
+        # width), never the password or the link's secret.
+        details: dict[str, str] = {"method": method.value, "reason": reason}
+        if username is not None:
+            details["username"] = username[:USERNAME_KEPT]
+        AuditLog(session).record(
+            self.context,
+            Action.USER_SIGN_IN_FAILED,
+            target_type="user",
+            target_id=None,
+            details=details,
         )
 
     def _by(self, actor: User | None) -> ActionContext:

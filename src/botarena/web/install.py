@@ -12,6 +12,7 @@ from botarena.web.agents.routes import router as agents_router
 from botarena.web.csrf import check_csrf
 from botarena.web.errors import install_page_errors
 from botarena.web.matches.routes import router as matches_router
+from botarena.web.me.routes import router as me_router
 from botarena.web.renders import SharedRenders
 from botarena.web.routes import router as pages_router
 from botarena.web.sessions import WebSessionMiddleware, secret_key
@@ -28,6 +29,7 @@ def web_router() -> APIRouter:
     router.include_router(agent_forms_router)
     router.include_router(agents_router)
     router.include_router(matches_router)
+    router.include_router(me_router)
     return router
 
 

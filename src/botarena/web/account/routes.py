@@ -2,7 +2,9 @@
 user, set and cleared.
 
 Sign-in checks the password through the accounts' service behind the login limiter (failures
-counted per username and per address; 429 with a clear message while locked). A form with a
+counted per username and per address; 429 with a clear message while locked); each sign-in and
+each failure goes to the audit log. Sign-up makes the account and a session, no API token (those
+are made on ``/me``, where their secret is shown). A form with a
 problem comes back with the problem next to its field, and nothing is stored.
 """
 
@@ -34,6 +36,14 @@ def _safe_next(target: str | None) -> str:
     return "/"
 
 
+def _reason(exc: AppError) -> str:
+    """What the sign-in form says about a refusal: a lockout with what to do, a wrong password
+    or link in one vague sentence."""
+    if exc.message is None or exc.status_code == 401:
+        return exc.error
+    return f"{exc.error}. {exc.message}"
+
+
 @router.get("/login", response_class=HTMLResponse)
 def login_form(
     request: Request, pages: TemplatesDep, user: Viewer, settings: SettingsDep, next: str = "/"
@@ -53,6 +63,7 @@ def login(
     session: SessionDep,
     pages: TemplatesDep,
     settings: SettingsDep,
+    journal: JournalDep,
     limiter: LimiterDep,
     address: ClientAddress,
     username: TextField = "",
@@ -69,7 +80,7 @@ def login(
     headers: dict[str, str] = {}
     if not errors:
         try:
-            user = TokenService(session).check_password(
+            user = TokenService(session, journal=journal).open_session(
                 username.strip(), password, limiter=limiter, address=address
             )
         except AppError as exc:
@@ -77,11 +88,7 @@ def login(
                 raise
             status_code = exc.status_code
             headers = exc.headers or {}
-            errors["form"] = (
-                exc.error
-                if exc.message is None or status_code == 401
-                else (f"{exc.error}. {exc.message}")
-            )
+            errors["form"] = _reason(exc)
         else:
             rotate(request)
             request.session[USER_KEY] = user.id
@@ -104,22 +111,29 @@ def login_once(
     pages: TemplatesDep,
     settings: SettingsDep,
     journal: JournalDep,
+    limiter: LimiterDep,
+    address: ClientAddress,
     token: Annotated[str, Query(max_length=256)] = "",
 ) -> Response:
     """Sign in with a one-time login link (``botarena serve --demo`` prints one); the sign-in
-    form with the reason when the link is unknown, used or expired."""
+    form with the reason when the link is unknown, used or expired (429 while the address is
+    locked after too many failures)."""
     try:
-        user = LoginLinkService(session, journal=journal).redeem(token)
+        user = LoginLinkService(session, journal=journal).redeem(
+            token, limiter=limiter, address=address
+        )
     except AppError as exc:
-        if exc.status_code != 401:
+        if exc.status_code not in (401, 429):
             raise
         context = {
             "form": {"username": ""},
-            "errors": {"form": exc.error},
+            "errors": {"form": _reason(exc)},
             "next": "/",
             "signup_open": settings.signup == "open",
         }
-        return respond(request, pages, None, "login.html", context, status_code=401)
+        answer = respond(request, pages, None, "login.html", context, status_code=exc.status_code)
+        answer.headers.update(exc.headers or {})
+        return answer
     rotate(request)
     request.session[USER_KEY] = user.id
     return RedirectResponse("/", status_code=303)
@@ -159,9 +173,8 @@ def signup(
         errors["confirm"] = "The two passwords differ."
     else:
         try:
-            user, _token = AccountService(
-                session, journal=journal, token_days=settings.token_days
-            ).create_user(username.strip(), password, label="created at sign-up")
+            # No token: the pages sign in with the session; tokens are made on /me.
+            user = AccountService(session, journal=journal).sign_up(username.strip(), password)
         except AppError as exc:
             if exc.status_code not in (400, 409, 422):
                 raise
