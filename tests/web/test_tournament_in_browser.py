@@ -1,6 +1,7 @@
-"""A single-elimination tournament's page in Debian's chromium: its standings, bracket and
-rounds fill live as its matches finish and the director moves it on, the page passes axe and
-the keyboard walk, and without JavaScript it shows the standings and the bracket."""
+"""A single-elimination tournament's page in Debian's chromium: its rounds show their matches
+running, and its standings, bracket and rounds fill live as they finish and the director
+moves it on; the page passes axe and the keyboard walk, and without JavaScript it shows the
+standings and the bracket."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from playwright.sync_api import Page, expect
 from botarena.db.engine import SessionFactory
 from botarena.events import EventBus
 from botarena.executor.outcomes import AgentOutcome, MatchResult, MatchStatus
+from botarena.matches.models import Match
 from botarena.matches.queue import MatchQueue
 from botarena.matches.recording import MatchRecorder
 from botarena.ratings.hook import RatingsHook
@@ -27,18 +29,26 @@ from support.match_pages import ready_agent
 NAMES = ("ash", "birch", "cedar", "elm", "fir", "hazel")  # six: the top two seeds get byes
 
 
-def _first_seat_wins(factory: SessionFactory, settings: Settings) -> int:
-    """Claim every queued match and record it won by its first seat, as the dispatcher
-    records one; the number recorded."""
-    played = 0
+def _claim_queued(factory: SessionFactory, settings: Settings) -> list[str]:
+    """Claim every queued match, as the dispatcher does (each enters ``running``)."""
+    claimed = []
     with factory() as session:
         queue = MatchQueue(session, settings)
         while (match := queue.claim_next("browser-test", "127.0.0.1:1")) is not None:
+            claimed.append(match.id)
+        session.commit()
+    return claimed
+
+
+def _first_seat_wins(factory: SessionFactory, settings: Settings, match_ids: list[str]) -> None:
+    """Record each claimed match won by its first seat, as the dispatcher records one."""
+    with factory() as session:
+        for match_id in match_ids:
+            match = session.get(Match, match_id)
+            assert match is not None
             result = MatchResult(MatchStatus.FINISHED, 0, [1.0, 0.0], [AgentOutcome()] * 2, 9, 5)
             MatchRecorder(session, settings, RatingsHook()).record(match, result)
-            played += 1
         session.commit()
-    return played
 
 
 def _listening(bus: EventBus, topic: str, timeout: float = 10) -> None:
@@ -78,7 +88,11 @@ def test_the_standings_fill_live_as_the_matches_finish(
         _listening(web_server.app.state.events, tournament_topic(tournament_id))
 
         director = TournamentDirector(factory, settings)
-        assert _first_seat_wins(factory, settings) == 2  # the first round's two matches
+        first_round = _claim_queued(factory, settings)
+        assert len(first_round) == 2
+        # The rounds show their matches running (the matches' own topics).
+        expect(page.locator("#rounds .badge-running")).to_have_count(2)
+        _first_seat_wins(factory, settings, first_round)
         director.tick()  # reads them and draws the semi-finals
         expect(page.locator("#progress")).to_contain_text("2 of 5 games decided")
         shown = client.get(api_url).json()
@@ -95,7 +109,7 @@ def test_the_standings_fill_live_as_the_matches_finish(
             )
 
         while shown["status"] == "running":
-            _first_seat_wins(factory, settings)
+            _first_seat_wins(factory, settings, _claim_queued(factory, settings))
             director.tick()
             shown = client.get(api_url).json()
         champion = shown["standings"][0]["agentName"]
