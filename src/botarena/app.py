@@ -46,6 +46,8 @@ from botarena.ratings.routes import router as ratings_router
 from botarena.settings import Settings
 from botarena.storage import private_data_dir
 from botarena.tournaments.director import TournamentDirector
+from botarena.tournaments.events import game_notices, tournament_notices
+from botarena.tournaments.models import Tournament, TournamentGame
 from botarena.tournaments.routes import router as tournaments_router
 from botarena.web.install import install_web
 
@@ -68,11 +70,14 @@ def build_backend(settings: Settings) -> BuildBackend:
 
 def event_bus(engine: Engine, *factories: SessionFactory) -> EventBus:
     """The process's event bus on ``engine``: what sessions of ``factories`` commit to a
-    status history or a rating is published (builds, matches and leaderboards)."""
+    status history, a rating or a tournament is published (builds, matches, leaderboards and
+    tournaments)."""
     bus = EventBus(engine)
     bus.watch(SubmissionStatusEvent, status_notices)
     bus.watch(MatchStatusEvent, match_status_notices)
     bus.watch(Rating, leaderboard_notices, changes=True)
+    bus.watch(Tournament, tournament_notices, changes=True)
+    bus.watch(TournamentGame, game_notices, changes=True)
     for factory in factories:
         bus.attach(factory)
     return bus

@@ -224,11 +224,13 @@ class TournamentService:
         )
 
     def page(
-        self, *, limit: int, offset: int, game: str | None = None
+        self, *, limit: int, offset: int, game: str | None = None, status: str | None = None
     ) -> tuple[Sequence[Tournament], int]:
         query = select(Tournament)
         if game is not None:
             query = query.where(Tournament.game == game)
+        if status is not None:
+            query = query.where(Tournament.status == status)
         return page_of(
             self.session,
             query.options(selectinload(Tournament.entrants)),  # a summary needs no games

@@ -18,6 +18,7 @@ from botarena.web.routes import router as pages_router
 from botarena.web.sessions import WebSessionMiddleware, secret_key
 from botarena.web.static_files import VersionedStaticFiles
 from botarena.web.templating import STATIC_URL, Templates
+from botarena.web.tournaments.routes import router as tournaments_router
 
 
 def web_router() -> APIRouter:
@@ -30,6 +31,7 @@ def web_router() -> APIRouter:
     router.include_router(agents_router)
     router.include_router(matches_router)
     router.include_router(me_router)
+    router.include_router(tournaments_router)
     return router
 
 
