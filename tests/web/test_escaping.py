@@ -73,6 +73,9 @@ def _seeded(
     match = play_ranked(client, session_factory, settings, admin, (hostile, other), 0)
     token = client.post("/api/v1/me/tokens", json={"name": IMG_NAME}, headers=alice.headers)
     assert token.status_code == 201, token.text
+    body = {"game": "connectx", "format": "round_robin"}
+    tournament = client.post("/api/v1/tournaments", json=body, headers=admin.headers)
+    assert tournament.status_code == 201, tournament.text
     with session_factory() as session:
         agent = session.get(Agent, hostile)
         user = session.get(User, alice.id)
@@ -87,6 +90,7 @@ def _seeded(
         "submission_id": sub,
         "match_id": match,
         "token_id": token.json()["id"],
+        "tournament_id": tournament.json()["id"],
         "action": "activate",
     }
 
@@ -116,7 +120,8 @@ def test_every_page_shows_hostile_names_as_text(
         assert not any(k.startswith("on") for e in page.elements for k in e.attrs), path
         shown[path] = SCRIPT_NAME in page.text or IMG_NAME in page.text
     # The names are there, as text: the walk looked where they are shown.
-    for path in ("/", "/me", "/agents/{agent_id}", "/matches/{match_id}", "/games/{game}"):
+    shown_on = ("/", "/me", "/agents/{agent_id}", "/matches/{match_id}", "/games/{game}")
+    for path in (*shown_on, "/tournaments/{tournament_id}"):
         assert shown[path], path
     assert IMG_NAME in page_of(client.get("/me")).text  # the token's name and the user's
 
