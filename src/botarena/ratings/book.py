@@ -4,7 +4,8 @@ Only ``finished`` ranked matches count; ``error`` and ``cancelled`` never reach 
 submission's rating is created at its first ranked match: from the mu of the agent's newest
 earlier version that has one (sigma reset), else from the model's defaults. Applying the same
 matches in the same order gives the same numbers to the last bit, which is what
-:func:`recompute` relies on.
+:func:`recompute` relies on. Each update also leaves one :class:`RatingChange` per player (before
+and after), so the history is written by the same step live and on a recompute.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from sqlalchemy.orm import Session
 from botarena.agents.models import Submission
 from botarena.matches.models import Match, MatchPlayer
 from botarena.matches.status import MatchState
-from botarena.ratings.models import Rating
+from botarena.ratings.models import Rating, RatingChange
 
 MODEL = PlackettLuce()
 DEFAULT_MU = MODEL.mu
@@ -53,8 +54,8 @@ class RatingBook:
         return [held[submission_id] for submission_id in submission_ids]
 
     def apply(self, match: Match, ratings: Sequence[Rating], at: datetime) -> None:
-        """Update two held ratings with a finished match's result."""
-        update(ratings, match.winner, at)
+        """Update two held ratings with a finished match's result, and record the change."""
+        self.session.add_all(update(ratings, match.winner, at, match.id))
         self.session.flush()
 
     def _insert_first(self, submission_id: str, game: str) -> None:
@@ -82,12 +83,17 @@ class RatingBook:
         )
 
 
-def update(ratings: Sequence[Rating], winner: int | None, at: datetime) -> None:
-    """The one rating update, used live and by :func:`recompute` alike."""
+def update(
+    ratings: Sequence[Rating], winner: int | None, at: datetime, match_id: str
+) -> list[RatingChange]:
+    """The one rating update, used live and by :func:`recompute` alike: changes the ratings
+    (in seat order) in place and returns each player's change, for the caller to store."""
     ranks = [1.0, 1.0] if winner is None else [1.0 if p == winner else 2.0 for p in range(2)]
     before = [MODEL.rating(mu=r.mu, sigma=r.sigma) for r in ratings]
     after = MODEL.rate([[before[0]], [before[1]]], ranks=ranks)
+    changes = []
     for player, (rating, team) in enumerate(zip(ratings, after, strict=True)):
+        mu_before, sigma_before = rating.mu, rating.sigma
         rating.mu = float(team[0].mu)
         rating.sigma = float(team[0].sigma)
         rating.games += 1
@@ -99,12 +105,27 @@ def update(ratings: Sequence[Rating], winner: int | None, at: datetime) -> None:
             rating.losses += 1
         rating.last_match_at = at
         rating.updated_at = at
+        changes.append(
+            RatingChange(
+                match_id=match_id,
+                player=player,
+                submission_id=rating.submission_id,
+                agent_id=rating.agent_id,
+                game=rating.game,
+                mu_before=mu_before,
+                sigma_before=sigma_before,
+                mu_after=rating.mu,
+                sigma_after=rating.sigma,
+                at=at,
+            )
+        )
+    return changes
 
 
 def recompute(session: Session) -> int:
-    """Rebuild every rating from the history of finished ranked matches, in the order they
-    finished; returns how many matches were applied. Computed in memory, written at once;
-    the caller commits."""
+    """Rebuild every rating and the whole rating history from the finished ranked matches, in
+    the order they finished; returns how many matches were applied. Computed in memory,
+    written at once; the caller commits."""
     rows = session.execute(
         select(Match.id, Match.game, Match.winner, Match.finished_at)
         .where(Match.ranked.is_(True), Match.status == MatchState.FINISHED.value)
@@ -126,6 +147,7 @@ def recompute(session: Session) -> int:
     }
     ratings: dict[str, Rating] = {}
     by_agent: dict[str, dict[int, Rating]] = {}
+    changes: list[RatingChange] = []
     for match_id, game, winner, finished_at in rows:
         assert finished_at is not None  # every finished match has its time
         pair = []
@@ -139,9 +161,11 @@ def recompute(session: Session) -> int:
                 ratings[submission_id] = rating
                 by_agent.setdefault(agent, {})[version] = rating
             pair.append(rating)
-        update(pair, winner, finished_at)
+        changes.extend(update(pair, winner, finished_at, match_id))
+    session.execute(delete(RatingChange))
     session.execute(delete(Rating))
     session.add_all(ratings.values())
+    session.add_all(changes)
     session.flush()
     return len(rows)
 
