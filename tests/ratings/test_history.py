@@ -82,16 +82,16 @@ def test_rank_change_since_yesterday(court: Court, alice: Account, bob: Account)
     for hours in (50, 49, 48):  # two days ago Fall beat Rise three times
         court.play((fall, rise), 0, at=now - timedelta(hours=hours))
     court.play((new, idle), 0, ranked=False, at=now - timedelta(hours=30))  # not rated
+    # Exactly at the cutoff is not before it.
+    court.play((new, fall), 0, at=now - timedelta(hours=24))
     for minutes in range(6):  # in the last day Rise beat Fall, and Newcomer came
         court.play((rise, fall), 0, at=now - timedelta(hours=3, minutes=-minutes))
     court.play((new, fall), 0, at=now - timedelta(hours=1))
-    # Exactly at the cutoff is not before it.
-    court.play((new, fall), 0, at=now - timedelta(hours=24))
 
     with court.factory() as session:
         service = RatingService(session)
         board = service.leaderboard("connectx")
-        changes = service.rank_changes(board, now)
+        changes = service.rank_changes("connectx", board, now)
         by_agent = {s.agent.id: changes[s.submission.id] for s in board}
     assert [s.agent.id for s in board][:2] == [rise, new]
     # Then: Fall first (3 wins), Idle and Newcomer unrated at the start, Rise last (3 losses).
@@ -103,7 +103,7 @@ def test_rank_change_since_yesterday(court: Court, alice: Account, bob: Account)
     # A day later still, nothing moved since the cutoff: no change for the rated ones.
     with court.factory() as session:
         service = RatingService(session)
-        later = service.rank_changes(board, now + timedelta(days=2))
+        later = service.rank_changes("connectx", board, now + timedelta(days=2))
     assert {c.rose for c in later.values() if not c.new} == {0}
 
 

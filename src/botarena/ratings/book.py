@@ -12,9 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from openskill.models import PlackettLuce
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -55,8 +56,9 @@ class RatingBook:
 
     def apply(self, match: Match, ratings: Sequence[Rating], at: datetime) -> None:
         """Update two held ratings with a finished match's result, and record the change."""
-        self.session.add_all(update(ratings, match.winner, at, match.id))
+        changes = update(ratings, match.winner, at, match.id)
         self.session.flush()
+        self.session.execute(insert(RatingChange), changes)
 
     def _insert_first(self, submission_id: str, game: str) -> None:
         submission = self.session.get(Submission, submission_id)
@@ -85,9 +87,10 @@ class RatingBook:
 
 def update(
     ratings: Sequence[Rating], winner: int | None, at: datetime, match_id: str
-) -> list[RatingChange]:
+) -> list[dict[str, Any]]:
     """The one rating update, used live and by :func:`recompute` alike: changes the ratings
-    (in seat order) in place and returns each player's change, for the caller to store."""
+    (in seat order) in place and returns each player's change as a ``rating_changes`` row,
+    for the caller to insert (plain rows: a recompute writes hundreds of thousands)."""
     ranks = [1.0, 1.0] if winner is None else [1.0 if p == winner else 2.0 for p in range(2)]
     before = [MODEL.rating(mu=r.mu, sigma=r.sigma) for r in ratings]
     after = MODEL.rate([[before[0]], [before[1]]], ranks=ranks)
@@ -106,18 +109,18 @@ def update(
         rating.last_match_at = at
         rating.updated_at = at
         changes.append(
-            RatingChange(
-                match_id=match_id,
-                player=player,
-                submission_id=rating.submission_id,
-                agent_id=rating.agent_id,
-                game=rating.game,
-                mu_before=mu_before,
-                sigma_before=sigma_before,
-                mu_after=rating.mu,
-                sigma_after=rating.sigma,
-                at=at,
-            )
+            {
+                "match_id": match_id,
+                "player": player,
+                "submission_id": rating.submission_id,
+                "agent_id": rating.agent_id,
+                "game": rating.game,
+                "mu_before": mu_before,
+                "sigma_before": sigma_before,
+                "mu_after": rating.mu,
+                "sigma_after": rating.sigma,
+                "at": at,
+            }
         )
     return changes
 
@@ -147,7 +150,7 @@ def recompute(session: Session) -> int:
     }
     ratings: dict[str, Rating] = {}
     by_agent: dict[str, dict[int, Rating]] = {}
-    changes: list[RatingChange] = []
+    changes: list[dict[str, Any]] = []
     for match_id, game, winner, finished_at in rows:
         assert finished_at is not None  # every finished match has its time
         pair = []
@@ -165,8 +168,9 @@ def recompute(session: Session) -> int:
     session.execute(delete(RatingChange))
     session.execute(delete(Rating))
     session.add_all(ratings.values())
-    session.add_all(changes)
     session.flush()
+    for start in range(0, len(changes), 10_000):
+        session.execute(insert(RatingChange), changes[start : start + 10_000])
     return len(rows)
 
 

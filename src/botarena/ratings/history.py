@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, select
 from sqlalchemy.orm import Session, aliased
 
 from botarena.agents.models import Agent, Submission
@@ -151,65 +151,57 @@ def match_changes(session: Session, match_id: str) -> list[PlayerChange]:
 
 @dataclass(frozen=True)
 class Listed:
-    """What a rank change needs of one leaderboard row."""
+    """What a rank change needs of one leaderboard row (its rating now)."""
 
     submission_id: str
     rank: int
     name_key: str
+    mu: float
+    sigma: float
+    games: int
 
 
-def rank_changes(session: Session, rows: Sequence[Listed], now: datetime) -> dict[str, RankChange]:
+def rank_changes(
+    session: Session, game: str, rows: Sequence[Listed], now: datetime
+) -> dict[str, RankChange]:
     """Each listed row's rank now against its rank on the board as it stood at
     ``now - 24 h`` (the cutoff), by submission id.
 
     The board then holds the same rows (the submissions listed now, nothing else), each
-    rated by the last change of that same submission before the cutoff (its ``mu_after``,
-    ``sigma_after``, and the number of its changes before the cutoff as its games), and
-    ordered as the leaderboard is: score (mu - 3 sigma) high to low, then more games, then
-    the agent's name. A row whose submission had no rated match before the cutoff is *new*
-    (a new agent, or a new version whose rating started over): it has no change to show,
-    and sits on the board then at the model's start with no games, as unrated rows do now.
+    rated as that same submission stood at the cutoff: the ``mu_after``, ``sigma_after`` of
+    its last change before the cutoff, and as games the number of its changes before the
+    cutoff; ordered as the leaderboard is: score (mu - 3 sigma) high to low, then more
+    games, then the agent's name. A row whose submission had no rated match before the
+    cutoff is *new* (a new agent, or a new version whose rating started over): it has no
+    change to show, and sits on the board then at the model's start with no games, as
+    unrated rows do now.
 
-    One query for the whole board, whatever its size."""
-    ids = [row.submission_id for row in rows]
+    Read backwards from now, in one query over the last 24 hours' changes of the game only:
+    the changes chain (each ``*_before`` is the previous ``*_after``) and a rating counts one
+    game per change, so the last change before the cutoff is the ``*_before`` of the first
+    change since, or the rating now when there is none since; and the games then are the
+    games now less the changes since."""
     cutoff = now - RANK_CHANGE_WINDOW
-    before = and_(RatingChange.submission_id.in_(ids), RatingChange.at < cutoff)
-    last = (
-        select(
-            RatingChange.submission_id,
-            func.max(RatingChange.at).label("last_at"),
-            func.count().label("games"),
-        )
-        .where(before)
-        .group_by(RatingChange.submission_id)
-        .subquery()
-    )
-    then: dict[str, tuple[float, float]] = {}
-    games: dict[str, int] = {}
-    # Changes at the same instant (rare) count in the order the updates were applied.
-    for sid, mu, sigma, count in session.execute(
-        select(
-            RatingChange.submission_id,
-            RatingChange.mu_after,
-            RatingChange.sigma_after,
-            last.c.games,
-        )
-        .join(
-            last,
-            and_(
-                last.c.submission_id == RatingChange.submission_id,
-                last.c.last_at == RatingChange.at,
-            ),
-        )
-        .order_by(RatingChange.match_id, RatingChange.player)
+    since: dict[str, list[tuple[float, float]]] = {}
+    for sid, mu, sigma in session.execute(
+        select(RatingChange.submission_id, RatingChange.mu_before, RatingChange.sigma_before)
+        .where(RatingChange.game == game, RatingChange.at >= cutoff)
+        .order_by(RatingChange.at, RatingChange.match_id, RatingChange.player)
     ):
-        then[sid] = (mu, sigma)
-        games[sid] = count
+        since.setdefault(sid, []).append((mu, sigma))
+    then: dict[str, tuple[float, float, int]] = {}  # submission -> mu, sigma, games
+    for row in rows:
+        recent = since.get(row.submission_id, [])
+        games = row.games - len(recent)
+        if games > 0:
+            mu, sigma = recent[0] if recent else (row.mu, row.sigma)
+            then[row.submission_id] = (mu, sigma, games)
+    start = (DEFAULT_MU, DEFAULT_SIGMA, 0)
     past = sorted(
         rows,
         key=lambda r: (
-            -score(*then.get(r.submission_id, (DEFAULT_MU, DEFAULT_SIGMA))),
-            -games.get(r.submission_id, 0),
+            -score(*then.get(r.submission_id, start)[:2]),
+            -then.get(r.submission_id, start)[2],
             r.name_key,
         ),
     )

@@ -137,10 +137,13 @@ class RatingService:
         return match_changes(self.session, match.id)
 
     def rank_changes(
-        self, standings: Sequence[Standing], now: datetime | None = None
+        self, game: str, standings: Sequence[Standing], now: datetime | None = None
     ) -> dict[str, RankChange]:
-        """Each standing's rank change since 24 hours before ``now`` (default: the clock),
-        by submission id; see :func:`botarena.ratings.history.rank_changes` for exactly
-        what is compared. ``standings`` is a whole board as :meth:`leaderboard` gives it."""
-        rows = [Listed(s.submission.id, s.rank, s.agent.name_key) for s in standings]
-        return rank_changes(self.session, rows, now if now is not None else utcnow())
+        """Each standing of ``game`` (the whole board as :meth:`leaderboard` gives it): its
+        rank change since 24 hours before ``now`` (default: the clock), by submission id;
+        see :func:`botarena.ratings.history.rank_changes` for exactly what is compared."""
+        rows = [
+            Listed(s.submission.id, s.rank, s.agent.name_key, s.mu, s.sigma, s.games)
+            for s in standings
+        ]
+        return rank_changes(self.session, game, rows, now if now is not None else utcnow())

@@ -146,6 +146,6 @@ def board(session: Session, game: str, sort: str = "rank", page: int = 1) -> Boa
     title = known_games()[game].title
     shown = ordered[start : start + PAGE_SIZE]
     # Ranks then are among the whole board; only the shown rows' changes are kept.
-    changes = ratings.rank_changes(standings)
+    changes = ratings.rank_changes(game, standings)
     kept = {row.submission.id: changes[row.submission.id] for row in shown}
     return Board(game, title, sort, page, pages, len(ordered), shown, kept)
