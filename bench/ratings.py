@@ -77,7 +77,7 @@ def _updates(count: int = 20_000) -> float:
     started = time.perf_counter()
     for _ in range(count):
         pair = rng.sample(pool, 2)
-        update(pair, rng.choice([0, 1, None]), now)
+        update(pair, rng.choice([0, 1, None]), now, "bench")
     return count / (time.perf_counter() - started)
 
 

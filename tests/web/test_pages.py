@@ -89,7 +89,7 @@ def test_the_leaderboard_lists_rank_owner_and_record(
     assert page.all("h1")[0].text == "ConnectX leaderboard"
     headers = [th.text.strip().rstrip("▲▼ ") for th in page.all("th")]
     assert headers == [
-        "Rank", "Agent", "Owner", "μ", "σ", "Score", "Games", "W", "L", "D", "Last match",  # noqa: RUF001
+        "Rank", "Agent", "Owner", "μ", "σ", "Score", "Games", "W", "L", "D", "Last match", "Δ 24h",  # noqa: RUF001
     ]  # fmt: skip
     cells = [[td.text.strip() for td in row] for row in _rows(page)]
     assert [row[:3] for row in cells] == [["1", "strong", "alice"], ["2", "middle", "bob"],
@@ -101,9 +101,9 @@ def test_the_leaderboard_lists_rank_owner_and_record(
 
 
 def _rows(page: Page) -> list[list[Element]]:
-    """The board's rows, each its eleven cells."""
+    """The board's rows, each its twelve cells."""
     tds = page.all("td")
-    return [tds[i : i + 11] for i in range(0, len(tds), 11)]
+    return [tds[i : i + 12] for i in range(0, len(tds), 12)]
 
 
 @pytest.mark.parametrize(

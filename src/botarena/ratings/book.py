@@ -4,16 +4,18 @@ Only ``finished`` ranked matches count; ``error`` and ``cancelled`` never reach 
 submission's rating is created at its first ranked match: from the mu of the agent's newest
 earlier version that has one (sigma reset), else from the model's defaults. Applying the same
 matches in the same order gives the same numbers to the last bit, which is what
-:func:`recompute` relies on.
+:func:`recompute` relies on. Each update also leaves one :class:`RatingChange` per player (before
+and after), so the history is written by the same step live and on a recompute.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from openskill.models import PlackettLuce
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -21,7 +23,7 @@ from sqlalchemy.orm import Session
 from botarena.agents.models import Submission
 from botarena.matches.models import Match, MatchPlayer
 from botarena.matches.status import MatchState
-from botarena.ratings.models import Rating
+from botarena.ratings.models import Rating, RatingChange
 
 MODEL = PlackettLuce()
 DEFAULT_MU = MODEL.mu
@@ -53,9 +55,10 @@ class RatingBook:
         return [held[submission_id] for submission_id in submission_ids]
 
     def apply(self, match: Match, ratings: Sequence[Rating], at: datetime) -> None:
-        """Update two held ratings with a finished match's result."""
-        update(ratings, match.winner, at)
+        """Update two held ratings with a finished match's result, and record the change."""
+        changes = update(ratings, match.winner, at, match.id)
         self.session.flush()
+        self.session.execute(insert(RatingChange), changes)
 
     def _insert_first(self, submission_id: str, game: str) -> None:
         submission = self.session.get(Submission, submission_id)
@@ -82,12 +85,18 @@ class RatingBook:
         )
 
 
-def update(ratings: Sequence[Rating], winner: int | None, at: datetime) -> None:
-    """The one rating update, used live and by :func:`recompute` alike."""
+def update(
+    ratings: Sequence[Rating], winner: int | None, at: datetime, match_id: str
+) -> list[dict[str, Any]]:
+    """The one rating update, used live and by :func:`recompute` alike: changes the ratings
+    (in seat order) in place and returns each player's change as a ``rating_changes`` row,
+    for the caller to insert (plain rows: a recompute writes hundreds of thousands)."""
     ranks = [1.0, 1.0] if winner is None else [1.0 if p == winner else 2.0 for p in range(2)]
     before = [MODEL.rating(mu=r.mu, sigma=r.sigma) for r in ratings]
     after = MODEL.rate([[before[0]], [before[1]]], ranks=ranks)
+    changes = []
     for player, (rating, team) in enumerate(zip(ratings, after, strict=True)):
+        mu_before, sigma_before = rating.mu, rating.sigma
         rating.mu = float(team[0].mu)
         rating.sigma = float(team[0].sigma)
         rating.games += 1
@@ -99,12 +108,27 @@ def update(ratings: Sequence[Rating], winner: int | None, at: datetime) -> None:
             rating.losses += 1
         rating.last_match_at = at
         rating.updated_at = at
+        changes.append(
+            {
+                "match_id": match_id,
+                "player": player,
+                "submission_id": rating.submission_id,
+                "agent_id": rating.agent_id,
+                "game": rating.game,
+                "mu_before": mu_before,
+                "sigma_before": sigma_before,
+                "mu_after": rating.mu,
+                "sigma_after": rating.sigma,
+                "at": at,
+            }
+        )
+    return changes
 
 
 def recompute(session: Session) -> int:
-    """Rebuild every rating from the history of finished ranked matches, in the order they
-    finished; returns how many matches were applied. Computed in memory, written at once;
-    the caller commits."""
+    """Rebuild every rating and the whole rating history from the finished ranked matches, in
+    the order they finished; returns how many matches were applied. Computed in memory,
+    written at once; the caller commits."""
     rows = session.execute(
         select(Match.id, Match.game, Match.winner, Match.finished_at)
         .where(Match.ranked.is_(True), Match.status == MatchState.FINISHED.value)
@@ -126,6 +150,7 @@ def recompute(session: Session) -> int:
     }
     ratings: dict[str, Rating] = {}
     by_agent: dict[str, dict[int, Rating]] = {}
+    changes: list[dict[str, Any]] = []
     for match_id, game, winner, finished_at in rows:
         assert finished_at is not None  # every finished match has its time
         pair = []
@@ -139,10 +164,13 @@ def recompute(session: Session) -> int:
                 ratings[submission_id] = rating
                 by_agent.setdefault(agent, {})[version] = rating
             pair.append(rating)
-        update(pair, winner, finished_at)
+        changes.extend(update(pair, winner, finished_at, match_id))
+    session.execute(delete(RatingChange))
     session.execute(delete(Rating))
     session.add_all(ratings.values())
     session.flush()
+    for start in range(0, len(changes), 10_000):
+        session.execute(insert(RatingChange), changes[start : start + 10_000])
     return len(rows)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Float, ForeignKey, Integer, String
+from sqlalchemy import Float, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from botarena.clock import utcnow
@@ -34,3 +34,36 @@ class Rating(Base):
     def score(self) -> float:
         """What the leaderboard orders by: mu - 3 sigma, a cautious estimate of skill."""
         return self.mu - 3 * self.sigma
+
+
+class RatingChange(Base):
+    """One player's rating before and after one finished ranked match: the history behind
+    the current :class:`Rating`, written by the same update (live and by ``recompute``)."""
+
+    __tablename__ = "rating_changes"
+    __table_args__ = (
+        Index("ix_rating_changes_agent_id_at", "agent_id", "at"),
+        Index("ix_rating_changes_game_at", "game", "at"),
+        Index("ix_rating_changes_submission_id_at", "submission_id", "at"),
+    )
+
+    match_id: Mapped[str] = mapped_column(
+        ForeignKey("matches.id", ondelete="CASCADE"), primary_key=True
+    )
+    player: Mapped[int] = mapped_column(Integer, primary_key=True)
+    submission_id: Mapped[str] = mapped_column(ForeignKey("submissions.id", ondelete="CASCADE"))
+    agent_id: Mapped[str] = mapped_column(ForeignKey("agents.id", ondelete="CASCADE"))
+    game: Mapped[str] = mapped_column(String(64))
+    mu_before: Mapped[float] = mapped_column(Float)
+    sigma_before: Mapped[float] = mapped_column(Float)
+    mu_after: Mapped[float] = mapped_column(Float)
+    sigma_after: Mapped[float] = mapped_column(Float)
+    at: Mapped[datetime]
+
+    @property
+    def score_before(self) -> float:
+        return self.mu_before - 3 * self.sigma_before
+
+    @property
+    def score_after(self) -> float:
+        return self.mu_after - 3 * self.sigma_after

@@ -7,7 +7,16 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from botarena.api.deps import SessionDep
-from botarena.ratings.schemas import HeadToHead, HeadToHeadRow, Leaderboard, LeaderboardRow
+from botarena.ratings.schemas import (
+    HeadToHead,
+    HeadToHeadRow,
+    Leaderboard,
+    LeaderboardRow,
+    MatchRatingChanges,
+    RatingChangeRow,
+    RatingHistory,
+    RatingPoint,
+)
 from botarena.ratings.service import RatingService
 
 router = APIRouter(tags=["ratings"])
@@ -59,5 +68,58 @@ def head_to_head(agent_id: str, session: SessionDep) -> HeadToHead:
                 draws=r.draws,
             )
             for r in records
+        ],
+    )
+
+
+@router.get("/agents/{agent_id}/ratings")
+def rating_history(agent_id: str, session: SessionDep) -> RatingHistory:
+    """The agent's rating before and after each of its ranked matches, oldest first, across
+    its versions."""
+    points = RatingService(session).history(agent_id)
+    return RatingHistory(
+        agent_id=agent_id,
+        items=[
+            RatingPoint(
+                match_id=p.match_id,
+                at=p.at,
+                submission_id=p.submission_id,
+                version=p.version,
+                player=p.player,
+                result=p.result,
+                opponent_id=p.opponent_id,
+                opponent_name=p.opponent_name,
+                mu_before=p.mu_before,
+                sigma_before=p.sigma_before,
+                score_before=p.score_before,
+                mu_after=p.mu_after,
+                sigma_after=p.sigma_after,
+                score_after=p.score_after,
+            )
+            for p in points
+        ],
+    )
+
+
+@router.get("/matches/{match_id}/rating-changes")
+def match_rating_changes(match_id: str, session: SessionDep) -> MatchRatingChanges:
+    """Each player's rating change in a match (none unless it was a finished ranked one)."""
+    changes = RatingService(session).changes_for_match(match_id)
+    return MatchRatingChanges(
+        match_id=match_id,
+        items=[
+            RatingChangeRow(
+                player=c.player,
+                agent_id=c.agent_id,
+                submission_id=c.submission_id,
+                mu_before=c.mu_before,
+                sigma_before=c.sigma_before,
+                score_before=c.score_before,
+                mu_after=c.mu_after,
+                sigma_after=c.sigma_after,
+                score_after=c.score_after,
+                score_delta=c.delta,
+            )
+            for c in changes
         ],
     )

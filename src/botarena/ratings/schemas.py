@@ -41,3 +41,45 @@ class HeadToHeadRow(ApiModel):
 class HeadToHead(ApiModel):
     agent_id: str
     items: list[HeadToHeadRow]
+
+
+class RatingPoint(ApiModel):
+    """An agent's rating before and after one ranked match."""
+
+    match_id: str
+    at: datetime
+    submission_id: str
+    version: int
+    player: int
+    result: str
+    opponent_id: str | None
+    opponent_name: str | None
+    mu_before: float
+    sigma_before: float
+    score_before: float
+    mu_after: float
+    sigma_after: float
+    score_after: float
+
+
+class RatingHistory(ApiModel):
+    agent_id: str
+    items: list[RatingPoint]
+
+
+class RatingChangeRow(ApiModel):
+    player: int
+    agent_id: str
+    submission_id: str
+    mu_before: float
+    sigma_before: float
+    score_before: float
+    mu_after: float
+    sigma_after: float
+    score_after: float
+    score_delta: float
+
+
+class MatchRatingChanges(ApiModel):
+    match_id: str
+    items: list[RatingChangeRow]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -11,11 +12,21 @@ from sqlalchemy.orm import Session
 from botarena.agents.models import Agent, Submission
 from botarena.agents.service import AgentService
 from botarena.agents.status import SubmissionStatus
-from botarena.errors import invalid
+from botarena.clock import utcnow
+from botarena.errors import invalid, not_found
 from botarena.games.registry import UnknownGameError, get_game
 from botarena.matches.models import Match, MatchPlayer
 from botarena.matches.status import MatchState
 from botarena.ratings.book import DEFAULT_MU, DEFAULT_SIGMA
+from botarena.ratings.history import (
+    Listed,
+    PlayerChange,
+    Point,
+    RankChange,
+    agent_history,
+    match_changes,
+    rank_changes,
+)
 from botarena.ratings.models import Rating
 
 
@@ -110,3 +121,29 @@ class RatingService:
         }
         records = [Record(opponents[o], sum(c), c[0], c[1], c[2]) for o, c in tally.items()]
         return sorted(records, key=lambda r: (-r.games, r.opponent.name_key))
+
+    def history(self, agent_id: str) -> list[Point]:
+        """The agent's rating after each of its ranked matches, across its submissions,
+        oldest first; 404 for an unknown agent."""
+        agent = AgentService(self.session).get(agent_id)
+        return agent_history(self.session, agent.id)
+
+    def changes_for_match(self, match_id: str) -> list[PlayerChange]:
+        """Each player's rating change in a match, by seat (empty unless it was a finished
+        ranked one); 404 for an unknown match."""
+        match = self.session.get(Match, match_id)
+        if match is None:
+            raise not_found(f"Match {match_id} not found")
+        return match_changes(self.session, match.id)
+
+    def rank_changes(
+        self, game: str, standings: Sequence[Standing], now: datetime | None = None
+    ) -> dict[str, RankChange]:
+        """Each standing of ``game`` (the whole board as :meth:`leaderboard` gives it): its
+        rank change since 24 hours before ``now`` (default: the clock), by submission id;
+        see :func:`botarena.ratings.history.rank_changes` for exactly what is compared."""
+        rows = [
+            Listed(s.submission.id, s.rank, s.agent.name_key, s.mu, s.sigma, s.games)
+            for s in standings
+        ]
+        return rank_changes(self.session, game, rows, now if now is not None else utcnow())

@@ -17,6 +17,7 @@ from botarena.errors import bad_request, not_found
 from botarena.games.registry import is_known_game, known_games
 from botarena.matches.models import Match
 from botarena.matches.service import MatchService
+from botarena.ratings.history import RankChange
 from botarena.ratings.service import RatingService, Standing
 from botarena.settings import Settings
 
@@ -98,6 +99,10 @@ class Board:
     pages: int
     total: int
     rows: list[Standing]
+    changes: dict[str, RankChange]  # each row's rank change since yesterday, by submission
+
+    def change_of(self, row: Standing) -> RankChange | None:
+        return self.changes.get(row.submission.id)
 
     @property
     def column(self) -> str:
@@ -128,7 +133,8 @@ def board(session: Session, game: str, sort: str = "rank", page: int = 1) -> Boa
     column = sort.removeprefix("-")
     if column not in COLUMNS:
         raise bad_request(f"Cannot sort by {sort!r}", f"Sort by one of: {', '.join(COLUMNS)}.")
-    standings = RatingService(session).leaderboard(game)
+    ratings = RatingService(session)
+    standings = ratings.leaderboard(game)
     key = COLUMNS[column][0]
     # The board's own order (rank) breaks ties of every other column.
     ordered = sorted(standings, key=lambda s: s.rank)
@@ -138,4 +144,8 @@ def board(session: Session, game: str, sort: str = "rank", page: int = 1) -> Boa
         raise not_found(f"No page {page} of this leaderboard", f"It has {pages} page(s).")
     start = (page - 1) * PAGE_SIZE
     title = known_games()[game].title
-    return Board(game, title, sort, page, pages, len(ordered), ordered[start : start + PAGE_SIZE])
+    shown = ordered[start : start + PAGE_SIZE]
+    # Ranks then are among the whole board; only the shown rows' changes are kept.
+    changes = ratings.rank_changes(game, standings)
+    kept = {row.submission.id: changes[row.submission.id] for row in shown}
+    return Board(game, title, sort, page, pages, len(ordered), shown, kept)

@@ -20,14 +20,17 @@ from botarena.builds.logfile import last_line_end
 from botarena.errors import AppError
 from botarena.games.registry import known_games
 from botarena.matches.service import MatchService, ScrimmageQuota
+from botarena.ratings.history import Point
 from botarena.ratings.service import RatingService, Record, Standing
 from botarena.settings import Settings
 from botarena.storage import CUT_MARKER, STORED_LOG_BYTES, build_log_path
 from botarena.web.agents.buildlog import Failure, clean_line, failure_of
 from botarena.web.agents.validation import ValidationMatch, validation_match
+from botarena.web.charts import Chart, Sample, rating_chart
 from botarena.web.views import MatchRow
 
 RECENT_MATCHES = 10
+HISTORY_ROWS = 50  # the rating table's latest matches; the chart shows them all
 # What the owner may do to a submission in which statuses (as the status machine allows).
 ACTIONS = (
     ("activate", "Activate", frozenset({"success", "inactive"})),
@@ -75,6 +78,9 @@ class AgentPage:
     # unranked matches the viewer may still start (None when not the owner's view).
     opponents: list[Agent]
     quota: ScrimmageQuota | None
+    chart: Chart  # the rating over every ranked match
+    history: list[Point]  # the latest ranked matches, newest first, for the table
+    history_total: int
 
     def actions_for(self, submission: Submission) -> list[tuple[str, str]]:
         """The owner's actions a submission's status allows: (path part, button label)."""
@@ -162,6 +168,11 @@ def agent_page(
     players = AgentService(session).many({p.agent_id for m in matches for p in m.players})
     recent = [MatchRow(m, [players.get(p.agent_id) for p in m.players]) for m in matches]
     game = known_games().get(agent.game)
+    points = ratings.history(agent.id)
+    samples = [
+        Sample(number, p.score_after, p.mu_after, p.sigma_after, p.version)
+        for number, p in enumerate(points, start=1)
+    ]
     return AgentPage(
         agent,
         game.title if game else agent.game,
@@ -172,4 +183,7 @@ def agent_page(
         owner_view,
         opponents if owner_view else [],
         quota,
+        rating_chart(samples),
+        points[::-1][:HISTORY_ROWS],
+        len(points),
     )

@@ -21,6 +21,8 @@ from botarena.games.replay_view import ReplayViewError, build_view, display_name
 from botarena.matches.models import Match, MatchStatusEvent
 from botarena.matches.service import MatchService
 from botarena.matches.status import ENDED, MatchState
+from botarena.ratings.history import PlayerChange
+from botarena.ratings.service import RatingService
 from botarena.settings import Settings
 from botarena.web.agents.buildlog import clean_line
 from botarena.web.views import MatchRow
@@ -46,6 +48,7 @@ class Seat:
     # The agent's log, for its owner and admins; None when not theirs to read.
     log: list[str] | None
     log_note: str | None  # why a log the viewer may read is not shown
+    rating: PlayerChange | None = None  # its rating change, for a finished ranked match
 
     @property
     def outcome_text(self) -> str:
@@ -64,6 +67,11 @@ class MatchPage:
     history: Sequence[MatchStatusEvent]
     view: dict[str, Any] | None  # the replay viewer's data; None without a replay
     download_url: str
+
+    @property
+    def rated(self) -> bool:
+        """Whether the match changed ratings (a finished ranked one)."""
+        return any(seat.rating is not None for seat in self.seats)
 
     @property
     def ended(self) -> bool:
@@ -104,6 +112,7 @@ def match_page(
     agents = AgentService(session).many({p.agent_id for p in match.players})
     players = sorted(match.players, key=lambda p: p.player)
     names = [a.name if (a := agents.get(p.agent_id)) else "" for p in players]
+    changes = {c.player: c for c in RatingService(session).changes_for_match(match.id)}
     view = _view(service, match, names)
     shown_names = [p["name"] for p in view["players"]] if view else names
     seats = [
@@ -114,6 +123,7 @@ def match_page(
             p.outcome,
             p.reason,
             *_log(service, viewer, match.id, p.player),
+            rating=changes.get(p.player),
         )
         for p in players
     ]
