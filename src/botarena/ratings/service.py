@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from botarena.accounts.models import User
 from botarena.agents.models import Agent, Submission
 from botarena.agents.service import AgentService
 from botarena.agents.status import SubmissionStatus
@@ -31,12 +32,38 @@ from botarena.ratings.models import Rating
 
 
 @dataclass(frozen=True)
+class ListedOwner:
+    id: str
+    username: str
+    username_key: str
+
+
+@dataclass(frozen=True)
+class ListedAgent:
+    """The agent of a leaderboard row as the board shows it: read as plain columns, because a
+    board is read whole (a thousand ORM rows and their owners cost more than the page)."""
+
+    id: str
+    name: str
+    name_key: str
+    game: str
+    owner_id: str
+    owner: ListedOwner
+
+
+@dataclass(frozen=True)
+class ListedSubmission:
+    id: str
+    version: int
+
+
+@dataclass(frozen=True)
 class Standing:
     """One row of the leaderboard: an active submission and its rating."""
 
     rank: int
-    agent: Agent
-    submission: Submission
+    agent: ListedAgent
+    submission: ListedSubmission
     mu: float
     sigma: float
     games: int
@@ -75,25 +102,60 @@ class RatingService:
         except UnknownGameError as exc:
             raise invalid("game", exc.message) from exc
         rows = self.session.execute(
-            select(Submission, Agent, Rating)
+            select(
+                Submission.id,
+                Submission.version,
+                Agent.id,
+                Agent.name,
+                Agent.name_key,
+                User.id,
+                User.username,
+                User.username_key,
+                Rating.mu,
+                Rating.sigma,
+                Rating.games,
+                Rating.wins,
+                Rating.losses,
+                Rating.draws,
+                Rating.last_match_at,
+            )
             .join(Agent, Agent.id == Submission.agent_id)
+            .join(User, User.id == Agent.owner_id)
             .outerjoin(Rating, Rating.submission_id == Submission.id)
             .where(Agent.game == game, Submission.status == SubmissionStatus.ACTIVE.value)
         ).all()
         unsorted = [
             Standing(
                 rank=0,
-                agent=agent,
-                submission=submission,
-                mu=rating.mu if rating else DEFAULT_MU,
-                sigma=rating.sigma if rating else DEFAULT_SIGMA,
-                games=rating.games if rating else 0,
-                wins=rating.wins if rating else 0,
-                losses=rating.losses if rating else 0,
-                draws=rating.draws if rating else 0,
-                last_match_at=rating.last_match_at if rating else None,
+                agent=ListedAgent(
+                    agent_id, name, name_key, game, owner_id, ListedOwner(owner_id, user, user_key)
+                ),
+                submission=ListedSubmission(submission_id, version),
+                mu=DEFAULT_MU if mu is None else mu,
+                sigma=DEFAULT_SIGMA if sigma is None else sigma,
+                games=games or 0,
+                wins=wins or 0,
+                losses=losses or 0,
+                draws=draws or 0,
+                last_match_at=last_match_at,
             )
-            for submission, agent, rating in rows
+            for (
+                submission_id,
+                version,
+                agent_id,
+                name,
+                name_key,
+                owner_id,
+                user,
+                user_key,
+                mu,
+                sigma,
+                games,
+                wins,
+                losses,
+                draws,
+                last_match_at,
+            ) in rows
         ]
         unsorted.sort(key=lambda s: (-s.score, -s.games, s.agent.name_key))
         return [replace(s, rank=index) for index, s in enumerate(unsorted, start=1)]

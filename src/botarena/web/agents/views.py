@@ -21,7 +21,7 @@ from botarena.errors import AppError
 from botarena.games.registry import known_games
 from botarena.matches.service import MatchService, ScrimmageQuota
 from botarena.ratings.history import Point
-from botarena.ratings.service import RatingService, Record, Standing
+from botarena.ratings.service import ListedAgent, RatingService, Record, Standing
 from botarena.settings import Settings
 from botarena.storage import CUT_MARKER, STORED_LOG_BYTES, build_log_path
 from botarena.web.agents.buildlog import Failure, clean_line, failure_of
@@ -76,7 +76,7 @@ class AgentPage:
     owner_view: bool  # the owner or an admin: the actions on submissions
     # For the owner's challenge form: the other active agents of the game, and how many
     # unranked matches the viewer may still start (None when not the owner's view).
-    opponents: list[Agent]
+    opponents: list[ListedAgent]
     quota: ScrimmageQuota | None
     chart: Chart  # the rating over every ranked match
     history: list[Point]  # the latest ranked matches, newest first, for the table
