@@ -101,6 +101,14 @@ def test_a_participant_gets_403_and_changes_nothing(
         assert LadderService(session).paused().paused_games == []
 
 
+def test_the_live_queues_are_for_admins_only(
+    client: TestClient, make_user: MakeUser, alice: Account
+) -> None:
+    assert client.get("/live/admin").status_code == 401
+    assert sign_in(client, "alice", "alice-password").status_code == 303
+    assert client.get("/live/admin").status_code == 403
+
+
 def test_the_page_has_every_section_and_the_menu_links_it(
     client: TestClient, boss: Account, alice: Account
 ) -> None:
