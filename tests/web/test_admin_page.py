@@ -6,6 +6,7 @@ beside the form and nothing stored; a form without its CSRF token changes nothin
 from __future__ import annotations
 
 import json
+import re
 import time
 
 import pytest
@@ -13,6 +14,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from botarena.accounts.models import User
+from botarena.accounts.service import AccountService
 from botarena.agents.models import Submission
 from botarena.app import create_app
 from botarena.audit.models import AuditEntry
@@ -347,26 +349,33 @@ def test_the_match_queue_shows_queued_matches_with_players_and_origin(
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-def test_the_executors_as_the_dispatcher_last_heard_them(settings: Settings) -> None:
-    # Nothing listens at this address: the dispatcher's health check fails and it says so.
+@pytest.mark.parametrize(
+    ("executors", "expected"),
+    [
+        # Nothing listens there: the dispatcher's health check fails and the page says so.
+        (("127.0.0.1:9",), re.compile(r"127\.0\.0\.1:9 remote no — — — \S+ \S+ .*127\.0\.0\.1:9")),
+        # This server's own executor, on its socket: it answers, with its slots.
+        ((), re.compile(r"unix:\S+ embedded yes 0 / 1 1 ")),
+    ],
+    ids=["unreachable", "embedded"],
+)
+def test_the_executors_as_the_dispatcher_last_heard_them(
+    settings: Settings, executors: tuple[str, ...], expected: re.Pattern[str]
+) -> None:
     live = settings.model_copy(
-        update={"matches_enabled": True, "executors": ("127.0.0.1:9",), "executor_capacity": 1}
+        update={"matches_enabled": True, "executors": executors, "executor_capacity": 1}
     )
     with TestClient(create_app(live)) as client:
         factory: SessionFactory = client.app.state.session_factory  # type: ignore[attr-defined]
-        from botarena.accounts.service import AccountService
-
         with factory() as session:
             AccountService(session).create_user("boss", PASSWORD, admin=True)
         assert sign_in(client, "boss", PASSWORD).status_code == 303
         deadline = time.monotonic() + 15
-        while True:
-            text = _admin_page(client).by_id("executor-list").text
-            if "127.0.0.1:9 remote no" in text or time.monotonic() > deadline:
-                break
+        text = ""
+        while not expected.search(text) and time.monotonic() < deadline:
             time.sleep(0.2)
-        assert "127.0.0.1:9 remote no" in text
-        assert "127.0.0.1:9" in text.split("remote no", 1)[1]  # the error names the address
+            text = _admin_page(client).by_id("executor-list").text
+        assert expected.search(text), text
 
 
 # -- tournaments -------------------------------------------------------------------------
