@@ -105,7 +105,9 @@ def test_an_admin_pauses_the_ladder_raises_a_build_and_starts_a_round_robin(
     # A round robin of every active submission, listed with a link to its page.
     page.get_by_label("Game", exact=True).select_option("connectx")
     page.get_by_label("Format").select_option("round_robin")
-    page.get_by_role("button", name="Create tournament").click()
+    # The page that comes back opens its live stream (subscribed before its answer starts).
+    with page.expect_response(lambda answer: "/live/admin" in answer.url):
+        page.get_by_role("button", name="Create tournament").click()
     expect(page.locator("#tournaments").get_by_role("status")).to_contain_text("started")
     with web_server.session_factory() as session:
         tournament = session.query(Tournament).one()
