@@ -31,6 +31,10 @@ class UserRepository:
     def count(self) -> int:
         return self.session.scalar(select(func.count()).select_from(User)) or 0
 
+    def page(self, limit: int, offset: int) -> tuple[Sequence[User], int]:
+        """Users by name, and how many there are."""
+        return page_of(self.session, select(User), (User.username_key.asc(),), limit, offset)
+
 
 class TokenRepository:
     """Queries on API tokens."""

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -121,9 +122,16 @@ class AccountService:
         user = self.users.get(user_id)
         return None if user is None or user.is_disabled else user
 
+    def list_users(self, *, limit: int, offset: int = 0) -> tuple[Sequence[User], int]:
+        """Users by name, and how many there are (for admins)."""
+        return self.users.page(limit, offset)
+
     def set_admin(self, username: str, admin: bool, *, actor: User | None = None) -> bool:
-        """Make a user an admin (or a participant again); False when it already was so."""
+        """Make a user an admin (or a participant again); False when it already was so. An
+        admin cannot remove their own role (the platform would be left without an admin)."""
         user = self._named(username)
+        if not admin:
+            _not_oneself(actor, user, "remove your own admin role")
         role = (Role.ADMIN if admin else Role.PARTICIPANT).value
         if user.role == role:
             return False
@@ -134,8 +142,10 @@ class AccountService:
 
     def set_disabled(self, username: str, disabled: bool, *, actor: User | None = None) -> bool:
         """Disable a user (no sign-in, no token works) or enable them again; False when it
-        already was so."""
+        already was so. An admin cannot disable their own account."""
         user = self._named(username)
+        if disabled:
+            _not_oneself(actor, user, "disable your own account")
         if user.is_disabled == disabled:
             return False
         user.disabled_at = utcnow() if disabled else None
@@ -152,3 +162,9 @@ class AccountService:
         if self.journal is not None:
             self.journal.user_changed(self.session, actor, user, change)
         self.session.commit()
+
+
+def _not_oneself(actor: User | None, user: User, what: str) -> None:
+    """409 when ``actor`` would do ``what`` to themselves (the command line, no actor, may)."""
+    if actor is not None and actor.id == user.id:
+        raise conflict(f"You cannot {what}", "Ask another admin to do it.")

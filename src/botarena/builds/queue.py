@@ -14,9 +14,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
-from botarena.agents.models import Submission
+from botarena.agents.models import Agent, Submission
 from botarena.agents.status import SubmissionStatus
 from botarena.jobs.backoff import Backoff
 from botarena.jobs.queue import JobQueue
@@ -107,6 +107,21 @@ class BuildQueue:
             ).where(Submission.status.in_((PENDING, BUILDING)))
         ).one()
         return int(waiting), int(building)
+
+    def lineup(self, limit: int) -> Sequence[Submission]:
+        """The builds a builder holds now, then those waiting, in the order they will be
+        taken (at most ``limit``), with their agents and owners."""
+        held = case(
+            (and_(Submission.status == BUILDING, Submission.lease_owner.is_not(None)), 0),
+            else_=1,
+        )
+        return self.session.scalars(
+            select(Submission)
+            .where(Submission.status.in_((PENDING, BUILDING)))
+            .options(selectinload(Submission.agent).selectinload(Agent.owner))
+            .order_by(held, *queue_order())
+            .limit(limit)
+        ).all()
 
     def held(self, submission_id: str, worker: str) -> Submission | None:
         """The submission, locked, while ``worker`` holds it; else None."""

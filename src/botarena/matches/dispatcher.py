@@ -24,6 +24,7 @@ from botarena.executor.client import ExecutorClient, ExecutorUnavailableError, M
 from botarena.executor.credentials import Identity
 from botarena.executor.outcomes import MatchResult
 from botarena.executor.proto import executor_pb2 as pb
+from botarena.matches.executors import ExecutorBoard
 from botarena.matches.hooks import FinishedMatchHook
 from botarena.matches.queue import MatchQueue, is_platform_error
 from botarena.matches.recording import MatchRecorder
@@ -46,6 +47,8 @@ class MatchDispatcher(Workers):
         executors: list[str],
         identity: Identity,
         finished: FinishedMatchHook,
+        *,
+        embedded: str | None = None,
     ) -> None:
         self.factory = factory
         self.settings = settings
@@ -54,6 +57,8 @@ class MatchDispatcher(Workers):
         self.finished = finished
         self.prefix = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
         self._unreachable: set[str] = set()
+        # What each executor last said, for the admin page (``embedded``: this process's own).
+        self.board = ExecutorBoard(executors, embedded=embedded)
         super().__init__()
 
     def start(self) -> None:
@@ -89,12 +94,19 @@ class MatchDispatcher(Workers):
     def _reachable(self, client: ExecutorClient) -> bool:
         """Only an executor that answers gets matches: a dead one must not use them up."""
         try:
-            client.health(timeout=2)
+            reply = client.health(timeout=2)
         except ExecutorUnavailableError as exc:
+            self.board.unreachable(client.address, str(exc))
             if client.address not in self._unreachable:
                 log.warning("executor unreachable; its matches wait", reason=str(exc))
                 self._unreachable.add(client.address)
             return False
+        self.board.answered(
+            client.address,
+            isolation=reply.isolation,
+            running=reply.running,
+            capacity=reply.capacity,
+        )
         if client.address in self._unreachable:
             log.info("executor reachable again", address=client.address)
             self._unreachable.discard(client.address)
@@ -133,8 +145,10 @@ class MatchDispatcher(Workers):
                     log.warning("lost the lease of a running match", match_id=match_id)
                     return
         except ExecutorUnavailableError as exc:
+            self.board.failed(client.address, str(exc))
             self._hand_back(worker, match_id, str(exc))
         except MatchRefusedError as exc:
+            self.board.failed(client.address, f"refused a match: {exc}")
             self._hand_back(worker, match_id, f"the executor refused it: {exc}")
         except Exception as exc:  # a bug of ours: the match is retried, never an agent's loss
             log.exception("dispatching a match failed", match_id=match_id)

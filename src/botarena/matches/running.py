@@ -21,6 +21,7 @@ from botarena.executor.credentials import (
 from botarena.executor.grpc_service import ArtifactRunner, ExecutorServicer, serve
 from botarena.executor.rpc import grpc
 from botarena.matches.dispatcher import MatchDispatcher
+from botarena.matches.executors import ExecutorHealth
 from botarena.matches.hooks import FinishedMatchHook
 from botarena.settings import Settings
 
@@ -58,6 +59,10 @@ class RunningMatches:
     def wake(self) -> None:
         self.dispatcher.wake()
 
+    def executors(self) -> list[ExecutorHealth]:
+        """Each executor as the dispatcher last heard it (no call is made)."""
+        return self.dispatcher.board.snapshot()
+
     def stop(self) -> None:
         self.dispatcher.stop()
         if self.embedded is not None:
@@ -82,7 +87,14 @@ def start_matches(
         executors = [f"unix:{socket}"]
         log.info("embedded executor started", address=executors[0])
     identity = authority.issue(DISPATCHER, days=PROCESS_DAYS)
-    dispatcher = MatchDispatcher(factory, settings, executors, identity, finished)
+    dispatcher = MatchDispatcher(
+        factory,
+        settings,
+        executors,
+        identity,
+        finished,
+        embedded=executors[0] if embedded is not None else None,
+    )
     dispatcher.start()
     return RunningMatches(dispatcher, embedded)
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import structlog
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from botarena.accounts.models import User
@@ -175,6 +175,19 @@ class MatchService:
             offset,
         )
 
+    def in_queue(self, limit: int) -> Sequence[Match]:
+        """The matches running now, then those queued, in the order they will be taken (at
+        most ``limit``), with their players and status history (the first entry says who
+        queued the match: :func:`origin_of`)."""
+        running = case((Match.status == MatchState.RUNNING.value, 0), else_=1)
+        return self.session.scalars(
+            select(Match)
+            .where(Match.status.in_((MatchState.QUEUED.value, MatchState.RUNNING.value)))
+            .options(selectinload(Match.players), selectinload(Match.status_events))
+            .order_by(running, Match.created_at.asc(), Match.id.asc())
+            .limit(limit)
+        ).all()
+
     def status_counts(self) -> dict[str, int]:
         """How many matches wait in the queue and how many run now."""
         waiting = (MatchState.QUEUED.value, MatchState.RUNNING.value)
@@ -277,6 +290,13 @@ class MatchService:
             )
         )
         return int(ahead or 0)
+
+
+def origin_of(match: Match) -> str | None:
+    """Who queued the match, as the caller of :meth:`MatchService.add` said (the reason of
+    its first status)."""
+    first = min(match.status_events, key=lambda e: e.id, default=None)
+    return first.reason if first is not None else None
 
 
 def _seat_fields(seat: str, agent: Agent, submission: Submission) -> dict[str, Any]:

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Depends, FastAPI
 
 from botarena.settings import Settings
 from botarena.web.account.routes import router as account_router
+from botarena.web.admin.routes import router as admin_router
 from botarena.web.agents.forms import router as agent_forms_router
 from botarena.web.agents.routes import router as agents_router
 from botarena.web.csrf import check_csrf
@@ -32,6 +33,7 @@ def web_router() -> APIRouter:
     router.include_router(matches_router)
     router.include_router(me_router)
     router.include_router(tournaments_router)
+    router.include_router(admin_router)
     return router
 
 

@@ -1,0 +1,1 @@
+"""The admin page: users, the ladder, the queues, the executors and tournaments."""
