@@ -91,6 +91,7 @@ def _seeded(
         "match_id": match,
         "token_id": token.json()["id"],
         "tournament_id": tournament.json()["id"],
+        "username": "bob",
         "action": "activate",
     }
 
