@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from support.a11y import axe_check, keyboard_walk
-from support.browser import Screenshot, WebServer
+from support.browser import NewContext, Screenshot, ServeWeb, WebServer
 from support.page_watch import PageWatch
 
 sqlite_only = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -36,6 +36,8 @@ def _agents_on_the_board(server: WebServer) -> None:
         ("/", "home", "botarena"),
         ("/games/connectx", "leaderboard-connectx", "ConnectX"),
         ("/login", "sign-in", "Sign in"),
+        ("/matches", "matches", "Matches"),
+        ("/tournaments", "tournaments", "Tournaments"),
     ],
 )
 def test_a_page_is_accessible_and_usable_with_the_keyboard(
@@ -115,3 +117,30 @@ def test_the_agent_and_submission_pages_are_accessible_and_usable_with_the_keybo
         screenshot(page, name)
         no_js_page.goto(path)
         expect(no_js_page.get_by_role("heading", level=1)).to_contain_text(heading)
+
+
+@sqlite_only
+def test_the_sign_up_and_new_agent_forms_are_accessible_and_usable_with_the_keyboard(
+    serve_web: ServeWeb, new_context: NewContext, screenshot: Screenshot
+) -> None:
+    server = serve_web(signup="open")
+    page = new_context(server.url).new_page()
+    page.goto("/signup")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Sign up")
+    axe_check(page)
+    assert keyboard_walk(page)
+    screenshot(page, "sign-up")
+    no_js = new_context(server.url, javascript=False).new_page()
+    no_js.goto("/signup")
+    expect(no_js.get_by_role("heading", level=1)).to_contain_text("Sign up")
+
+    server.make_user("erin", password=PASSWORD)
+    page.goto("/login?next=/agents/new")
+    page.get_by_label("Username").fill("erin")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{server.url}/agents/new")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("New agent")
+    axe_check(page)
+    assert keyboard_walk(page)
+    screenshot(page, "new-agent")
