@@ -212,3 +212,20 @@ def test_the_listener_reconnects_and_catches_up(
     here.subscribe("leaderboard:connectx", heard)
     there.publish(Notice("leaderboard:connectx", {"game": "connectx"}))
     assert heard.wait(lambda seen: len(seen) == 1)[0].data == {"game": "connectx"}
+
+
+def test_subscribers_counts_exact_and_prefix_subscriptions_until_they_close(
+    client: TestClient,
+) -> None:
+    bus = _bus(client)
+    topic = "tournament:tou-counted"
+    before = bus.subscribers(topic)  # the server's own prefix watchers, if any
+    exact = bus.subscribe(topic, lambda notice: None)
+    by_prefix = bus.subscribe("tournament:", lambda notice: None, prefix=True)
+    elsewhere = bus.subscribe("match:mat-other", lambda notice: None)
+    assert bus.subscribers(topic) == before + 2
+    assert bus.subscribers("tournament:tou-other") == bus.subscribers("tournament:x")
+    exact.close()
+    by_prefix.close()
+    elsewhere.close()
+    assert bus.subscribers(topic) == before

@@ -13,12 +13,15 @@ from playwright.sync_api import Page, expect
 
 from botarena.agents.models import Submission
 from botarena.ladder.service import LadderService
+from botarena.tournaments.director import TournamentDirector
+from botarena.tournaments.events import tournament_topic
 from botarena.tournaments.models import Tournament
 
 from support.a11y import axe_check, keyboard_walk
 from support.accounts import Account
 from support.browser import Contexts, Screenshot, WebServer
 from support.competitors import UNPLAYED
+from support.tournament_play import claim_queued, first_seat_wins, listening
 
 sqlite_only = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 PASSWORD = "correct horse battery staple"
@@ -126,6 +129,20 @@ def test_an_admin_pauses_the_ladder_raises_a_build_and_starts_a_round_robin(
     page.goto("/admin")
     assert keyboard_walk(page)
     screenshot(page, "admin")
+
+    # The round robin's page: its standings fill as its matches finish, without a reload.
+    page.locator("#tournament-list").get_by_role("link", name=tid).click()
+    expect(page.locator("#progress")).to_contain_text("0 of 3 games decided")
+    factory, settings = web_server.session_factory, web_server.settings
+    listening(page, web_server.app.state.events, tournament_topic(tid))
+    director = TournamentDirector(factory, settings)
+    for decided in (1, 2, 3):
+        first_seat_wins(factory, settings, claim_queued(factory, settings))
+        director.tick()  # reads the round and draws the next
+        expect(page.locator("#progress")).to_contain_text(f"{decided} of 3 games decided")
+    points = page.locator("#standings-table tbody tr td:nth-child(4)")
+    expect(points).to_have_text(["1", "1", "1"])  # each won the game it played first
+    expect(page.locator("#progress")).to_contain_text("finished")
 
 
 @sqlite_only

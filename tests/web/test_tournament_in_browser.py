@@ -5,60 +5,19 @@ standings and the bracket."""
 
 from __future__ import annotations
 
-import time
-
 import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from botarena.db.engine import SessionFactory
-from botarena.events import EventBus
-from botarena.executor.outcomes import AgentOutcome, MatchResult, MatchStatus
-from botarena.matches.models import Match
-from botarena.matches.queue import MatchQueue
-from botarena.matches.recording import MatchRecorder
-from botarena.ratings.hook import RatingsHook
-from botarena.settings import Settings
 from botarena.tournaments.director import TournamentDirector
 from botarena.tournaments.events import tournament_topic
 
 from support.a11y import axe_check, keyboard_walk
 from support.browser import Screenshot, WebServer
 from support.match_pages import ready_agent
+from support.tournament_play import claim_queued, first_seat_wins, listening
 
 NAMES = ("ash", "birch", "cedar", "elm", "fir", "hazel")  # six: the top two seeds get byes
-
-
-def _claim_queued(factory: SessionFactory, settings: Settings) -> list[str]:
-    """Claim every queued match, as the dispatcher does (each enters ``running``)."""
-    claimed = []
-    with factory() as session:
-        queue = MatchQueue(session, settings)
-        while (match := queue.claim_next("browser-test", "127.0.0.1:1")) is not None:
-            claimed.append(match.id)
-        session.commit()
-    return claimed
-
-
-def _first_seat_wins(factory: SessionFactory, settings: Settings, match_ids: list[str]) -> None:
-    """Record each claimed match won by its first seat, as the dispatcher records one."""
-    with factory() as session:
-        for match_id in match_ids:
-            match = session.get(Match, match_id)
-            assert match is not None
-            result = MatchResult(MatchStatus.FINISHED, 0, [1.0, 0.0], [AgentOutcome()] * 2, 9, 5)
-            MatchRecorder(session, settings, RatingsHook()).record(match, result)
-        session.commit()
-
-
-def _listening(bus: EventBus, topic: str, timeout: float = 10) -> None:
-    """Wait until a stream subscribed to ``topic`` (the page's EventSource has connected)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if bus._exact.get(topic):
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"nobody listens on {topic}")
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -85,14 +44,14 @@ def test_the_standings_fill_live_as_the_matches_finish(
         expect(page.locator("#progress")).to_contain_text("0 of 5 games decided")
         points = page.locator("#standings-table tbody tr td:nth-child(4)")
         assert set(points.all_inner_texts()) == {"0"}
-        _listening(web_server.app.state.events, tournament_topic(tournament_id))
+        listening(page, web_server.app.state.events, tournament_topic(tournament_id))
 
         director = TournamentDirector(factory, settings)
-        first_round = _claim_queued(factory, settings)
+        first_round = claim_queued(factory, settings)
         assert len(first_round) == 2
         # The rounds show their matches running (the matches' own topics).
         expect(page.locator("#rounds .badge-running")).to_have_count(2)
-        _first_seat_wins(factory, settings, first_round)
+        first_seat_wins(factory, settings, first_round)
         director.tick()  # reads them and draws the semi-finals
         expect(page.locator("#progress")).to_contain_text("2 of 5 games decided")
         shown = client.get(api_url).json()
@@ -109,7 +68,7 @@ def test_the_standings_fill_live_as_the_matches_finish(
             )
 
         while shown["status"] == "running":
-            _first_seat_wins(factory, settings, _claim_queued(factory, settings))
+            first_seat_wins(factory, settings, claim_queued(factory, settings))
             director.tick()
             shown = client.get(api_url).json()
         champion = shown["standings"][0]["agentName"]

@@ -143,6 +143,12 @@ class EventBus:
                 self._exact[topic] = [*self._exact.get(topic, []), subscription]
         return subscription
 
+    def subscribers(self, topic: str) -> int:
+        """How many subscriptions hear ``topic`` now (exactly, or by a prefix of it)."""
+        with self._lock:
+            exact = len(self._exact.get(topic, []))
+            return exact + sum(1 for s in self._prefixed if topic.startswith(s.topic))
+
     def catch_up(self) -> None:
         """Run every catch-up pass now (on the delivery thread)."""
         self._inbox.put(self._run_periodic_now)
