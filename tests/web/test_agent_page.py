@@ -6,11 +6,12 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 
 from botarena.agents.models import Submission
+from botarena.agents.status import SubmissionStatus
 from botarena.db.engine import SessionFactory
 from botarena.settings import Settings
 
 from support.accounts import Account
-from support.api import submit_url
+from support.api import create_agent, submit_url
 from support.competitors import pretend_built
 from support.pages import page_of, play_ranked, sign_in
 
@@ -82,3 +83,28 @@ def test_a_form_without_its_csrf_token_changes_nothing(
         row = session.get(Submission, sub)
         assert row is not None and row.status == "success"
     assert agent
+
+
+def test_the_status_history_of_every_submission_reads_newest_first(
+    client: TestClient, session_factory: SessionFactory, alice: Account
+) -> None:
+    agent = create_agent(client, alice, "storied")
+    first = submit_url(client, alice, agent)
+    with session_factory() as session:
+        row = session.get(Submission, first)
+        assert row is not None
+        row.move_to(SubmissionStatus.BUILDING)
+        row.move_to(SubmissionStatus.BUILD_FAILED, reason="dependencies_failed: no such package")
+        session.commit()
+    second = submit_url(client, alice, agent)
+    page = page_of(client.get(f"/agents/{agent}"))
+    text = page.by_id("timeline").text
+    expected = [
+        "submission 2 pending",
+        "submission 1 build_failed dependencies_failed: no such package",
+        "submission 1 building",
+        "submission 1 pending",
+    ]
+    places = [text.find(entry) for entry in expected]
+    assert -1 not in places and places == sorted(places), text
+    assert page.all("a", href=f"/submissions/{second}") and text.count("submission") == 4

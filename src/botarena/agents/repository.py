@@ -7,7 +7,7 @@ from collections.abc import Collection, Sequence
 from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
-from botarena.agents.models import Agent, Submission
+from botarena.agents.models import Agent, Submission, SubmissionStatusEvent
 from botarena.agents.status import SubmissionStatus
 from botarena.db.paging import page_of
 
@@ -103,6 +103,20 @@ class SubmissionRepository:
         if agent_id is not None:
             query = query.where(Submission.agent_id == agent_id)
         return page_of(self.session, query, (Submission.created_at, Submission.id), limit, offset)
+
+    def agent_timeline(
+        self, agent_id: str, limit: int
+    ) -> Sequence[tuple[SubmissionStatusEvent, int]]:
+        """The newest ``limit`` status changes of the agent's submissions, newest first, each
+        with its submission's version."""
+        rows = self.session.execute(
+            select(SubmissionStatusEvent, Submission.version)
+            .join(Submission, Submission.id == SubmissionStatusEvent.submission_id)
+            .where(Submission.agent_id == agent_id)
+            .order_by(SubmissionStatusEvent.id.desc())
+            .limit(limit)
+        ).all()
+        return [(event, version) for event, version in rows]
 
     def with_history(self, submission_id: str) -> Submission | None:
         return self.session.scalar(

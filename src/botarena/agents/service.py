@@ -10,6 +10,7 @@ import re
 from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from typing import BinaryIO
 
 from sqlalchemy.exc import IntegrityError
@@ -48,6 +49,17 @@ class BuildStatusView:
     submission: Submission
     queue_position: int | None
     history: Sequence[SubmissionStatusEvent]
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    """One status a submission of an agent entered."""
+
+    at: datetime
+    submission_id: str
+    version: int
+    status: str
+    reason: str | None
 
 
 class AgentService:
@@ -106,6 +118,14 @@ class AgentService:
     def many(self, agent_ids: Collection[str]) -> dict[str, Agent]:
         """The agents of ``agent_ids`` that exist, by id (to name the players of matches)."""
         return self.agents.many(agent_ids)
+
+    def timeline(self, agent_id: str, limit: int = 50) -> list[TimelineEntry]:
+        """The agent's newest submission status changes, newest first; 404 for no agent."""
+        agent = self.get(agent_id)
+        rows = SubmissionRepository(self.session).agent_timeline(agent.id, limit)
+        return [
+            TimelineEntry(e.at, e.submission_id, version, e.status, e.reason) for e, version in rows
+        ]
 
 
 class SubmissionService:

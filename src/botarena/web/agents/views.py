@@ -13,7 +13,12 @@ from botarena.accounts.models import User
 from botarena.agents.models import Agent, Submission, SubmissionStatusEvent
 from botarena.agents.presenters import present
 from botarena.agents.schemas import SubmissionOut
-from botarena.agents.service import AgentService, SubmissionService, may_see_private
+from botarena.agents.service import (
+    AgentService,
+    SubmissionService,
+    TimelineEntry,
+    may_see_private,
+)
 from botarena.builds.events import Cursor
 from botarena.builds.feed import IN_PROGRESS
 from botarena.builds.logfile import last_line_end
@@ -30,6 +35,7 @@ from botarena.web.charts import Chart, Sample, rating_chart
 from botarena.web.views import MatchRow
 
 RECENT_MATCHES = 10
+TIMELINE_ENTRIES = 30
 HISTORY_ROWS = 50  # the rating table's latest matches; the chart shows them all
 # What the owner may do to a submission in which statuses (as the status machine allows).
 ACTIONS = (
@@ -81,6 +87,7 @@ class AgentPage:
     chart: Chart  # the rating over every ranked match
     history: list[Point]  # the latest ranked matches, newest first, for the table
     history_total: int
+    timeline: list[TimelineEntry]  # the submissions' newest status changes, newest first
 
     def actions_for(self, submission: Submission) -> list[tuple[str, str]]:
         """The owner's actions a submission's status allows: (path part, button label)."""
@@ -186,4 +193,5 @@ def agent_page(
         rating_chart(samples),
         points[::-1][:HISTORY_ROWS],
         len(points),
+        AgentService(session).timeline(agent.id, TIMELINE_ENTRIES),
     )
