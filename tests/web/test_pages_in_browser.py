@@ -5,13 +5,23 @@ The screenshots go to ``BOTARENA_SCREENSHOTS`` when it is set (``docs/screenshot
 
 from __future__ import annotations
 
+import re
+
 import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
+from botarena.agents.service import AgentService
+from botarena.builds.validation import keep_validation
+from botarena.executor.outcomes import AgentOutcome, MatchResult, MatchStatus
+from botarena.games.registry import get_game
+from botarena.storage import validation_match_path
+
 from support.a11y import axe_check, keyboard_walk
 from support.browser import NewContext, Screenshot, ServeWeb, WebServer
+from support.match_pages import RED_WINS, finished_match, ready_agent
 from support.page_watch import PageWatch
+from support.replays import record
 
 sqlite_only = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 PASSWORD = "correct horse battery staple"
@@ -93,30 +103,49 @@ def test_a_wrong_password_comes_back_with_the_error_beside_the_field(
 def test_the_agent_and_submission_pages_are_accessible_and_usable_with_the_keyboard(
     page: Page, no_js_page: Page, web_server: WebServer, screenshot: Screenshot
 ) -> None:
+    """An agent with a rating history (its chart) and a built submission with its validation
+    match (a replay viewer), as their owner sees them and without JavaScript."""
+    factory, settings = web_server.session_factory, web_server.settings
     owner = web_server.make_user("dora", password=PASSWORD)
-    agent = httpx.post(
-        f"{web_server.url}/api/v1/agents",
-        json={"name": "patient", "game": "connectx"},
-        headers=owner.headers,
-    ).json()["id"]
-    submitted = httpx.post(
-        f"{web_server.url}/api/v1/submissions",
-        json={"agentId": agent, "codeUrl": "https://git.example.com/dora/patient"},
-        headers=owner.headers,
-    )
-    assert submitted.status_code == 201, submitted.text
-    submission = submitted.json()["submission"]["id"]
+    rival = web_server.make_user("ed")
+    admin = web_server.make_user("chief", admin=True)
+    with httpx.Client(base_url=web_server.url) as client:
+        agent = ready_agent(client, factory, owner, "patient")
+        other = ready_agent(client, factory, rival, "hasty")
+        for _ in range(3):
+            finished_match(client, factory, settings, admin, (agent, other))
+    sub_id = _active_submission(web_server, agent)
+    replay = record(get_game("connectx"), RED_WINS)
+    outcomes = [AgentOutcome(log="thinking"), AgentOutcome()]
+    result = MatchResult(MatchStatus.FINISHED, 0, [1.0, -1.0], outcomes, 7, 300, replay)
+    keep_validation(validation_match_path(settings, sub_id), result)
+
+    page.goto("/login")
+    page.get_by_label("Username").fill("dora")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{web_server.url}/")
     for path, name, heading in (
         (f"/agents/{agent}", "agent", "patient"),
-        (f"/submissions/{submission}", "submission", "patient"),
+        (f"/submissions/{sub_id}", "submission", "patient"),
     ):
         page.goto(path)
         expect(page.get_by_role("heading", level=1)).to_contain_text(heading)
+        if name == "agent":
+            expect(page.get_by_role("img", name=re.compile("^Score of patient"))).to_be_visible()
+        else:
+            page.wait_for_selector(".replay-ready")
         axe_check(page)
         assert keyboard_walk(page)
         screenshot(page, name)
         no_js_page.goto(path)
         expect(no_js_page.get_by_role("heading", level=1)).to_contain_text(heading)
+
+
+def _active_submission(server: WebServer, agent_id: str) -> str:
+    with server.session_factory() as session:
+        sub = AgentService(session).get(agent_id).submissions[0]
+        return sub.id
 
 
 @sqlite_only
