@@ -28,6 +28,9 @@ from support.api import create_agent, submit_url
 from support.competitors import pretend_built
 from support.pages import Page, page_of, sign_in
 
+# Reads through queries (or, live, notices) no other test runs on PostgreSQL.
+BOTH_DATABASES = True
+
 PASSWORD = "boss-password"
 
 

@@ -21,6 +21,9 @@ from support.api import create_agent, zip_files
 from support.competitors import pretend_built
 from support.pages import page_of, sign_in
 
+# Reads through queries (or, live, notices) no other test runs on PostgreSQL.
+BOTH_DATABASES = True
+
 MAIN = b"def agent(obs, conf):\n    return 0\n"
 QUOTA = 2
 

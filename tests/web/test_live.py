@@ -24,6 +24,9 @@ from support.competitors import pretend_built
 from support.pages import parse, play_ranked
 from support.threaded import serving
 
+# Reads through queries (or, live, notices) no other test runs on PostgreSQL.
+BOTH_DATABASES = True
+
 
 @dataclass
 class Live:

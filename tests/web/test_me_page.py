@@ -20,6 +20,9 @@ from botarena.settings import Settings
 from support.accounts import Account
 from support.pages import Page, page_of, sign_in
 
+# Reads through queries (or, live, notices) no other test runs on PostgreSQL.
+BOTH_DATABASES = True
+
 
 def _bearer(secret: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {secret}"}

@@ -16,6 +16,9 @@ from support.accounts import Account
 from support.court import Court
 from support.pages import page_of
 
+# Reads through queries (or, live, notices) no other test runs on PostgreSQL.
+BOTH_DATABASES = True
+
 
 def _changes(court: Court, match_id: str) -> list[RatingChange]:
     with court.factory() as session:

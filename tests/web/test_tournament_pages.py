@@ -19,6 +19,9 @@ from support.competitors import pretend_built
 from support.pages import Page, page_of
 from support.referee import Referee, by_strength
 
+# Reads through queries (or, live, notices) no other test runs on PostgreSQL.
+BOTH_DATABASES = True
+
 HOSTILE = "<script>alert('agent')</script>"
 
 
