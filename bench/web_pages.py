@@ -378,7 +378,7 @@ def _pages(url: str, seeded: dict[str, list[str]], rounds: int) -> dict[str, Any
     }
     times: dict[str, list[float]] = {kind: [] for kind in kinds}
     with httpx.Client(base_url=url, timeout=60) as http:
-        for kind, path in kinds.items():  # once each, not counted: imports and caches
+        for path in kinds.values():  # once each, not counted: imports and caches
             http.get(path(0)).raise_for_status()
         for n in range(rounds):
             for kind, path in kinds.items():
@@ -492,7 +492,9 @@ async def _listening(url: str, pid: int, flag: Path, count: int, window: float) 
                 if line.startswith("event:"):
                     received[number] += 1
 
-    async with httpx.AsyncClient(base_url=url, timeout=None, limits=limits) as http:
+    # A stream stays open as long as the window lasts: no read timeout.
+    timeout = httpx.Timeout(30.0, read=None)
+    async with httpx.AsyncClient(base_url=url, timeout=timeout, limits=limits) as http:
         tasks = [asyncio.create_task(listen(n, http)) for n in range(count)]
         await asyncio.wait_for(opened.wait(), 120)
         await asyncio.sleep(1.0)  # every stream has had its first bytes
