@@ -309,6 +309,7 @@ def _serve(port: int, updates: float) -> None:
     import uvicorn
 
     from botarena.app import create_app
+    from botarena.cli.server import settle_memory
     from botarena.logging import configure_logging
     from botarena.settings import get_settings
 
@@ -319,6 +320,7 @@ def _serve(port: int, updates: float) -> None:
     threading.Thread(
         target=_change_ratings, args=(app.state.session_factory, flag, updates), daemon=True
     ).start()
+    settle_memory()
     uvicorn.run(app, host="127.0.0.1", port=port, log_config=None, access_log=False)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import ipaddress
 from typing import Annotated
 
@@ -11,6 +12,14 @@ from botarena.cli.output import console, fail
 
 # The server's own modules are imported inside the commands: every other command then starts
 # without loading the web framework and the database toolkit.
+
+
+def settle_memory() -> None:
+    """Move what start-up made (modules, routes, templates) out of the garbage collector's
+    sight: it lives as long as the server, and a full collection that walks it took a page
+    from 45 to 140 ms (one request in five, with a thousand agents on the board)."""
+    gc.collect()
+    gc.freeze()
 
 
 def serve(
@@ -103,6 +112,7 @@ def serve(
             )
 
     app.state.on_ready = announce
+    settle_memory()
     uvicorn.run(app, host=host, port=port, log_config=None, access_log=False)
 
 

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass
-from importlib.metadata import entry_points
+from functools import lru_cache
+from importlib.metadata import EntryPoint, entry_points
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterable
 
     from botarena.games.base import Game
 
@@ -59,9 +60,18 @@ BUILTIN_GAMES: tuple[GameInfo, ...] = (
 def known_games() -> dict[str, GameInfo]:
     """Every game by id; a plug-in cannot take a built-in game's id."""
     games = {game.id: game for game in BUILTIN_GAMES}
-    for entry in entry_points(group=ENTRY_POINT_GROUP):
+    for entry in _plugins(entry_points):
         games.setdefault(entry.name, GameInfo(entry.name, entry.name, builtin=False))
     return games
+
+
+@lru_cache(maxsize=4)
+def _plugins(source: Callable[..., Iterable[EntryPoint]]) -> tuple[EntryPoint, ...]:
+    """The installed game plug-ins, read once per process (reading the installed packages'
+    metadata takes milliseconds, and every page asks); installing one means restarting, as
+    for any package. Keyed by where they are read from, so a test that replaces the source
+    reads its own."""
+    return tuple(source(group=ENTRY_POINT_GROUP))
 
 
 def is_known_game(game_id: str) -> bool:
@@ -76,7 +86,7 @@ def get_game(game_id: str) -> Game:
         module_name, class_name = builtin
         game_class: type[Game] = getattr(importlib.import_module(module_name), class_name)
         return game_class()
-    for entry in entry_points(group=ENTRY_POINT_GROUP):
+    for entry in _plugins(entry_points):
         if entry.name == game_id:
             return _load_plugin(game_id, entry.value, entry.load)
     known = ", ".join(sorted(known_games()))

@@ -20,7 +20,11 @@ class Match(Base):
     """One game between two submissions, and the job that plays it."""
 
     __tablename__ = "matches"
-    __table_args__ = (Index("ix_matches_status_queue", "status", "created_at"),)
+    __table_args__ = (
+        Index("ix_matches_status_queue", "status", "created_at"),
+        # Lists read the newest first.
+        Index("ix_matches_created_at_id", "created_at", "id"),
+    )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     game: Mapped[str] = mapped_column(String(64))
