@@ -15,6 +15,7 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Callable, Collection
 from dataclasses import dataclass
+from functools import lru_cache
 
 from starlette.concurrency import run_in_threadpool
 from starlette.types import Receive
@@ -111,5 +112,11 @@ async def block_events(
 
 def as_event(name: str, html: str, event_id: int) -> str:
     """One SSE event carrying ``html`` (each of its lines a ``data`` line)."""
-    data = "".join(f"data: {line}\n" for line in html.splitlines() or [""])
-    return f"id: {event_id}\nevent: {name}\n{data}\n"
+    return f"id: {event_id}\nevent: {name}\n{_data_lines(html)}\n"
+
+
+@lru_cache(maxsize=64)
+def _data_lines(html: str) -> str:
+    """``html`` as ``data`` lines: made once for the many streams that send one shared
+    render (a string keeps its hash, so finding it again costs nothing)."""
+    return "".join(f"data: {line}\n" for line in html.splitlines() or [""])
