@@ -27,7 +27,7 @@ STAGES: tuple[frozenset[str], ...] = (
     frozenset({"ladder", "tournaments"}),
 )
 # What wires the stages together: it may import anything, and nothing imports it.
-COMPOSITION = frozenset({"app", "cli", "demo", "models", "readiness", "web", "__main__"})
+COMPOSITION = frozenset({"app", "cli", "demo", "health", "models", "readiness", "web", "__main__"})
 # Below the web layer too: these never import what the routes share (``api``).
 BELOW_THE_WEB = frozenset(
     {"sdk", "games", "sources", "executor", "db", "jobs", "events", "settings", "endpoints"}

@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 
 import structlog
 from fastapi import FastAPI
+from fastapi.responses import JSONResponse
 from sqlalchemy import Engine, text
 
 from botarena import __version__
@@ -33,6 +34,7 @@ from botarena.db import migrate
 from botarena.db.engine import SessionFactory, build_engine, build_session_factory
 from botarena.events import EventBus
 from botarena.games.registry import known_games
+from botarena.health import readiness
 from botarena.ladder.routes import router as ladder_router
 from botarena.ladder.scheduler import LadderScheduler
 from botarena.matches.events import match_status_notices
@@ -187,5 +189,18 @@ def create_app(settings: Settings) -> FastAPI:
         with engine.connect() as connection:
             connection.execute(text("SELECT 1"))
         return {"status": "ok"}
+
+    @app.get("/readyz", tags=["health"], response_model=None)
+    def readyz() -> JSONResponse:
+        """200 when this server can do its work now; 503 naming each failing check (the
+        database, its migrations, the build backend, the sandbox) and why."""
+        checks = readiness(engine, settings, getattr(app.state, "builds", None))
+        failing = [c.name for c in checks if not c.ok]
+        body = {
+            "status": "unavailable" if failing else "ready",
+            "failing": failing,
+            "checks": {c.name: {"ok": c.ok, "detail": c.detail} for c in checks},
+        }
+        return JSONResponse(body, status_code=503 if failing else 200)
 
     return app

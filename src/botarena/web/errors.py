@@ -20,7 +20,7 @@ from botarena.web.deps import base_context
 from botarena.web.templating import Templates
 
 Handler = Callable[[Request, Any], Response | Awaitable[Response]]
-NOT_PAGES = ("/api/", "/static/", "/docs", "/openapi.json", "/healthz")
+NOT_PAGES = ("/api/", "/static/", "/docs", "/openapi.json", "/healthz", "/readyz")
 _TITLES = {400: "Bad request", 403: "Forbidden", 404: "Not found", 405: "Method not allowed"}
 
 
