@@ -73,6 +73,11 @@ def test_a_database_that_does_not_answer_is_named_without_its_address(
         assert body["failing"] == ["database"]
         detail = body["checks"]["database"]["detail"]
         assert detail.startswith("the database did not answer") and path not in answer.text
+        assert body["checks"]["migrations"] == {
+            "ok": None,
+            "detail": "not checked: the database did not answer",
+        }
+        assert body["checks"]["builds"]["ok"] and body["checks"]["sandbox"]["ok"]
     finally:
         os.rmdir(path)
         os.rename(moved, path)

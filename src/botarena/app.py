@@ -195,7 +195,7 @@ def create_app(settings: Settings) -> FastAPI:
         """200 when this server can do its work now; 503 naming each failing check (the
         database, its migrations, the build backend, the sandbox) and why."""
         checks = readiness(engine, settings, getattr(app.state, "builds", None))
-        failing = [c.name for c in checks if not c.ok]
+        failing = [c.name for c in checks if c.ok is False]
         body = {
             "status": "unavailable" if failing else "ready",
             "failing": failing,

@@ -22,20 +22,24 @@ CHECKS = ("database", "migrations", "builds", "sandbox")
 @dataclass(frozen=True)
 class Check:
     name: str
-    ok: bool
+    ok: bool | None  # None: not checked (it needs what failed before it)
     detail: str | None = None
 
 
 def readiness(engine: Engine, settings: Settings, builds: Builds | None) -> list[Check]:
-    """Every check, in :data:`CHECKS` order; the later ones pass unasked when the database
-    does not answer (they would only repeat it)."""
+    """Every check, in :data:`CHECKS` order; the migrations are not checked when the
+    database does not answer."""
     try:
         with engine.connect() as connection:
             connection.execute(text("SELECT 1"))
     except SQLAlchemyError as exc:
         detail = f"the database did not answer ({type(exc).__name__})"
-        return [Check("database", False, detail), *(Check(n, True) for n in CHECKS[1:])]
-    checks = [Check("database", True), _migrations(engine)]
+        checks = [
+            Check("database", False, detail),
+            Check("migrations", None, "not checked: the database did not answer"),
+        ]
+    else:
+        checks = [Check("database", True), _migrations(engine)]
     problems = {p.part: p.reason for p in unavailable(settings, builds, ask=False)}
     checks.append(Check("builds", "builds" not in problems, problems.get("builds")))
     checks.append(Check("sandbox", "matches" not in problems, problems.get("matches")))
