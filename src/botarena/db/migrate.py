@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 
 from alembic import command
@@ -41,8 +42,10 @@ def current_revision(engine: Engine) -> str | None:
         return MigrationContext.configure(connection).get_current_revision()
 
 
+@lru_cache(maxsize=1)
 def head_revision() -> str | None:
-    """The newest revision shipped with this version of botarena."""
+    """The newest revision shipped with this version of botarena (read from the scripts once
+    per process: they do not change under it, and ``/readyz`` asks at every probe)."""
     return ScriptDirectory.from_config(alembic_config_without_engine()).get_current_head()
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 
 from botarena.accounts.models import User
 from botarena.accounts.service import AccountService
@@ -71,3 +71,8 @@ def respond(
     # A page holds the session's CSRF token and who is signed in: for this browser only.
     headers = {"Vary": "HX-Request, Cookie", "Cache-Control": "private, no-cache"}
     return HTMLResponse(html, status_code=status_code, headers=headers)
+
+
+def sign_in_first(path: str) -> RedirectResponse:
+    """To the sign-in form, and back to ``path`` (a page of this site) once signed in."""
+    return RedirectResponse(f"/login?next={path}", status_code=303)

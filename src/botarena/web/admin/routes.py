@@ -38,7 +38,7 @@ from botarena.tournaments.schemas import TournamentCreate
 from botarena.tournaments.service import TournamentService, TournamentSpec
 from botarena.web.admin import views
 from botarena.web.csrf import csrf_token
-from botarena.web.deps import USER_KEY, TemplatesDep, Viewer, respond
+from botarena.web.deps import USER_KEY, TemplatesDep, Viewer, respond, sign_in_first
 from botarena.web.live import Watch, block_events, status_only
 from botarena.web.renders import SharedRenders
 from botarena.web.templating import Templates
@@ -79,7 +79,7 @@ def admin(
 ) -> Response:
     """The whole page, with the confirmation of the action just done, if any."""
     if user is None:
-        return RedirectResponse(f"/login?next={PATH}", status_code=303)
+        return sign_in_first(PATH)
     admin_user(user)
     flash = request.session.pop(FLASH_KEY, None)
     return _page(request, session, settings, pages, user, flash=flash)

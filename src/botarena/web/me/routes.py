@@ -20,13 +20,12 @@ from botarena.accounts.models import User
 from botarena.accounts.tokens import IssuedToken, TokenService
 from botarena.api.deps import SessionDep, SettingsDep
 from botarena.errors import AppError
-from botarena.web.deps import TemplatesDep, Viewer, respond
+from botarena.web.deps import TemplatesDep, Viewer, respond, sign_in_first
 from botarena.web.me import views
 
 router = APIRouter()
 
 PATH = "/me"
-SIGN_IN = f"/login?next={PATH}"
 
 TextField = Annotated[str, Form(max_length=1024)]
 
@@ -41,7 +40,7 @@ def me(
 ) -> Response:
     """The account page: tokens and the command line's sign-in."""
     if user is None:
-        return RedirectResponse(SIGN_IN, status_code=303)
+        return sign_in_first(PATH)
     return _page(request, session, settings, pages, user, {})
 
 
@@ -59,7 +58,7 @@ def create_token(
     """A new token, its secret shown in this answer only; the form with the error next to the
     field when a value is wrong (nothing made)."""
     if user is None:
-        return RedirectResponse(SIGN_IN, status_code=303)
+        return sign_in_first(PATH)
     options, errors = views.token_options(name, days)
     form = {"name": name, "days": days}
     if options is None:
@@ -84,7 +83,7 @@ def revoke_token(
     """Revoke one of one's own tokens (404 for anyone else's, admins included: this page deals
     with one's own) and go back to the list."""
     if user is None:
-        return RedirectResponse(SIGN_IN, status_code=303)
+        return sign_in_first(PATH)
     TokenService(session, journal=journal).revoke(user, token_id, own_only=True)
     return RedirectResponse(f"{PATH}#tokens", status_code=303)
 
