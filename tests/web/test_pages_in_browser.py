@@ -28,15 +28,18 @@ PASSWORD = "correct horse battery staple"
 
 
 def _agents_on_the_board(server: WebServer) -> None:
-    """Two agents of alice's (not ranked until they play)."""
-    owner = server.make_user("alice", password=PASSWORD)
-    for name in ("bold", "steady"):
-        created = httpx.post(
-            f"{server.url}/api/v1/agents",
-            json={"name": name, "game": "connectx"},
-            headers=owner.headers,
-        )
-        assert created.status_code == 201, created.text
+    """Three agents on the board, two of which have played ranked matches (rated, with a
+    rating history), as a participant finds a board."""
+    factory, settings = server.session_factory, server.settings
+    alice = server.make_user("alice", password=PASSWORD)
+    bob = server.make_user("bob")
+    admin = server.make_user("chief", admin=True)
+    with httpx.Client(base_url=server.url) as client:
+        bold = ready_agent(client, factory, alice, "bold")
+        steady = ready_agent(client, factory, bob, "steady")
+        ready_agent(client, factory, alice, "newcomer")
+        for _ in range(2):
+            finished_match(client, factory, settings, admin, (bold, steady))
 
 
 @sqlite_only
