@@ -108,7 +108,7 @@ def _drive(
     """Requests carrying each secret every way a client might; the signed-in token and a
     submission. ``answers`` gets every answer that must hold no secret."""
     bearer = {"Authorization": f"Bearer {token}"}
-    with httpx.Client(base_url=url) as http:
+    with httpx.Client(base_url=url, timeout=30) as http:
         signed_in = http.post(
             "/api/v1/auth/tokens", json={"username": "keeper", "password": password}
         )

@@ -101,7 +101,7 @@ def test_a_server_killed_mid_build_builds_it_after_restart(
     time.sleep(1.5)  # well into the slow install
     server.kill()
     server.start()
-    with httpx.Client(base_url=server.url, headers=headers) as client:
+    with httpx.Client(base_url=server.url, headers=headers, timeout=30) as client:
         final = wait_for_build(client, sub, seconds=120)
     assert final["status"] == "success", final
     history = [h["status"] for h in final["statusHistory"]]

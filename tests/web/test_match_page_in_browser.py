@@ -21,7 +21,7 @@ def test_the_match_page_plays_its_replay_to_the_apis_result(
     admin = web_server.make_user("chief", admin=True)
     alice = web_server.make_user("alice")
     bob = web_server.make_user("bob")
-    with httpx.Client(base_url=web_server.url) as client:
+    with httpx.Client(base_url=web_server.url, timeout=30) as client:
         red = ready_agent(client, factory, alice, "red-rover")
         yellow = ready_agent(client, factory, bob, "yellow-jacket")
         match = finished_match(client, factory, web_server.settings, admin, (red, yellow))

@@ -34,7 +34,7 @@ def _agents_on_the_board(server: WebServer) -> None:
     alice = server.make_user("alice", password=PASSWORD)
     bob = server.make_user("bob")
     admin = server.make_user("chief", admin=True)
-    with httpx.Client(base_url=server.url) as client:
+    with httpx.Client(base_url=server.url, timeout=30) as client:
         bold = ready_agent(client, factory, alice, "bold")
         steady = ready_agent(client, factory, bob, "steady")
         ready_agent(client, factory, alice, "newcomer")
@@ -112,7 +112,7 @@ def test_the_agent_and_submission_pages_are_accessible_and_usable_with_the_keybo
     owner = web_server.make_user("dora", password=PASSWORD)
     rival = web_server.make_user("ed")
     admin = web_server.make_user("chief", admin=True)
-    with httpx.Client(base_url=web_server.url) as client:
+    with httpx.Client(base_url=web_server.url, timeout=30) as client:
         agent = ready_agent(client, factory, owner, "patient")
         other = ready_agent(client, factory, rival, "hasty")
         for _ in range(3):

@@ -53,7 +53,7 @@ def _signed_in(new_context: NewContext, server: WebServer, username: str) -> Pag
 
 def _building_with_log(server: WebServer, owner: Account) -> tuple[str, str]:
     """An agent of ``owner`` whose submission is building and has written its log so far."""
-    with httpx.Client(base_url=server.url, headers=owner.headers) as client:
+    with httpx.Client(base_url=server.url, headers=owner.headers, timeout=30) as client:
         agent = client.post("/api/v1/agents", json={"name": "hidden", "game": "connectx"})
         assert agent.status_code == 201, agent.text
         body = {"agentId": agent.json()["id"], "codeUrl": CODE_URL}
@@ -74,7 +74,7 @@ def _building_with_log(server: WebServer, owner: Account) -> tuple[str, str]:
 def _match_with_logs(server: WebServer, alice: Account, bob: Account) -> str:
     admin = server.make_user("chief", admin=True)
     factory = server.session_factory
-    with httpx.Client(base_url=server.url) as client:
+    with httpx.Client(base_url=server.url, timeout=30) as client:
         red = ready_agent(client, factory, alice, "alices-red")
         yellow = ready_agent(client, factory, bob, "bobs-yellow")
         return finished_match(

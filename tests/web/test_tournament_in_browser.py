@@ -27,7 +27,7 @@ def test_the_standings_fill_live_as_the_matches_finish(
     factory, settings = web_server.session_factory, web_server.settings
     admin = web_server.make_user("chief", admin=True)
     alice = web_server.make_user("alice")
-    with httpx.Client(base_url=web_server.url) as client:
+    with httpx.Client(base_url=web_server.url, timeout=30) as client:
         for name in NAMES:
             ready_agent(client, factory, alice, name)
         created = client.post(
