@@ -48,11 +48,24 @@ class MetricsMiddleware:
 
 
 def route_of(scope: Scope) -> str:
-    """The template of the route that matched (``/api/v1/matches/{match_id}``)."""
+    """The template of the route that matched (``/api/v1/matches/{match_id}``).
+
+    A route of an included router knows only its own part of the template (``/matches/
+    {match_id}``); the prefix it was included under is what the request's path holds before
+    the route's part, which is the same for every request the route answers.
+    """
     route = scope.get("route")
-    if route is None:
+    template = getattr(route, "path_format", None) or getattr(route, "path", None)
+    if route is None or not template:
         return UNMATCHED
-    path = str(getattr(route, "path", "") or "")
+    template = str(template)
     if isinstance(route, Mount):
-        return f"{path}/{{path}}"
-    return path or UNMATCHED
+        return template
+    try:
+        own = template.format_map({k: str(v) for k, v in scope.get("path_params", {}).items()})
+    except (KeyError, ValueError, IndexError):
+        return template
+    path = str(scope.get("path", ""))
+    if own and path.endswith(own):
+        return path[: len(path) - len(own)] + template
+    return template
