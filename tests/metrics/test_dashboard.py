@@ -7,6 +7,7 @@ import json
 import re
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -34,6 +35,7 @@ def test_every_metric_has_a_panel() -> None:
     assert missing == set()
 
 
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_what_a_server_exposes_is_what_the_definitions_name(client: TestClient) -> None:
     """The list the dashboard is checked against is the scrape's own, not a copy of it."""
     client.get("/healthz")

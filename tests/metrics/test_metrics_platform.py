@@ -190,6 +190,7 @@ def test_a_real_run_shows_in_every_metric(
     assert value(after, listeners) - value(gone, listeners) == 1
 
 
+@sqlite_only
 def test_unknown_paths_share_one_label(client: TestClient) -> None:
     for path in ("/no/such/page-1", "/no/such/page-2"):
         assert client.get(path).status_code == 404
