@@ -5,6 +5,7 @@ and answer nonsense, and requests through the real app. One run feeds every asse
 
 from __future__ import annotations
 
+import shutil
 import socket
 import time
 from collections.abc import Callable
@@ -16,6 +17,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from botarena.agents.models import Submission
 from botarena.app import create_app
+from botarena.builds.backends.base import Artifact
 from botarena.db.engine import SessionFactory, session_scope
 from botarena.settings import Settings
 
@@ -121,6 +123,7 @@ def test_a_real_run_shows_in_every_metric(
             "build_check_interval": 0.5,
             "matches_enabled": True,
             "match_lease_seconds": 4.0,
+            "match_max_attempts": 2,
             "executor_capacity": 1,
             **backend_settings,
         }
@@ -149,6 +152,12 @@ def test_a_real_run_shows_in_every_metric(
         outcomes = [seat["outcome"] for seat in seconds]
         assert outcomes == ["TIMEOUT", "ERROR", "TIMEOUT", "INVALID"], seconds
 
+        # Its code removed from under it: the executor refuses the match, which is handed
+        # back, tried again, refused again, and ends ``error`` (counting for no one).
+        _remove_artifact(session_factory, sub)
+        lost = wait_for_end(server, _queue(server, alice, agent, 0.5), seconds=60)
+        assert lost["status"] == "error" and lost["attempts"] == 2, lost
+
         bus = server.app.state.events  # type: ignore[attr-defined]
         subscription = bus.subscribe("metrics-test", lambda _: None)
         after = scrape(server)
@@ -166,8 +175,11 @@ def test_a_real_run_shows_in_every_metric(
     assert value(after, "botarena_build_queue_depth") == 0
     assert value(after, "botarena_builds_in_flight", backend="local") == 0
 
-    # Matches: four recorded, with their durations by game, and each limit's kill.
+    # Matches: four recorded, with their durations by game, and each limit's kill; one lost.
     assert grew(idle, after, "botarena_matches_total", outcome="finished") == 4
+    assert grew(idle, after, "botarena_matches_total", outcome="error") == 1
+    assert grew(idle, after, "botarena_lease_handbacks_total", queue="matches") == 2
+    assert grew(idle, after, "botarena_retries_total", queue="matches") == 1
     assert grew(idle, after, "botarena_match_duration_seconds_count", game="connectx") == 4
     assert value(after, "botarena_matches_in_flight") == 0
     for cause in ("time", "memory", "processes"):
@@ -198,6 +210,15 @@ def test_unknown_paths_share_one_label(client: TestClient) -> None:
     unmatched = {"route": "<unmatched>", "method": "GET", "status": "404"}
     assert value(samples, "botarena_http_requests_total", **unmatched) >= 2
     assert not any("page-1" in str(labels) for (_, labels) in samples)
+
+
+def _remove_artifact(factory: SessionFactory, submission_id: str) -> None:
+    with session_scope(factory) as session:
+        row = session.get(Submission, submission_id)
+        assert row is not None and row.artifact is not None
+        code_dir = Artifact.from_json(row.artifact).code_dir
+    assert code_dir is not None
+    shutil.rmtree(code_dir)
 
 
 def _built(client: TestClient, sub: str, seconds: float = 120) -> dict[str, Any]:
