@@ -41,6 +41,7 @@ from botarena.matches.events import match_status_notices
 from botarena.matches.models import MatchStatusEvent
 from botarena.matches.routes import router as matches_router
 from botarena.matches.running import start_matches
+from botarena.monitoring import install_metrics
 from botarena.ratings.events import leaderboard_notices
 from botarena.ratings.hook import RatingsHook
 from botarena.ratings.models import Rating
@@ -169,6 +170,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_middleware(RequestContextMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(AllowHeaderMiddleware)
+    install_metrics(app, app.state.read_session_factory)
     # The pages' /static/web first: the API's /static mount would otherwise hide it.
     install_web(app, settings)
     install_docs(app)

@@ -36,6 +36,7 @@ from botarena.executor.outcomes import AgentStatus, MatchStatus
 from botarena.executor.referee import RefereeOptions
 from botarena.games.registry import get_game
 from botarena.jobs.backoff import Backoff
+from botarena.metrics import definitions as metrics
 from botarena.settings import Settings
 from botarena.sources.archives import ArchiveError, ArchiveLimits, extract_archive
 from botarena.sources.git import FetchError, FetchLimits, fetch_git
@@ -348,8 +349,14 @@ class BuildPipeline:
             attempt.reason = reason
             attempt.message = message
             attempt.finished_at = utcnow()
+            metrics.build_finished(outcome, reason, _seconds(attempt))
 
     def _work_root(self) -> Path:
         root = self.settings.data_dir / "work"
         root.mkdir(parents=True, exist_ok=True)
         return root
+
+
+def _seconds(attempt: BuildAttempt) -> float:
+    finished = attempt.finished_at or utcnow()
+    return (finished - attempt.started_at).total_seconds()

@@ -60,6 +60,7 @@ def build_jobs() -> JobTable[Submission]:
         holding=and_(Submission.status == BUILDING, Submission.lease_owner.is_not(None)),
         order=queue_order(),
         heartbeat="heartbeat_at",
+        name="builds",
     )
 
 

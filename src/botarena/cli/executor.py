@@ -7,11 +7,15 @@ import signal
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from botarena.cli.output import console, fail
+
+if TYPE_CHECKING:
+    from botarena.executor.grpc_service import ExecutorServicer
+    from botarena.executor.http_port import HttpPort
 
 executor_app = typer.Typer(
     help="Serve matches to the API server over gRPC, or make an executor's credentials.",
@@ -28,6 +32,13 @@ def executor(
         typer.Option(help="host:port to serve gRPC on (port 0 picks a free one), or unix:/path."),
     ] = "127.0.0.1:50051",
     capacity: Annotated[int, typer.Option(help="Matches played at once.", min=1, max=256)] = 2,
+    http_listen: Annotated[
+        str | None,
+        typer.Option(
+            envvar="BOTARENA_EXECUTOR_HTTP_LISTEN",
+            help="host:port for plain HTTP /metrics, /readyz and /healthz (off when not given).",
+        ),
+    ] = None,
 ) -> None:
     """Serve matches to the API server over gRPC until stopped (Ctrl-C or SIGTERM).
 
@@ -57,6 +68,7 @@ def executor(
         fail(f"cannot listen on {listen}: {exc}")
     where = listen if listen.startswith("unix:") else f"{listen.rpartition(':')[0]}:{port}"
     console.print(f"botarena executor is serving at [bold]{where}[/]", highlight=False)
+    http = _http_port(http_listen, service)
     left = identity.not_after - datetime.now(UTC)
     console.print(
         f"certificate valid until {identity.not_after:%Y-%m-%d}"
@@ -68,9 +80,26 @@ def executor(
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stopped.set())
     stopped.wait()
+    service.standard_health.stopping()
+    if http is not None:
+        http.close()
     server.stop(grace=5).wait()
     service.close()
     runner.close()
+
+
+def _http_port(listen: str | None, service: ExecutorServicer) -> HttpPort | None:
+    if not listen:
+        return None
+    from botarena.executor.http_port import HttpPort
+
+    try:
+        http = HttpPort(listen, service.standard_health)
+    except (OSError, ValueError) as exc:
+        fail(f"cannot listen on {listen}: {exc}")
+    host = listen.rpartition(":")[0]
+    console.print(f"metrics and readiness at [bold]http://{host}:{http.port}/[/]", highlight=False)
+    return http
 
 
 @executor_app.command("credentials")

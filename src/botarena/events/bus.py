@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from botarena.events.capture import Capture, Extract
 from botarena.events.notice import Notice
+from botarena.metrics import definitions as metrics
 
 if TYPE_CHECKING:
     from botarena.events.postgres import PostgresRelay
@@ -141,6 +142,7 @@ class EventBus:
                 self._prefixed = [*self._prefixed, subscription]
             else:
                 self._exact[topic] = [*self._exact.get(topic, []), subscription]
+        metrics.listeners_changed(+1)
         return subscription
 
     def subscribers(self, topic: str) -> int:
@@ -156,9 +158,14 @@ class EventBus:
     def _unsubscribe(self, subscription: Subscription) -> None:
         with self._lock:
             if subscription.prefix:
+                if subscription in self._prefixed:
+                    metrics.listeners_changed(-1)
                 self._prefixed = [s for s in self._prefixed if s is not subscription]
                 return
-            left = [s for s in self._exact.get(subscription.topic, []) if s is not subscription]
+            held = self._exact.get(subscription.topic, [])
+            if subscription in held:
+                metrics.listeners_changed(-1)
+            left = [s for s in held if s is not subscription]
             if left:
                 self._exact[subscription.topic] = left
             else:

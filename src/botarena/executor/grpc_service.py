@@ -30,16 +30,18 @@ from botarena.executor.agent_process import AgentProcess
 from botarena.executor.artifact_folders import Hold
 from botarena.executor.artifacts import ArtifactPolicy, ArtifactRefusedError
 from botarena.executor.credentials import DISPATCHER, Identity
+from botarena.executor.health import ExecutorHealth
 from botarena.executor.match import platform_error, run_match
 from botarena.executor.outcomes import MatchResult
 from botarena.executor.prepare import PreparedAgent
 from botarena.executor.proto import executor_pb2 as pb
-from botarena.executor.rpc import grpc
+from botarena.executor.rpc import grpc, health_pb2_grpc
 from botarena.executor.runners.base import Runner
 from botarena.executor.runners.local import LocalRunner
 from botarena.executor.sandbox import Limits
 from botarena.games.base import GameConfigError
 from botarena.games.registry import UnknownGameError, get_game
+from botarena.metrics import definitions as metrics
 from botarena.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -118,6 +120,9 @@ class ExecutorServicer:
         self._matches = ThreadPoolExecutor(capacity, thread_name_prefix="match")
         self._running = 0
         self._lock = threading.Lock()
+        self._closed = False
+        self.standard_health = ExecutorHealth()
+        metrics.executor_slots_changed(+capacity)
 
     def run_match(
         self, spec: pb.MatchSpec, context: grpc.ServicerContext
@@ -148,6 +153,7 @@ class ExecutorServicer:
         started = time.monotonic()
         with self._lock:
             self._running += 1
+        metrics.executor_slots_changed(-1)
         try:
             try:
                 future: Future[MatchResult] = self._matches.submit(
@@ -176,6 +182,7 @@ class ExecutorServicer:
         finally:
             with self._lock:
                 self._running -= 1
+            metrics.executor_slots_changed(+1)
         log.info("match finished", match_id=spec.match_id, status=result.status.value)
         yield pb.MatchEvent(finished=wire.finished(result))
 
@@ -210,6 +217,11 @@ class ExecutorServicer:
 
     def close(self) -> None:
         """Refuse new matches and wait for those running (each ends in bounded time)."""
+        self.standard_health.stopping()
+        with self._lock:
+            closed, self._closed = self._closed, True
+        if not closed:
+            metrics.executor_slots_changed(-self.capacity)
         self._matches.shutdown(wait=True, cancel_futures=True)
 
 
@@ -254,6 +266,9 @@ def serve(service: ExecutorServicer, listen: str, identity: Identity) -> tuple[g
     )
     server = grpc.server(ThreadPoolExecutor(max_workers=service.capacity + 4))
     server.add_generic_rpc_handlers((service.handler(),))
+    # The standard health service, behind the same mutual TLS as the executor's calls.
+    health_pb2_grpc.add_HealthServicer_to_server(service.standard_health.service, server)
+    service.standard_health.checks()
     socket_path = listen.removeprefix("unix:") if listen.startswith("unix:") else None
     if socket_path is not None:
         Path(socket_path).unlink(missing_ok=True)

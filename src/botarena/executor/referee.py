@@ -18,9 +18,11 @@ from botarena.executor import protocol
 from botarena.executor.agent_process import AgentProcess
 from botarena.executor.channel import AgentChannel, ReplyTooLongError
 from botarena.executor.clock import TimeBank
+from botarena.executor.kills import killed_for
 from botarena.executor.logbuffer import DEFAULT_LOG_LIMIT
 from botarena.executor.outcomes import AgentOutcome, AgentStatus, MatchResult, MatchStatus
 from botarena.games.base import Game
+from botarena.metrics import definitions as metrics
 
 # How long a stopped agent gets to exit by itself, and to say why, before it is killed.
 _EXIT_GRACE = 0.5
@@ -312,4 +314,7 @@ class Referee:
             channel.drain_stderr()
             channel.process.close()
             self.outcomes[index].log = channel.log.text()
+            metrics.agent_finished(
+                self.outcomes[index].status.value, killed_for(self.outcomes[index], channel.process)
+            )
         self.selector.close()

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from botarena.clock import utcnow
 from botarena.jobs.backoff import Backoff
 from botarena.jobs.table import J, JobTable, as_job
+from botarena.metrics import definitions as metrics
 
 
 class JobQueue(Generic[J]):
@@ -59,6 +60,8 @@ class JobQueue(Generic[J]):
             return None
         job = as_job(row)
         job.attempts += 1
+        if job.attempts > 1:
+            metrics.retried(self.table.queue_name)
         if job.status != self.table.running.value:
             job.move_to(
                 self.table.running, reason=f"attempt {job.attempts} on {on or worker}", at=now
@@ -135,6 +138,7 @@ class JobQueue(Generic[J]):
         after the backoff's delay (``at_once``: without one), and True; or, when the job has
         used its last attempt, only released, and False: the caller ends it."""
         attempts = as_job(row).attempts
+        metrics.handed_back(self.table.queue_name)
         if backoff.exhausted(attempts):
             self.release(row)
             return False

@@ -63,6 +63,8 @@ class JobTable(Generic[J]):
     holding: ColumnElement[bool]
     order: tuple[ColumnElement[Any], ...]
     heartbeat: str | None = None
+    # What the metrics call this queue (``builds``, ``matches``); default: the table's name.
+    name: str | None = None
     _columns: dict[str, Column[Any]] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -76,6 +78,10 @@ class JobTable(Generic[J]):
         if not callable(getattr(self.model, "move_to", None)):
             raise TypeError(f"{self.model.__name__} cannot hold jobs: it has no move_to")
         object.__setattr__(self, "_columns", columns)
+
+    @property
+    def queue_name(self) -> str:
+        return self.name or str(self.model.__tablename__)
 
     def column(self, name: str) -> Column[Any]:
         """One of the job's columns, for queries."""

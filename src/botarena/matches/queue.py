@@ -23,6 +23,7 @@ from botarena.jobs.queue import JobQueue
 from botarena.jobs.table import JobTable
 from botarena.matches.models import Match
 from botarena.matches.status import MatchState
+from botarena.metrics import definitions as metrics
 from botarena.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -80,6 +81,7 @@ class MatchQueue:
         match.error = why
         match.finished_at = utcnow()
         match.move_to(MatchState.ERROR, reason=why)
+        metrics.match_errored()
 
     def hand_back(self, match: Match, why: str) -> None:
         """Back to the queue after a failure of the platform's own, or ``error`` after the

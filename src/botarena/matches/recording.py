@@ -18,6 +18,7 @@ from botarena.matches.hooks import FinishedMatchHook
 from botarena.matches.models import Match, MatchPlayer
 from botarena.matches.queue import match_jobs
 from botarena.matches.status import MatchState
+from botarena.metrics import definitions as metrics
 from botarena.settings import Settings
 from botarena.storage import match_dir
 
@@ -57,6 +58,7 @@ class MatchRecorder:
             seat.outcome = outcome.status.value
             seat.reason = outcome.reason
         match.move_to(MatchState.FINISHED, at=now)
+        metrics.match_recorded(match.game, result.duration_ms / 1000)
         after_finished(now)
         self.session.flush()
         for seat in match.players:

@@ -133,6 +133,7 @@ class ForkedAgent:
             out_of_memory=out_of_memory,
             stopped_by_host=self._kill_requested and killed,
             memory_limit_bytes=self._limits.memory_bytes,
+            process_limit_hit=self._cgroup.process_limit_hit(),
         )
         self._returncode = code if code is not None else -(signum or 0)
 

@@ -50,6 +50,10 @@ class Cgroup(Protocol):
         """Whether the kernel killed a process of it for exceeding the memory limit."""
         ...
 
+    def process_limit_hit(self) -> bool:
+        """Whether a fork was refused for the process limit (``pids.events``' ``max``)."""
+        ...
+
     def memory_peak_bytes(self) -> int | None:
         """The highest memory use, where the kernel reports it."""
         ...

@@ -106,6 +106,9 @@ class CgroupV1Group:
         peak = read_int(memory / "memory.max_usage_in_bytes") or 0
         return failures > 0 or peak >= self.memory_limit - _NEAR_LIMIT
 
+    def process_limit_hit(self) -> bool:
+        return (read_keyed(self.leaves["pids"] / "pids.events", "max") or 0) > 0
+
     def memory_peak_bytes(self) -> int | None:
         return read_int(self.leaves["memory"] / "memory.max_usage_in_bytes")
 

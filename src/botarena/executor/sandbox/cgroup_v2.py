@@ -89,6 +89,9 @@ class CgroupV2Group:
     def oom_killed(self) -> bool:
         return (read_keyed(self.folder / "memory.events", "oom_kill") or 0) > 0
 
+    def process_limit_hit(self) -> bool:
+        return (read_keyed(self.folder / "pids.events", "max") or 0) > 0
+
     def memory_peak_bytes(self) -> int | None:
         return read_int(self.folder / "memory.peak")
 

@@ -24,6 +24,7 @@ class ExitStatus:
     ``code`` is set when it exited by itself, ``signal`` when a signal killed it.
     ``out_of_memory``: the kernel killed a process of the sandbox for exceeding its memory
     limit. ``stopped_by_host``: we killed it while it was still running (match over).
+    ``process_limit_hit``: a fork was refused for the process limit at some point.
     ``failed_to_start``: the sandbox could not be set up or the program could not be executed
     (a missing binary, say); bubblewrap's message is on stderr.
     """
@@ -34,6 +35,8 @@ class ExitStatus:
     stopped_by_host: bool = False
     failed_to_start: bool = False
     memory_limit_bytes: int | None = None
+    # A fork was refused for the process limit (a fork bomb, say), whatever ended it.
+    process_limit_hit: bool = False
 
     def reason(self) -> str:
         limit = "" if self.memory_limit_bytes is None else f" (limit {self._limit()})"

@@ -150,8 +150,9 @@ class SandboxedProcess(ReportsExit, Closing):
             program_ran = self._status.exit_code() is not None
             code, signum, failed = decode_sandboxed(returncode, program_ran=program_ran)
         killed = signum == signal.SIGKILL
-        out_of_memory = False
+        out_of_memory = limited = False
         if self._cgroup is not None:
+            limited = self._cgroup.process_limit_hit()
             out_of_memory = self._cgroup.oom_killed()
             deadline = time.monotonic() + _OOM_SETTLE
             while killed and not self._kill_requested and not out_of_memory:
@@ -168,6 +169,7 @@ class SandboxedProcess(ReportsExit, Closing):
             stopped_by_host=self._kill_requested and killed,
             failed_to_start=failed,
             memory_limit_bytes=self._limits.memory_bytes if self._cgroup is not None else None,
+            process_limit_hit=limited,
         )
 
     def _release(self) -> None:
