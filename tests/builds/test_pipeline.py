@@ -396,6 +396,64 @@ def test_unavailable_backend_hands_the_build_back_without_using_an_attempt(
     assert "the engine is down" in _log(client, alice, sub)
 
 
+@pytest.mark.parametrize("crash", [RuntimeError("connection refused"), None])
+def test_a_backend_that_goes_away_during_a_build_costs_no_attempt(
+    client: TestClient,
+    alice: Account,
+    connectx_agent: str,
+    settings: Settings,
+    session_factory: SessionFactory,
+    backend: LocalBackend,
+    monkeypatch: pytest.MonkeyPatch,
+    crash: Exception | None,
+) -> None:
+    """The engine stopped mid-build (killed, restarted): the build failed through no fault of
+    its own and the backend now says it is unavailable, so the build waits for it uncounted;
+    the same failure with the backend still there is an attempt (the next test's case)."""
+
+    def engine_dies(target: BuildTarget, source: Path, log: BuildLog) -> Artifact:
+        monkeypatch.setattr(backend, "unavailable_reason", lambda: "the engine does not answer")
+        if crash is not None:
+            raise crash
+        raise BuildFailure(
+            FailureReason.INTERNAL, "the builder lost its engine", platform_fault=True
+        )
+
+    monkeypatch.setattr(backend, "build", engine_dies)
+    sub = _upload(client, alice, connectx_agent, _zip({"main.py": CRASHING}))
+    _claim(session_factory)
+    _build(session_factory, settings, backend, sub)
+
+    assert _status(client, sub)["status"] == "pending"
+    row = _row(session_factory, sub)
+    assert row.attempts == 0 and row.lease_owner is None
+    [attempt] = _attempts(session_factory, sub)
+    assert attempt.outcome == AttemptOutcome.INTERRUPTED.value
+    assert "went away during the build" in _log(client, alice, sub)
+
+
+def test_a_platform_fault_with_the_backend_still_there_is_an_attempt(
+    client: TestClient,
+    alice: Account,
+    connectx_agent: str,
+    settings: Settings,
+    session_factory: SessionFactory,
+    backend: LocalBackend,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def breaks(target: BuildTarget, source: Path, log: BuildLog) -> Artifact:
+        raise RuntimeError("a bug of ours")
+
+    monkeypatch.setattr(backend, "build", breaks)
+    sub = _upload(client, alice, connectx_agent, _zip({"main.py": CRASHING}))
+    _claim(session_factory)
+    _build(session_factory, settings, backend, sub)
+
+    assert _row(session_factory, sub).attempts == 1
+    [attempt] = _attempts(session_factory, sub)
+    assert attempt.outcome == AttemptOutcome.PLATFORM_ERROR.value
+
+
 # -- leases --------------------------------------------------------------------------------
 def test_worker_without_the_lease_writes_nothing(
     client: TestClient,

@@ -114,15 +114,17 @@ class BuildPipeline:
             )
             self._requeue(job, str(exc))
         except BuildFailure as failure:
-            build_log.step(f"build failed: {failure.error_message}")
-            self._fail(job, failure, commit_sha)
+            if not self._backend_went_away(job, failure, build_log):
+                build_log.step(f"build failed: {failure.error_message}")
+                self._fail(job, failure, commit_sha)
         except Exception as exc:  # a bug or an environment fault: ours, so retried
             log.exception("build crashed", submission_id=submission_id)
             crash = BuildFailure(
                 FailureReason.INTERNAL, f"the builder failed: {exc}", platform_fault=True
             )
-            build_log.step(f"build failed: {crash.error_message}")
-            self._fail(job, crash, commit_sha)
+            if not self._backend_went_away(job, crash, build_log):
+                build_log.step(f"build failed: {crash.error_message}")
+                self._fail(job, crash, commit_sha)
         finally:
             build_log.close()
             shutil.rmtree(workdir, ignore_errors=True)
@@ -275,6 +277,22 @@ class BuildPipeline:
             self._release(session, submission)
             self._close_attempt(session, job, AttemptOutcome.SUCCESS, None, None)
             self._commit(session, job)
+
+    def _backend_went_away(self, job: _Job, failure: BuildFailure, build_log: BuildLog) -> bool:
+        """A platform fault while the backend itself is gone (its engine stopped mid-build)
+        is the backend's outage, not an attempt: the build goes back to the queue uncounted and
+        waits for the backend, as one claimed while it was down does. True when so."""
+        if not failure.platform_fault:
+            return False
+        reason = self.backend.unavailable_reason()
+        if reason is None:
+            return False
+        build_log.step(
+            f"the {self.backend.name} backend went away during the build ({reason}); "
+            "back to the queue"
+        )
+        self._requeue(job, f"{failure.sentence} ({reason})")
+        return True
 
     def _requeue(self, job: _Job, why: str) -> None:
         """Back to the queue as if never claimed: the attempt is not counted."""
