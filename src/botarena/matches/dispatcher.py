@@ -61,7 +61,9 @@ class MatchDispatcher(Workers):
         self.executors = executors
         self.identity = identity
         self.finished = finished
-        self.prefix = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+        # A slot's name is its lease owner (64 characters at most): the executor's address,
+        # which may be a long socket path, is kept in the match's ``executor`` instead.
+        self.prefix = f"{socket.gethostname()[:32]}:{os.getpid()}:{secrets.token_hex(3)}"
         self._unreachable: set[str] = set()
         # What each executor last said, for the admin page (``embedded``: this process's own).
         self.board = ExecutorBoard(executors, embedded=embedded)
@@ -74,9 +76,9 @@ class MatchDispatcher(Workers):
     def start(self) -> None:
         if self.bus is not None:
             self._subscription = self.bus.subscribe(TOPIC_PREFIX, self.playing.heard, prefix=True)
-        for address in self.executors:
+        for index, address in enumerate(self.executors):
             for slot in range(self.settings.executor_capacity):
-                worker = f"{self.prefix}:{address}:{slot}"
+                worker = f"{self.prefix}:{index}:{slot}"
                 self._spawn(
                     f"dispatch-{address}-{slot}", functools.partial(self._work, address, worker)
                 )
