@@ -327,6 +327,13 @@ class MatchService:
         return int(ahead or 0)
 
 
+def may_cancel(user: User | None, match: Match) -> bool:
+    """Whether ``user`` may cancel ``match`` (its creator or an admin; while it has not ended)."""
+    if user is None or match.state in ENDED:
+        return False
+    return user.is_admin or match.created_by == user.id
+
+
 def origin_of(match: Match) -> str | None:
     """Who queued the match, as the caller of :meth:`MatchService.add` said (the reason of
     its first status)."""
