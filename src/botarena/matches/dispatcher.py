@@ -177,8 +177,8 @@ class MatchDispatcher(Workers):
         request_id: str | None,
     ) -> None:
         silence = self.settings.match_lease_seconds
-        call = client.run_match(spec, silence_timeout=silence, request_id=request_id)
         try:
+            call = client.run_match(spec, silence_timeout=silence, request_id=request_id)
             with self.playing.playing(match_id, call):
                 for event in call:
                     if event.HasField("finished"):
