@@ -22,6 +22,9 @@ def captured_log() -> Iterator[io.StringIO]:
     config = structlog.get_config()
     stream = io.StringIO()
     configure_logging("INFO", "json")
+    # Loggers used meanwhile must not keep this set-up once it is restored (a later test's
+    # structlog.testing.capture_logs would not see them).
+    structlog.configure(cache_logger_on_first_use=False)
     root.handlers[0].setStream(stream)  # type: ignore[attr-defined]
     try:
         yield stream
