@@ -103,7 +103,9 @@ def create_app(settings: Settings) -> FastAPI:
             app.state.builds = builds
             app.state.on_build_queued = builds.wake
         if settings.matches_enabled:
-            app.state.matches = start_matches(app.state.session_factory, settings, RatingsHook())
+            app.state.matches = start_matches(
+                app.state.session_factory, settings, RatingsHook(), bus=app.state.events
+            )
             app.state.on_match_queued = app.state.matches.wake
             # Tournaments move on as their matches end, so they run where matches are dispatched.
             director = TournamentDirector(app.state.session_factory, settings)

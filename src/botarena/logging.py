@@ -12,6 +12,10 @@ from typing import Any, Literal
 import structlog
 
 _REDACTED = "[redacted]"
+# A request id taken from outside (an ``X-Request-ID`` header, gRPC metadata): bounded, and of
+# characters that are safe in a log line and a header.
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+REQUEST_ID_METADATA = "x-request-id"
 # Each pattern keeps its group 1 and drops the secret after it.
 _SECRETS = (
     # A query or form parameter that carries a credential: ?access_token=…, &password=…
@@ -77,6 +81,13 @@ def configure_logging(
     for name in ("uvicorn", "uvicorn.error"):
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
+
+
+def valid_request_id(given: str | None) -> str | None:
+    """``given`` when it is a well-formed request id, else None (the caller makes one)."""
+    if given is not None and _REQUEST_ID.fullmatch(given):
+        return given
+    return None
 
 
 def redact(text: str) -> str:

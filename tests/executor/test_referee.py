@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -10,9 +12,10 @@ from typing import Any
 import pytest
 
 from botarena.executor.match import run_match
-from botarena.executor.outcomes import AgentStatus, MatchResult
+from botarena.executor.outcomes import AgentStatus, MatchResult, MatchStatus
 from botarena.executor.prepare import PreparedAgent, prepare_agent
 from botarena.executor.referee import RefereeOptions
+from botarena.executor.stop import StopSignal
 from botarena.games.registry import get_game
 
 from support.runners import PlainRunner
@@ -143,3 +146,28 @@ def test_a_platform_failure_is_an_error_match(make: Make) -> None:
     result = run_match(game, game.configure({}), [make("x", FIRST_FREE)] * 2, BrokenRunner())
     assert result.status.value == "error" and result.winner is None
     assert "the runner is gone" in (result.error or "")
+
+
+def test_a_stop_signal_ends_the_match_at_once(make: Make) -> None:
+    """Set from another thread while both agents think: the referee stops waiting, closes
+    both agents and answers the platform's error (nobody's result)."""
+    thinker = make("thinker", "import time\ndef agent(obs, conf):\n    time.sleep(30)\n")
+    game = get_game("connectx")
+    stop = StopSignal()
+    threading.Timer(0.5, stop.set).start()
+    started = time.monotonic()
+    try:
+        result = run_match(
+            game,
+            game.configure({"actTimeout": 60}),
+            [thinker, thinker],
+            PlainRunner(),
+            options=RefereeOptions(startup_timeout=10),
+            stop=stop,
+        )
+    finally:
+        stop.close()
+    assert time.monotonic() - started < 10  # not the agents' 30 s
+    assert result.status is MatchStatus.ERROR and result.winner is None
+    assert result.error == "the match was stopped before its end"
+    stop.set()  # a late stop after the match is harmless

@@ -13,7 +13,6 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from prometheus_client.parser import text_string_to_metric_families
 
 from botarena.agents.models import Submission
 from botarena.app import create_app
@@ -24,6 +23,7 @@ from botarena.settings import Settings
 from support.accounts import Account
 from support.api import create_agent, submit_archive, zip_files
 from support.matches import wait_for_end
+from support.scrapes import Samples, grew, scrape, value
 
 sqlite_only = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 local_only = pytest.mark.parametrize("backend_settings", ["local"], indirect=True)
@@ -55,27 +55,6 @@ def agent(obs, conf):
 """
 BROKEN = b"def agent(obs, conf):\n    raise RuntimeError('broken on purpose')\n"
 MODES = {"time": 0.51, "memory": 10.52, "processes": 0.53, "invalid": 0.54}
-
-Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
-
-
-def scrape(client: TestClient) -> Samples:
-    answer = client.get("/metrics")
-    assert answer.status_code == 200
-    assert answer.headers["content-type"].startswith("text/plain")
-    samples: Samples = {}
-    for family in text_string_to_metric_families(answer.text):
-        for sample in family.samples:
-            samples[(sample.name, tuple(sorted(sample.labels.items())))] = sample.value
-    return samples
-
-
-def value(samples: Samples, name: str, **labels: str) -> float:
-    return samples.get((name, tuple(sorted(labels.items()))), 0.0)
-
-
-def grew(before: Samples, after: Samples, name: str, **labels: str) -> float:
-    return value(after, name, **labels) - value(before, name, **labels)
 
 
 def poll(client: TestClient, until: Callable[[Samples], bool], seconds: float = 60) -> Samples:

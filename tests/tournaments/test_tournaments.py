@@ -4,6 +4,7 @@ giving the same tournament, and bad requests refused without a trace."""
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
 from typing import Any
 
@@ -12,6 +13,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from botarena.db.engine import SessionFactory
+from botarena.matches.cancels import PlayingMatches
+from botarena.matches.events import TOPIC_PREFIX
 from botarena.matches.models import Match
 from botarena.matches.queue import MatchQueue
 from botarena.ratings.models import Rating
@@ -290,6 +293,16 @@ def test_who_and_what_may_enter(
     assert too_many.status_code == 201  # 1,500 games: within the limit
 
 
+class _Call:
+    """An executor call that records being cancelled."""
+
+    def __init__(self, cancelled: threading.Event) -> None:
+        self.cancelled = cancelled
+
+    def cancel(self) -> None:
+        self.cancelled.set()
+
+
 def test_cancelling_stops_a_tournament_and_its_matches(
     client: TestClient,
     session_factory: SessionFactory,
@@ -304,11 +317,22 @@ def test_cancelling_stops_a_tournament_and_its_matches(
     assert refused.status_code == 403
     assert refused.json()["error"] == "Only admins may cancel tournaments"
     with session_factory() as session:  # one of the two matches is being played
-        assert MatchQueue(session, referee.settings).claim_next("slot", "127.0.0.1:1")
+        playing = MatchQueue(session, referee.settings).claim_next("slot", "127.0.0.1:1")
+        assert playing is not None
         session.commit()
+    # The dispatcher playing it hears the cancel on the bus and stops it on its executor.
+    heard = PlayingMatches()
+    subscription = client.app.state.events.subscribe(  # type: ignore[attr-defined]
+        TOPIC_PREFIX, heard.heard, prefix=True
+    )
+    call = threading.Event()
 
     cancelled = client.post(url, headers=admin.headers)
     assert cancelled.status_code == 200, cancelled.text
+    with heard.playing(playing.id, _Call(call)):  # (its end cancels the call in any case)
+        assert call.wait(10), "the dispatcher's call was not cancelled"
+    subscription.close()
+    assert heard.cancelled(playing.id)
     shown = cancelled.json()
     assert shown["status"] == "cancelled" and shown["finishedAt"] is not None
     games = [g for p in shown["schedule"][0]["pairings"] for g in p["games"]]

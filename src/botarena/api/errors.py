@@ -117,13 +117,16 @@ def _unavailable(error: str, message: str) -> JSONResponse:
     )
 
 
-async def _unexpected_error(_request: Request, exc: Exception) -> JSONResponse:
-    log.exception("unhandled error", exc_info=exc)
-    # Sent from outside every middleware, so the headers they add are added here.
+async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+    # Sent from outside every middleware, so the request id they bound (still on the request's
+    # state) and the headers they add are added here.
+    request_id = getattr(request.state, "request_id", None)
+    extra = {"x-request-id": request_id} if isinstance(request_id, str) else {}
+    log.exception("unhandled error", exc_info=exc, **({"request_id": request_id} if extra else {}))
     return JSONResponse(
         error_body("Internal server error", "The failure was logged."),
         status_code=500,
-        headers=baseline_headers(),
+        headers={**baseline_headers(), **extra},
     )
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 import time
 import uuid
 
@@ -11,8 +10,9 @@ import structlog
 from fastapi import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from botarena.logging import valid_request_id
+
 log = structlog.get_logger("botarena.http")
-_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
 class RequestContextMiddleware:
@@ -25,8 +25,7 @@ class RequestContextMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        given = _header(scope, b"x-request-id")
-        request_id = given if given and _REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
+        request_id = valid_request_id(_header(scope, b"x-request-id")) or uuid.uuid4().hex
         structlog.contextvars.bind_contextvars(request_id=request_id)
         # Also on request.state, for what records the request (the audit log).
         scope.setdefault("state", {})["request_id"] = request_id

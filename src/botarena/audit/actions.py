@@ -23,6 +23,7 @@ class Action(StrEnum):
     SUBMISSION_REBUILT = "submission.rebuilt"
     LADDER_PAUSED = "ladder.paused"
     LADDER_RESUMED = "ladder.resumed"
+    MATCH_CANCELLED = "match.cancelled"
     TOURNAMENT_CREATED = "tournament.created"
     TOURNAMENT_CANCELLED = "tournament.cancelled"
     RATINGS_RECOMPUTED = "ratings.recomputed"

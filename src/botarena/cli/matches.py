@@ -1,4 +1,5 @@
-"""``botarena match`` and ``botarena replay``: matches through the API, followed to the end."""
+"""``botarena match`` and ``botarena replay``: matches through the API, followed to the end;
+``botarena match cancel MATCH_ID`` cancels one."""
 
 from __future__ import annotations
 
@@ -13,11 +14,17 @@ from botarena.client.api import ApiError
 
 _POLL_SECONDS = 0.3
 _ENDED = ("finished", "error", "cancelled")
+# ``botarena match cancel MATCH_ID``: the word in the first agent's place.
+_CANCEL = "cancel"
 
 
 def match(
-    agent1: Annotated[str, typer.Argument(help="Player 0: an agent's name or id.")],
-    agent2: Annotated[str, typer.Argument(help="Player 1: an agent's name or id.")],
+    agent1: Annotated[
+        str, typer.Argument(help="Player 0: an agent's name or id; or 'cancel' (see below).")
+    ],
+    agent2: Annotated[
+        str, typer.Argument(help="Player 1: an agent's name or id; after 'cancel', a match id.")
+    ],
     game: Annotated[str | None, typer.Option(help="The game (default: the agents').")] = None,
     seed: Annotated[int | None, typer.Option(help="Seed of the match (default: random).")] = None,
     follow: Annotated[
@@ -26,7 +33,17 @@ def match(
     as_json: JsonOption = False,
     server: ServerOption = None,
 ) -> None:
-    """Queue a match between two agents and follow it (exit 1 if it ends in error)."""
+    """Queue a match between two agents and follow it (exit 1 if it ends in error).
+
+    ``botarena match cancel MATCH_ID`` cancels a queued or running match instead (its creator
+    or an admin): a running one is stopped on its executor. (An agent named "cancel" is
+    played by its id.)
+    """
+    if agent1 == _CANCEL:
+        if game is not None or seed is not None:
+            fail("--game and --seed do not go with cancel", "Run: botarena match cancel MATCH_ID")
+        cancel(agent2, as_json=as_json, server=server)
+        return
     body: dict[str, Any] = {}
     if game:
         body["game"] = game
@@ -47,6 +64,17 @@ def match(
         _summary(final, agent1, agent2)
     if final["status"] == "error":
         raise typer.Exit(1)
+
+
+def cancel(match_id: str, *, as_json: bool, server: str | None) -> None:
+    """Cancel a queued or running match and say what became of it."""
+    cancelled = call_api(server, lambda client: client.cancel_match(match_id))
+    if as_json:
+        print_json(cancelled)
+        return
+    was = cancelled["statusHistory"][-2]["status"] if len(cancelled["statusHistory"]) > 1 else ""
+    stopped = " (stopped on its executor)" if was == "running" else ""
+    console.print(f"cancelled match {cancelled['id']}{stopped}", highlight=False)
 
 
 def _follow(client: Any, created: dict[str, Any], *, quiet: bool) -> dict[str, Any]:

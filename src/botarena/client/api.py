@@ -102,6 +102,10 @@ class ApiClient(Closing):
         result: dict[str, Any] = self.request("GET", f"/matches/{match_id}")
         return result
 
+    def cancel_match(self, match_id: str) -> dict[str, Any]:
+        result: dict[str, Any] = self.request("POST", f"/matches/{match_id}/cancel")
+        return result
+
     def replay(self, match_id: str) -> dict[str, Any]:
         result: dict[str, Any] = self.request("GET", f"/matches/{match_id}/replay")
         return result

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from typing import Any
 
 from botarena.closing import Closing
 from botarena.executor.credentials import EXECUTOR, Identity
 from botarena.executor.grpc_service import HEALTH, RUN_MATCH
 from botarena.executor.proto import executor_pb2 as pb
 from botarena.executor.rpc import grpc
+from botarena.logging import REQUEST_ID_METADATA
 
 
 class ExecutorUnavailableError(Exception):
@@ -57,16 +59,45 @@ class ExecutorClient(Closing):
         return reply
 
     def run_match(
-        self, spec: pb.MatchSpec, *, silence_timeout: float = 30.0
-    ) -> Iterator[pb.MatchEvent]:
-        """The match's events as they come; raises ExecutorUnavailableError when the executor
-        goes away or stays silent (no heartbeat) for ``silence_timeout`` seconds."""
-        call = self._run_match(spec, wait_for_ready=False)
-        events = iter(call)
+        self,
+        spec: pb.MatchSpec,
+        *,
+        silence_timeout: float = 30.0,
+        request_id: str | None = None,
+    ) -> MatchCall:
+        """The match's events as they come (see :class:`MatchCall`); ``request_id``, the
+        request that made the match, goes along as metadata for the executor's logs."""
+        metadata = ((REQUEST_ID_METADATA, request_id),) if request_id else None
+        call = self._run_match(spec, wait_for_ready=False, metadata=metadata)
+        return MatchCall(self.address, call, silence_timeout)
+
+    def close(self) -> None:
+        self._channel.close()
+
+
+class MatchCall(Iterator[pb.MatchEvent]):
+    """One match on an executor: its events as they come, and :meth:`cancel` (from any
+    thread) to stop it there. Iterating raises ExecutorUnavailableError when the executor
+    goes away or stays silent (no heartbeat) for ``silence_timeout`` seconds, or the call is
+    cancelled; MatchRefusedError when it refuses the match."""
+
+    def __init__(self, address: str, call: Any, silence_timeout: float) -> None:
+        self.address = address
+        self._call = call
+        self._events = self._follow(iter(call), silence_timeout)
+
+    def __next__(self) -> pb.MatchEvent:
+        return next(self._events)
+
+    def cancel(self) -> None:
+        """End the call: the executor stops the match and kills its agents' processes."""
+        self._call.cancel()
+
+    def _follow(self, events: Iterator[pb.MatchEvent], timeout: float) -> Iterator[pb.MatchEvent]:
         try:
             while True:
                 try:
-                    event: pb.MatchEvent = _next_within(events, call, silence_timeout)
+                    event: pb.MatchEvent = _next_within(events, self._call, timeout)
                 except StopIteration:
                     raise ExecutorUnavailableError(
                         f"the executor at {self.address} ended the match without a result"
@@ -79,10 +110,7 @@ class ExecutorClient(Closing):
                 raise MatchRefusedError(str(exc.details())) from exc
             raise ExecutorUnavailableError(_describe(self.address, exc)) from exc
         finally:
-            call.cancel()
-
-    def close(self) -> None:
-        self._channel.close()
+            self._call.cancel()
 
 
 _REFUSALS = (grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.PERMISSION_DENIED)

@@ -7,7 +7,10 @@ logged with the caller's address.
 
 Each match runs on a thread of its own while the call's thread sends a heartbeat every
 ``heartbeat_seconds``, so the caller can keep its lease on the match alive and notice a dead
-executor by the silence. Agents built into images run on the docker runner, prepared folders
+executor by the silence. When the call ends before the match (the dispatcher cancels it for a
+cancelled match, or goes away), the match is stopped and its agents' processes killed at once.
+The dispatcher's ``x-request-id`` metadata (the request that made the match) is bound into
+every log line of the match. Agents built into images run on the docker runner, prepared folders
 on the local runner; neither runner is started before a match needs it.
 """
 
@@ -39,8 +42,10 @@ from botarena.executor.rpc import grpc, health_pb2_grpc
 from botarena.executor.runners.base import Runner
 from botarena.executor.runners.local import LocalRunner
 from botarena.executor.sandbox import Limits
+from botarena.executor.stop import StopSignal
 from botarena.games.base import GameConfigError
 from botarena.games.registry import UnknownGameError, get_game
+from botarena.logging import REQUEST_ID_METADATA, valid_request_id
 from botarena.metrics import definitions as metrics
 from botarena.settings import Settings
 
@@ -128,6 +133,9 @@ class ExecutorServicer:
         self, spec: pb.MatchSpec, context: grpc.ServicerContext
     ) -> Iterator[pb.MatchEvent]:
         _authorize(context)
+        # The request that made the match, when the dispatcher sends it: on every line here.
+        fields = _match_fields(spec.match_id, context)
+        said = log.bind(**fields)
         try:
             game = get_game(spec.game)
             configuration = game.configure(json.loads(spec.configuration_json or "{}"))
@@ -136,13 +144,11 @@ class ExecutorServicer:
                 context.abort(grpc.StatusCode.INVALID_ARGUMENT, "a match takes two agents")
             holds = self.policy.hold(agents)
         except ArtifactRefusedError as exc:
-            log.warning(
-                "match refused", match_id=spec.match_id, reason=str(exc), peer=context.peer()
-            )
+            said.warning("match refused", reason=str(exc), peer=context.peer())
             context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"refused: {exc}")
         except (UnknownGameError, GameConfigError, ValueError) as exc:
             context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"bad match spec: {exc}")
-        log.info("match started", match_id=spec.match_id, game=spec.game, executor=self.name)
+        said.info("match started", game=spec.game, executor=self.name)
         try:
             yield pb.MatchEvent(
                 started=pb.Started(executor=self.name, isolation=self.runner.isolation)
@@ -151,39 +157,55 @@ class ExecutorServicer:
             _release(holds)
             raise
         started = time.monotonic()
+        stop = StopSignal()
+        # However the call ends before the match does (the dispatcher cancelled it because
+        # the match was cancelled, or it went away and will record nothing), the match stops:
+        # its agents' processes are killed now, not at the end of the match's own clock.
+        if not context.add_callback(stop.set):
+            stop.set()
         with self._lock:
             self._running += 1
         metrics.executor_slots_changed(-1)
         try:
             try:
                 future: Future[MatchResult] = self._matches.submit(
-                    _played, holds, game, configuration, agents, self.runner, seed=spec.seed
+                    _played,
+                    holds,
+                    stop,
+                    fields,
+                    game,
+                    configuration,
+                    agents,
+                    self.runner,
+                    seed=spec.seed,
                 )
             except RuntimeError:  # shutting down
                 _release(holds)
+                stop.close()
                 raise
             while True:
                 try:
                     result = future.result(timeout=self.heartbeat_seconds)
                     break
                 except TimeoutError:
-                    if not context.is_active():
-                        # The caller is gone and will not record it; the match still ends on
-                        # its own clock (its agents' processes are not pulled from under the
-                        # referee), and its thread is free again then.
-                        log.warning("caller gone; result dropped", match_id=spec.match_id)
+                    if not context.is_active() or stop.is_set():
+                        stop.set()
+                        said.info("match stopped: its caller cancelled it or went away")
                         return
                     elapsed = time.monotonic() - started
                     yield pb.MatchEvent(heartbeat=pb.Heartbeat(elapsed_seconds=elapsed))
                 except Exception as exc:  # a bug of ours: the match is the platform's error
-                    log.exception("match crashed", match_id=spec.match_id)
+                    said.exception("match crashed")
                     result = platform_error(len(agents), f"the executor failed: {exc}", started)
                     break
         finally:
             with self._lock:
                 self._running -= 1
             metrics.executor_slots_changed(+1)
-        log.info("match finished", match_id=spec.match_id, status=result.status.value)
+        if stop.is_set():
+            said.info("match stopped: its caller cancelled it or went away")
+            return
+        said.info("match finished", status=result.status.value)
         yield pb.MatchEvent(finished=wire.finished(result))
 
     def health(self, request: pb.HealthRequest, context: grpc.ServicerContext) -> pb.HealthReply:
@@ -225,12 +247,28 @@ class ExecutorServicer:
         self._matches.shutdown(wait=True, cancel_futures=True)
 
 
-def _played(holds: list[Hold], *args: Any, **kwargs: Any) -> MatchResult:
-    """Play a match, then let go of its artifacts (a match may outlive its caller)."""
+def _played(
+    holds: list[Hold], stop: StopSignal, fields: dict[str, str], *args: Any, **kwargs: Any
+) -> MatchResult:
+    """Play a match, its ``fields`` on every log line of it, then let go of its artifacts
+    and its stop signal (a match may outlive its caller, never its stop signal)."""
     try:
-        return run_match(*args, **kwargs)
+        with structlog.contextvars.bound_contextvars(**fields):
+            return run_match(*args, stop=stop, **kwargs)
     finally:
         _release(holds)
+        stop.close()
+
+
+def _match_fields(match_id: str, context: grpc.ServicerContext) -> dict[str, str]:
+    """The match's id and, when the caller sent a well-formed one, its request id."""
+    fields = {"match_id": match_id}
+    for key, value in context.invocation_metadata() or ():
+        if key == REQUEST_ID_METADATA and isinstance(value, str):
+            request_id = valid_request_id(value)
+            if request_id is not None:
+                fields["request_id"] = request_id
+    return fields
 
 
 def _release(holds: list[Hold]) -> None:

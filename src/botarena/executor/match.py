@@ -13,6 +13,7 @@ from botarena.executor.prepare import PreparedAgent
 from botarena.executor.referee import Referee, RefereeOptions
 from botarena.executor.runners.base import Runner
 from botarena.executor.sandbox import SandboxError
+from botarena.executor.stop import StopSignal
 from botarena.games.base import Game
 
 
@@ -24,18 +25,26 @@ def run_match(
     *,
     seed: int = 0,
     options: RefereeOptions | None = None,
+    stop: StopSignal | None = None,
 ) -> MatchResult:
-    """Start every agent with ``runner`` and play; always cleans up every process."""
+    """Start every agent with ``runner`` and play; always cleans up every process.
+    ``stop``, set from another thread, ends the match at once (the platform's error)."""
     started = time.monotonic()
     processes: list[AgentProcess] = []
     try:
         for player, agent in enumerate(agents):
+            if stop is not None and stop.is_set():
+                break
             processes.append(runner.start(agent, name=f"p{player}"))
     except (SandboxError, OSError) as exc:
         for process in processes:
             process.close()
         return platform_error(len(agents), f"could not start the agents: {exc}", started)
-    referee = Referee(game, configuration, processes, seed=seed, options=options)
+    if stop is not None and stop.is_set():
+        for process in processes:
+            process.close()
+        return platform_error(len(agents), "the match was stopped before its end", started)
+    referee = Referee(game, configuration, processes, seed=seed, options=options, stop=stop)
     return referee.play()
 
 

@@ -21,12 +21,14 @@ from botarena.executor.clock import TimeBank
 from botarena.executor.kills import killed_for
 from botarena.executor.logbuffer import DEFAULT_LOG_LIMIT
 from botarena.executor.outcomes import AgentOutcome, AgentStatus, MatchResult, MatchStatus
+from botarena.executor.stop import MatchStoppedError, StopSignal
 from botarena.games.base import Game
 from botarena.metrics import definitions as metrics
 
 # How long a stopped agent gets to exit by itself, and to say why, before it is killed.
 _EXIT_GRACE = 0.5
 _END_GRACE = 0.2
+_STOP = (-1, "stop")
 
 
 @dataclass(frozen=True)
@@ -48,7 +50,11 @@ class _Answer:
 
 
 class Referee:
-    """Plays ``game`` between ``processes`` (player 0 first) and returns the result."""
+    """Plays ``game`` between ``processes`` (player 0 first) and returns the result.
+
+    ``stop``, once set from another thread, ends the match at once: whatever the referee
+    waits on, its agents' processes are closed and the result is the platform's error.
+    """
 
     def __init__(
         self,
@@ -58,6 +64,7 @@ class Referee:
         *,
         seed: int = 0,
         options: RefereeOptions | None = None,
+        stop: StopSignal | None = None,
     ) -> None:
         self.game = game
         self.configuration = configuration
@@ -74,6 +81,9 @@ class Referee:
         for index, channel in enumerate(self.channels):
             self.selector.register(channel.stdout_fd, selectors.EVENT_READ, (index, "out"))
             self.selector.register(channel.stderr_fd, selectors.EVENT_READ, (index, "err"))
+        self.stop = stop
+        if stop is not None:
+            self.selector.register(stop.fileno(), selectors.EVENT_READ, _STOP)
 
     # -- the match -----------------------------------------------------------------------
     def play(self) -> MatchResult:
@@ -102,6 +112,8 @@ class Referee:
             result = self._result(state, turns, started, steps)
             self._say_goodbye(result.scores)
             return result
+        except MatchStoppedError:
+            return self._stopped(turns, started)
         finally:
             self._close()
 
@@ -166,6 +178,8 @@ class Referee:
         for player in list(waiting):
             self._take_line(player, sent, answers, waiting)
         while waiting:
+            if self.stop is not None:
+                self.stop.check()
             self._update_write_interest()
             now = time.monotonic()
             for player in [p for p in waiting if deadlines[p] <= now]:
@@ -177,6 +191,8 @@ class Referee:
                 break
             timeout = min(deadlines[p] for p in waiting) - now
             for key, events in self.selector.select(timeout):
+                if key.data == _STOP:
+                    raise MatchStoppedError("the match was stopped")
                 index, kind = key.data
                 channel = self.channels[index]
                 if events & selectors.EVENT_WRITE:
@@ -297,6 +313,18 @@ class Referee:
             replay=replay,
             final_state=state,
             reply_seconds=self.reply_seconds,
+        )
+
+    def _stopped(self, turns: int, started: float) -> MatchResult:
+        """A match stopped from outside: nobody's result, the platform's error."""
+        return MatchResult(
+            status=MatchStatus.ERROR,
+            winner=None,
+            scores=[0.0 for _ in self.channels],
+            agents=self.outcomes,
+            turns=turns,
+            duration_ms=int((time.monotonic() - started) * 1000),
+            error="the match was stopped before its end",
         )
 
     def _say_goodbye(self, scores: list[float]) -> None:

@@ -3,7 +3,9 @@
 Each executor gets ``executor_capacity`` slots, each a thread that claims a match, sends it,
 renews the match's lease on every heartbeat and records the result under that lease. An
 executor that dies or falls silent hands the match back to the queue; a monitor hands back
-matches whose lease ran out (their dispatcher died with its process).
+matches whose lease ran out (their dispatcher died with its process). A match cancelled while
+it plays is stopped on its executor (see :mod:`.cancels`). Each match's log lines here and on
+its executor carry the id of the request that created it.
 """
 
 from __future__ import annotations
@@ -19,11 +21,14 @@ import structlog
 from botarena.agents.models import Submission
 from botarena.builds.backends.base import Artifact
 from botarena.db.engine import SessionFactory
+from botarena.events import EventBus, Subscription
 from botarena.executor import wire
 from botarena.executor.client import ExecutorClient, ExecutorUnavailableError, MatchRefusedError
 from botarena.executor.credentials import Identity
 from botarena.executor.outcomes import MatchResult
 from botarena.executor.proto import executor_pb2 as pb
+from botarena.matches.cancels import PlayingMatches
+from botarena.matches.events import TOPIC_PREFIX
 from botarena.matches.executors import ExecutorBoard
 from botarena.matches.hooks import FinishedMatchHook
 from botarena.matches.queue import MatchQueue, is_platform_error
@@ -49,26 +54,40 @@ class MatchDispatcher(Workers):
         finished: FinishedMatchHook,
         *,
         embedded: str | None = None,
+        bus: EventBus | None = None,
     ) -> None:
         self.factory = factory
         self.settings = settings
         self.executors = executors
         self.identity = identity
         self.finished = finished
-        self.prefix = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+        # A slot's name is its lease owner (64 characters at most): the executor's address,
+        # which may be a long socket path, is kept in the match's ``executor`` instead.
+        self.prefix = f"{socket.gethostname()[:32]}:{os.getpid()}:{secrets.token_hex(3)}"
         self._unreachable: set[str] = set()
         # What each executor last said, for the admin page (``embedded``: this process's own).
         self.board = ExecutorBoard(executors, embedded=embedded)
+        # The matches playing here, stopped on their executor when the bus says cancelled.
+        self.playing = PlayingMatches()
+        self.bus = bus
+        self._subscription: Subscription | None = None
         super().__init__()
 
     def start(self) -> None:
-        for address in self.executors:
+        if self.bus is not None:
+            self._subscription = self.bus.subscribe(TOPIC_PREFIX, self.playing.heard, prefix=True)
+        for index, address in enumerate(self.executors):
             for slot in range(self.settings.executor_capacity):
-                worker = f"{self.prefix}:{address}:{slot}"
+                worker = f"{self.prefix}:{index}:{slot}"
                 self._spawn(
                     f"dispatch-{address}-{slot}", functools.partial(self._work, address, worker)
                 )
         self._spawn("match-monitor", self._monitor)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        if self._subscription is not None:
+            self._subscription.close()
+        super().stop(timeout)
 
     # -- one slot ------------------------------------------------------------------------
     def _work(self, address: str, worker: str) -> None:
@@ -112,7 +131,7 @@ class MatchDispatcher(Workers):
             self._unreachable.discard(client.address)
         return True
 
-    def _claim(self, worker: str, address: str) -> tuple[str, pb.MatchSpec] | None:
+    def _claim(self, worker: str, address: str) -> tuple[str, pb.MatchSpec, str | None] | None:
         with self.factory() as session:
             queue = MatchQueue(session, self.settings)
             match = queue.claim_next(worker, address)
@@ -133,18 +152,45 @@ class MatchDispatcher(Workers):
                 match.id, match.game, json.loads(match.configuration), match.seed, agents
             )
             session.commit()
-            return match.id, spec
+            return match.id, spec, match.request_id
 
-    def _play(self, client: ExecutorClient, worker: str, match_id: str, spec: pb.MatchSpec) -> None:
+    def _play(
+        self,
+        client: ExecutorClient,
+        worker: str,
+        match_id: str,
+        spec: pb.MatchSpec,
+        request_id: str | None = None,
+    ) -> None:
+        """Play the match on ``client``'s executor; every log line of it (here and there)
+        carries the id of the request that created it."""
+        fields = {"match_id": match_id, **({"request_id": request_id} if request_id else {})}
+        with structlog.contextvars.bound_contextvars(**fields):
+            self._play_bound(client, worker, match_id, spec, request_id)
+
+    def _play_bound(
+        self,
+        client: ExecutorClient,
+        worker: str,
+        match_id: str,
+        spec: pb.MatchSpec,
+        request_id: str | None,
+    ) -> None:
         silence = self.settings.match_lease_seconds
         try:
-            for event in client.run_match(spec, silence_timeout=silence):
-                if event.HasField("finished"):
-                    self._finish(worker, match_id, wire.match_result(event.finished))
-                elif event.HasField("heartbeat") and not self._renew(worker, match_id):
-                    log.warning("lost the lease of a running match", match_id=match_id)
-                    return
+            call = client.run_match(spec, silence_timeout=silence, request_id=request_id)
+            with self.playing.playing(match_id, call):
+                for event in call:
+                    if event.HasField("finished"):
+                        self._finish(worker, match_id, wire.match_result(event.finished))
+                    elif event.HasField("heartbeat") and not self._renew(worker, match_id):
+                        # Cancelled (its lease released) or taken by another: stop playing it.
+                        log.warning("lost the lease of a running match; stopping it")
+                        return
         except ExecutorUnavailableError as exc:
+            if self.playing.cancelled(match_id):
+                log.info("cancelled match stopped on its executor")
+                return
             self.board.failed(client.address, str(exc))
             self._hand_back(worker, match_id, str(exc))
         except MatchRefusedError as exc:

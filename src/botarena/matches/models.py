@@ -34,6 +34,8 @@ class Match(Base):
     # Ranked matches change ratings; scrimmages (the default) do not.
     ranked: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_by: Mapped[str | None] = mapped_column(ForeignKey("users.id"), index=True)
+    # The id of the request that created it (X-Request-ID), on its log lines everywhere.
+    request_id: Mapped[str | None] = mapped_column(String(64))
     winner: Mapped[int | None] = mapped_column(Integer)
     scores: Mapped[str | None] = mapped_column(Text)  # JSON list
     turns: Mapped[int | None] = mapped_column(Integer)

@@ -83,6 +83,15 @@ class MatchQueue:
         match.move_to(MatchState.ERROR, reason=why)
         metrics.match_errored()
 
+    def cancel(self, match: Match, why: str) -> None:
+        """End a queued or running match as ``cancelled``: no one holds it any more, so a
+        result that arrives late is ignored, and its dispatcher hears of it on the event bus
+        (or at its next heartbeat) and stops it on its executor."""
+        self.jobs.release(match)
+        match.finished_at = utcnow()
+        match.move_to(MatchState.CANCELLED, reason=why)
+        metrics.match_cancelled()
+
     def hand_back(self, match: Match, why: str) -> None:
         """Back to the queue after a failure of the platform's own, or ``error`` after the
         last attempt."""

@@ -12,6 +12,7 @@ from botarena.api.deps import SessionDep, SettingsDep
 from botarena.api.hooks import notify_match_queued
 from botarena.api.pagination import PageDep
 from botarena.api.schema import Page
+from botarena.audit.deps import AuditContext, request_id
 from botarena.matches.schemas import MatchCreate, MatchOut
 from botarena.matches.service import MatchService
 
@@ -35,6 +36,7 @@ def create_match(
         seed=body.seed,
         config=body.config,
         ranked=body.ranked,
+        request_id=request_id(request),
     )
     notify_match_queued(request)
     return MatchOut.of(match, service.view(match.id).queue_position)
@@ -63,6 +65,22 @@ def get_match(
 ) -> MatchOut:
     """One match, with its queue position while it waits."""
     view = MatchService(session, settings).view(match_id)
+    return MatchOut.of(view.match, view.queue_position)
+
+
+@router.post("/matches/{match_id}/cancel")
+def cancel_match(
+    match_id: str,
+    user: CurrentUser,
+    session: SessionDep,
+    settings: SettingsDep,
+    context: AuditContext,
+) -> MatchOut:
+    """Cancel a queued or running match (its creator or an admin): a running one is stopped
+    on its executor; it changes no rating. 409 once the match has ended."""
+    service = MatchService(session, settings)
+    service.cancel(user, match_id, context)
+    view = service.view(match_id)
     return MatchOut.of(view.match, view.queue_position)
 
 

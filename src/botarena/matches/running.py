@@ -11,6 +11,7 @@ from pathlib import Path
 import structlog
 
 from botarena.db.engine import SessionFactory
+from botarena.events import EventBus
 from botarena.executor.artifacts import ArtifactPolicy
 from botarena.executor.credentials import (
     DISPATCHER,
@@ -70,10 +71,15 @@ class RunningMatches:
 
 
 def start_matches(
-    factory: SessionFactory, settings: Settings, finished: FinishedMatchHook
+    factory: SessionFactory,
+    settings: Settings,
+    finished: FinishedMatchHook,
+    *,
+    bus: EventBus | None = None,
 ) -> RunningMatches:
     """Start dispatching to ``BOTARENA_EXECUTORS``, or to an executor of this process;
-    ``finished`` is told of every match recorded finished (the ratings' hook)."""
+    ``finished`` is told of every match recorded finished (the ratings' hook); ``bus`` tells
+    of matches cancelled (by any process), which are then stopped on their executor."""
     authority = CertificateAuthority.open_or_create(settings.credentials_dir)
     embedded = None
     executors = list(settings.executors)
@@ -94,6 +100,7 @@ def start_matches(
         identity,
         finished,
         embedded=executors[0] if embedded is not None else None,
+        bus=bus,
     )
     dispatcher.start()
     return RunningMatches(dispatcher, embedded)

@@ -1,5 +1,5 @@
-"""The rules of matches: which submission plays for an agent, creating, reading, and who may
-read an agent's log."""
+"""The rules of matches: which submission plays for an agent, creating, cancelling, reading,
+and who may read an agent's log."""
 
 from __future__ import annotations
 
@@ -20,14 +20,18 @@ from botarena.accounts.models import User
 from botarena.agents.models import Agent, Submission
 from botarena.agents.service import AgentService, may_see_private
 from botarena.agents.status import SubmissionStatus
+from botarena.audit.actions import Action
+from botarena.audit.context import ActionContext
+from botarena.audit.service import AuditLog
 from botarena.clock import utcnow
 from botarena.db.paging import page_of
-from botarena.errors import bad_request, forbidden, invalid, not_found, too_many
+from botarena.errors import bad_request, conflict, forbidden, invalid, not_found, too_many
 from botarena.games.base import GameConfigError
 from botarena.games.registry import UnknownGameError, get_game
 from botarena.ids import new_id
 from botarena.matches.models import Match, MatchPlayer, MatchStatusEvent
-from botarena.matches.status import MatchState
+from botarena.matches.queue import MatchQueue
+from botarena.matches.status import ENDED, MatchState
 from botarena.settings import Settings
 from botarena.storage import match_dir
 
@@ -71,7 +75,9 @@ class MatchService:
         seed: int | None = None,
         config: dict[str, Any] | None = None,
         ranked: bool = False,
+        request_id: str | None = None,
     ) -> Match:
+        """Queue a match; ``request_id`` (the request creating it) goes on its log lines."""
         if ranked and not user.is_admin:
             raise forbidden("Only admins may create ranked matches")
         if not ranked:
@@ -97,8 +103,35 @@ class MatchService:
             ranked=ranked,
             creator=user,
             origin=f"created by {user.username}",
+            request_id=request_id,
         )
         self.session.commit()
+        return match
+
+    def cancel(self, user: User, match_id: str, context: ActionContext) -> Match:
+        """Cancel a queued or running match (its creator or an admin; audited). A running
+        one is stopped on its executor; it changes no rating, and a late result nothing."""
+        match = self.session.get(Match, match_id, with_for_update=True)
+        if match is None:
+            raise not_found(f"Match {match_id} not found")
+        if not user.is_admin and match.created_by != user.id:
+            raise forbidden("Only the match's creator and admins may cancel it")
+        if match.state in ENDED:
+            raise conflict(
+                f"Match {match_id} has ended already ({match.status})",
+                "Only a queued or running match can be cancelled.",
+            )
+        was = match.status
+        MatchQueue(self.session, self.settings).cancel(match, f"cancelled by {user.username}")
+        AuditLog(self.session).record(
+            context,
+            Action.MATCH_CANCELLED,
+            target_type="match",
+            target_id=match_id,
+            details={"status": was},
+        )
+        self.session.commit()
+        log.info("match cancelled", match_id=match_id, was=was, by=user.username)
         return match
 
     def add(
@@ -111,6 +144,7 @@ class MatchService:
         config: dict[str, Any] | None = None,
         ranked: bool = False,
         creator: User | None = None,
+        request_id: str | None = None,
     ) -> Match:
         """Queue a match between the given submissions (the rules above are the caller's,
         and so is the commit). ``origin`` is the caller saying who queued it, recorded as the
@@ -122,6 +156,7 @@ class MatchService:
             configuration=json.dumps(config or {}),
             ranked=ranked,
             created_by=creator.id if creator else None,
+            request_id=request_id,
         )
         match.players = [
             MatchPlayer(player=index, agent_id=agent.id, submission_id=submission.id)
@@ -290,6 +325,13 @@ class MatchService:
             )
         )
         return int(ahead or 0)
+
+
+def may_cancel(user: User | None, match: Match) -> bool:
+    """Whether ``user`` may cancel ``match`` (its creator or an admin; while it has not ended)."""
+    if user is None or match.state in ENDED:
+        return False
+    return user.is_admin or match.created_by == user.id
 
 
 def origin_of(match: Match) -> str | None:

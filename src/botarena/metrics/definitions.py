@@ -35,8 +35,8 @@ MATCH_DURATION = Histogram(
 )
 MATCHES = Counter(
     "botarena_matches",
-    "Matches that ended, by outcome: finished (recorded) or error (the platform could not "
-    "play it; counts for no one).",
+    "Matches that ended, by outcome: finished (recorded), error (the platform could not "
+    "play it; counts for no one) or cancelled (by its creator, an admin or its tournament).",
     ["outcome"],
 )
 AGENT_OUTCOMES = Counter(
@@ -103,6 +103,10 @@ def match_recorded(game: str, seconds: float) -> None:
 
 def match_errored() -> None:
     MATCHES.labels("error").inc()
+
+
+def match_cancelled() -> None:
+    MATCHES.labels("cancelled").inc()
 
 
 def agent_finished(status: str, killed_for: str | None) -> None:

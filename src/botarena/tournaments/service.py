@@ -22,6 +22,7 @@ from botarena.errors import bad_request, conflict, forbidden, invalid, not_found
 from botarena.games.registry import UnknownGameError, get_game
 from botarena.ids import new_id
 from botarena.matches.models import Match
+from botarena.matches.queue import MatchQueue
 from botarena.matches.status import MatchState
 from botarena.ratings.book import DEFAULT_MU, DEFAULT_SIGMA
 from botarena.ratings.models import Rating
@@ -164,12 +165,11 @@ class TournamentService:
             raise conflict(f"Tournament {tournament_id} is {tournament.status} already")
         match_ids = [g.match_id for g in tournament.games if g.match_id and not g.decided]
         cancelled = 0
+        queue = MatchQueue(self.session, self.settings)
         for match in self.session.scalars(select(Match).where(Match.id.in_(match_ids))):
             if match.status in (MatchState.QUEUED.value, MatchState.RUNNING.value):
-                match.lease_owner = None
-                match.lease_until = None
-                match.finished_at = utcnow()
-                match.move_to(MatchState.CANCELLED, reason=f"tournament {tournament_id} cancelled")
+                # A running one is stopped on its executor too (its dispatcher hears of it).
+                queue.cancel(match, f"tournament {tournament_id} cancelled")
                 cancelled += 1
         tournament.status = CANCELLED
         tournament.finished_at = utcnow()

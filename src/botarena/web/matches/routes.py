@@ -6,17 +6,21 @@ from collections.abc import Collection
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse, StreamingResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
+from botarena.accounts.deps import client_address
 from botarena.api.deps import SessionDep, SettingsDep
+from botarena.audit.context import ActionContext
+from botarena.audit.deps import request_id
 from botarena.db.engine import SessionFactory
+from botarena.errors import AppError
 from botarena.matches.events import match_topic
 from botarena.matches.service import MatchService
 from botarena.web.deps import TemplatesDep, Viewer, respond
 from botarena.web.live import Watch, block_events
 from botarena.web.matches import views
-from botarena.web.templating import Templates
+from botarena.web.templating import Templates, match_url
 
 router = APIRouter()
 
@@ -56,6 +60,33 @@ def match(
     owners and admins; htmx gets the status block alone."""
     context = {"page": views.match_page(session, settings, user, match_id)}
     return respond(request, pages, user, "match.html", context, block="match_status")
+
+
+@router.post("/matches/{match_id}/cancel", response_model=None)
+def cancel(
+    match_id: str,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    pages: TemplatesDep,
+    user: Viewer,
+) -> Response:
+    """Cancel the match (its creator or an admin), back to its page; or the page with the
+    reason it was not (nothing changed)."""
+    service = MatchService(session, settings)
+    service.view(match_id)  # 404 first
+    try:
+        if user is None:
+            raise AppError("Sign in first", "Only the match's creator can cancel it.", [], 401)
+        context = ActionContext.of(user, client_address(request), request_id(request))
+        service.cancel(user, match_id, context)
+    except AppError as exc:
+        session.rollback()
+        message = exc.error if not exc.message else f"{exc.error}. {exc.message}"
+        page = views.match_page(session, settings, user, match_id)
+        context_ = {"page": page, "cancel_error": message}
+        return respond(request, pages, user, "match.html", context_, status_code=exc.status_code)
+    return RedirectResponse(match_url(match_id), status_code=303)
 
 
 @router.get("/live/matches/{match_id}")

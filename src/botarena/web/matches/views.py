@@ -19,7 +19,7 @@ from botarena.errors import AppError, bad_request, not_found
 from botarena.games.registry import UnknownGameError, get_game, is_known_game, known_games
 from botarena.games.replay_view import ReplayViewError, build_view, display_names
 from botarena.matches.models import Match, MatchStatusEvent
-from botarena.matches.service import MatchService
+from botarena.matches.service import MatchService, may_cancel
 from botarena.matches.status import ENDED, MatchState
 from botarena.ratings.history import PlayerChange
 from botarena.ratings.service import RatingService
@@ -67,6 +67,7 @@ class MatchPage:
     history: Sequence[MatchStatusEvent]
     view: dict[str, Any] | None  # the replay viewer's data; None without a replay
     download_url: str
+    may_cancel: bool = False  # the viewer is its creator or an admin, and it has not ended
 
     @property
     def rated(self) -> bool:
@@ -137,6 +138,7 @@ def match_page(
         sorted(match.status_events, key=lambda e: e.id),
         view,
         f"/api/v1/matches/{match.id}/replay",
+        may_cancel(viewer, match),
     )
 
 
