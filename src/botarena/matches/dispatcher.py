@@ -9,6 +9,7 @@ matches whose lease ran out (their dispatcher died with its process).
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import os
 import secrets
@@ -35,6 +36,17 @@ log = structlog.get_logger(__name__)
 
 _IDLE_POLL_SECONDS = 0.5
 _UNREACHABLE_WAIT_SECONDS = 1.0
+
+
+def lease_owner_name(prefix: str, address: str, slot: int) -> str:
+    """A dispatch slot's name as a lease owner: at most 64 characters (the column's width,
+    which PostgreSQL enforces), whatever the host name or the executor's address (an
+    embedded executor's is a socket path in the data folder)."""
+    name = f"{prefix}:{address}:{slot}"
+    if len(name) <= 64:
+        return name
+    digest = hashlib.sha256(name.encode()).hexdigest()[:12]
+    return f"{name[:40]}~{digest}:{slot}"
 
 
 class MatchDispatcher(Workers):
@@ -64,7 +76,7 @@ class MatchDispatcher(Workers):
     def start(self) -> None:
         for address in self.executors:
             for slot in range(self.settings.executor_capacity):
-                worker = f"{self.prefix}:{address}:{slot}"
+                worker = lease_owner_name(self.prefix, address, slot)
                 self._spawn(
                     f"dispatch-{address}-{slot}", functools.partial(self._work, address, worker)
                 )
