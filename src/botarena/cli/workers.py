@@ -21,10 +21,16 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import structlog
+
 from botarena.settings import Settings
 
 if TYPE_CHECKING:
+    from socket import socket
+
     from fastapi import FastAPI
+    from uvicorn import Config
+    from uvicorn.supervisors import Multiprocess
 
     from botarena.events import Notice
 
@@ -32,6 +38,10 @@ if TYPE_CHECKING:
 WORKER_APP = "botarena.cli.workers:http_app"
 METRICS_ENV = "PROMETHEUS_MULTIPROC_DIR"
 _PR_SET_PDEATHSIG = 1
+# How long the supervisor waits for each worker to serve before starting the services anyway.
+_WORKER_START_SECONDS = 60.0
+
+log = structlog.get_logger(__name__)
 
 
 def refusal(settings: Settings, workers: int) -> str | None:
@@ -77,10 +87,10 @@ def http_app() -> FastAPI:
 def run_workers(
     app: FastAPI, host: str, port: int, workers: int, announce: Callable[[], None]
 ) -> None:
-    """Run ``app``'s background services here and ``workers`` HTTP processes on ``host:port``
-    until SIGTERM or Ctrl-C; then stop the workers, then the services."""
+    """Run ``workers`` HTTP processes on ``host:port`` and, once they serve, ``app``'s
+    background services here, until SIGTERM or Ctrl-C; then stop the workers (each is sent
+    SIGTERM and awaited), then the services."""
     import uvicorn
-    from uvicorn.supervisors import Multiprocess
 
     from botarena.app import prepare, start_background, stop_background
 
@@ -94,17 +104,40 @@ def run_workers(
         access_log=False,
     )
     prepare(app)
-    try:
+
+    def serving() -> None:
+        # After the workers start: builds and matches would otherwise take the processor
+        # from them while they import, and the port would answer late.
         start_background(app)
         _wake_on_notices(app)
-        listening = config.bind_socket()
         announce()
-        # Handles SIGINT, SIGTERM and SIGHUP: each worker is sent SIGTERM and awaited.
-        Multiprocess(config, sockets=[listening]).run()
+
+    supervisor = _supervisor(config, [config.bind_socket()], serving)
+    try:
+        supervisor.run()
     finally:
+        supervisor.terminate_all()
+        supervisor.join_all()
         stop_background(app)
         app.state.events.stop()
         app.state.engine.dispose()
+
+
+def _supervisor(config: Config, sockets: list[socket], serving: Callable[[], None]) -> Multiprocess:
+    """uvicorn's process supervisor (signals, restarts of a worker that died), calling
+    ``serving`` once its first workers answer."""
+    from uvicorn.supervisors import Multiprocess
+
+    class Supervisor(Multiprocess):
+        def init_processes(self) -> None:
+            super().init_processes()
+            for process in self.processes:
+                if not process.wait_until_ready(_WORKER_START_SECONDS, self.should_exit):
+                    log.warning("an HTTP worker was not ready in time", pid=process.pid)
+            if not self.should_exit.is_set():
+                serving()
+
+    return Supervisor(config, sockets=sockets)
 
 
 def _wake_on_notices(app: FastAPI) -> None:
