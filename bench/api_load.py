@@ -33,6 +33,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import _load_mix as mix
 import httpx
 from _serving import serving
 
@@ -50,7 +51,15 @@ def main() -> None:
     parser.add_argument("--env", action="append", default=[], help="NAME=VALUE for the server.")
     parser.add_argument("--endpoints", default="build-status,leaderboard")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--mix", action="store_true", help="The platform at work (see above).")
+    parser.add_argument("--workers", default="1,2", help="With --mix: worker counts.")
+    parser.add_argument("--pace", type=float, default=1.0, help="With --mix: req/s per client.")
+    parser.add_argument("--rounds", type=int, default=2, help="With --mix: saturation rounds.")
+    parser.add_argument("--build-every", type=float, default=3.0, help="With --mix: seconds.")
     args = parser.parse_args()
+    if args.mix:
+        _run_mix(args)
+        return
     counts = [int(part) for part in args.clients.split(",") if part.strip()]
     with _database(args.postgres, args.database_url) as url, _server(args.src, url, args.env) as s:
         report: dict[str, Any] = {
@@ -151,7 +160,12 @@ def _database(postgres: bool, given: str | None) -> Iterator[str | None]:
 
 
 @contextmanager
-def _server(src: Path, database_url: str | None, extra: list[str]) -> Iterator[dict[str, str]]:
+def _server(
+    src: Path,
+    database_url: str | None,
+    extra: list[str],
+    serve_args: tuple[str, ...] | list[str] = (),
+) -> Iterator[dict[str, str]]:
     with tempfile.TemporaryDirectory(prefix="botarena-load-") as folder:
         env = {k: v for k, v in os.environ.items() if not k.startswith("BOTARENA_")}
         env |= {
@@ -167,9 +181,94 @@ def _server(src: Path, database_url: str | None, extra: list[str]) -> Iterator[d
             env["BOTARENA_DATABASE_URL"] = database_url
         env |= dict(item.split("=", 1) for item in extra)
         token = _cli(env, "user", "create", "loaduser").strip().splitlines()[-1]
-        command = [sys.executable, "-m", "botarena", "serve"]
+        command = [sys.executable, "-m", "botarena", "serve", *serve_args]
         with serving(command, env, Path(folder) / "serve.log") as url:
-            yield {"url": url, "submission": _submission(url, token)}
+            if serve_args:
+                yield {"url": url, "token": token}
+            else:
+                yield {"url": url, "submission": _submission(url, token)}
+
+
+def _run_mix(args: argparse.Namespace) -> None:
+    clients = int(args.clients.split(",")[-1]) if "," in args.clients else int(args.clients)
+    with _database(args.postgres, args.database_url) as url:
+        report: dict[str, Any] = {
+            "database": "postgresql" if url else "sqlite",
+            "clients": clients,
+            "seconds_per_level": args.seconds,
+            "pace_per_client": args.pace,
+            "weights": mix.WEIGHTS,
+            "results": {},
+        }
+        for workers in [int(part) for part in args.workers.split(",") if part.strip()]:
+            if url is None and workers > 1:
+                report["results"][str(workers)] = "refused on SQLite"
+                continue
+            report["results"][str(workers)] = _mix_for(args, url, workers, clients)
+    print(json.dumps(report, indent=None if args.json else 2))
+
+
+def _mix_for(
+    args: argparse.Namespace, url: str | None, workers: int, clients: int
+) -> dict[str, Any]:
+    extra = [
+        "BOTARENA_BUILDS_ENABLED=true",
+        "BOTARENA_MATCHES_ENABLED=true",
+        "BOTARENA_LADDER_ENABLED=true",
+        "BOTARENA_LADDER_INTERVAL=1",
+        "BOTARENA_LADDER_RATE=120",
+        *args.env,
+    ]
+    serve_args = ["--demo", "--workers", str(workers)]
+    with (
+        _server(args.src, url, extra, serve_args) as served,
+        tempfile.TemporaryDirectory(prefix="botarena-hello-") as folder,
+        serving(
+            [sys.executable, str(ROOT / "bench" / "_hello.py"), "--workers", str(workers)],
+            {**os.environ, "PYTHONPATH": str(ROOT / "bench")},
+            Path(folder) / "hello.log",
+        ) as bare_url,
+    ):
+        target = mix.prepare_work(served["url"], served["token"])
+        bare = mix.Target(bare_url)
+        seconds = args.seconds
+        result: dict[str, Any] = {"rounds": []}
+        with mix.builds_flowing(served["url"], served["token"], args.build_every) as built:
+            before = mix.work_done(served["url"])
+            for _ in range(args.rounds):
+                result["rounds"].append(
+                    {
+                        "build-status": asyncio.run(
+                            mix.level(target, {"build-status": 1}, clients, seconds, None)
+                        )["all"],
+                        "bare": asyncio.run(mix.level(bare, {"hello": 1}, clients, seconds, None))[
+                            "all"
+                        ],
+                    }
+                )
+            result["mix_closed"] = asyncio.run(
+                mix.level(target, mix.WEIGHTS, clients, seconds, None)
+            )
+            result["mix_paced"] = asyncio.run(
+                mix.level(target, mix.WEIGHTS, clients, seconds, args.pace)
+            )
+            result["bare_paced"] = asyncio.run(
+                mix.level(bare, {"hello": 1}, clients, seconds, args.pace)
+            )["all"]
+            after = mix.work_done(served["url"])
+        result["meanwhile"] = {
+            "builds_submitted": dict(built),
+            "matches_created_or_played": after["matches_total"] - before["matches_total"],
+            "ladder_games": after["ladder_games_on_board"] - before["ladder_games_on_board"],
+        }
+        status = [r["build-status"]["requests_per_second"] for r in result["rounds"]]
+        floor = [r["bare"]["requests_per_second"] for r in result["rounds"]]
+        result["saturation"] = {
+            "build_status_rps_median": statistics.median(status),
+            "bare_rps_median": statistics.median(floor),
+            "ratio": round(statistics.median(status) / statistics.median(floor), 2),
+        }
+        return result
 
 
 def _cli(env: dict[str, str], *args: str) -> str:
