@@ -28,7 +28,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -146,15 +146,23 @@ def _wait_answering(url: str, limit: float = 120.0) -> float:
 
 @contextmanager
 def _database(postgres: bool, given: str | None) -> Iterator[str | None]:
+    with _databases(postgres, given) as fresh:
+        yield fresh("botarena_bench")
+
+
+@contextmanager
+def _databases(postgres: bool, given: str | None) -> Iterator[Callable[[str], str | None]]:
+    """A maker of empty databases by name (a throwaway PostgreSQL server's), or of ``given``
+    or SQLite (None: each server has its own data folder) every time."""
     if given or not postgres:
-        yield given
+        yield lambda _name: given
         return
     sys.path.insert(0, str(ROOT / "tests"))
     from support.postgres import start_postgres
 
     server = start_postgres()
     try:
-        yield server.create_database("botarena_bench")
+        yield server.create_database
     finally:
         server.stop()
 
@@ -191,9 +199,9 @@ def _server(
 
 def _run_mix(args: argparse.Namespace) -> None:
     clients = int(args.clients.split(",")[-1]) if "," in args.clients else int(args.clients)
-    with _database(args.postgres, args.database_url) as url:
+    with _databases(args.postgres, args.database_url) as fresh:
         report: dict[str, Any] = {
-            "database": "postgresql" if url else "sqlite",
+            "database": "postgresql" if args.postgres or args.database_url else "sqlite",
             "clients": clients,
             "seconds_per_level": args.seconds,
             "pace_per_client": args.pace,
@@ -201,10 +209,13 @@ def _run_mix(args: argparse.Namespace) -> None:
             "results": {},
         }
         for workers in [int(part) for part in args.workers.split(",") if part.strip()]:
+            url = fresh(f"botarena_mix_{workers}")
             if url is None and workers > 1:
                 report["results"][str(workers)] = "refused on SQLite"
                 continue
             report["results"][str(workers)] = _mix_for(args, url, workers, clients)
+            # As it comes, on stderr: a later failure does not lose it.
+            print(json.dumps({workers: report["results"][str(workers)]}), file=sys.stderr)
     print(json.dumps(report, indent=None if args.json else 2))
 
 

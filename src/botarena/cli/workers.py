@@ -60,7 +60,9 @@ def fresh_metrics_dir(settings: Settings) -> Path:
     """An empty private folder in the data folder for every process's metrics, named in
     ``PROMETHEUS_MULTIPROC_DIR`` for this process and the workers it starts. Set before
     anything that makes metrics is imported: the client reads it once, at import."""
-    folder = Path(settings.data_dir) / "metrics"
+    from botarena.storage import private_data_dir
+
+    folder = private_data_dir(settings) / "metrics"
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(mode=0o700, parents=True)
     os.environ[METRICS_ENV] = str(folder)
