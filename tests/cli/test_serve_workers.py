@@ -1,9 +1,10 @@
 """``botarena serve --workers 2``: two HTTP processes on one port, the background services
-once, a clean stop; refused on SQLite."""
+once, live pages of each worker hearing them, a clean stop; refused on SQLite."""
 
 from __future__ import annotations
 
 import os
+import threading
 import time
 from pathlib import Path
 
@@ -41,9 +42,13 @@ def test_two_workers_serve_and_the_background_runs_once(tmp_path: Path, database
         workers = _worker_pids(supervisor)
         assert len(workers) == 2
         assert _served_by(workers, live.port) == set(workers)
+        streams = _streams_on(workers, live.port)
         # The demo's examples are built and play the ladder: the work flows, from here.
         rows = _wait_for_games(live.url)
         assert sum(1 for row in rows if int(str(row["games"])) > 0) >= 2, rows
+        # A leaderboard page served by either worker heard the supervisor's ratings change.
+        for stream in streams:
+            assert stream.heard.wait(30), f"the stream on worker {stream.worker} heard nothing"
     finally:
         live.stop()
     assert all(not _alive(pid) for pid in workers)
@@ -74,7 +79,7 @@ def _served_by(workers: list[int], port: int) -> set[int]:
             client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10)
             clients.append(client)
             assert client.get("/api/v1/leaderboard", params={"game": "connectx"}).status_code == 200
-            seen = {pid for pid in workers if _connections_to(pid, port)}
+            seen = {pid for pid in workers if _peers(pid, port)}
             if seen == set(workers):
                 break
     finally:
@@ -83,8 +88,52 @@ def _served_by(workers: list[int], port: int) -> set[int]:
     return seen
 
 
-def _connections_to(pid: int, port: int) -> int:
-    """How many established TCP connections on local ``port`` process ``pid`` holds."""
+class _Stream(threading.Thread):
+    """A browser on the leaderboard's live page: heard once an event arrives."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(daemon=True)
+        self.url = url
+        self.port = 0
+        self.worker = 0
+        self.opened = threading.Event()
+        self.heard = threading.Event()
+
+    def run(self) -> None:
+        try:
+            with (
+                httpx.Client(timeout=httpx.Timeout(10, read=None)) as client,
+                client.stream("GET", self.url) as answer,
+            ):
+                self.port = answer.extensions["network_stream"].get_extra_info("client_addr")[1]
+                self.opened.set()
+                for line in answer.iter_lines():
+                    if line.startswith("event:"):
+                        self.heard.set()
+                        return
+        except httpx.HTTPError:
+            self.opened.set()
+
+
+def _streams_on(workers: list[int], port: int) -> list[_Stream]:
+    """Live leaderboard streams, opened until each worker serves one; one per worker."""
+    chosen: dict[int, _Stream] = {}
+    for _ in range(32):
+        stream = _Stream(f"http://127.0.0.1:{port}/live/games/connectx")
+        stream.start()
+        assert stream.opened.wait(10)
+        for pid in workers:
+            if stream.port in _peers(pid, port):
+                stream.worker = pid
+                chosen.setdefault(pid, stream)
+        if len(chosen) == len(workers):
+            return list(chosen.values())
+    raise AssertionError(f"streams reached workers {sorted(chosen)} of {workers} only")
+
+
+def _peers(pid: int, port: int) -> set[int]:
+    """The client ports of the established TCP connections on local ``port`` that process
+    ``pid`` holds."""
     inodes = set()
     for fd in Path(f"/proc/{pid}/fd").iterdir():
         try:
@@ -93,13 +142,13 @@ def _connections_to(pid: int, port: int) -> int:
             continue
         if target.startswith("socket:["):
             inodes.add(target[8:-1])
-    count = 0
+    peers = set()
     for line in Path(f"/proc/{pid}/net/tcp").read_text().splitlines()[1:]:
         fields = line.split()
         local_port = int(fields[1].split(":")[1], 16)
         if local_port == port and fields[3] == "01" and fields[9] in inodes:
-            count += 1
-    return count
+            peers.add(int(fields[2].split(":")[1], 16))
+    return peers
 
 
 def _wait_for_games(url: str) -> list[dict[str, object]]:
