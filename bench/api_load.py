@@ -55,7 +55,7 @@ def main() -> None:
     parser.add_argument("--workers", default="1,2", help="With --mix: worker counts.")
     parser.add_argument("--pace", type=float, default=1.0, help="With --mix: req/s per client.")
     parser.add_argument("--rounds", type=int, default=2, help="With --mix: saturation rounds.")
-    parser.add_argument("--build-every", type=float, default=3.0, help="With --mix: seconds.")
+    parser.add_argument("--build-every", type=float, default=10.0, help="With --mix: seconds.")
     args = parser.parse_args()
     if args.mix:
         _run_mix(args)
@@ -190,7 +190,8 @@ def _server(
         env |= dict(item.split("=", 1) for item in extra)
         token = _cli(env, "user", "create", "loaduser").strip().splitlines()[-1]
         command = [sys.executable, "-m", "botarena", "serve", *serve_args]
-        with serving(command, env, Path(folder) / "serve.log") as url:
+        # Worker processes start slowly on a busy machine: each imports the whole server.
+        with serving(command, env, Path(folder) / "serve.log", ready=180) as url:
             if serve_args:
                 yield {"url": url, "token": token}
             else:
@@ -227,7 +228,8 @@ def _mix_for(
         "BOTARENA_MATCHES_ENABLED=true",
         "BOTARENA_LADDER_ENABLED=true",
         "BOTARENA_LADDER_INTERVAL=1",
-        "BOTARENA_LADDER_RATE=120",
+        # One user creates every match here; the quota is for people (50 a day by default).
+        "BOTARENA_SCRIMMAGE_QUOTA=1000000",
         *args.env,
     ]
     serve_args = ["--demo", "--workers", str(workers)]
@@ -238,6 +240,7 @@ def _mix_for(
             [sys.executable, str(ROOT / "bench" / "_hello.py"), "--workers", str(workers)],
             {**os.environ, "PYTHONPATH": str(ROOT / "bench")},
             Path(folder) / "hello.log",
+            ready=180,
         ) as bare_url,
     ):
         target = mix.prepare_work(served["url"], served["token"])
