@@ -53,7 +53,9 @@ def main() -> None:
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--mix", action="store_true", help="The platform at work (see above).")
     parser.add_argument("--workers", default="1,2", help="With --mix: worker counts.")
-    parser.add_argument("--pace", type=float, default=1.0, help="With --mix: req/s per client.")
+    parser.add_argument(
+        "--pace", default="0.25,1", help="With --mix: req/s per client, comma-separated."
+    )
     parser.add_argument("--rounds", type=int, default=2, help="With --mix: saturation rounds.")
     parser.add_argument("--build-every", type=float, default=10.0, help="With --mix: seconds.")
     args = parser.parse_args()
@@ -205,7 +207,7 @@ def _run_mix(args: argparse.Namespace) -> None:
             "database": "postgresql" if args.postgres or args.database_url else "sqlite",
             "clients": clients,
             "seconds_per_level": args.seconds,
-            "pace_per_client": args.pace,
+            "pace_per_client": args.pace.split(","),
             "weights": mix.WEIGHTS,
             "results": {},
         }
@@ -263,12 +265,13 @@ def _mix_for(
             result["mix_closed"] = asyncio.run(
                 mix.level(target, mix.WEIGHTS, clients, seconds, None)
             )
-            result["mix_paced"] = asyncio.run(
-                mix.level(target, mix.WEIGHTS, clients, seconds, args.pace)
-            )
-            result["bare_paced"] = asyncio.run(
-                mix.level(bare, {"hello": 1}, clients, seconds, args.pace)
-            )["all"]
+            for pace in [float(part) for part in args.pace.split(",") if part.strip()]:
+                result[f"mix_paced_{pace:g}"] = asyncio.run(
+                    mix.level(target, mix.WEIGHTS, clients, seconds, pace)
+                )
+                result[f"bare_paced_{pace:g}"] = asyncio.run(
+                    mix.level(bare, {"hello": 1}, clients, seconds, pace)
+                )["all"]
             after = mix.work_done(served["url"])
         result["meanwhile"] = {
             "builds_submitted": dict(built),
