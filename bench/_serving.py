@@ -16,15 +16,18 @@ READY_SECONDS = 60.0
 
 
 @contextmanager
-def serving(command: list[str], env: dict[str, str], log: Path) -> Iterator[str]:
-    """Run ``command --port N`` until the block ends; yields its URL once ``/healthz`` answers."""
+def serving(
+    command: list[str], env: dict[str, str], log: Path, ready: float = READY_SECONDS
+) -> Iterator[str]:
+    """Run ``command --port N`` until the block ends; yields its URL once ``/healthz`` answers
+    (within ``ready`` seconds)."""
     port = _free_port()
     process = subprocess.Popen(
         [*command, "--port", str(port)], env=env, stdout=log.open("w"), stderr=subprocess.STDOUT
     )
     try:
         url = f"http://127.0.0.1:{port}"
-        _wait_ready(url, process, log)
+        _wait_ready(url, process, log, ready)
         yield url
     finally:
         process.send_signal(signal.SIGTERM)
@@ -35,8 +38,8 @@ def serving(command: list[str], env: dict[str, str], log: Path) -> Iterator[str]
             process.wait()
 
 
-def _wait_ready(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + READY_SECONDS
+def _wait_ready(url: str, process: subprocess.Popen[bytes], log: Path, ready: float) -> None:
+    deadline = time.monotonic() + ready
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"the server exited early:\n{log.read_text()}")
@@ -46,7 +49,7 @@ def _wait_ready(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
         except httpx.HTTPError:
             pass
         time.sleep(0.05)
-    raise RuntimeError(f"the server was not ready in {READY_SECONDS:g} s:\n{log.read_text()}")
+    raise RuntimeError(f"the server was not ready in {ready:g} s:\n{log.read_text()}")
 
 
 def _free_port() -> int:

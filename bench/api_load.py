@@ -28,11 +28,12 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import _load_mix as mix
 import httpx
 from _serving import serving
 
@@ -50,7 +51,17 @@ def main() -> None:
     parser.add_argument("--env", action="append", default=[], help="NAME=VALUE for the server.")
     parser.add_argument("--endpoints", default="build-status,leaderboard")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--mix", action="store_true", help="The platform at work (see above).")
+    parser.add_argument("--workers", default="1,2", help="With --mix: worker counts.")
+    parser.add_argument(
+        "--pace", default="0.25,1", help="With --mix: req/s per client, comma-separated."
+    )
+    parser.add_argument("--rounds", type=int, default=2, help="With --mix: saturation rounds.")
+    parser.add_argument("--build-every", type=float, default=10.0, help="With --mix: seconds.")
     args = parser.parse_args()
+    if args.mix:
+        _run_mix(args)
+        return
     counts = [int(part) for part in args.clients.split(",") if part.strip()]
     with _database(args.postgres, args.database_url) as url, _server(args.src, url, args.env) as s:
         report: dict[str, Any] = {
@@ -137,21 +148,34 @@ def _wait_answering(url: str, limit: float = 120.0) -> float:
 
 @contextmanager
 def _database(postgres: bool, given: str | None) -> Iterator[str | None]:
+    with _databases(postgres, given) as fresh:
+        yield fresh("botarena_bench")
+
+
+@contextmanager
+def _databases(postgres: bool, given: str | None) -> Iterator[Callable[[str], str | None]]:
+    """A maker of empty databases by name (a throwaway PostgreSQL server's), or of ``given``
+    or SQLite (None: each server has its own data folder) every time."""
     if given or not postgres:
-        yield given
+        yield lambda _name: given
         return
     sys.path.insert(0, str(ROOT / "tests"))
     from support.postgres import start_postgres
 
     server = start_postgres()
     try:
-        yield server.create_database("botarena_bench")
+        yield server.create_database
     finally:
         server.stop()
 
 
 @contextmanager
-def _server(src: Path, database_url: str | None, extra: list[str]) -> Iterator[dict[str, str]]:
+def _server(
+    src: Path,
+    database_url: str | None,
+    extra: list[str],
+    serve_args: tuple[str, ...] | list[str] = (),
+) -> Iterator[dict[str, str]]:
     with tempfile.TemporaryDirectory(prefix="botarena-load-") as folder:
         env = {k: v for k, v in os.environ.items() if not k.startswith("BOTARENA_")}
         env |= {
@@ -167,9 +191,101 @@ def _server(src: Path, database_url: str | None, extra: list[str]) -> Iterator[d
             env["BOTARENA_DATABASE_URL"] = database_url
         env |= dict(item.split("=", 1) for item in extra)
         token = _cli(env, "user", "create", "loaduser").strip().splitlines()[-1]
-        command = [sys.executable, "-m", "botarena", "serve"]
-        with serving(command, env, Path(folder) / "serve.log") as url:
-            yield {"url": url, "submission": _submission(url, token)}
+        command = [sys.executable, "-m", "botarena", "serve", *serve_args]
+        # Worker processes start slowly on a busy machine: each imports the whole server.
+        with serving(command, env, Path(folder) / "serve.log", ready=180) as url:
+            if serve_args:
+                yield {"url": url, "token": token}
+            else:
+                yield {"url": url, "submission": _submission(url, token)}
+
+
+def _run_mix(args: argparse.Namespace) -> None:
+    clients = int(args.clients.split(",")[-1]) if "," in args.clients else int(args.clients)
+    with _databases(args.postgres, args.database_url) as fresh:
+        report: dict[str, Any] = {
+            "database": "postgresql" if args.postgres or args.database_url else "sqlite",
+            "clients": clients,
+            "seconds_per_level": args.seconds,
+            "pace_per_client": args.pace.split(","),
+            "weights": mix.WEIGHTS,
+            "results": {},
+        }
+        for workers in [int(part) for part in args.workers.split(",") if part.strip()]:
+            url = fresh(f"botarena_mix_{workers}")
+            if url is None and workers > 1:
+                report["results"][str(workers)] = "refused on SQLite"
+                continue
+            report["results"][str(workers)] = _mix_for(args, url, workers, clients)
+            # As it comes, on stderr: a later failure does not lose it.
+            print(json.dumps({workers: report["results"][str(workers)]}), file=sys.stderr)
+    print(json.dumps(report, indent=None if args.json else 2))
+
+
+def _mix_for(
+    args: argparse.Namespace, url: str | None, workers: int, clients: int
+) -> dict[str, Any]:
+    extra = [
+        "BOTARENA_BUILDS_ENABLED=true",
+        "BOTARENA_MATCHES_ENABLED=true",
+        "BOTARENA_LADDER_ENABLED=true",
+        "BOTARENA_LADDER_INTERVAL=1",
+        # One user creates every match here; the quota is for people (50 a day by default).
+        "BOTARENA_SCRIMMAGE_QUOTA=1000000",
+        *args.env,
+    ]
+    serve_args = ["--demo", "--workers", str(workers)]
+    with (
+        _server(args.src, url, extra, serve_args) as served,
+        tempfile.TemporaryDirectory(prefix="botarena-hello-") as folder,
+        serving(
+            [sys.executable, str(ROOT / "bench" / "_hello.py"), "--workers", str(workers)],
+            {**os.environ, "PYTHONPATH": str(ROOT / "bench")},
+            Path(folder) / "hello.log",
+            ready=180,
+        ) as bare_url,
+    ):
+        target = mix.prepare_work(served["url"], served["token"])
+        bare = mix.Target(bare_url)
+        seconds = args.seconds
+        result: dict[str, Any] = {"rounds": []}
+        with mix.builds_flowing(served["url"], served["token"], args.build_every) as built:
+            before = mix.work_done(served["url"])
+            for _ in range(args.rounds):
+                result["rounds"].append(
+                    {
+                        "build-status": asyncio.run(
+                            mix.level(target, {"build-status": 1}, clients, seconds, None)
+                        )["all"],
+                        "bare": asyncio.run(mix.level(bare, {"hello": 1}, clients, seconds, None))[
+                            "all"
+                        ],
+                    }
+                )
+            result["mix_closed"] = asyncio.run(
+                mix.level(target, mix.WEIGHTS, clients, seconds, None)
+            )
+            for pace in [float(part) for part in args.pace.split(",") if part.strip()]:
+                result[f"mix_paced_{pace:g}"] = asyncio.run(
+                    mix.level(target, mix.WEIGHTS, clients, seconds, pace)
+                )
+                result[f"bare_paced_{pace:g}"] = asyncio.run(
+                    mix.level(bare, {"hello": 1}, clients, seconds, pace)
+                )["all"]
+            after = mix.work_done(served["url"])
+        result["meanwhile"] = {
+            "builds_submitted": dict(built),
+            "matches_created_or_played": after["matches_total"] - before["matches_total"],
+            "ladder_games": after["ladder_games_on_board"] - before["ladder_games_on_board"],
+        }
+        status = [r["build-status"]["requests_per_second"] for r in result["rounds"]]
+        floor = [r["bare"]["requests_per_second"] for r in result["rounds"]]
+        result["saturation"] = {
+            "build_status_rps_median": statistics.median(status),
+            "bare_rps_median": statistics.median(floor),
+            "ratio": round(statistics.median(status) / statistics.median(floor), 2),
+        }
+        return result
 
 
 def _cli(env: dict[str, str], *args: str) -> str:

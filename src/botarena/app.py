@@ -86,38 +86,22 @@ def event_bus(engine: Engine, *factories: SessionFactory) -> EventBus:
     return bus
 
 
-def create_app(settings: Settings) -> FastAPI:
-    """A new application on its own engine; migrations run when it starts."""
+def create_app(settings: Settings, *, background: bool = True) -> FastAPI:
+    """A new application on its own engine; migrations run when it starts.
+
+    ``background``: when it starts, it also starts the build workers, the match dispatcher
+    (and embedded executor), the tournaments director and the ladder scheduler that the
+    settings enable. Off in the HTTP workers of ``botarena serve --workers N``, whose
+    supervising process runs them once for all (:func:`start_background`).
+    """
     engine = build_engine(settings.resolved_database_url, pool_limits(settings))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        private_data_dir(settings)
         widen_thread_limit(settings)
-        migrate.upgrade(engine)
-        log.info("database ready", backend=engine.dialect.name, revision=migrate.head_revision())
-        app.state.events.start()
-        if settings.builds_enabled:
-            builds = BuildWorkers(app.state.session_factory, settings, build_backend(settings))
-            builds.start()
-            app.state.builds = builds
-            app.state.on_build_queued = builds.wake
-        if settings.matches_enabled:
-            app.state.matches = start_matches(
-                app.state.session_factory, settings, RatingsHook(), bus=app.state.events
-            )
-            app.state.on_match_queued = app.state.matches.wake
-            # Tournaments move on as their matches end, so they run where matches are dispatched.
-            director = TournamentDirector(app.state.session_factory, settings)
-            director.on_queued = app.state.matches.wake
-            director.start()
-            app.state.tournaments = director
-        if settings.ladder_enabled:
-            ladder = LadderScheduler(app.state.session_factory, settings)
-            if app.state.matches is not None:
-                ladder.on_queued = app.state.matches.wake
-            ladder.start()
-            app.state.ladder = ladder
+        prepare(app)
+        if background:
+            start_background(app)
         app.state.ready = True
         on_ready = getattr(app.state, "on_ready", None)
         if callable(on_ready):
@@ -126,14 +110,7 @@ def create_app(settings: Settings) -> FastAPI:
             yield
         finally:
             app.state.ready = False
-            if app.state.builds is not None:
-                app.state.builds.stop()
-            if app.state.ladder is not None:
-                app.state.ladder.stop()
-            if app.state.tournaments is not None:
-                app.state.tournaments.stop()
-            if app.state.matches is not None:
-                app.state.matches.stop()
+            stop_background(app)
             app.state.events.stop()
             engine.dispose()
 
@@ -208,3 +185,59 @@ def create_app(settings: Settings) -> FastAPI:
         return JSONResponse(body, status_code=503 if failing else 200)
 
     return app
+
+
+def prepare(app: FastAPI) -> None:
+    """What every process of ``app`` does first: its data folder, the database migrated, its
+    event bus started."""
+    settings: Settings = app.state.settings
+    engine: Engine = app.state.engine
+    private_data_dir(settings)
+    migrate.upgrade(engine)
+    log.info("database ready", backend=engine.dialect.name, revision=migrate.head_revision())
+    app.state.events.start()
+
+
+def start_background(app: FastAPI) -> None:
+    """Start the background services the settings enable, on ``app``'s database and bus."""
+    settings: Settings = app.state.settings
+    if settings.builds_enabled:
+        builds = BuildWorkers(app.state.session_factory, settings, build_backend(settings))
+        builds.start()
+        app.state.builds = builds
+        app.state.on_build_queued = builds.wake
+    if settings.matches_enabled:
+        app.state.matches = start_matches(
+            app.state.session_factory, settings, RatingsHook(), bus=app.state.events
+        )
+        app.state.on_match_queued = app.state.matches.wake
+        # Tournaments move on as their matches end, so they run where matches are dispatched.
+        director = TournamentDirector(app.state.session_factory, settings)
+        director.on_queued = app.state.matches.wake
+        director.start()
+        app.state.tournaments = director
+    if settings.ladder_enabled:
+        ladder = LadderScheduler(app.state.session_factory, settings)
+        if app.state.matches is not None:
+            ladder.on_queued = app.state.matches.wake
+        ladder.start()
+        app.state.ladder = ladder
+    # Once per deployment: a process serving HTTP only does not log this.
+    log.info(
+        "background services started",
+        builds=settings.builds_enabled,
+        matches=settings.matches_enabled,
+        ladder=settings.ladder_enabled,
+    )
+
+
+def stop_background(app: FastAPI) -> None:
+    """Stop what :func:`start_background` started (each waits for its threads)."""
+    if app.state.builds is not None:
+        app.state.builds.stop()
+    if app.state.ladder is not None:
+        app.state.ladder.stop()
+    if app.state.tournaments is not None:
+        app.state.tournaments.stop()
+    if app.state.matches is not None:
+        app.state.matches.stop()

@@ -32,6 +32,14 @@ def serve(
         bool,
         typer.Option("--public", help="Allow an address other machines can reach (e.g. 0.0.0.0)."),
     ] = False,
+    workers: Annotated[
+        int,
+        typer.Option(
+            help="HTTP worker processes sharing the port (PostgreSQL only when more than one); "
+            "builds, matches, tournaments and the ladder run once, in this process.",
+            min=1,
+        ),
+    ] = 1,
 ) -> None:
     """Run the API server (migrating the database first)."""
     if not public and not _is_loopback(host):
@@ -42,6 +50,17 @@ def serve(
             "behind TLS; or listen on 127.0.0.1.",
             code=2,
         )
+    from botarena.settings import get_settings
+
+    settings = get_settings()
+    if workers > 1:
+        from botarena.cli.workers import fresh_metrics_dir, refusal
+
+        refused = refusal(settings, workers)
+        if refused is not None:
+            fail(f"Refusing to serve with {workers} workers", refused, code=2)
+        # Before anything that makes metrics is imported, here and in every worker.
+        fresh_metrics_dir(settings)
     import structlog
     import uvicorn
 
@@ -57,10 +76,8 @@ def serve(
     )
     from botarena.logging import configure_logging
     from botarena.readiness import unavailable
-    from botarena.settings import get_settings
     from botarena.storage import keep_files_private
 
-    settings = get_settings()
     configure_logging(settings.log_level, settings.log_format)
     log = structlog.get_logger("botarena.serve")
     keep_files_private()
@@ -111,6 +128,11 @@ def serve(
                 highlight=False,
             )
 
+    if workers > 1:
+        from botarena.cli.workers import run_workers
+
+        run_workers(app, host, port, workers, announce)
+        return
     app.state.on_ready = announce
     settle_memory()
     uvicorn.run(app, host=host, port=port, log_config=None, access_log=False)
