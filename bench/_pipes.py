@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 import statistics
 import subprocess
 import sys
 import time
+from typing import Any
 
 ECHO = (
     "import json, sys\n"
@@ -30,16 +32,22 @@ MESSAGE = (
 
 class RawPipe:
     """A plain Python echo process kept running, so that round trips can be measured in
-    small batches between other work (and see the same load as that work)."""
+    small batches between other work (and see the same load as that work); or, given
+    ``child``, the same echo started elsewhere (in a sandbox) with pipes like Popen's."""
 
-    def __init__(self) -> None:
-        self.child = subprocess.Popen(
-            [sys.executable, "-c", ECHO], stdin=subprocess.PIPE, stdout=subprocess.PIPE, bufsize=0
-        )
-        assert self.child.stdin is not None
-        assert self.child.stdout is not None
-        self.stdin = self.child.stdin
-        self.stdout = self.child.stdout
+    def __init__(self, child: Any = None) -> None:
+        if child is None:
+            child = subprocess.Popen(
+                [sys.executable, "-c", ECHO],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                bufsize=0,
+            )
+        self.child = child
+        self.stdin = child.stdin
+        self.stdout = child.stdout
+        for stream in (self.stdin, self.stdout):
+            os.set_blocking(stream.fileno(), True)
 
     def roundtrips(self, count: int) -> list[float]:
         """Seconds per round trip of a turn-sized JSON message, ``count`` times."""
@@ -47,6 +55,7 @@ class RawPipe:
         for _ in range(count):
             started = time.perf_counter()
             self.stdin.write(MESSAGE)
+            self.stdin.flush()
             reply = self.stdout.readline()
             json.loads(reply)
             times.append(time.perf_counter() - started)
@@ -54,7 +63,9 @@ class RawPipe:
 
     def close(self) -> None:
         self.stdin.close()
-        self.child.wait()
+        self.child.wait(10)
+        if hasattr(self.child, "close"):  # a sandbox: its cgroups go too
+            self.child.close()
 
 
 def raw_pipe_roundtrips(count: int) -> list[float]:

@@ -12,7 +12,10 @@ with ``--concurrency`` matches at a time, and prints one JSON object:
   plays ``--latency-rounds`` more matches, each followed (or, every other round, preceded)
   by as many raw pipe round trips as the match had turns, so that both see the same load;
   ``turn_vs_raw_pipe`` is the ratio of the two medians (``throughput_turn_roundtrip_us_p50``
-  is the turns' median during the timed matches);
+  is the turns' median during the timed matches); with the local sandbox, a third batch
+  times the same echo program run in an agent's sandbox (bubblewrap, syscall filter, its
+  own CPU cgroup): ``sandboxed_pipe_roundtrip_us_p50`` and ``turn_vs_sandboxed_pipe``, the
+  floor for a sandboxed agent, which the machine's load moves apart from the plain one;
 - with ``--runtime docker``, the same figures of the ``docker`` runner beside the local ones
   (``docker_matches_per_second``, ``docker_turn_roundtrip_us_p50``, ``docker_vs_local``): the
   agent's folder built into an image on the engine of ``BOTARENA_DOCKER_HOST`` from
@@ -62,7 +65,7 @@ ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
 from _compare import compare_src  # noqa: E402
-from _pipes import RawPipe  # noqa: E402
+from _pipes import ECHO, RawPipe  # noqa: E402
 from _seccomp import compare_filter, paired, without_syscall_filter  # noqa: E402
 
 from botarena.builds.images import ImageBuilder  # noqa: E402
@@ -70,7 +73,12 @@ from botarena.executor.match import run_match  # noqa: E402
 from botarena.executor.prepare import PreparedAgent, prepare_agent, real_python  # noqa: E402
 from botarena.executor.runners.docker import DockerRunner, connect  # noqa: E402
 from botarena.executor.runners.local import LocalRunner  # noqa: E402
-from botarena.executor.sandbox import Limits  # noqa: E402
+from botarena.executor.sandbox import (  # noqa: E402
+    Limits,
+    SandboxSpec,
+    python_runtime_binds,
+    spawn,
+)
 from botarena.games.registry import get_game  # noqa: E402
 from botarena.settings import get_settings  # noqa: E402
 
@@ -209,6 +217,12 @@ def _botarena(
         report["turn_roundtrip_us_p50"] = round(statistics.median(turns) * 1e6, 1)
         report["raw_pipe_roundtrip_us_p50"] = round(statistics.median(raw) * 1e6, 1)
         report["turn_vs_raw_pipe"] = round(statistics.median(turns) / statistics.median(raw), 2)
+        sandboxed = [t for result in results for t in result["sandboxed_replies"]]
+        if sandboxed:
+            report["sandboxed_pipe_roundtrip_us_p50"] = round(statistics.median(sandboxed) * 1e6, 1)
+            report["turn_vs_sandboxed_pipe"] = round(
+                statistics.median(turns) / statistics.median(sandboxed), 2
+            )
     else:
         report["turn_roundtrip_us_p50"] = report["throughput_turn_roundtrip_us_p50"]
     if image is None and not args.no_fork_server:
@@ -270,7 +284,7 @@ def _worker(
     # the children's figures hold all of them (the fork servers' start-up included).
     cpu = _cpu_seconds() - cpu_before
     _BARRIER.wait()
-    latency: tuple[list[float], list[float]] = ([], [])
+    latency: tuple[list[float], list[float], list[float]] = ([], [], [])
     if image is None and latency_rounds > 0:
         with LocalRunner(Limits(), fork_server=fork_server) as runner:
             for seed in range(WARM_UP):
@@ -286,6 +300,7 @@ def _worker(
         "cpu_seconds": cpu,
         "latency_replies": latency[0],
         "raw_replies": latency[1],
+        "sandboxed_replies": latency[2],
     }
 
 
@@ -296,27 +311,44 @@ def _beside_raw_pipe(
     runner: Any,
     index: int,
     rounds: int,
-) -> tuple[list[float], list[float]]:
-    """Turn round trips and raw pipe round trips in alternating batches: one match, then as
-    many raw round trips as it had turns (every other round the other way round)."""
+) -> tuple[list[float], list[float], list[float]]:
+    """Turn round trips, raw pipe round trips and sandboxed pipe round trips in alternating
+    batches: one match, then as many round trips of each echo as it had turns (every other
+    round the echoes first)."""
     turns: list[float] = []
     raw: list[float] = []
-    pipe = RawPipe()
+    sandboxed: list[float] = []
+    pipes = [RawPipe()]
     try:
-        pipe.roundtrips(50)  # warm the echo process up
+        if runner.isolation.startswith("bubblewrap"):
+            pipes.append(RawPipe(_sandboxed_echo(runner, index)))
+        for pipe in pipes:
+            pipe.roundtrips(50)  # warm the echo processes up
         for round_index in range(rounds):
             seed = 10_000_000 + index * 100_000 + round_index
-            if round_index % 2 == 0:
-                played = run_match(game, configuration, agents, runner, seed=seed).reply_seconds
-                raw.extend(pipe.roundtrips(len(played)))
-            else:
-                batch = pipe.roundtrips(len(turns) // max(round_index, 1) or 20)
-                played = run_match(game, configuration, agents, runner, seed=seed).reply_seconds
-                raw.extend(batch)
+            batch = len(turns) // round_index if round_index else 20
+            if round_index % 2 == 1:
+                raw.extend(pipes[0].roundtrips(batch))
+                if len(pipes) > 1:
+                    sandboxed.extend(pipes[1].roundtrips(batch))
+            played = run_match(game, configuration, agents, runner, seed=seed).reply_seconds
             turns.extend(played)
+            if round_index % 2 == 0:
+                raw.extend(pipes[0].roundtrips(len(played)))
+                if len(pipes) > 1:
+                    sandboxed.extend(pipes[1].roundtrips(len(played)))
     finally:
-        pipe.close()
-    return turns, raw
+        for pipe in pipes:
+            pipe.close()
+    return turns, raw, sandboxed
+
+
+def _sandboxed_echo(runner: Any, index: int) -> Any:
+    """The raw pipe's echo program in a sandbox as an agent's: same limits, same cgroups."""
+    spec = SandboxSpec(command=[str(real_python()), "-c", ECHO], ro_binds=python_runtime_binds())
+    return spawn(
+        spec, runner.limits, name=f"bench-echo-{os.getpid()}-{index}", driver=runner._driver
+    )
 
 
 def _cpu_seconds() -> float:
