@@ -17,6 +17,8 @@ MEASURED = (
     "turn_roundtrip_us_p50",
     "raw_pipe_roundtrip_us_p50",
     "turn_vs_raw_pipe",
+    "sandboxed_pipe_roundtrip_us_p50",
+    "turn_vs_sandboxed_pipe",
 )
 
 
