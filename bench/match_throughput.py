@@ -8,6 +8,14 @@ with ``--concurrency`` matches at a time, and prints one JSON object:
 - ``matches_per_second``: finished matches per wall-clock second;
 - ``turn_roundtrip_us_p50``: median time from a turn message written to its reply read;
 - ``raw_pipe_roundtrip_us_p50``: the same exchange between two plain Python processes;
+  measured beside the turns, not after them: once the timed matches are over, every worker
+  plays ``--latency-rounds`` more matches, each followed (or, every other round, preceded)
+  by as many raw pipe round trips as the match had turns, so that both see the same load;
+  ``turn_vs_raw_pipe`` is the ratio of the two medians (``throughput_turn_roundtrip_us_p50``
+  is the turns' median during the timed matches); with the local sandbox, a third batch
+  times the same echo program run in an agent's sandbox (bubblewrap, syscall filter, its
+  own CPU cgroup): ``sandboxed_pipe_roundtrip_us_p50`` and ``turn_vs_sandboxed_pipe``, the
+  floor for a sandboxed agent, which the machine's load moves apart from the plain one;
 - with ``--runtime docker``, the same figures of the ``docker`` runner beside the local ones
   (``docker_matches_per_second``, ``docker_turn_roundtrip_us_p50``, ``docker_vs_local``): the
   agent's folder built into an image on the engine of ``BOTARENA_DOCKER_HOST`` from
@@ -29,6 +37,11 @@ and without the filter: ``syscall_ns``, the cost of one call. ``--seccomp paired
 filter and one without (alternating which goes first), on two runners of their own, and
 prints the median match time of each and the median of the per-pair ratios: drift in the
 machine's load then falls on both matches of a pair alike.
+
+``--compare-src DIR`` measures a change: ``--rounds`` rounds, each one run of this script on
+the botarena package under ``DIR`` (say, an unpacked copy of the main branch's ``src``) and
+one on this tree's ``src``, in alternating order, and prints each round's figures, their
+medians and the median of the per-round throughput ratios (``ratio_new_base``).
 """
 
 from __future__ import annotations
@@ -51,7 +64,8 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
-from _pipes import raw_pipe_roundtrips  # noqa: E402
+from _compare import compare_src  # noqa: E402
+from _pipes import ECHO, RawPipe  # noqa: E402
 from _seccomp import compare_filter, paired, without_syscall_filter  # noqa: E402
 
 from botarena.builds.images import ImageBuilder  # noqa: E402
@@ -59,7 +73,12 @@ from botarena.executor.match import run_match  # noqa: E402
 from botarena.executor.prepare import PreparedAgent, prepare_agent, real_python  # noqa: E402
 from botarena.executor.runners.docker import DockerRunner, connect  # noqa: E402
 from botarena.executor.runners.local import LocalRunner  # noqa: E402
-from botarena.executor.sandbox import Limits  # noqa: E402
+from botarena.executor.sandbox import (  # noqa: E402
+    Limits,
+    SandboxSpec,
+    python_runtime_binds,
+    spawn,
+)
 from botarena.games.registry import get_game  # noqa: E402
 from botarena.settings import get_settings  # noqa: E402
 
@@ -93,7 +112,18 @@ def main() -> None:
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--seccomp", default="on", choices=["on", "off", "compare", "paired"])
     parser.add_argument("--rounds", type=int, default=5, help="rounds of --seccomp compare")
+    parser.add_argument(
+        "--latency-rounds", type=int, default=30, help="matches per worker beside the raw pipe"
+    )
+    parser.add_argument("--compare-src", type=Path, help="a base tree's src to compare with")
     args = parser.parse_args()
+    if args.compare_src is not None:
+        print(
+            json.dumps(
+                compare_src(args, Path(__file__), ROOT / "src"), indent=None if args.json else 2
+            )
+        )
+        return
 
     report: dict[str, object] = {
         "game": args.game,
@@ -111,8 +141,6 @@ def main() -> None:
             report.update(paired(args, folder, ROOT / ".bench" / "cache", warm_up=WARM_UP))
         print(json.dumps(report, indent=None if args.json else 2))
         return
-        print(json.dumps(report, indent=None if args.json else 2))
-        return
     report.update(_botarena(args, None, syscall_filter=args.seccomp == "on"))
     if args.runtime == "docker":
         image = _build_image(args.game)
@@ -122,13 +150,6 @@ def main() -> None:
             float(docker["matches_per_second"]) / float(report["matches_per_second"]),  # type: ignore[arg-type]
             3,
         )
-    report["raw_pipe_roundtrip_us_p50"] = round(
-        statistics.median(raw_pipe_roundtrips(2000)) * 1e6, 1
-    )
-    report["turn_vs_raw_pipe"] = round(
-        float(report["turn_roundtrip_us_p50"]) / float(report["raw_pipe_roundtrip_us_p50"]),
-        2,  # type: ignore[arg-type]
-    )
     if not args.no_kaggle and args.game == "connectx":
         kaggle = _kaggle(max(20, args.matches // 4))
         report["kaggle_matches_per_second"] = round(kaggle, 2)
@@ -162,14 +183,24 @@ def _botarena(
         pending = [
             pool.apply_async(
                 _worker,
-                (args.game, share, not args.no_fork_server, index, image, syscall_filter),
+                (
+                    args.game,
+                    share,
+                    not args.no_fork_server,
+                    index,
+                    image,
+                    syscall_filter,
+                    args.latency_rounds,
+                ),
             )
             for index, share in enumerate(shares)
         ]
         ready.wait()  # every worker has warmed up its runner
         started = time.perf_counter()
-        results = [p.get(timeout=600) for p in pending]
+        ready.wait()  # every worker has played its share
         elapsed = time.perf_counter() - started
+        ready.wait()  # the turns beside the raw pipe, every worker at once
+        results = [p.get(timeout=600) for p in pending]
     replies = [t for result in results for t in result["replies"]]
     report: dict[str, object] = {
         "isolation": results[0]["isolation"],
@@ -178,8 +209,22 @@ def _botarena(
         "errors": sum(int(result["errors"]) for result in results),
         "matches_per_second": round(args.matches / elapsed, 2),
         "turns": len(replies),
-        "turn_roundtrip_us_p50": round(statistics.median(replies) * 1e6, 1),
+        "throughput_turn_roundtrip_us_p50": round(statistics.median(replies) * 1e6, 1),
     }
+    turns = [t for result in results for t in result["latency_replies"]]
+    raw = [t for result in results for t in result["raw_replies"]]
+    if turns and raw:
+        report["turn_roundtrip_us_p50"] = round(statistics.median(turns) * 1e6, 1)
+        report["raw_pipe_roundtrip_us_p50"] = round(statistics.median(raw) * 1e6, 1)
+        report["turn_vs_raw_pipe"] = round(statistics.median(turns) / statistics.median(raw), 2)
+        sandboxed = [t for result in results for t in result["sandboxed_replies"]]
+        if sandboxed:
+            report["sandboxed_pipe_roundtrip_us_p50"] = round(statistics.median(sandboxed) * 1e6, 1)
+            report["turn_vs_sandboxed_pipe"] = round(
+                statistics.median(turns) / statistics.median(sandboxed), 2
+            )
+    else:
+        report["turn_roundtrip_us_p50"] = report["throughput_turn_roundtrip_us_p50"]
     if image is None and not args.no_fork_server:
         # Referee and sandboxes alike, less sensitive to the machine's load than the rate.
         # Only with fork servers: a fresh sandbox's program is reaped by bubblewrap's own
@@ -205,6 +250,7 @@ def _worker(
     index: int,
     image: str | None,
     syscall_filter: bool = True,
+    latency_rounds: int = 0,
 ) -> dict[str, Any]:
     if not syscall_filter:
         without_syscall_filter()
@@ -237,7 +283,72 @@ def _worker(
     # Once the runner is closed every sandbox, fork servers included, has been reaped, so
     # the children's figures hold all of them (the fork servers' start-up included).
     cpu = _cpu_seconds() - cpu_before
-    return {"replies": replies, "errors": errors, "isolation": isolation, "cpu_seconds": cpu}
+    _BARRIER.wait()
+    latency: tuple[list[float], list[float], list[float]] = ([], [], [])
+    if image is None and latency_rounds > 0:
+        with LocalRunner(Limits(), fork_server=fork_server) as runner:
+            for seed in range(WARM_UP):
+                run_match(game, configuration, agents, runner, seed=seed)
+            _BARRIER.wait()
+            latency = _beside_raw_pipe(game, configuration, agents, runner, index, latency_rounds)
+    else:
+        _BARRIER.wait()
+    return {
+        "replies": replies,
+        "errors": errors,
+        "isolation": isolation,
+        "cpu_seconds": cpu,
+        "latency_replies": latency[0],
+        "raw_replies": latency[1],
+        "sandboxed_replies": latency[2],
+    }
+
+
+def _beside_raw_pipe(
+    game: Any,
+    configuration: dict[str, Any],
+    agents: list[PreparedAgent],
+    runner: Any,
+    index: int,
+    rounds: int,
+) -> tuple[list[float], list[float], list[float]]:
+    """Turn round trips, raw pipe round trips and sandboxed pipe round trips in alternating
+    batches: one match, then as many round trips of each echo as it had turns (every other
+    round the echoes first)."""
+    turns: list[float] = []
+    raw: list[float] = []
+    sandboxed: list[float] = []
+    pipes = [RawPipe()]
+    try:
+        if runner.isolation.startswith("bubblewrap"):
+            pipes.append(RawPipe(_sandboxed_echo(runner, index)))
+        for pipe in pipes:
+            pipe.roundtrips(50)  # warm the echo processes up
+        for round_index in range(rounds):
+            seed = 10_000_000 + index * 100_000 + round_index
+            batch = len(turns) // round_index if round_index else 20
+            if round_index % 2 == 1:
+                raw.extend(pipes[0].roundtrips(batch))
+                if len(pipes) > 1:
+                    sandboxed.extend(pipes[1].roundtrips(batch))
+            played = run_match(game, configuration, agents, runner, seed=seed).reply_seconds
+            turns.extend(played)
+            if round_index % 2 == 0:
+                raw.extend(pipes[0].roundtrips(len(played)))
+                if len(pipes) > 1:
+                    sandboxed.extend(pipes[1].roundtrips(len(played)))
+    finally:
+        for pipe in pipes:
+            pipe.close()
+    return turns, raw, sandboxed
+
+
+def _sandboxed_echo(runner: Any, index: int) -> Any:
+    """The raw pipe's echo program in a sandbox as an agent's: same limits, same cgroups."""
+    spec = SandboxSpec(command=[str(real_python()), "-c", ECHO], ro_binds=python_runtime_binds())
+    return spawn(
+        spec, runner.limits, name=f"bench-echo-{os.getpid()}-{index}", driver=runner._driver
+    )
 
 
 def _cpu_seconds() -> float:

@@ -171,3 +171,40 @@ def test_a_stop_signal_ends_the_match_at_once(make: Make) -> None:
     assert result.status is MatchStatus.ERROR and result.winner is None
     assert result.error == "the match was stopped before its end"
     stop.set()  # a late stop after the match is harmless
+
+
+class _PaddedConnectX:
+    """ConnectX whose observations carry more than a pipe holds at once."""
+
+    def __init__(self, padding: int) -> None:
+        self._game = get_game("connectx")
+        self._padding = "x" * padding
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._game, name)
+
+    def observation(self, state: Any, player: int) -> dict[str, Any]:
+        return {**self._game.observation(state, player), "padding": self._padding}
+
+
+def test_a_turn_longer_than_the_pipe_still_arrives_whole(make: Make) -> None:
+    # The referee writes what the pipe takes and the rest as the agent reads: a turn message
+    # several times the pipe's buffer must reach the agent complete, within the turn's time.
+    reads_all = make(
+        "padded",
+        "def agent(obs, conf):\n"
+        "    assert len(obs.padding) == 300_000\n"
+        "    return next(c for c in range(conf.columns) if obs.board[c] == 0)\n",
+    )
+    game: Any = _PaddedConnectX(300_000)
+    result = run_match(
+        game,
+        game.configure({"actTimeout": 2, "overageTime": 0}),
+        [reads_all, make("plain", FIRST_FREE)],
+        PlainRunner(),
+        options=RefereeOptions(startup_timeout=10),
+    )
+    assert [o.status for o in result.agents] == [AgentStatus.DONE, AgentStatus.DONE], [
+        o.reason for o in result.agents
+    ]
+    assert result.turns > 6

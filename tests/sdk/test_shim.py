@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 import json
+import pickle
 import subprocess
 import sys
 from pathlib import Path
@@ -50,6 +52,47 @@ def test_structs_read_both_ways() -> None:
     assert obs["extra"] == 5
     with pytest.raises(AttributeError):
         _ = obs.missing
+
+
+def test_structs_stay_one_mapping_after_attribute_reads() -> None:
+    obs = structify({"board": [0, 1], "nested": {"b": 2}})
+    assert obs.board == [0, 1]  # the first read makes the Struct its own namespace
+    obs.board = [5]
+    obs["mark"] = 2
+    assert obs["board"] == [5] and obs.mark == 2
+    del obs.mark
+    assert "mark" not in obs
+    with pytest.raises(AttributeError):
+        _ = obs.mark
+    pickled = pickle.loads(pickle.dumps(obs))  # noqa: S301 - our own object, just made
+    for copied in (copy.copy(obs), copy.deepcopy(obs), pickled):
+        assert type(copied) is Struct and copied == obs
+        copied.extra = 1
+        assert copied["extra"] == 1 and "extra" not in obs
+    deep = copy.deepcopy(obs)
+    deep.nested.b = 3
+    assert obs.nested.b == 2
+
+
+def test_dict_methods_win_over_keys_of_their_name() -> None:
+    obs = structify({"items": 3, "board": [0]})
+    assert obs.board == [0]
+    assert callable(obs.items) and obs["items"] == 3
+
+
+def test_the_shim_hands_the_agent_structs_at_any_depth(tmp_path: Path) -> None:
+    folder = _agent(
+        tmp_path,
+        "def agent(obs, conf):\n"
+        "    assert type(obs).__name__ == type(conf).__name__ == 'Struct'\n"
+        "    assert type(obs.deep[0]).__name__ == 'Struct'\n"
+        "    return obs.deep[0].column + conf.columns\n",
+    )
+    turn = _turn([0, 0, 0])
+    turn["observation"]["deep"] = [{"column": 1}]  # type: ignore[index]
+    replies, log, code = _converse(folder, HELLO, turn)
+    assert replies == [{"type": "ready"}, {"action": 4}], log
+    assert code == 0
 
 
 def test_a_whole_conversation(tmp_path: Path) -> None:

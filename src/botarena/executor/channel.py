@@ -69,15 +69,18 @@ class AgentChannel:
         if not data:
             self.stdout_closed = True
             return
-        self._partial += data
-        while (newline := self._partial.find(b"\n")) >= 0:
-            line = bytes(self._partial[:newline])
-            del self._partial[: newline + 1]
+        if self._partial:
+            self._partial += data
+            data = bytes(self._partial)
+            self._partial.clear()
+        *lines, rest = data.split(b"\n")
+        for line in lines:
             if len(line) > self.max_reply:
                 raise ReplyTooLongError
             self._lines.append(line)
-        if len(self._partial) > self.max_reply:
+        if len(rest) > self.max_reply:
             raise ReplyTooLongError
+        self._partial += rest
 
     def read_stderr(self) -> None:
         try:

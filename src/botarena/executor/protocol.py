@@ -14,11 +14,13 @@ from typing import Any
 PROTOCOL_VERSION = 1
 # A reply longer than this is refused (INVALID) instead of being buffered without end.
 MAX_REPLY_BYTES = 64 * 1024
+# Made once: ``json.dumps`` with options builds a new encoder at every call.
+_ENCODER = json.JSONEncoder(separators=(",", ":"))
 
 
 def encode(message: dict[str, Any]) -> bytes:
     """One message as a JSON line."""
-    return (json.dumps(message, separators=(",", ":")) + "\n").encode()
+    return (_ENCODER.encode(message) + "\n").encode()
 
 
 def hello(game: str, player: int, configuration: dict[str, Any]) -> bytes:
@@ -34,7 +36,18 @@ def hello(game: str, player: int, configuration: dict[str, Any]) -> bytes:
 
 
 def turn(observation: dict[str, Any], configuration: dict[str, Any]) -> bytes:
-    return encode({"type": "turn", "observation": observation, "configuration": configuration})
+    return TurnEncoder(configuration)(observation)
+
+
+class TurnEncoder:
+    """Turn messages of one match: the configuration, the same at every turn, is encoded
+    once. The bytes are those of :func:`encode` on the whole message."""
+
+    def __init__(self, configuration: dict[str, Any]) -> None:
+        self._tail = f',"configuration":{_ENCODER.encode(configuration)}}}\n'.encode()
+
+    def __call__(self, observation: dict[str, Any]) -> bytes:
+        return b'{"type":"turn","observation":' + _ENCODER.encode(observation).encode() + self._tail
 
 
 def end(scores: list[float]) -> bytes:

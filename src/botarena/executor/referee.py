@@ -1,14 +1,13 @@
 """The referee: plays one match between started agents, on the game's rules and a fair clock.
 
 It never runs agent code itself. It speaks protocol v1 over each agent's pipes, waits on all of
-them at once with one selector (so a flood on one pipe never stalls another), charges each
+them at once with one ``poll`` (so a flood on one pipe never stalls another), charges each
 agent's time bank, and ends the match with a clear outcome whatever the agents do.
 """
 
 from __future__ import annotations
 
-import contextlib
-import selectors
+import select
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -77,13 +76,19 @@ class Referee:
             for _ in processes
         ]
         self.reply_seconds: list[float] = []
-        self.selector = selectors.DefaultSelector()
+        self._turn = protocol.TurnEncoder(configuration)
+        # Whether each agent's stdin is watched for writing (something is left to send).
+        self._writing = [False for _ in processes]
+        # poll, not a selectors.Selector: a handful of descriptors, watched at every turn,
+        # where the selector's bookkeeping in Python costs more than the system call.
+        self._poller = select.poll()
+        self._watched: dict[int, tuple[int, str]] = {}  # descriptor -> (player, which pipe)
         for index, channel in enumerate(self.channels):
-            self.selector.register(channel.stdout_fd, selectors.EVENT_READ, (index, "out"))
-            self.selector.register(channel.stderr_fd, selectors.EVENT_READ, (index, "err"))
+            self._watch(channel.stdout_fd, select.POLLIN, index, "out")
+            self._watch(channel.stderr_fd, select.POLLIN, index, "err")
         self.stop = stop
         if stop is not None:
-            self.selector.register(stop.fileno(), selectors.EVENT_READ, _STOP)
+            self._watch(stop.fileno(), select.POLLIN, *_STOP)
 
     # -- the match -----------------------------------------------------------------------
     def play(self) -> MatchResult:
@@ -141,7 +146,7 @@ class Referee:
         for player in movers:
             observation = dict(self.game.observation(state, player))
             observation["remainingOverageTime"] = round(max(self.banks[player].remaining, 0.0), 3)
-            self.channels[player].send(protocol.turn(observation, self.configuration))
+            self.channels[player].send(self._turn(observation))
         sent = time.monotonic()
         deadlines = {p: self.banks[p].deadline_after(sent) for p in movers}
         answers = self._wait_for(movers, deadlines, sent)
@@ -190,14 +195,17 @@ class Referee:
             if not waiting:
                 break
             timeout = min(deadlines[p] for p in waiting) - now
-            for key, events in self.selector.select(timeout):
-                if key.data == _STOP:
+            for fd, _events in self._poller.poll(timeout * 1000):
+                # A hang-up or an error counts as readiness: the read or write tells which.
+                owner = self._watched.get(fd)
+                if owner is None:  # unregistered by an earlier event of this round
+                    continue
+                if owner == _STOP:
                     raise MatchStoppedError("the match was stopped")
-                index, kind = key.data
+                index, kind = owner
                 channel = self.channels[index]
-                if events & selectors.EVENT_WRITE:
+                if kind == "in":
                     channel.flush()
-                if not events & selectors.EVENT_READ:
                     continue
                 if kind == "err":
                     channel.read_stderr()
@@ -242,22 +250,24 @@ class Referee:
             answers[player] = _Answer(reply=reply, elapsed=elapsed)
 
     def _update_write_interest(self) -> None:
+        """Watch an agent's stdin while a message to it is not fully written, and only then."""
         for index, channel in enumerate(self.channels):
-            if channel.stdout_closed:
+            wants = channel.wants_to_write
+            if wants is self._writing[index]:
                 continue
-            events = selectors.EVENT_READ
-            if channel.wants_to_write:
-                events |= selectors.EVENT_WRITE
-            try:
-                key = self.selector.get_key(channel.stdout_fd)
-            except KeyError:
-                continue
-            if key.events != events:
-                self.selector.modify(channel.stdout_fd, events, (index, "out"))
+            self._writing[index] = wants
+            if wants:
+                self._watch(channel.stdin_fd, select.POLLOUT, index, "in")
+            else:
+                self._unregister(channel.stdin_fd)
+
+    def _watch(self, fd: int, events: int, player: int, pipe: str) -> None:
+        self._poller.register(fd, events)
+        self._watched[fd] = (player, pipe)
 
     def _unregister(self, fd: int) -> None:
-        with contextlib.suppress(KeyError, ValueError):
-            self.selector.unregister(fd)
+        if self._watched.pop(fd, None) is not None:
+            self._poller.unregister(fd)
 
     # -- outcomes ------------------------------------------------------------------------
     def _fault(self, player: int, status: AgentStatus, reason: str | None) -> None:
@@ -345,4 +355,4 @@ class Referee:
             metrics.agent_finished(
                 self.outcomes[index].status.value, killed_for(self.outcomes[index], channel.process)
             )
-        self.selector.close()
+        self._watched.clear()

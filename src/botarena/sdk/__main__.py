@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from botarena.sdk.loader import AgentFunction, AgentLoadError, load_agent
-from botarena.sdk.structs import structify
+from botarena.sdk.structs import Struct
 
 PROTOCOL_VERSION = 1
 
@@ -51,8 +51,9 @@ def _serve(channel: _Channel, agent: AgentFunction) -> int:
             return 0
         if message.get("type") != "turn":
             continue
-        observation = structify(message.get("observation", {}))
-        configuration = structify(message.get("configuration", {}))
+        # Objects arrive as Structs already (see _Channel), at any depth.
+        observation = message.get("observation", Struct())
+        configuration = message.get("configuration", Struct())
         try:
             action = agent(observation, configuration)
         except BaseException as exc:
@@ -66,23 +67,28 @@ def _serve(channel: _Channel, agent: AgentFunction) -> int:
 
 
 class _Channel:
-    """JSON lines in and out over the protocol's private descriptors."""
+    """JSON lines in and out over the protocol's private descriptors.
+
+    Every JSON object read becomes a :class:`Struct` as it is parsed, so a turn is walked
+    once, not parsed and then copied; the decoder and the encoder are made once, not at
+    every message as ``json.loads``/``json.dumps`` with options do.
+    """
 
     def __init__(self, stream_in: BinaryIO, stream_out: BinaryIO) -> None:
         self.stream_in = stream_in
         self.stream_out = stream_out
+        self.decoder = json.JSONDecoder(object_pairs_hook=Struct)
+        self.encoder = json.JSONEncoder(separators=(",", ":"), default=_plain)
 
     def receive(self) -> dict[str, Any] | None:
         line = self.stream_in.readline()
         if not line:
             return None
-        message = json.loads(line)
+        message = self.decoder.decode(line.decode())
         return message if isinstance(message, dict) else {}
 
     def send(self, message: dict[str, Any]) -> None:
-        data = json.dumps(message, separators=(",", ":"), default=_plain) + "\n"
-        self.stream_out.write(data.encode())
-        self.stream_out.flush()
+        self.stream_out.write((self.encoder.encode(message) + "\n").encode())
 
 
 def _plain(value: Any) -> Any:
