@@ -12,6 +12,13 @@ with ``--concurrency`` matches at a time, and prints one JSON object:
   (``docker_matches_per_second``, ``docker_turn_roundtrip_us_p50``, ``docker_vs_local``): the
   agent's folder built into an image on the engine of ``BOTARENA_DOCKER_HOST`` from
   ``BOTARENA_DOCKER_BASE_IMAGE``, one container per agent and match;
+- with ``--runtime docker --docker-pool compare``, ``--rounds`` rounds instead, each one run of
+  the local runner, of the docker runner starting every container with its match (``cold``)
+  and of the docker runner taking them from its pool of warm containers (``warm``), in an
+  order that rotates from round to round; it prints each round's figures, their medians and
+  the medians of the per-round ratios (``warm_vs_local``, ``cold_vs_local``,
+  ``warm_vs_cold``). ``--docker-pool on|off`` runs the usual single comparison with the pool
+  on or off; ``--warm`` sets the pool's size per image (the settings' when absent);
 - ``kaggle_matches_per_second``: kaggle-environments 1.33.2 playing the same games in-process
   (no isolation), measured in the same run in its own virtual environment under
   ``.bench/``, created on first use: ``pip install --no-deps kaggle-environments==1.33.2``
@@ -92,8 +99,12 @@ def main() -> None:
     parser.add_argument("--no-kaggle", action="store_true")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--seccomp", default="on", choices=["on", "off", "compare", "paired"])
-    parser.add_argument("--rounds", type=int, default=5, help="rounds of --seccomp compare")
+    parser.add_argument("--rounds", type=int, default=5, help="rounds of the compare modes")
+    parser.add_argument("--docker-pool", default="on", choices=["on", "off", "compare"])
+    parser.add_argument("--warm", type=int, default=None, help="warm containers per image")
     args = parser.parse_args()
+    if args.warm is None:
+        args.warm = get_settings().docker_warm_containers
 
     report: dict[str, object] = {
         "game": args.game,
@@ -111,12 +122,14 @@ def main() -> None:
             report.update(paired(args, folder, ROOT / ".bench" / "cache", warm_up=WARM_UP))
         print(json.dumps(report, indent=None if args.json else 2))
         return
+    if args.runtime == "docker" and args.docker_pool == "compare":
+        report.update(_compare_pool(args, _build_image(args.game)))
         print(json.dumps(report, indent=None if args.json else 2))
         return
     report.update(_botarena(args, None, syscall_filter=args.seccomp == "on"))
     if args.runtime == "docker":
         image = _build_image(args.game)
-        docker = _botarena(args, image)
+        docker = _botarena(args, image, warm=args.warm if args.docker_pool == "on" else 0)
         report.update({f"docker_{key}": value for key, value in docker.items()})
         report["docker_vs_local"] = round(
             float(docker["matches_per_second"]) / float(report["matches_per_second"]),  # type: ignore[arg-type]
@@ -149,11 +162,46 @@ def _build_image(game_id: str) -> str:
     ).reference
 
 
+def _compare_pool(args: argparse.Namespace, image: str) -> dict[str, object]:
+    """Rounds of local, cold docker and warm docker runs, their order rotating per round."""
+    kinds = ["local", "cold", "warm"]
+    rounds: list[dict[str, float]] = []
+    for index in range(args.rounds):
+        figures: dict[str, float] = {}
+        for kind in kinds[index % 3 :] + kinds[: index % 3]:
+            run = (
+                _botarena(args, None)
+                if kind == "local"
+                else _botarena(args, image, warm=args.warm if kind == "warm" else 0)
+            )
+            if run["errors"]:
+                raise SystemExit(f"{kind} run had {run['errors']} failed matches: {run}")
+            figures[kind] = float(run["matches_per_second"])  # type: ignore[arg-type]
+            figures[f"{kind}_turn_us"] = float(run["turn_roundtrip_us_p50"])  # type: ignore[arg-type]
+        figures["warm_vs_local"] = figures["warm"] / figures["local"]
+        figures["cold_vs_local"] = figures["cold"] / figures["local"]
+        figures["warm_vs_cold"] = figures["warm"] / figures["cold"]
+        rounds.append({key: round(value, 3) for key, value in figures.items()})
+        print(json.dumps(rounds[-1]), file=sys.stderr, flush=True)
+    medians = {key: round(statistics.median(r[key] for r in rounds), 3) for key in rounds[0]}
+    return {
+        "docker_pool": "compare",
+        "warm_per_image": args.warm,
+        "rounds": rounds,
+        "median": medians,
+    }
+
+
 def _botarena(
-    args: argparse.Namespace, image: str | None, *, syscall_filter: bool = True
+    args: argparse.Namespace,
+    image: str | None,
+    *,
+    syscall_filter: bool = True,
+    warm: int = 0,
 ) -> dict[str, object]:
     """Matches across ``concurrency`` worker processes, as separate executors would run them;
-    in containers of ``image`` when one is given, else in the local sandbox."""
+    in containers of ``image`` when one is given (``warm`` of them per image started ahead
+    by each worker's runner), else in the local sandbox."""
     context = multiprocessing.get_context("spawn")
     shares = [args.matches // args.concurrency] * args.concurrency
     shares[0] += args.matches - sum(shares)
@@ -162,7 +210,7 @@ def _botarena(
         pending = [
             pool.apply_async(
                 _worker,
-                (args.game, share, not args.no_fork_server, index, image, syscall_filter),
+                (args.game, share, not args.no_fork_server, index, image, syscall_filter, warm),
             )
             for index, share in enumerate(shares)
         ]
@@ -205,6 +253,7 @@ def _worker(
     index: int,
     image: str | None,
     syscall_filter: bool = True,
+    warm: int = 0,
 ) -> dict[str, Any]:
     if not syscall_filter:
         without_syscall_filter()
@@ -224,9 +273,19 @@ def _worker(
         else:
             client = connect(get_settings().docker_host)
             stack.callback(client.close)
-            runner = DockerRunner(client, Limits(), runtime=get_settings().docker_runtime)
+            runner = stack.enter_context(
+                DockerRunner(
+                    client,
+                    Limits(),
+                    runtime=get_settings().docker_runtime,
+                    warm_per_image=warm,
+                    warm_total=max(warm, get_settings().docker_warm_containers_max),
+                )
+            )
         for seed in range(WARM_UP):  # start the fork servers, fill the caches
             run_match(game, configuration, agents, runner, seed=seed)
+        if image is not None and runner.pool is not None:
+            runner.pool.warm(image, None, timeout=60)
         _BARRIER.wait()
         cpu_before = _cpu_seconds()
         for seed in range(matches):
