@@ -5,6 +5,7 @@ dead containers discarded, stale ones of a dead process swept, nothing left once
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ from botarena.builds.images import ImageBuilder
 from botarena.executor.match import run_match
 from botarena.executor.prepare import PreparedAgent
 from botarena.executor.runners.docker import DockerRunner
-from botarena.executor.runners.warm_pool import WARM_LABEL, WarmPool
+from botarena.executor.runners.warm_pool import WARM_LABEL, WarmPool, process_label
 from botarena.executor.sandbox import Limits
 from botarena.executor.sandbox.limits import MIB
 from botarena.games.registry import get_game
@@ -176,26 +177,34 @@ def test_a_deleted_image_starts_cold_and_is_pulled_again(
     assert _warm_ids(client) == set()
 
 
-def test_the_warm_containers_of_a_dead_process_are_swept(
+def test_a_new_pool_sweeps_the_warm_containers_of_a_dead_process(
     client: docker.DockerClient, image: str
 ) -> None:
-    pool = WarmPool(client, lambda *a: ("", None), per_image=1, total=1)
+    mine = process_label()
+    host = mine.split(":")[0]
+    dead = client.api.create_container(
+        image, command=["true"], labels={WARM_LABEL: f"{host}:999999999:1"}
+    )["Id"]
+    alive = client.api.create_container(image, command=["true"], labels={WARM_LABEL: mine})["Id"]
     try:
-        mine = pool.label
-        host = mine.split(":")[0]
-        dead = client.api.create_container(
-            image, command=["true"], labels={WARM_LABEL: f"{host}:999999999:1"}
-        )["Id"]
-        alive = client.api.create_container(image, command=["true"], labels={WARM_LABEL: mine})[
-            "Id"
-        ]
-        try:
-            assert pool.sweep_stale() == 1
-            left = _warm_ids(client)
-            assert dead not in left and alive in left
-        finally:
-            for container_id in (dead, alive):
-                with contextlib.suppress(docker.errors.NotFound):
-                    client.api.remove_container(container_id, force=True)
+        WarmPool(client, lambda *a: ("", None), per_image=1, total=1).close()
+        left = _warm_ids(client)
+        assert dead not in left and alive in left
     finally:
-        pool.close()
+        for container_id in (dead, alive):
+            with contextlib.suppress(docker.errors.NotFound):
+                client.api.remove_container(container_id, force=True)
+
+
+def test_a_container_waits_at_most_max_idle(client: docker.DockerClient, image: str) -> None:
+    with DockerRunner(client, LIMITS, warm_per_image=1, warm_total=1) as runner:
+        assert runner.pool is not None
+        runner.pool.max_idle = 0.5
+        assert runner.pool.warm(image, None, timeout=60)
+        first = _warm_ids(client)
+        deadline = time.monotonic() + 20
+        while _warm_ids(client) & first and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not _warm_ids(client) & first, "a warm container outlived max_idle"
+        assert runner.pool.warm(image, None, timeout=60)
+    assert runner.leftovers() == []

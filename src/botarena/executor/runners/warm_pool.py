@@ -14,7 +14,9 @@ Each image's warm containers are checked at every take against what the referenc
 a rebuilt or deleted image discards them. A container that died while waiting (an engine
 restart) is discarded too; the take then falls back to a cold start, so an engine problem
 costs speed, never a match. Containers are labelled with the process that warmed them, so a
-later process on the same host removes those of a process that died (``sweep_stale``).
+later process on the same host removes those of a process that died (``sweep_stale``, run
+when a pool starts). A container waits at most ``max_idle`` seconds, then makes way for a new
+one.
 """
 
 from __future__ import annotations
@@ -45,6 +47,9 @@ _READY_TIMEOUT = 20.0
 _RETRY_SECONDS = 2.0
 _REMOVE_TIMEOUT = 30.0
 _REMOVALS_BEHIND = 8
+# A container waits at most this long: an image the agent built from its own Dockerfile brings
+# its own /bin/sh, which could think ahead while it "waits"; this bounds that head start.
+MAX_IDLE_SECONDS = 120.0
 
 Key = tuple[str, tuple[str, ...] | None]
 # (image id, the image's command) -> (container id, attached stream)
@@ -58,6 +63,7 @@ class WarmContainer:
     container_id: str
     stream: Any
     image_id: str
+    warmed_at: float = field(default_factory=time.monotonic)
 
     def release(self) -> None:
         """Start the agent: the waiter reads this line and execs the image's command."""
@@ -110,8 +116,10 @@ class WarmPool:
         *,
         per_image: int,
         total: int,
+        max_idle: float = MAX_IDLE_SECONDS,
     ) -> None:
         self.client = client
+        self.max_idle = max_idle
         self._create = create
         self.per_image = per_image
         self.total = total
@@ -124,7 +132,6 @@ class WarmPool:
         self._removals: deque[tuple[str, Any]] = deque()
         self._closed = False
         self._draining = False
-        self._swept = False
         self._threads = [
             threading.Thread(target=self._fill_loop, name="warm-fill", daemon=True),
             threading.Thread(target=self._remove_loop, name="warm-remove", daemon=True),
@@ -259,15 +266,26 @@ class WarmPool:
             return key, image_id
         return None
 
+    def _expire(self) -> None:
+        """Hand back the containers that have waited longer than MAX_IDLE_SECONDS."""
+        oldest = time.monotonic() - self.max_idle
+        for slot in self._slots.values():
+            while slot.idle and slot.idle[0].warmed_at < oldest:
+                expired = slot.idle.popleft()
+                self._removals.append((expired.container_id, expired.stream))
+                self._lock.notify_all()
+
     def _fill_loop(self) -> None:
+        self.sweep_stale()
         while True:
             with self._lock:
                 job = None
                 while not self._closed:
+                    self._expire()
                     job = self._next_to_fill()
                     if job is not None:
                         break
-                    self._lock.wait()
+                    self._lock.wait(self.max_idle / 4)
                 if self._closed or job is None:
                     return
             key, image_id = job
@@ -284,9 +302,6 @@ class WarmPool:
                 time.sleep(_RETRY_SECONDS)  # the engine is failing: let it breathe
 
     def _make(self, key: Key, image_id: str) -> WarmContainer | None:
-        if not self._swept:
-            self._swept = True
-            self.sweep_stale()
         try:
             command = list(key[1]) if key[1] else self._image_command(image_id)
             container_id, stream = self._create(image_id, command, self.label)
