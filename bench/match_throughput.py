@@ -17,8 +17,12 @@ with ``--concurrency`` matches at a time, and prints one JSON object:
   and of the docker runner taking them from its pool of warm containers (``warm``), in an
   order that rotates from round to round; it prints each round's figures, their medians and
   the medians of the per-round ratios (``warm_vs_local``, ``cold_vs_local``,
-  ``warm_vs_cold``). ``--docker-pool on|off`` runs the usual single comparison with the pool
-  on or off; ``--warm`` sets the pool's size per image (the settings' when absent);
+  ``warm_vs_cold``). ``--docker-pool paired`` plays ``--matches`` pairs of matches one at
+  a time in this process, each pair one match on a runner starting its containers cold and
+  one on a runner with warm ones (alternating which goes first), and prints the median match
+  time of each and the median of the per-pair ratios (drift in the machine's load then falls
+  on both matches of a pair alike). ``--docker-pool on|off`` runs the usual single
+  comparison with the pool on or off; ``--warm`` sets the pool's size per image (the settings' when absent);
 - ``kaggle_matches_per_second``: kaggle-environments 1.33.2 playing the same games in-process
   (no isolation), measured in the same run in its own virtual environment under
   ``.bench/``, created on first use: ``pip install --no-deps kaggle-environments==1.33.2``
@@ -100,7 +104,7 @@ def main() -> None:
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--seccomp", default="on", choices=["on", "off", "compare", "paired"])
     parser.add_argument("--rounds", type=int, default=5, help="rounds of the compare modes")
-    parser.add_argument("--docker-pool", default="on", choices=["on", "off", "compare"])
+    parser.add_argument("--docker-pool", default="on", choices=["on", "off", "compare", "paired"])
     parser.add_argument("--warm", type=int, default=None, help="warm containers per image")
     args = parser.parse_args()
     if args.warm is None:
@@ -120,6 +124,10 @@ def main() -> None:
         else:
             folder = ROOT / "examples" / "agents" / AGENTS[args.game]
             report.update(paired(args, folder, ROOT / ".bench" / "cache", warm_up=WARM_UP))
+        print(json.dumps(report, indent=None if args.json else 2))
+        return
+    if args.runtime == "docker" and args.docker_pool == "paired":
+        report.update(_paired_pool(args, _build_image(args.game)))
         print(json.dumps(report, indent=None if args.json else 2))
         return
     if args.runtime == "docker" and args.docker_pool == "compare":
@@ -160,6 +168,49 @@ def _build_image(game_id: str) -> str:
     return builder.build(
         folder, f"botarena-bench/{AGENTS[game_id]}:latest", lambda _: None
     ).reference
+
+
+def _paired_pool(args: argparse.Namespace, image: str) -> dict[str, object]:
+    """Pairs of matches, one cold and one warm, one at a time in this process."""
+    settings = get_settings()
+    game = get_game(args.game)
+    configuration = game.configure({})
+    agents = [PreparedAgent.from_image("p0", image), PreparedAgent.from_image("p1", image)]
+    client = connect(settings.docker_host)
+    times: dict[str, list[float]] = {"cold": [], "warm": []}
+    ratios: list[float] = []
+    with (
+        DockerRunner(client, Limits(), runtime=settings.docker_runtime) as cold,
+        DockerRunner(
+            client, Limits(), runtime=settings.docker_runtime, warm_per_image=args.warm
+        ) as warm,
+    ):
+        runners = {"cold": cold, "warm": warm}
+        for seed in range(WARM_UP):
+            for runner in runners.values():
+                run_match(game, configuration, agents, runner, seed=seed)
+        for index in range(args.matches):
+            pair: dict[str, float] = {}
+            for kind in ("cold", "warm") if index % 2 == 0 else ("warm", "cold"):
+                if kind == "warm" and warm.pool is not None:
+                    warm.pool.warm(image, None, timeout=60)  # as after a pause between matches
+                started = time.perf_counter()
+                result = run_match(game, configuration, agents, runners[kind], seed=index)
+                pair[kind] = time.perf_counter() - started
+                if result.status.value != "finished":
+                    raise SystemExit(f"a {kind} match failed: {result.error}")
+                times[kind].append(pair[kind])
+            ratios.append(pair["cold"] / pair["warm"])
+        hits = warm.pool.hits if warm.pool is not None else 0
+    client.close()
+    return {
+        "docker_pool": "paired",
+        "pairs": args.matches,
+        "cold_match_ms_p50": round(statistics.median(times["cold"]) * 1000, 1),
+        "warm_match_ms_p50": round(statistics.median(times["warm"]) * 1000, 1),
+        "cold_over_warm_time_p50": round(statistics.median(ratios), 3),
+        "warm_hits": hits,
+    }
 
 
 def _compare_pool(args: argparse.Namespace, image: str) -> dict[str, object]:
