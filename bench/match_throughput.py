@@ -22,7 +22,8 @@ with ``--concurrency`` matches at a time, and prints one JSON object:
   one on a runner with warm ones (alternating which goes first), and prints the median match
   time of each and the median of the per-pair ratios (drift in the machine's load then falls
   on both matches of a pair alike). ``--docker-pool on|off`` runs the usual single
-  comparison with the pool on or off; ``--warm`` sets the pool's size per image (the settings' when absent);
+  comparison with the pool on or off; ``--warm`` sets the pool's size per image (the
+  settings' when absent);
 - ``kaggle_matches_per_second``: kaggle-environments 1.33.2 playing the same games in-process
   (no isolation), measured in the same run in its own virtual environment under
   ``.bench/``, created on first use: ``pip install --no-deps kaggle-environments==1.33.2``
