@@ -208,3 +208,21 @@ def test_a_container_waits_at_most_max_idle(client: docker.DockerClient, image: 
         assert not _warm_ids(client) & first, "a warm container outlived max_idle"
         assert runner.pool.warm(image, None, timeout=60)
     assert runner.leftovers() == []
+
+
+def test_an_image_is_kept_warm_once_it_plays_again(
+    runner: DockerRunner, client: docker.DockerClient, image: str
+) -> None:
+    """One that plays once in a while (a ladder of many agents) costs no warm containers."""
+    assert runner.pool is not None
+    assert runner.pool.take(image, None) is None
+    time.sleep(1)
+    assert _warm_ids(client) == set(), "an image asked for once was warmed"
+    assert runner.pool.take(image, None) is None
+    deadline = time.monotonic() + 30
+    while len(_warm_ids(client)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert len(_warm_ids(client)) == 2
+    taken = runner.pool.take(image, None)
+    assert taken is not None
+    runner.pool.hand_back(taken.container_id, taken.stream)

@@ -52,7 +52,7 @@ _REMOVALS_BEHIND = 8
 MAX_IDLE_SECONDS = 120.0
 
 Key = tuple[str, tuple[str, ...] | None]
-# (image id, the image's command) -> (container id, attached stream)
+# (image id, the image's command, the warming process's label) -> (container id, its stream)
 Create = Callable[[str, list[str], str], tuple[str, Any]]
 
 
@@ -78,6 +78,7 @@ class _Slot:
     idle: deque[WarmContainer] = field(default_factory=deque)
     warming: int = 0
     last_asked: float = 0.0
+    wanted: bool = False
     unusable: bool = False
 
 
@@ -183,7 +184,7 @@ class WarmPool:
         image_id = self.client.api.inspect_image(image)["Id"]  # type: ignore[no-untyped-call]
         deadline = time.monotonic() + timeout
         with self._lock:
-            slot = self._ask(key)
+            slot = self._ask(key, wanted=True)
             if self._images.get(key) != image_id:
                 self._discard(key, slot, "the image was replaced")
                 self._images[key] = image_id
@@ -211,10 +212,16 @@ class WarmPool:
             self.client.api.remove_container(container_id, force=True)
             self._lock.notify_all()
 
-    def _ask(self, key: Key) -> _Slot:
+    def _ask(self, key: Key, *, wanted: bool = False) -> _Slot:
+        """Note that ``key`` was asked for. An image is kept warm once it is asked for again
+        within ``max_idle`` (or warmed on purpose): on a ladder of many agents, one that
+        plays once in a while costs no containers started for nothing."""
         with self._lock:
             slot = self._slots.setdefault(key, _Slot())
-            slot.last_asked = time.monotonic()
+            now = time.monotonic()
+            if wanted or (slot.last_asked and now - slot.last_asked < self.max_idle):
+                slot.wanted = True
+            slot.last_asked = now
             self._slots.move_to_end(key)
             self._lock.notify_all()
             return slot
@@ -251,7 +258,12 @@ class WarmPool:
         for key in reversed(self._slots):
             slot = self._slots[key]
             image_id = self._images.get(key)
-            if slot.unusable or image_id is None or len(slot.idle) + slot.warming >= self.per_image:
+            if (
+                not slot.wanted
+                or slot.unusable
+                or image_id is None
+                or len(slot.idle) + slot.warming >= self.per_image
+            ):
                 continue
             for other in self._slots:
                 if self._count() < self.total or other == key:
@@ -267,13 +279,19 @@ class WarmPool:
         return None
 
     def _expire(self) -> None:
-        """Hand back the containers that have waited longer than MAX_IDLE_SECONDS."""
+        """Hand back the containers that have waited longer than ``max_idle``."""
         oldest = time.monotonic() - self.max_idle
-        for slot in self._slots.values():
+        for key, slot in list(self._slots.items()):
             while slot.idle and slot.idle[0].warmed_at < oldest:
                 expired = slot.idle.popleft()
                 self._removals.append((expired.container_id, expired.stream))
                 self._lock.notify_all()
+            if slot.last_asked < oldest:
+                # Not played lately: stop warming it, and forget it once it holds nothing.
+                slot.wanted = False
+                if not slot.idle and not slot.warming:
+                    del self._slots[key]
+                    self._images.pop(key, None)
 
     def _fill_loop(self) -> None:
         self.sweep_stale()
