@@ -101,7 +101,8 @@ def runnable(request: pytest.FixtureRequest) -> Runnable:
         reference = f"botarena-test/{local_image_name(folder)}:latest"
         image = builder.build(folder, reference, lambda line: None)
         if runner.pool is not None:
-            assert runner.pool.warm(image.reference, None, timeout=60), "the image was not warmed"
+            warmed = runner.pool.warm(image.reference, prepared.command, timeout=60)
+            assert warmed, "the image was not warmed"
         return replace(prepared, image=image.reference)
 
     return make

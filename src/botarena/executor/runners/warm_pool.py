@@ -321,7 +321,7 @@ class WarmPool:
 
     def _make(self, key: Key, image_id: str) -> WarmContainer | None:
         try:
-            command = list(key[1]) if key[1] else self._image_command(image_id)
+            command = self._image_command(image_id, key[1])
             container_id, stream = self._create(image_id, command, self.label)
         except Exception as exc:
             log.warning(
@@ -339,9 +339,11 @@ class WarmPool:
             return None
         return WarmContainer(container_id, stream, image_id)
 
-    def _image_command(self, image_id: str) -> list[str]:
+    def _image_command(self, image_id: str, given: tuple[str, ...] | None) -> list[str]:
+        """What a cold start runs: the image's entrypoint, then ``given`` or its command."""
         config = self.client.api.inspect_image(image_id)["Config"]  # type: ignore[no-untyped-call]
-        command = [*(config.get("Entrypoint") or []), *(config.get("Cmd") or [])]
+        arguments = list(given) if given else (config.get("Cmd") or [])
+        command = [*(config.get("Entrypoint") or []), *arguments]
         if not command:
             raise ValueError("the image has no command")
         return command
