@@ -20,6 +20,18 @@ with ``--concurrency`` matches at a time, and prints one JSON object:
   (``docker_matches_per_second``, ``docker_turn_roundtrip_us_p50``, ``docker_vs_local``): the
   agent's folder built into an image on the engine of ``BOTARENA_DOCKER_HOST`` from
   ``BOTARENA_DOCKER_BASE_IMAGE``, one container per agent and match;
+- with ``--runtime docker --docker-pool compare``, ``--rounds`` rounds instead, each one run of
+  the local runner, of the docker runner starting every container with its match (``cold``)
+  and of the docker runner taking them from its pool of warm containers (``warm``), in an
+  order that rotates from round to round; it prints each round's figures, their medians and
+  the medians of the per-round ratios (``warm_vs_local``, ``cold_vs_local``,
+  ``warm_vs_cold``). ``--docker-pool paired`` plays ``--matches`` pairs of matches one at
+  a time in this process, each pair one match on a runner starting its containers cold and
+  one on a runner with warm ones (alternating which goes first), and prints the median match
+  time of each and the median of the per-pair ratios (drift in the machine's load then falls
+  on both matches of a pair alike). ``--docker-pool on|off`` runs the usual single
+  comparison with the pool on or off; ``--warm`` sets the pool's size per image (the
+  settings' when absent);
 - ``kaggle_matches_per_second``: kaggle-environments 1.33.2 playing the same games in-process
   (no isolation), measured in the same run in its own virtual environment under
   ``.bench/``, created on first use: ``pip install --no-deps kaggle-environments==1.33.2``
@@ -111,12 +123,16 @@ def main() -> None:
     parser.add_argument("--no-kaggle", action="store_true")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--seccomp", default="on", choices=["on", "off", "compare", "paired"])
-    parser.add_argument("--rounds", type=int, default=5, help="rounds of --seccomp compare")
+    parser.add_argument("--rounds", type=int, default=5, help="rounds of the compare modes")
     parser.add_argument(
         "--latency-rounds", type=int, default=30, help="matches per worker beside the raw pipe"
     )
     parser.add_argument("--compare-src", type=Path, help="a base tree's src to compare with")
+    parser.add_argument("--docker-pool", default="on", choices=["on", "off", "compare", "paired"])
+    parser.add_argument("--warm", type=int, default=None, help="warm containers per image")
     args = parser.parse_args()
+    if args.warm is None:
+        args.warm = get_settings().docker_warm_containers
     if args.compare_src is not None:
         print(
             json.dumps(
@@ -141,10 +157,18 @@ def main() -> None:
             report.update(paired(args, folder, ROOT / ".bench" / "cache", warm_up=WARM_UP))
         print(json.dumps(report, indent=None if args.json else 2))
         return
+    if args.runtime == "docker" and args.docker_pool == "paired":
+        report.update(_paired_pool(args, _build_image(args.game)))
+        print(json.dumps(report, indent=None if args.json else 2))
+        return
+    if args.runtime == "docker" and args.docker_pool == "compare":
+        report.update(_compare_pool(args, _build_image(args.game)))
+        print(json.dumps(report, indent=None if args.json else 2))
+        return
     report.update(_botarena(args, None, syscall_filter=args.seccomp == "on"))
     if args.runtime == "docker":
         image = _build_image(args.game)
-        docker = _botarena(args, image)
+        docker = _botarena(args, image, warm=args.warm if args.docker_pool == "on" else 0)
         report.update({f"docker_{key}": value for key, value in docker.items()})
         report["docker_vs_local"] = round(
             float(docker["matches_per_second"]) / float(report["matches_per_second"]),  # type: ignore[arg-type]
@@ -170,11 +194,89 @@ def _build_image(game_id: str) -> str:
     ).reference
 
 
+def _paired_pool(args: argparse.Namespace, image: str) -> dict[str, object]:
+    """Pairs of matches, one cold and one warm, one at a time in this process."""
+    settings = get_settings()
+    game = get_game(args.game)
+    configuration = game.configure({})
+    agents = [PreparedAgent.from_image("p0", image), PreparedAgent.from_image("p1", image)]
+    client = connect(settings.docker_host)
+    times: dict[str, list[float]] = {"cold": [], "warm": []}
+    ratios: list[float] = []
+    with (
+        DockerRunner(client, Limits(), runtime=settings.docker_runtime) as cold,
+        DockerRunner(
+            client, Limits(), runtime=settings.docker_runtime, warm_per_image=args.warm
+        ) as warm,
+    ):
+        runners = {"cold": cold, "warm": warm}
+        for seed in range(WARM_UP):
+            for runner in runners.values():
+                run_match(game, configuration, agents, runner, seed=seed)
+        for index in range(args.matches):
+            pair: dict[str, float] = {}
+            for kind in ("cold", "warm") if index % 2 == 0 else ("warm", "cold"):
+                if kind == "warm" and warm.pool is not None:
+                    warm.pool.warm(image, None, timeout=60)  # as after a pause between matches
+                started = time.perf_counter()
+                result = run_match(game, configuration, agents, runners[kind], seed=index)
+                pair[kind] = time.perf_counter() - started
+                if result.status.value != "finished":
+                    raise SystemExit(f"a {kind} match failed: {result.error}")
+                times[kind].append(pair[kind])
+            ratios.append(pair["cold"] / pair["warm"])
+        hits = warm.pool.hits if warm.pool is not None else 0
+    client.close()
+    return {
+        "docker_pool": "paired",
+        "pairs": args.matches,
+        "cold_match_ms_p50": round(statistics.median(times["cold"]) * 1000, 1),
+        "warm_match_ms_p50": round(statistics.median(times["warm"]) * 1000, 1),
+        "cold_over_warm_time_p50": round(statistics.median(ratios), 3),
+        "warm_hits": hits,
+    }
+
+
+def _compare_pool(args: argparse.Namespace, image: str) -> dict[str, object]:
+    """Rounds of local, cold docker and warm docker runs, their order rotating per round."""
+    kinds = ["local", "cold", "warm"]
+    rounds: list[dict[str, float]] = []
+    for index in range(args.rounds):
+        figures: dict[str, float] = {}
+        for kind in kinds[index % 3 :] + kinds[: index % 3]:
+            run = (
+                _botarena(args, None)
+                if kind == "local"
+                else _botarena(args, image, warm=args.warm if kind == "warm" else 0)
+            )
+            if run["errors"]:
+                raise SystemExit(f"{kind} run had {run['errors']} failed matches: {run}")
+            figures[kind] = float(run["matches_per_second"])  # type: ignore[arg-type]
+            figures[f"{kind}_turn_us"] = float(run["turn_roundtrip_us_p50"])  # type: ignore[arg-type]
+        figures["warm_vs_local"] = figures["warm"] / figures["local"]
+        figures["cold_vs_local"] = figures["cold"] / figures["local"]
+        figures["warm_vs_cold"] = figures["warm"] / figures["cold"]
+        rounds.append({key: round(value, 3) for key, value in figures.items()})
+        print(json.dumps(rounds[-1]), file=sys.stderr, flush=True)
+    medians = {key: round(statistics.median(r[key] for r in rounds), 3) for key in rounds[0]}
+    return {
+        "docker_pool": "compare",
+        "warm_per_image": args.warm,
+        "rounds": rounds,
+        "median": medians,
+    }
+
+
 def _botarena(
-    args: argparse.Namespace, image: str | None, *, syscall_filter: bool = True
+    args: argparse.Namespace,
+    image: str | None,
+    *,
+    syscall_filter: bool = True,
+    warm: int = 0,
 ) -> dict[str, object]:
     """Matches across ``concurrency`` worker processes, as separate executors would run them;
-    in containers of ``image`` when one is given, else in the local sandbox."""
+    in containers of ``image`` when one is given (``warm`` of them per image started ahead
+    by each worker's runner), else in the local sandbox."""
     context = multiprocessing.get_context("spawn")
     shares = [args.matches // args.concurrency] * args.concurrency
     shares[0] += args.matches - sum(shares)
@@ -191,6 +293,7 @@ def _botarena(
                     image,
                     syscall_filter,
                     args.latency_rounds,
+                    warm,
                 ),
             )
             for index, share in enumerate(shares)
@@ -251,6 +354,7 @@ def _worker(
     image: str | None,
     syscall_filter: bool = True,
     latency_rounds: int = 0,
+    warm: int = 0,
 ) -> dict[str, Any]:
     if not syscall_filter:
         without_syscall_filter()
@@ -270,9 +374,19 @@ def _worker(
         else:
             client = connect(get_settings().docker_host)
             stack.callback(client.close)
-            runner = DockerRunner(client, Limits(), runtime=get_settings().docker_runtime)
+            runner = stack.enter_context(
+                DockerRunner(
+                    client,
+                    Limits(),
+                    runtime=get_settings().docker_runtime,
+                    warm_per_image=warm,
+                    warm_total=max(warm, get_settings().docker_warm_containers_max),
+                )
+            )
         for seed in range(WARM_UP):  # start the fork servers, fill the caches
             run_match(game, configuration, agents, runner, seed=seed)
+        if image is not None and runner.pool is not None:
+            runner.pool.warm(image, None, timeout=60)
         _BARRIER.wait()
         cpu_before = _cpu_seconds()
         for seed in range(matches):

@@ -122,6 +122,19 @@ class Settings(BaseSettings):
     docker_runtime: str | None = Field(
         default=None, description="The OCI runtime of agent containers, e.g. runsc (gVisor)."
     )
+    docker_warm_containers: int = Field(
+        default=2,
+        ge=0,
+        le=16,
+        description="Agent containers kept started ahead per image by an executor (each for "
+        "one agent of one match, then removed); 0: every container starts with its match.",
+    )
+    docker_warm_containers_max: int = Field(
+        default=8,
+        ge=0,
+        le=64,
+        description="At most this many warm agent containers per executor, all images together.",
+    )
     docker_build_network: str | None = Field(
         default=None,
         description="Network of docker builds (the engine's default when empty; e.g. host).",

@@ -42,8 +42,9 @@ CONTAINER_RUNNERS = ("docker", "gvisor", "podman")
 def sandbox_runner(request: pytest.FixtureRequest) -> Iterator[Runner]:
     """Each real runner with tight limits: the local sandbox with and without the fork
     server, and containers on dockerd (its default runtime and gVisor) and on podman's
-    service; fails under CI where one is unavailable. Container runners must leave no
-    container behind."""
+    service; fails under CI where one is unavailable. Container runners play from their pool
+    of warm containers (``runnable`` warms each image it builds) and must leave no container
+    behind once closed."""
     limits = Limits(memory_bytes=128 * MIB, pids=32, tmp_bytes=8 * MIB)
     if request.param in CONTAINER_RUNNERS:
         if request.param == "gvisor" and shutil.which("runsc") is None:
@@ -51,11 +52,15 @@ def sandbox_runner(request: pytest.FixtureRequest) -> Iterator[Runner]:
         engine, _ = _engine(request)
         client = engine.client()
         runtime = GVISOR if request.param == "gvisor" else None
-        docker_runner = DockerRunner(client, limits, runtime=runtime)
+        docker_runner = DockerRunner(client, limits, runtime=runtime, warm_per_image=2)
         try:
             yield docker_runner
+            assert docker_runner.pool is not None
+            assert docker_runner.pool.misses == 0, "an agent started cold, not from the pool"
+            docker_runner.close()
             assert docker_runner.leftovers() == [], "agent containers left behind"
         finally:
+            docker_runner.close()
             client.close()
         return
     require_sandbox(cgroups=True)
@@ -95,6 +100,9 @@ def runnable(request: pytest.FixtureRequest) -> Runnable:
         builder = ImageBuilder(runner.client, base, network="host")
         reference = f"botarena-test/{local_image_name(folder)}:latest"
         image = builder.build(folder, reference, lambda line: None)
+        if runner.pool is not None:
+            warmed = runner.pool.warm(image.reference, prepared.command, timeout=60)
+            assert warmed, "the image was not warmed"
         return replace(prepared, image=image.reference)
 
     return make

@@ -89,7 +89,11 @@ class ArtifactRunner:
                     client = connect(self.settings.docker_host)
                     self._docker_client = client
                     self._docker = DockerRunner(
-                        client, self.limits, runtime=self.settings.docker_runtime
+                        client,
+                        self.limits,
+                        runtime=self.settings.docker_runtime,
+                        warm_per_image=self.settings.docker_warm_containers,
+                        warm_total=self.settings.docker_warm_containers_max,
                     )
                 return self._docker
             if self._local is None:
@@ -100,6 +104,9 @@ class ArtifactRunner:
         with self._lock:
             if self._local is not None:
                 self._local.close()
+            close_runner = getattr(self._docker, "close", None)
+            if callable(close_runner):
+                close_runner()
             close = getattr(self._docker_client, "close", None)
             if callable(close):
                 close()

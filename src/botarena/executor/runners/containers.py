@@ -15,6 +15,7 @@ import os
 import signal
 import socket
 import threading
+from collections.abc import Callable
 from typing import IO, Any
 
 import docker
@@ -38,8 +39,10 @@ class ContainerProcess(ReportsExit, Closing):
         stream: Any,
         *,
         memory_limit_bytes: int | None,
+        remove: Callable[[str], None] | None = None,
     ) -> None:
         self._client = client
+        self._remove = remove
         self.container_id = container_id
         self._stream = stream
         self._socket: socket.socket = getattr(stream, "_sock", stream)
@@ -137,8 +140,11 @@ class ContainerProcess(ReportsExit, Closing):
             self._socket.shutdown(socket.SHUT_RDWR)
         with contextlib.suppress(OSError):
             self._stream.close()
-        with contextlib.suppress(docker.errors.NotFound, docker.errors.APIError):
-            self._client.api.remove_container(self.container_id, force=True)
+        if self._remove is not None:
+            self._remove(self.container_id)  # in the background, by the runner's pool
+        else:
+            with contextlib.suppress(docker.errors.NotFound, docker.errors.APIError):
+                self._client.api.remove_container(self.container_id, force=True)
         for thread in self._threads:
             thread.join(_REMOVE_TIMEOUT)
 

@@ -17,6 +17,7 @@ from docker.types import Ulimit
 from botarena.executor.agent_process import AgentProcess
 from botarena.executor.prepare import PreparedAgent
 from botarena.executor.runners.containers import ContainerProcess
+from botarena.executor.runners.warm_pool import WAIT_SCRIPT, WARM_LABEL, WarmPool
 from botarena.executor.sandbox import Limits
 
 AGENT_USER = "65534:65534"
@@ -25,6 +26,7 @@ GVISOR = "runsc"
 AGENT_USER_PROCESSES = 16384
 LABEL = "io.botarena.agent"
 _API_TIMEOUT = 120
+_ENVIRONMENT = {"HOME": "/tmp", "PYTHONDONTWRITEBYTECODE": "1"}  # noqa: S108
 
 
 class DockerUnavailableError(RuntimeError):
@@ -64,7 +66,8 @@ def engine_problem(client: docker.DockerClient) -> str | None:
 
 
 class DockerRunner:
-    """Starts agents as containers of their images."""
+    """Starts agents as containers of their images; with ``warm_per_image`` above 0, from a
+    pool of containers started ahead (see warm_pool), at most ``warm_total`` of them."""
 
     def __init__(
         self,
@@ -72,10 +75,28 @@ class DockerRunner:
         limits: Limits | None = None,
         *,
         runtime: str | None = None,
+        warm_per_image: int = 0,
+        warm_total: int = 8,
     ) -> None:
         self.client = client
         self.limits = limits or Limits()
         self.runtime = runtime
+        self.pool: WarmPool | None = None
+        if warm_per_image > 0 and warm_total > 0:
+            self.pool = WarmPool(
+                client, self._create_warm, per_image=warm_per_image, total=warm_total
+            )
+
+    def close(self) -> None:
+        """Remove the warm containers and those still being removed; idempotent."""
+        if self.pool is not None:
+            self.pool.close()
+
+    def __enter__(self) -> DockerRunner:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     @property
     def isolation(self) -> str:
@@ -93,6 +114,16 @@ class DockerRunner:
     def start(self, agent: PreparedAgent, *, name: str) -> AgentProcess:
         if agent.image is None:
             raise ValueError(f"{agent.name} has no image: the docker runner runs built images")
+        if self.pool is not None:
+            warm = self.pool.take(agent.image, agent.command)
+            if warm is not None:
+                return ContainerProcess(
+                    self.client,
+                    warm.container_id,
+                    warm.stream,
+                    memory_limit_bytes=self.limits.memory_bytes,
+                    remove=self.pool.hand_back,
+                )
         api = self.client.api
         try:
             container = self._create(agent, agent.image, name)
@@ -111,8 +142,39 @@ class DockerRunner:
             api.remove_container(container_id, force=True)
             raise
         return ContainerProcess(
-            self.client, container_id, stream, memory_limit_bytes=self.limits.memory_bytes
+            self.client,
+            container_id,
+            stream,
+            memory_limit_bytes=self.limits.memory_bytes,
+            remove=self.pool.hand_back if self.pool is not None else None,
         )
+
+    def _create_warm(self, image_id: str, command: list[str], warmed_by: str) -> tuple[str, Any]:
+        """A started container of ``image_id`` whose waiter runs ``command`` once released,
+        and its attached stream: the confinement of every agent container."""
+        api = self.client.api
+        created = api.create_container(
+            image_id,
+            entrypoint=["/bin/sh", "-c", WAIT_SCRIPT, "botarena-wait"],
+            command=command,
+            stdin_open=True,
+            tty=False,
+            user=AGENT_USER,
+            network_disabled=True,
+            environment=_ENVIRONMENT,
+            labels={LABEL: "warm", WARM_LABEL: warmed_by},
+            host_config=api.create_host_config(**self.host_config()),
+        )
+        container_id: str = created["Id"]
+        try:
+            stream = api.attach_socket(
+                container_id, params={"stdin": 1, "stdout": 1, "stderr": 1, "stream": 1}
+            )
+            api.start(container_id)
+        except BaseException:
+            api.remove_container(container_id, force=True)
+            raise
+        return container_id, stream
 
     def _create(self, agent: PreparedAgent, image: str, name: str) -> dict[str, Any]:
         api = self.client.api
@@ -123,7 +185,7 @@ class DockerRunner:
             tty=False,
             user=AGENT_USER,
             network_disabled=True,
-            environment={"HOME": "/tmp", "PYTHONDONTWRITEBYTECODE": "1"},  # noqa: S108
+            environment=_ENVIRONMENT,
             labels={LABEL: name},
             host_config=api.create_host_config(**self.host_config()),
         )
