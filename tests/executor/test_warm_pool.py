@@ -17,7 +17,8 @@ import pytest
 from botarena.builds.images import ImageBuilder
 from botarena.executor.match import run_match
 from botarena.executor.prepare import PreparedAgent
-from botarena.executor.runners.docker import DockerRunner
+from botarena.executor.runners.docker import LABEL, DockerRunner
+from botarena.executor.runners.reaper import OWNER_LABEL
 from botarena.executor.runners.warm_pool import WARM_LABEL, WarmPool, process_label
 from botarena.executor.sandbox import Limits
 from botarena.executor.sandbox.limits import MIB
@@ -226,3 +227,51 @@ def test_an_image_is_kept_warm_once_it_plays_again(
     taken = runner.pool.take(image, None)
     assert taken is not None
     runner.pool.hand_back(taken.container_id, taken.stream)
+
+
+def test_a_runner_sweeps_the_agent_containers_of_a_dead_process(
+    client: docker.DockerClient, image: str
+) -> None:
+    """An executor killed outright leaves its matches' containers, cold or warm: the next
+    runner on this host removes them, and keeps those of live processes."""
+    host = process_label().split(":")[0]
+    made = {
+        owner: client.api.create_container(
+            image, command=["true"], labels={LABEL: "p0", OWNER_LABEL: owner}
+        )["Id"]
+        for owner in (f"{host}:999999999:1", process_label())
+    }
+    try:
+        DockerRunner(client, LIMITS).close()
+        left = {c["Id"] for c in client.api.containers(all=True, filters={"label": LABEL})}
+        assert made[process_label()] in left
+        assert made[f"{host}:999999999:1"] not in left
+    finally:
+        for container_id in made.values():
+            with contextlib.suppress(docker.errors.NotFound):
+                client.api.remove_container(container_id, force=True)
+
+
+@pytest.mark.parametrize("warm", [0, 1])
+def test_a_container_whose_removal_failed_is_reaped(
+    client: docker.DockerClient, image: str, monkeypatch: pytest.MonkeyPatch, warm: int
+) -> None:
+    """The engine was down when a match ended (its removal failed): the runner removes the
+    container later, and at the latest when it closes."""
+    runner = DockerRunner(client, LIMITS, warm_per_image=warm, warm_total=2)
+    removals = client.api.remove_container
+
+    def engine_down(container_id: str, **options: Any) -> None:
+        raise docker.errors.APIError("the engine does not answer")
+
+    try:
+        monkeypatch.setattr(client.api, "remove_container", engine_down)
+        if runner.pool is not None:
+            runner.pool.close()  # its removals would be refused too: the reaper's turn
+            runner.pool = None
+        assert _play(runner, image).status.value == "finished"
+        assert len(runner.leftovers()) == 2
+        monkeypatch.setattr(client.api, "remove_container", removals)
+    finally:
+        runner.close()
+    assert runner.leftovers() == []

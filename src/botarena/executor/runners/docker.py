@@ -8,6 +8,7 @@ chosen for a stronger boundary. It works against dockerd and against podman's AP
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 import docker
@@ -17,6 +18,7 @@ from docker.types import Ulimit
 from botarena.executor.agent_process import AgentProcess
 from botarena.executor.prepare import PreparedAgent
 from botarena.executor.runners.containers import ContainerProcess
+from botarena.executor.runners.reaper import ContainerReaper
 from botarena.executor.runners.warm_pool import WAIT_SCRIPT, WARM_LABEL, WarmPool
 from botarena.executor.sandbox import Limits
 
@@ -81,6 +83,8 @@ class DockerRunner:
         self.client = client
         self.limits = limits or Limits()
         self.runtime = runtime
+        self.reaper = ContainerReaper(client, LABEL)
+        self.reaper.sweep_dead_owners()
         self.pool: WarmPool | None = None
         if warm_per_image > 0 and warm_total > 0:
             self.pool = WarmPool(
@@ -88,9 +92,21 @@ class DockerRunner:
             )
 
     def close(self) -> None:
-        """Remove the warm containers and those still being removed; idempotent."""
+        """Remove the warm containers and those still being removed, and any of this runner's
+        containers a failed removal left; idempotent."""
         if self.pool is not None:
             self.pool.close()
+        self.reaper.reap(set())
+
+    def _release(self, container_id: str, stream: Any = None) -> None:
+        """A match-agent's container is done: removed (by the pool in the background, when
+        there is one); one whose removal fails is reaped later."""
+        self.reaper.done(container_id)
+        if self.pool is not None:
+            self.pool.hand_back(container_id, stream)
+            return
+        with contextlib.suppress(docker.errors.NotFound, docker.errors.APIError, OSError):
+            self.client.api.remove_container(container_id, force=True)
 
     def __enter__(self) -> DockerRunner:
         return self
@@ -114,15 +130,17 @@ class DockerRunner:
     def start(self, agent: PreparedAgent, *, name: str) -> AgentProcess:
         if agent.image is None:
             raise ValueError(f"{agent.name} has no image: the docker runner runs built images")
+        self.reaper.now_and_then(self.pool.idle_ids() if self.pool is not None else set())
         if self.pool is not None:
             warm = self.pool.take(agent.image, agent.command)
             if warm is not None:
+                self.reaper.using(warm.container_id)
                 return ContainerProcess(
                     self.client,
                     warm.container_id,
                     warm.stream,
                     memory_limit_bytes=self.limits.memory_bytes,
-                    remove=self.pool.hand_back,
+                    remove=self._release,
                 )
         api = self.client.api
         try:
@@ -133,20 +151,21 @@ class DockerRunner:
             api.pull(repository, tag=tag)
             container = self._create(agent, agent.image, name)
         container_id: str = container["Id"]
+        self.reaper.using(container_id)
         try:
             stream = api.attach_socket(
                 container_id, params={"stdin": 1, "stdout": 1, "stderr": 1, "stream": 1}
             )
             api.start(container_id)
         except BaseException:
-            api.remove_container(container_id, force=True)
+            self._release(container_id)
             raise
         return ContainerProcess(
             self.client,
             container_id,
             stream,
             memory_limit_bytes=self.limits.memory_bytes,
-            remove=self.pool.hand_back if self.pool is not None else None,
+            remove=self._release,
         )
 
     def _create_warm(self, image_id: str, command: list[str], warmed_by: str) -> tuple[str, Any]:
@@ -162,7 +181,7 @@ class DockerRunner:
             user=AGENT_USER,
             network_disabled=True,
             environment=_ENVIRONMENT,
-            labels={LABEL: "warm", WARM_LABEL: warmed_by},
+            labels={LABEL: "warm", WARM_LABEL: warmed_by, **self.reaper.labels()},
             host_config=api.create_host_config(**self.host_config()),
         )
         container_id: str = created["Id"]
@@ -186,7 +205,7 @@ class DockerRunner:
             user=AGENT_USER,
             network_disabled=True,
             environment=_ENVIRONMENT,
-            labels={LABEL: name},
+            labels={LABEL: name, **self.reaper.labels()},
             host_config=api.create_host_config(**self.host_config()),
         )
         return created

@@ -96,7 +96,8 @@ def _start_ticks(pid: int) -> str:
     return stat.rsplit(")", 1)[1].split()[19]
 
 
-def _alive(label: str) -> bool:
+def owner_alive(label: str) -> bool:
+    """Whether the process a ``process_label`` names is alive (another host's: assumed so)."""
     host, _, rest = label.partition(":")
     pid, _, ticks = rest.partition(":")
     if host != socket.gethostname():
@@ -374,13 +375,18 @@ class WarmPool:
                 "stale warm containers not swept: the engine does not answer", error=str(exc)
             )
             return 0
-        stale = [c["Id"] for c in found if not _alive(c.get("Labels", {}).get(WARM_LABEL, ""))]
+        stale = [c["Id"] for c in found if not owner_alive(c.get("Labels", {}).get(WARM_LABEL, ""))]
         for container_id in stale:
             with contextlib.suppress(Exception):
                 self.client.api.remove_container(container_id, force=True)
         if stale:
             log.info("stale warm containers removed", count=len(stale))
         return len(stale)
+
+    def idle_ids(self) -> set[str]:
+        """The containers waiting in the pool."""
+        with self._lock:
+            return {warm.container_id for slot in self._slots.values() for warm in slot.idle}
 
     def close(self) -> None:
         """Stop filling and remove every idle container and every one handed back."""
