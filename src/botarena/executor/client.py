@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from typing import Any
 
 from botarena.closing import Closing
 from botarena.executor.credentials import EXECUTOR, Identity
@@ -61,12 +62,37 @@ class ExecutorClient(Closing):
     ) -> Iterator[pb.MatchEvent]:
         """The match's events as they come; raises ExecutorUnavailableError when the executor
         goes away or stays silent (no heartbeat) for ``silence_timeout`` seconds."""
+        yield from self.start_match(spec, silence_timeout=silence_timeout).events()
+
+    def start_match(self, spec: pb.MatchSpec, *, silence_timeout: float = 30.0) -> MatchCall:
+        """Hand the match over now (the request is on its way when this returns) and follow
+        it later with :meth:`MatchCall.events`: a dispatcher sends the next match before it
+        records the last one."""
         call = self._run_match(spec, wait_for_ready=False)
+        return MatchCall(self.address, call, silence_timeout)
+
+    def close(self) -> None:
+        self._channel.close()
+
+
+class MatchCall:
+    """One match handed to an executor, its events still to be read."""
+
+    def __init__(self, address: str, call: Any, silence_timeout: float) -> None:
+        self.address = address
+        self._call = call
+        self._silence_timeout = silence_timeout
+
+    def events(self) -> Iterator[pb.MatchEvent]:
+        """The match's events as they come, up to its result; raises
+        ExecutorUnavailableError when the executor goes away or stays silent, and
+        MatchRefusedError when it refuses the match. The call ends with the iteration."""
+        call = self._call
         events = iter(call)
         try:
             while True:
                 try:
-                    event: pb.MatchEvent = _next_within(events, call, silence_timeout)
+                    event: pb.MatchEvent = _next_within(events, call, self._silence_timeout)
                 except StopIteration:
                     raise ExecutorUnavailableError(
                         f"the executor at {self.address} ended the match without a result"
@@ -81,8 +107,9 @@ class ExecutorClient(Closing):
         finally:
             call.cancel()
 
-    def close(self) -> None:
-        self._channel.close()
+    def cancel(self) -> None:
+        """Drop the call (the executor stops following it)."""
+        self._call.cancel()
 
 
 _REFUSALS = (grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.PERMISSION_DENIED)

@@ -81,6 +81,11 @@ class MatchQueue:
         match.finished_at = utcnow()
         match.move_to(MatchState.ERROR, reason=why)
 
+    def give_back(self, match: Match, why: str) -> None:
+        """Back to the queue at once, its attempt given back: a match claimed ahead that its
+        slot never sent (the slot stopped, or its executor failed another match)."""
+        self.jobs.requeue(match, f"given back: {why}", counted=False)
+
     def hand_back(self, match: Match, why: str) -> None:
         """Back to the queue after a failure of the platform's own, or ``error`` after the
         last attempt."""
