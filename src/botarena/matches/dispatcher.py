@@ -20,6 +20,7 @@ import time
 from dataclasses import dataclass
 
 import structlog
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from botarena.agents.models import Submission
@@ -213,16 +214,25 @@ class MatchDispatcher(Workers):
         gone is ended ``error`` in it, and the next one tried)."""
         queue = MatchQueue(session, self.settings)
         while (match := queue.claim_next(worker, address)) is not None:
+            seats = match.players
+            rows = session.execute(
+                select(Submission.id, Submission.artifact).where(
+                    Submission.id.in_([seat.submission_id for seat in seats])
+                )
+            )
+            artifacts: dict[str, str | None] = {sub: built for sub, built in rows}
             agents = []
-            for seat in match.players:
-                submission = session.get(Submission, seat.submission_id)
-                if submission is None or submission.artifact is None:
+            for seat in seats:
+                built = artifacts.get(seat.submission_id)
+                if built is None:
                     # Rebuilt or removed since the match was made: it cannot be played.
                     queue.fail(match, f"submission {seat.submission_id} has no built code now")
                     break
-                artifact = Artifact.from_json(submission.artifact)
+                artifact = Artifact.from_json(built)
                 agent = artifact.prepared(seat.agent_id)
-                agents.append(wire.agent_spec(agent, submission.id, image_digest=artifact.digest))
+                agents.append(
+                    wire.agent_spec(agent, seat.submission_id, image_digest=artifact.digest)
+                )
             else:
                 spec = wire.match_spec(
                     match.id, match.game, json.loads(match.configuration), match.seed, agents
