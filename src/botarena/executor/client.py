@@ -6,7 +6,6 @@ reached at (see :mod:`.credentials`)."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -15,6 +14,7 @@ from botarena.executor.credentials import EXECUTOR, Identity
 from botarena.executor.grpc_service import HEALTH, RUN_MATCH
 from botarena.executor.proto import executor_pb2 as pb
 from botarena.executor.rpc import grpc
+from botarena.executor.silence import SilenceWatch
 
 
 class ExecutorUnavailableError(Exception):
@@ -39,6 +39,7 @@ class ExecutorClient(Closing):
         # and signs executors only under this name, so the address may be anything.
         options = [("grpc.ssl_target_name_override", EXECUTOR)]
         self._channel = grpc.secure_channel(address, credentials, options=options)
+        self._silence = SilenceWatch()
         self._run_match = self._channel.unary_stream(
             RUN_MATCH,
             request_serializer=pb.MatchSpec.SerializeToString,
@@ -69,19 +70,23 @@ class ExecutorClient(Closing):
         it later with :meth:`MatchCall.events`: a dispatcher sends the next match before it
         records the last one."""
         call = self._run_match(spec, wait_for_ready=False)
-        return MatchCall(self.address, call, silence_timeout)
+        return MatchCall(self.address, call, silence_timeout, self._silence)
 
     def close(self) -> None:
+        self._silence.close()
         self._channel.close()
 
 
 class MatchCall:
     """One match handed to an executor, its events still to be read."""
 
-    def __init__(self, address: str, call: Any, silence_timeout: float) -> None:
+    def __init__(
+        self, address: str, call: Any, silence_timeout: float, watch: SilenceWatch
+    ) -> None:
         self.address = address
         self._call = call
         self._silence_timeout = silence_timeout
+        self._watch = watch
 
     def events(self) -> Iterator[pb.MatchEvent]:
         """The match's events as they come, up to its result; raises
@@ -92,7 +97,7 @@ class MatchCall:
         try:
             while True:
                 try:
-                    event: pb.MatchEvent = _next_within(events, call, self._silence_timeout)
+                    event: pb.MatchEvent = self._next_within(events)
                 except StopIteration:
                     raise ExecutorUnavailableError(
                         f"the executor at {self.address} ended the match without a result"
@@ -111,22 +116,16 @@ class MatchCall:
         """Drop the call (the executor stops following it)."""
         self._call.cancel()
 
+    def _next_within(self, events: Iterator[pb.MatchEvent]) -> pb.MatchEvent:
+        """The next event, or the call cancelled after the silence timeout."""
+        self._watch.arm(self, self._silence_timeout, self._call.cancel)
+        try:
+            return next(events)
+        finally:
+            self._watch.disarm(self)
+
 
 _REFUSALS = (grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.PERMISSION_DENIED)
-
-
-def _next_within(events: Iterator[pb.MatchEvent], call: object, timeout: float) -> pb.MatchEvent:
-    """The next event, or the call cancelled after ``timeout`` seconds of silence."""
-    cancel = getattr(call, "cancel", None)
-    timer = threading.Timer(timeout, cancel) if callable(cancel) else None
-    if timer is not None:
-        timer.daemon = True
-        timer.start()
-    try:
-        return next(events)
-    finally:
-        if timer is not None:
-            timer.cancel()
 
 
 def _describe(address: str, error: grpc.RpcError) -> str:
