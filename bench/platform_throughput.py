@@ -20,6 +20,10 @@ one JSON object:
 - ``runs``: per run, ``platform_matches_per_second``, ``direct_matches_per_second``,
   ``platform_vs_direct`` (the share of the direct rate that survives the platform's path),
   ``created_to_ended_ms_p50`` / ``_p99`` and ``errors``;
+- ``platform_cpu_ms_per_match`` / ``direct_cpu_ms_per_match``: the CPU time of the Python
+  processes per match (the server and the executor process; the direct path's one process),
+  the agents' own processes not counted: the platform's work beside the referee's, a figure
+  that load on a shared machine moves far less than the rates;
 - ``median``: the median of each of those over the runs.
 """
 
@@ -100,16 +104,20 @@ def _run(args: argparse.Namespace, *, platform_first: bool) -> dict[str, Any]:
         report = _platform(Path(folder), args.matches, args.capacity, args.external)
     if direct is None:
         direct = _direct(args.matches, args.capacity)
-    report["direct_matches_per_second"] = direct
-    report["platform_vs_direct"] = round(report["platform_matches_per_second"] / direct, 3)
+    rate, cpu = direct
+    report["direct_matches_per_second"] = rate
+    report["platform_vs_direct"] = round(report["platform_matches_per_second"] / rate, 3)
+    report["direct_cpu_ms_per_match"] = cpu
     return report
 
 
 def _platform(folder: Path, matches: int, capacity: int, external: bool) -> dict[str, Any]:
     with ExitStack() as stack:
         executors: tuple[str, ...] = ()
+        executor_pid = None
         if external:
-            executors = (stack.enter_context(_executor_process(folder, capacity)),)
+            address, executor_pid = stack.enter_context(_executor_process(folder, capacity))
+            executors = (address,)
         settings = Settings(
             _env_file=None,  # type: ignore[call-arg]
             data_dir=folder,
@@ -121,11 +129,11 @@ def _platform(folder: Path, matches: int, capacity: int, external: bool) -> dict
             executor_capacity=capacity,
             log_level="WARNING",
         )
-        return _through_the_api(folder, settings, matches)
+        return _through_the_api(folder, settings, matches, executor_pid)
 
 
 @contextmanager
-def _executor_process(folder: Path, capacity: int) -> Iterator[str]:
+def _executor_process(folder: Path, capacity: int) -> Iterator[tuple[str, int]]:
     CertificateAuthority.open_or_create(folder / "pki")
     process = subprocess.Popen(
         [
@@ -142,13 +150,15 @@ def _executor_process(folder: Path, capacity: int) -> Iterator[str]:
     assert process.stdout is not None
     port = process.stdout.readline().strip().rsplit(":", 1)[1]
     try:
-        yield f"127.0.0.1:{port}"
+        yield f"127.0.0.1:{port}", process.pid
     finally:
         process.terminate()
         process.wait(30)
 
 
-def _through_the_api(folder: Path, settings: Settings, matches: int) -> dict[str, Any]:
+def _through_the_api(
+    folder: Path, settings: Settings, matches: int, executor_pid: int | None
+) -> dict[str, Any]:
     # Where a build leaves an artifact: an executor plays nothing else.
     code_dir = folder.resolve() / "artifacts" / "bench" / "code"
     shutil.copytree(EXAMPLE, code_dir)
@@ -175,8 +185,10 @@ def _through_the_api(folder: Path, settings: Settings, matches: int) -> dict[str
         # Warm-up: the executor's fork servers start with the first match.
         _wait(client, factory, [_create(client, headers, agents)])
         started = _naive(utcnow())
+        cpu_before = _cpu_seconds(executor_pid)
         ids = [_create(client, headers, agents) for _ in range(matches)]
         _wait(client, factory, ids)
+        cpu = _cpu_seconds(executor_pid) - cpu_before
         with session_scope(factory) as session:
             rows = session.scalars(select(Match).where(Match.id.in_(ids))).all()
             ended = [r for r in rows if r.finished_at is not None]
@@ -188,6 +200,7 @@ def _through_the_api(folder: Path, settings: Settings, matches: int) -> dict[str
         "errors": errors,
         "platform_seconds": round(elapsed, 3),
         "platform_matches_per_second": round(matches / elapsed, 2),
+        "platform_cpu_ms_per_match": round(cpu / matches * 1000, 2),
         "created_to_ended_ms_p50": round(statistics.median(latencies), 1),
         "created_to_ended_ms_p99": round(latencies[int(len(latencies) * 0.99) - 1], 1),
     }
@@ -228,7 +241,18 @@ def _naive(moment: datetime) -> datetime:
     return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
 
 
-def _direct(matches: int, capacity: int) -> float:
+def _cpu_seconds(executor_pid: int | None) -> float:
+    """The CPU time of this process and of the executor process, if any: the platform's own
+    work (the agents' processes are not counted, on either path)."""
+    used = time.process_time()
+    if executor_pid is not None:
+        fields = Path(f"/proc/{executor_pid}/stat").read_text().rsplit(")", 1)[1].split()
+        used += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return used
+
+
+def _direct(matches: int, capacity: int) -> tuple[float, float]:
+    """Matches per second and CPU milliseconds of this process per match."""
     game = get_game("connectx")
     configuration = game.configure({})
     with tempfile.TemporaryDirectory() as folder:
@@ -239,6 +263,7 @@ def _direct(matches: int, capacity: int) -> float:
         with LocalRunner() as runner:
             run_match(game, configuration, agents, runner, seed=0)  # warm-up
             started = time.perf_counter()
+            cpu_before = time.process_time()
             with ThreadPoolExecutor(capacity) as pool:
                 list(
                     pool.map(
@@ -247,7 +272,8 @@ def _direct(matches: int, capacity: int) -> float:
                     )
                 )
             elapsed = time.perf_counter() - started
-    return round(matches / elapsed, 2)
+            cpu = time.process_time() - cpu_before
+    return round(matches / elapsed, 2), round(cpu / matches * 1000, 2)
 
 
 if __name__ == "__main__":
