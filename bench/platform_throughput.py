@@ -1,20 +1,30 @@
 """Matches through the whole platform: the API, the queue in the database, the dispatcher and
-the executor over gRPC, beside the same matches played directly, in one run.
+the executor over gRPC, beside the same matches played directly, interleaved in one run.
 
-    python bench/platform_throughput.py --matches 100 --json
+    python bench/platform_throughput.py --matches 100 --runs 3 --json
+    python bench/platform_throughput.py --matches 100 --runs 3 --json --external
 
-On SQLite in a temporary data folder, the real app serves (in process) with its embedded
-executor (``--capacity`` matches at once, the local runner with its fork servers). Two agents
-of the connectx example are registered with a built artifact each; ``--matches`` matches are
-created through ``POST /api/v1/matches`` at once, and the run ends when the API shows every
-one ended. It prints one JSON object:
+Each run measures both paths one right after the other (the platform first in odd runs, the
+direct path first in even ones), so both see the same load on a shared machine; the share of
+the direct rate is computed per run. The platform: on SQLite in a temporary data folder, the
+real app serves (in process) with its embedded executor, or dispatches to a ``botarena
+executor`` process (``--external``), ``--capacity`` matches at once, the local runner with its
+fork servers. Two agents of the connectx example are registered with a built artifact each;
+``--matches`` matches are created through ``POST /api/v1/matches`` at once; the platform's
+time runs from the first request to the last result recorded (the newest ``finished_at``;
+the bench waits on the database, which costs the server nothing, then checks through the API
+that every match is listed ended). The direct path: the same number of matches played with
+``run_match`` on one runner, ``--capacity`` at a time, no API, database or gRPC. It prints
+one JSON object:
 
-- ``platform_matches_per_second``: matches per wall-clock second, from the first request to
-  the last match shown ended;
-- ``created_to_ended_ms_p50`` / ``_p99``: per match, from its creation to its end as recorded;
-- ``direct_matches_per_second``: the same number of matches played with ``run_match`` on one
-  runner per slot, no API, database or gRPC (measured right after, in the same process);
-- ``platform_vs_direct``: the share of the direct rate that survives the platform's path.
+- ``runs``: per run, ``platform_matches_per_second``, ``direct_matches_per_second``,
+  ``platform_vs_direct`` (the share of the direct rate that survives the platform's path),
+  ``created_to_ended_ms_p50`` / ``_p99`` and ``errors``;
+- ``platform_cpu_ms_per_match`` / ``direct_cpu_ms_per_match``: the CPU time of the Python
+  processes per match (the server and the executor process; the direct path's one process),
+  the agents' own processes not counted: the platform's work beside the referee's, a figure
+  that load on a shared machine moves far less than the rates;
+- ``median``: the median of each of those over the runs.
 """
 
 from __future__ import annotations
@@ -31,11 +41,12 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
@@ -45,7 +56,8 @@ from _platform import new_user_headers  # noqa: E402
 from botarena.agents.models import Submission  # noqa: E402
 from botarena.app import create_app  # noqa: E402
 from botarena.builds.backends.base import Artifact  # noqa: E402
-from botarena.db.engine import session_scope  # noqa: E402
+from botarena.clock import utcnow  # noqa: E402
+from botarena.db.engine import SessionFactory, session_scope  # noqa: E402
 from botarena.executor.credentials import CertificateAuthority  # noqa: E402
 from botarena.executor.match import run_match  # noqa: E402
 from botarena.executor.prepare import prepare_agent  # noqa: E402
@@ -67,23 +79,45 @@ def main() -> None:
         action="store_true",
         help="dispatch to a 'botarena executor' process instead of the embedded executor",
     )
+    parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     configure_logging("WARNING", "console")
+    runs = [_run(args, platform_first=index % 2 == 0) for index in range(args.runs)]
+    figures = [key for key, value in runs[0].items() if isinstance(value, int | float)]
+    report = {
+        "matches": args.matches,
+        "capacity": args.capacity,
+        "executor": "external process" if args.external else "embedded",
+        "runs": runs,
+        "median": {key: round(statistics.median(run[key] for run in runs), 3) for key in figures},
+    }
+    print(json.dumps(report, indent=None if args.json else 2))
+
+
+def _run(args: argparse.Namespace, *, platform_first: bool) -> dict[str, Any]:
+    """One run: the platform's path and the direct one, back to back."""
+    direct = None
+    if not platform_first:
+        direct = _direct(args.matches, args.capacity)
     with tempfile.TemporaryDirectory() as folder:
         report = _platform(Path(folder), args.matches, args.capacity, args.external)
-    report["direct_matches_per_second"] = _direct(args.matches, args.capacity)
-    report["platform_vs_direct"] = round(
-        report["platform_matches_per_second"] / report["direct_matches_per_second"], 3
-    )
-    print(json.dumps(report, indent=None if args.json else 2))
+    if direct is None:
+        direct = _direct(args.matches, args.capacity)
+    rate, cpu = direct
+    report["direct_matches_per_second"] = rate
+    report["platform_vs_direct"] = round(report["platform_matches_per_second"] / rate, 3)
+    report["direct_cpu_ms_per_match"] = cpu
+    return report
 
 
 def _platform(folder: Path, matches: int, capacity: int, external: bool) -> dict[str, Any]:
     with ExitStack() as stack:
         executors: tuple[str, ...] = ()
+        executor_pid = None
         if external:
-            executors = (stack.enter_context(_executor_process(folder, capacity)),)
+            address, executor_pid = stack.enter_context(_executor_process(folder, capacity))
+            executors = (address,)
         settings = Settings(
             _env_file=None,  # type: ignore[call-arg]
             data_dir=folder,
@@ -95,13 +129,11 @@ def _platform(folder: Path, matches: int, capacity: int, external: bool) -> dict
             executor_capacity=capacity,
             log_level="WARNING",
         )
-        report = _through_the_api(folder, settings, matches)
-    report.update(capacity=capacity, executor="external process" if external else "embedded")
-    return report
+        return _through_the_api(folder, settings, matches, executor_pid)
 
 
 @contextmanager
-def _executor_process(folder: Path, capacity: int) -> Iterator[str]:
+def _executor_process(folder: Path, capacity: int) -> Iterator[tuple[str, int]]:
     CertificateAuthority.open_or_create(folder / "pki")
     process = subprocess.Popen(
         [
@@ -118,13 +150,15 @@ def _executor_process(folder: Path, capacity: int) -> Iterator[str]:
     assert process.stdout is not None
     port = process.stdout.readline().strip().rsplit(":", 1)[1]
     try:
-        yield f"127.0.0.1:{port}"
+        yield f"127.0.0.1:{port}", process.pid
     finally:
         process.terminate()
         process.wait(30)
 
 
-def _through_the_api(folder: Path, settings: Settings, matches: int) -> dict[str, Any]:
+def _through_the_api(
+    folder: Path, settings: Settings, matches: int, executor_pid: int | None
+) -> dict[str, Any]:
     # Where a build leaves an artifact: an executor plays nothing else.
     code_dir = folder.resolve() / "artifacts" / "bench" / "code"
     shutil.copytree(EXAMPLE, code_dir)
@@ -149,24 +183,24 @@ def _through_the_api(folder: Path, settings: Settings, matches: int) -> dict[str
                 session.commit()
             agents.append(agent)
         # Warm-up: the executor's fork servers start with the first match.
-        _wait(client, [_create(client, headers, agents)])
-        started = time.perf_counter()
+        _wait(client, factory, [_create(client, headers, agents)])
+        started = _naive(utcnow())
+        cpu_before = _cpu_seconds(executor_pid)
         ids = [_create(client, headers, agents) for _ in range(matches)]
-        _wait(client, ids)
-        elapsed = time.perf_counter() - started
+        _wait(client, factory, ids)
+        cpu = _cpu_seconds(executor_pid) - cpu_before
         with session_scope(factory) as session:
             rows = session.scalars(select(Match).where(Match.id.in_(ids))).all()
-            latencies = sorted(
-                (r.finished_at - r.created_at).total_seconds() * 1000
-                for r in rows
-                if r.finished_at is not None
-            )
+            ended = [r for r in rows if r.finished_at is not None]
+            latencies = sorted((r.finished_at - r.created_at).total_seconds() * 1000 for r in ended)
+            last = max(_naive(r.finished_at) for r in ended)
             errors = sum(r.status != "finished" for r in rows)
+    elapsed = (last - started).total_seconds()
     return {
-        "matches": matches,
         "errors": errors,
         "platform_seconds": round(elapsed, 3),
         "platform_matches_per_second": round(matches / elapsed, 2),
+        "platform_cpu_ms_per_match": round(cpu / matches * 1000, 2),
         "created_to_ended_ms_p50": round(statistics.median(latencies), 1),
         "created_to_ended_ms_p99": round(latencies[int(len(latencies) * 0.99) - 1], 1),
     }
@@ -181,20 +215,44 @@ def _create(client: TestClient, headers: dict[str, str], agents: list[str]) -> s
     return match_id
 
 
-def _wait(client: TestClient, ids: list[str], seconds: float = 600) -> None:
-    """Until the API lists every one of ``ids`` as ended (one listing every 200 ms)."""
+def _wait(
+    client: TestClient, factory: SessionFactory, ids: list[str], seconds: float = 600
+) -> None:
+    """Until every one of ``ids`` has ended: one count in the database every 100 ms (a
+    listing through the API every 200 ms cost the server a fifth of its time), then the API
+    must list each one ended."""
     deadline = time.monotonic() + seconds
-    pending = set(ids)
-    while pending and time.monotonic() < deadline:
-        page = client.get("/api/v1/matches", params={"limit": 200}).json()
-        pending -= {m["id"] for m in page["items"] if m["status"] in ("finished", "error")}
-        if pending:
-            time.sleep(0.2)
-    if pending:
-        raise SystemExit(f"{len(pending)} matches did not end")
+    ended = (Match.status.in_(("finished", "error")), Match.id.in_(ids))
+    while time.monotonic() < deadline:
+        with session_scope(factory) as session:
+            if session.scalar(select(func.count()).where(*ended)) == len(ids):
+                break
+        time.sleep(0.1)
+    listed: set[str] = set()
+    for offset in range(0, len(ids) + 200, 200):
+        page = client.get("/api/v1/matches", params={"limit": 200, "offset": offset}).json()
+        listed |= {m["id"] for m in page["items"] if m["status"] in ("finished", "error")}
+    if missing := set(ids) - listed:
+        raise SystemExit(f"{len(missing)} matches did not end")
 
 
-def _direct(matches: int, capacity: int) -> float:
+def _naive(moment: datetime) -> datetime:
+    """A moment in UTC without its zone (SQLite hands stored moments back without one)."""
+    return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
+
+
+def _cpu_seconds(executor_pid: int | None) -> float:
+    """The CPU time of this process and of the executor process, if any: the platform's own
+    work (the agents' processes are not counted, on either path)."""
+    used = time.process_time()
+    if executor_pid is not None:
+        fields = Path(f"/proc/{executor_pid}/stat").read_text().rsplit(")", 1)[1].split()
+        used += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return used
+
+
+def _direct(matches: int, capacity: int) -> tuple[float, float]:
+    """Matches per second and CPU milliseconds of this process per match."""
     game = get_game("connectx")
     configuration = game.configure({})
     with tempfile.TemporaryDirectory() as folder:
@@ -205,6 +263,7 @@ def _direct(matches: int, capacity: int) -> float:
         with LocalRunner() as runner:
             run_match(game, configuration, agents, runner, seed=0)  # warm-up
             started = time.perf_counter()
+            cpu_before = time.process_time()
             with ThreadPoolExecutor(capacity) as pool:
                 list(
                     pool.map(
@@ -213,7 +272,8 @@ def _direct(matches: int, capacity: int) -> float:
                     )
                 )
             elapsed = time.perf_counter() - started
-    return round(matches / elapsed, 2)
+            cpu = time.process_time() - cpu_before
+    return round(matches / elapsed, 2), round(cpu / matches * 1000, 2)
 
 
 if __name__ == "__main__":

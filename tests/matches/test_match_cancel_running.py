@@ -5,13 +5,17 @@ reaches its dispatcher through the database's notifications."""
 
 from __future__ import annotations
 
+import contextlib
 import time
+from typing import Any
 
+import docker.errors
 import pytest
 from fastapi.testclient import TestClient
 
 from botarena.db.engine import SessionFactory
 from botarena.executor.runners.docker import LABEL, connect
+from botarena.executor.runners.warm_pool import WAIT_SCRIPT
 from botarena.settings import Settings
 
 from support.accounts import Account
@@ -60,7 +64,7 @@ def test_a_running_match_cancelled_is_stopped_on_its_executor(
         engine = connect(play_settings.docker_host)
         try:
             deadline = time.monotonic() + _DEADLINE
-            while engine.api.containers(all=True, filters={"label": LABEL}):
+            while _agent_containers(engine):
                 assert time.monotonic() < deadline, "agent containers left behind"
                 time.sleep(0.05)
         finally:
@@ -72,3 +76,19 @@ def test_a_running_match_cancelled_is_stopped_on_its_executor(
     assert [h["status"] for h in match["statusHistory"]] == ["queued", "running", "cancelled"]
     assert match["winner"] is None and match["scores"] is None
     assert playing.get(f"/api/v1/matches/{match_id}/replay").status_code == 404
+
+
+def _agent_containers(engine: Any) -> list[str]:
+    """Containers an agent ran in that still exist; the warm pool's idle ones (only our
+    waiter in them, no agent yet) are not."""
+    left = []
+    for found in engine.api.containers(all=True, filters={"label": LABEL}):
+        if found["State"] == "running" and found["Labels"].get(LABEL) == "warm":
+            with contextlib.suppress(docker.errors.APIError):
+                processes = engine.api.top(found["Id"])["Processes"] or []
+                # ps shows the waiter's command line cut short: a prefix of the whole one.
+                waiter = f"/bin/sh -c {WAIT_SCRIPT} botarena-wait"
+                if processes and all(waiter.startswith(row[-1]) for row in processes):
+                    continue
+        left.append(found["Id"])
+    return left

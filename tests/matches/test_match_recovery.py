@@ -181,6 +181,45 @@ def test_a_result_reported_twice_changes_nothing(
     assert client.get(f"/api/v1/matches/{claimed}/replay").json() == {"steps": [0]}
 
 
+def test_a_match_claimed_ahead_and_never_sent_goes_back_uncounted(
+    claimed: str, play_settings: Settings, session_factory: SessionFactory, client: TestClient
+) -> None:
+    dispatcher = MatchDispatcher(session_factory, play_settings, [], _IDENTITY, RatingsHook())
+    dispatcher._give_back("slot-2", claimed, "its slot stopped")  # not its holder: nothing
+    assert client.get(f"/api/v1/matches/{claimed}").json()["status"] == "running"
+    dispatcher._give_back("slot-1", claimed, "its slot stopped")
+    body = client.get(f"/api/v1/matches/{claimed}").json()
+    assert body["status"] == "queued" and body["attempts"] == 0
+    with session_factory() as session:
+        match = session.get(Match, claimed)
+        assert match is not None and match.lease_owner is None and match.not_before is None
+
+
+def test_a_result_is_recorded_with_the_next_claim_in_one_transaction(
+    claimed: str,
+    play_settings: Settings,
+    session_factory: SessionFactory,
+    client: TestClient,
+    alice: Account,
+) -> None:
+    first = client.get(f"/api/v1/matches/{claimed}").json()
+    agent = first["agents"][0]["agentId"]
+    second = client.post(
+        "/api/v1/matches", json={"agent1Id": agent, "agent2Id": agent}, headers=alice.headers
+    ).json()["id"]
+    dispatcher = MatchDispatcher(session_factory, play_settings, [], _IDENTITY, RatingsHook())
+    result = MatchResult(
+        MatchStatus.FINISHED, 1, [0.0, 1.0], [AgentOutcome(), AgentOutcome()], 7, 120
+    )
+    ahead = dispatcher._record("slot-1", "127.0.0.1:1", claimed, result, claim=True)
+    assert ahead is not None and ahead.match_id == second
+    assert client.get(f"/api/v1/matches/{claimed}").json()["status"] == "finished"
+    with session_factory() as session:
+        match = session.get(Match, second)
+        assert match is not None
+        assert (match.status, match.lease_owner, match.attempts) == ("running", "slot-1", 1)
+
+
 def test_an_expired_lease_sends_the_match_back(
     claimed: str, play_settings: Settings, session_factory: SessionFactory, client: TestClient
 ) -> None:

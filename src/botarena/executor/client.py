@@ -6,7 +6,6 @@ reached at (see :mod:`.credentials`)."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -15,6 +14,7 @@ from botarena.executor.credentials import EXECUTOR, Identity
 from botarena.executor.grpc_service import HEALTH, RUN_MATCH
 from botarena.executor.proto import executor_pb2 as pb
 from botarena.executor.rpc import grpc
+from botarena.executor.silence import SilenceWatch
 from botarena.logging import REQUEST_ID_METADATA
 
 
@@ -40,6 +40,7 @@ class ExecutorClient(Closing):
         # and signs executors only under this name, so the address may be anything.
         options = [("grpc.ssl_target_name_override", EXECUTOR)]
         self._channel = grpc.secure_channel(address, credentials, options=options)
+        self._silence = SilenceWatch()
         self._run_match = self._channel.unary_stream(
             RUN_MATCH,
             request_serializer=pb.MatchSpec.SerializeToString,
@@ -65,39 +66,50 @@ class ExecutorClient(Closing):
         silence_timeout: float = 30.0,
         request_id: str | None = None,
     ) -> MatchCall:
-        """The match's events as they come (see :class:`MatchCall`); ``request_id``, the
-        request that made the match, goes along as metadata for the executor's logs."""
+        """Hand the match over now (the request is on its way when this returns) and follow
+        it with the returned call (iterate it, or :meth:`MatchCall.events`): a dispatcher
+        sends the next match before it records the last one. ``request_id``, the request that
+        made the match, goes along as metadata for the executor's logs."""
         metadata = ((REQUEST_ID_METADATA, request_id),) if request_id else None
         call = self._run_match(spec, wait_for_ready=False, metadata=metadata)
-        return MatchCall(self.address, call, silence_timeout)
+        return MatchCall(self.address, call, silence_timeout, self._silence)
 
     def close(self) -> None:
+        self._silence.close()
         self._channel.close()
 
 
-class MatchCall(Iterator[pb.MatchEvent]):
-    """One match on an executor: its events as they come, and :meth:`cancel` (from any
-    thread) to stop it there. Iterating raises ExecutorUnavailableError when the executor
-    goes away or stays silent (no heartbeat) for ``silence_timeout`` seconds, or the call is
-    cancelled; MatchRefusedError when it refuses the match."""
+class MatchCall:
+    """One match handed to an executor, its events still to be read; :meth:`cancel` (from
+    any thread) stops it there."""
 
-    def __init__(self, address: str, call: Any, silence_timeout: float) -> None:
+    def __init__(
+        self, address: str, call: Any, silence_timeout: float, watch: SilenceWatch
+    ) -> None:
         self.address = address
         self._call = call
-        self._events = self._follow(iter(call), silence_timeout)
+        self._silence_timeout = silence_timeout
+        self._watch = watch
+        self._following: Iterator[pb.MatchEvent] | None = None
+
+    def __iter__(self) -> Iterator[pb.MatchEvent]:
+        return self
 
     def __next__(self) -> pb.MatchEvent:
-        return next(self._events)
+        if self._following is None:
+            self._following = self.events()
+        return next(self._following)
 
-    def cancel(self) -> None:
-        """End the call: the executor stops the match and kills its agents' processes."""
-        self._call.cancel()
-
-    def _follow(self, events: Iterator[pb.MatchEvent], timeout: float) -> Iterator[pb.MatchEvent]:
+    def events(self) -> Iterator[pb.MatchEvent]:
+        """The match's events as they come, up to its result; raises
+        ExecutorUnavailableError when the executor goes away or stays silent, and
+        MatchRefusedError when it refuses the match. The call ends with the iteration."""
+        call = self._call
+        events = iter(call)
         try:
             while True:
                 try:
-                    event: pb.MatchEvent = _next_within(events, self._call, timeout)
+                    event: pb.MatchEvent = self._next_within(events)
                 except StopIteration:
                     raise ExecutorUnavailableError(
                         f"the executor at {self.address} ended the match without a result"
@@ -110,24 +122,22 @@ class MatchCall(Iterator[pb.MatchEvent]):
                 raise MatchRefusedError(str(exc.details())) from exc
             raise ExecutorUnavailableError(_describe(self.address, exc)) from exc
         finally:
-            self._call.cancel()
+            call.cancel()
+
+    def cancel(self) -> None:
+        """End the call: the executor stops the match and kills its agents' processes."""
+        self._call.cancel()
+
+    def _next_within(self, events: Iterator[pb.MatchEvent]) -> pb.MatchEvent:
+        """The next event, or the call cancelled after the silence timeout."""
+        self._watch.arm(self, self._silence_timeout, self._call.cancel)
+        try:
+            return next(events)
+        finally:
+            self._watch.disarm(self)
 
 
 _REFUSALS = (grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.PERMISSION_DENIED)
-
-
-def _next_within(events: Iterator[pb.MatchEvent], call: object, timeout: float) -> pb.MatchEvent:
-    """The next event, or the call cancelled after ``timeout`` seconds of silence."""
-    cancel = getattr(call, "cancel", None)
-    timer = threading.Timer(timeout, cancel) if callable(cancel) else None
-    if timer is not None:
-        timer.daemon = True
-        timer.start()
-    try:
-        return next(events)
-    finally:
-        if timer is not None:
-            timer.cancel()
 
 
 def _describe(address: str, error: grpc.RpcError) -> str:

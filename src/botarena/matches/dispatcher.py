@@ -1,7 +1,10 @@
 """Hands queued matches to executors over gRPC and records what comes back.
 
 Each executor gets ``executor_capacity`` slots, each a thread that claims a match, sends it,
-renews the match's lease on every heartbeat and records the result under that lease. An
+renews the match's lease on every heartbeat and records the result under that lease. A busy
+slot keeps one more match claimed ahead (under its own lease, renewed with the playing one's)
+and sends it before recording the result it just got, so the executor does not wait on the
+database between matches. An
 executor that dies or falls silent hands the match back to the queue; a monitor hands back
 matches whose lease ran out (their dispatcher died with its process). A match cancelled while
 it plays is stopped on its executor (see :mod:`.cancels`). Each match's log lines here and on
@@ -15,15 +18,24 @@ import json
 import os
 import secrets
 import socket
+import time
+from dataclasses import dataclass
 
 import structlog
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from botarena.agents.models import Submission
 from botarena.builds.backends.base import Artifact
 from botarena.db.engine import SessionFactory
 from botarena.events import EventBus, Subscription
 from botarena.executor import wire
-from botarena.executor.client import ExecutorClient, ExecutorUnavailableError, MatchRefusedError
+from botarena.executor.client import (
+    ExecutorClient,
+    ExecutorUnavailableError,
+    MatchCall,
+    MatchRefusedError,
+)
 from botarena.executor.credentials import Identity
 from botarena.executor.outcomes import MatchResult
 from botarena.executor.proto import executor_pb2 as pb
@@ -40,6 +52,39 @@ log = structlog.get_logger(__name__)
 
 _IDLE_POLL_SECONDS = 0.5
 _UNREACHABLE_WAIT_SECONDS = 1.0
+# How often a busy slot asks its executor's health for the admin page (an idle slot asks
+# before each claim).
+_HEALTH_REFRESH_SECONDS = 5.0
+
+
+@dataclass(frozen=True)
+class _Claimed:
+    """A match this slot holds the lease of, ready to send."""
+
+    match_id: str
+    spec: pb.MatchSpec
+    request_id: str | None = None
+
+
+@dataclass(frozen=True)
+class _Sent:
+    """A match handed to the executor, its events not read yet."""
+
+    match_id: str
+    call: MatchCall
+    request_id: str | None = None
+
+
+@dataclass(frozen=True)
+class _Played:
+    """How following a match ended: its result to record (None: handed back or lost),
+    whether the executor failed (the claimed-ahead match is then not sent to it), and
+    whether the claimed-ahead match's lease was lost meanwhile."""
+
+    match_id: str
+    result: MatchResult | None
+    ahead_lost: bool
+    executor_failed: bool = False
 
 
 class MatchDispatcher(Workers):
@@ -91,23 +136,51 @@ class MatchDispatcher(Workers):
 
     # -- one slot ------------------------------------------------------------------------
     def _work(self, address: str, worker: str) -> None:
+        """Play matches one after another on one executor slot, pipelined: while a match
+        plays, the next one is claimed (its lease renewed with the playing one's); when a
+        result comes, the next match is sent first, and the result is then recorded in the
+        same transaction that claims the one after. A slot that dies leaves both leases to
+        run out; a slot that stops gives the claimed-ahead match back uncounted."""
         client = ExecutorClient(address, self.identity)
+        playing: _Sent | None = None
+        ahead: _Claimed | None = None
+        checked = 0.0  # when the executor last answered a health call
         try:
-            while not self._stop.is_set():
-                if not self._reachable(client):
-                    self._stop.wait(_UNREACHABLE_WAIT_SECONDS)
-                    continue
-                try:
-                    claimed = self._claim(worker, address)
-                except Exception:
-                    log.exception("claiming a match failed", worker=worker)
-                    self._stop.wait(1)
-                    continue
-                if claimed is None:
-                    self._idle(_IDLE_POLL_SECONDS)
-                    continue
-                self._play(client, worker, *claimed)
+            while playing is not None or not self._stop.is_set():
+                if playing is None:
+                    if not self._reachable(client):
+                        self._stop.wait(_UNREACHABLE_WAIT_SECONDS)
+                        continue
+                    checked = time.monotonic()
+                    claimed = self._claim_now(worker, address)
+                    if claimed is None:
+                        continue
+                    playing = self._send(client, worker, claimed)
+                    if playing is None:
+                        continue
+                elif time.monotonic() - checked > _HEALTH_REFRESH_SECONDS:
+                    # For the admin page only: a playing slot learns of failures from its call.
+                    self._reachable(client)
+                    checked = time.monotonic()
+                if ahead is None and not self._stop.is_set():
+                    ahead = self._claim_quietly(worker, address)
+                played = self._play(client, worker, playing, ahead)
+                if played.ahead_lost:
+                    ahead = None
+                playing = None
+                if ahead is not None:
+                    if played.executor_failed or self._stop.is_set():
+                        self._give_back(worker, ahead.match_id, "its slot did not send it")
+                    else:
+                        playing = self._send(client, worker, ahead)
+                    ahead = None
+                if played.result is not None:
+                    ahead = self._record(
+                        worker, address, played.match_id, played.result, claim=playing is not None
+                    )
         finally:
+            if ahead is not None:
+                self._give_back(worker, ahead.match_id, "its slot stopped")
             client.close()
 
     def _reachable(self, client: ExecutorClient) -> bool:
@@ -131,93 +204,180 @@ class MatchDispatcher(Workers):
             self._unreachable.discard(client.address)
         return True
 
-    def _claim(self, worker: str, address: str) -> tuple[str, pb.MatchSpec, str | None] | None:
+    def _claim_now(self, worker: str, address: str) -> _Claimed | None:
+        """The next match for an idle slot; None after waiting for work (or a failure)."""
+        try:
+            claimed = self._claim(worker, address)
+        except Exception:
+            log.exception("claiming a match failed", worker=worker)
+            self._stop.wait(1)
+            return None
+        if claimed is None:
+            self._idle(_IDLE_POLL_SECONDS)
+        return claimed
+
+    def _claim_quietly(self, worker: str, address: str) -> _Claimed | None:
+        """The match after the playing one, or None (a failure here only costs the pipeline)."""
+        try:
+            return self._claim(worker, address)
+        except Exception:
+            log.exception("claiming the next match failed", worker=worker)
+            return None
+
+    def _claim(self, worker: str, address: str) -> _Claimed | None:
         with self.factory() as session:
-            queue = MatchQueue(session, self.settings)
-            match = queue.claim_next(worker, address)
-            if match is None:
-                return None
+            claimed = self._claim_in(session, worker, address)
+            session.commit()
+            return claimed
+
+    def _claim_in(self, session: Session, worker: str, address: str) -> _Claimed | None:
+        """Claim the next playable match in the caller's transaction (a match whose code is
+        gone is ended ``error`` in it, and the next one tried)."""
+        queue = MatchQueue(session, self.settings)
+        while (match := queue.claim_next(worker, address)) is not None:
+            seats = match.players
+            rows = session.execute(
+                select(Submission.id, Submission.artifact).where(
+                    Submission.id.in_([seat.submission_id for seat in seats])
+                )
+            )
+            artifacts: dict[str, str | None] = {sub: built for sub, built in rows}
             agents = []
-            for seat in match.players:
-                submission = session.get(Submission, seat.submission_id)
-                if submission is None or submission.artifact is None:
+            for seat in seats:
+                built = artifacts.get(seat.submission_id)
+                if built is None:
                     # Rebuilt or removed since the match was made: it cannot be played.
                     queue.fail(match, f"submission {seat.submission_id} has no built code now")
-                    session.commit()
-                    return None
-                artifact = Artifact.from_json(submission.artifact)
+                    break
+                artifact = Artifact.from_json(built)
                 agent = artifact.prepared(seat.agent_id)
-                agents.append(wire.agent_spec(agent, submission.id, image_digest=artifact.digest))
-            spec = wire.match_spec(
-                match.id, match.game, json.loads(match.configuration), match.seed, agents
-            )
-            session.commit()
-            return match.id, spec, match.request_id
+                agents.append(
+                    wire.agent_spec(agent, seat.submission_id, image_digest=artifact.digest)
+                )
+            else:
+                spec = wire.match_spec(
+                    match.id, match.game, json.loads(match.configuration), match.seed, agents
+                )
+                return _Claimed(match.id, spec, match.request_id)
+        return None
 
-    def _play(
-        self,
-        client: ExecutorClient,
-        worker: str,
-        match_id: str,
-        spec: pb.MatchSpec,
-        request_id: str | None = None,
-    ) -> None:
-        """Play the match on ``client``'s executor; every log line of it (here and there)
-        carries the id of the request that created it."""
-        fields = {"match_id": match_id, **({"request_id": request_id} if request_id else {})}
-        with structlog.contextvars.bound_contextvars(**fields):
-            self._play_bound(client, worker, match_id, spec, request_id)
-
-    def _play_bound(
-        self,
-        client: ExecutorClient,
-        worker: str,
-        match_id: str,
-        spec: pb.MatchSpec,
-        request_id: str | None,
-    ) -> None:
+    def _send(self, client: ExecutorClient, worker: str, claimed: _Claimed) -> _Sent | None:
+        """Hand the match to the executor now (its events are read by :meth:`_play`); None,
+        the match handed back, when the call cannot even be made."""
         silence = self.settings.match_lease_seconds
         try:
-            call = client.run_match(spec, silence_timeout=silence, request_id=request_id)
-            with self.playing.playing(match_id, call):
-                for event in call:
+            call = client.run_match(
+                claimed.spec, silence_timeout=silence, request_id=claimed.request_id
+            )
+        except Exception as exc:
+            log.exception("sending a match failed", match_id=claimed.match_id)
+            self._hand_back(worker, claimed.match_id, f"the dispatcher failed: {exc}")
+            return None
+        return _Sent(claimed.match_id, call, claimed.request_id)
+
+    def _play(
+        self, client: ExecutorClient, worker: str, sent: _Sent, ahead: _Claimed | None
+    ) -> _Played:
+        """Follow a sent match to its result; every log line of it (here and on the
+        executor) carries the id of the request that created it."""
+        ids = {"match_id": sent.match_id}
+        if sent.request_id:
+            ids["request_id"] = sent.request_id
+        with structlog.contextvars.bound_contextvars(**ids):
+            return self._follow(client, worker, sent, ahead)
+
+    def _follow(
+        self, client: ExecutorClient, worker: str, sent: _Sent, ahead: _Claimed | None
+    ) -> _Played:
+        """Renew the match's lease (and the claimed-ahead match's) at each heartbeat until
+        its result; a failure hands the match back, a cancel stops it on its executor."""
+        match_id = sent.match_id
+        ahead_lost = False
+        try:
+            with self.playing.playing(match_id, sent.call):
+                for event in sent.call.events():
                     if event.HasField("finished"):
-                        self._finish(worker, match_id, wire.match_result(event.finished))
-                    elif event.HasField("heartbeat") and not self._renew(worker, match_id):
-                        # Cancelled (its lease released) or taken by another: stop playing it.
-                        log.warning("lost the lease of a running match; stopping it")
-                        return
+                        return _Played(match_id, wire.match_result(event.finished), ahead_lost)
+                    if event.HasField("heartbeat"):
+                        held, ahead_held = self._renew(worker, match_id, ahead)
+                        ahead_lost = ahead_lost or not ahead_held
+                        if not held:
+                            # Cancelled (its lease released) or taken by another: stop it.
+                            log.warning("lost the lease of a running match; stopping it")
+                            return _Played(match_id, None, ahead_lost)
         except ExecutorUnavailableError as exc:
             if self.playing.cancelled(match_id):
                 log.info("cancelled match stopped on its executor")
-                return
+                return _Played(match_id, None, ahead_lost)
             self.board.failed(client.address, str(exc))
             self._hand_back(worker, match_id, str(exc))
+            return _Played(match_id, None, ahead_lost, executor_failed=True)
         except MatchRefusedError as exc:
             self.board.failed(client.address, f"refused a match: {exc}")
             self._hand_back(worker, match_id, f"the executor refused it: {exc}")
         except Exception as exc:  # a bug of ours: the match is retried, never an agent's loss
             log.exception("dispatching a match failed", match_id=match_id)
             self._hand_back(worker, match_id, f"the dispatcher failed: {exc}")
+            return _Played(match_id, None, ahead_lost, executor_failed=True)
+        return _Played(match_id, None, ahead_lost)
 
-    def _renew(self, worker: str, match_id: str) -> bool:
+    def _renew(
+        self, worker: str, match_id: str, ahead: _Claimed | None = None
+    ) -> tuple[bool, bool]:
+        """Extend the playing match's lease and the claimed-ahead one's, in one transaction;
+        whether ``worker`` still holds each (no ahead: True)."""
         with self.factory() as session:
-            held = MatchQueue(session, self.settings).renew(match_id, worker)
+            queue = MatchQueue(session, self.settings)
+            held = queue.renew(match_id, worker)
+            ahead_held = ahead is None or queue.renew(ahead.match_id, worker)
             session.commit()
-            return held
+            return held, ahead_held
+
+    def _record(
+        self, worker: str, address: str, match_id: str, result: MatchResult, *, claim: bool
+    ) -> _Claimed | None:
+        """Record a result and, when ``claim``, claim the slot's next match ahead, in one
+        transaction: one commit per match while the queue is full. A failure here hands
+        the match back (nothing of the transaction is kept)."""
+        try:
+            with self.factory() as session:
+                self._finish_in(session, worker, match_id, result)
+                claimed = self._claim_in(session, worker, address) if claim else None
+                session.commit()
+                return claimed
+        except Exception as exc:  # a bug of ours: the match is retried, never an agent's loss
+            log.exception("recording a match failed", match_id=match_id)
+            self._hand_back(worker, match_id, f"the dispatcher failed: {exc}")
+            return None
 
     def _finish(self, worker: str, match_id: str, result: MatchResult) -> None:
         with self.factory() as session:
-            queue = MatchQueue(session, self.settings)
-            match = queue.held(match_id, worker)
-            if match is None:
-                log.warning("a result for a match not held; ignored", match_id=match_id)
-                return
-            if is_platform_error(result):
-                queue.hand_back(match, result.error or "the executor could not play it")
-            else:
-                MatchRecorder(session, self.settings, self.finished).record(match, result)
+            self._finish_in(session, worker, match_id, result)
             session.commit()
+
+    def _finish_in(self, session: Session, worker: str, match_id: str, result: MatchResult) -> None:
+        queue = MatchQueue(session, self.settings)
+        match = queue.held(match_id, worker)
+        if match is None:
+            log.warning("a result for a match not held; ignored", match_id=match_id)
+            return
+        if is_platform_error(result):
+            queue.hand_back(match, result.error or "the executor could not play it")
+        else:
+            MatchRecorder(session, self.settings, self.finished).record(match, result)
+
+    def _give_back(self, worker: str, match_id: str, why: str) -> None:
+        """A claimed-ahead match that will not be sent: back to the queue, uncounted."""
+        try:
+            with self.factory() as session:
+                queue = MatchQueue(session, self.settings)
+                match = queue.held(match_id, worker)
+                if match is not None:
+                    queue.give_back(match, why)
+                    session.commit()
+        except Exception:  # its lease runs out and the monitor hands it back instead
+            log.exception("giving back a match failed", match_id=match_id)
+        self.wake()
 
     def _hand_back(self, worker: str, match_id: str, why: str) -> None:
         with self.factory() as session:

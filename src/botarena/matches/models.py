@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, false
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, false, inspect
+from sqlalchemy.orm import Mapped, mapped_column, object_session, relationship
 
 from botarena.clock import utcnow
 from botarena.db.base import Base
@@ -73,7 +73,16 @@ class Match(Base):
         now = at or utcnow()
         self.status = new.value
         self.updated_at = now
-        self.status_events.append(MatchStatusEvent(status=new.value, at=now, reason=reason))
+        change = MatchStatusEvent(status=new.value, at=now, reason=reason)
+        session = object_session(self)
+        if session is not None and "status_events" in inspect(self).unloaded:
+            # Set from the row's side, the history is not loaded just to be added to (a
+            # SELECT, and a flush before it, on every claim and every result); a later
+            # read of the history loads it with this row.
+            change.match = self
+            session.add(change)
+        else:
+            self.status_events.append(change)
 
 
 class MatchPlayer(Base):

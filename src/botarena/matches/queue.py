@@ -92,6 +92,11 @@ class MatchQueue:
         match.move_to(MatchState.CANCELLED, reason=why)
         metrics.match_cancelled()
 
+    def give_back(self, match: Match, why: str) -> None:
+        """Back to the queue at once, its attempt given back: a match claimed ahead that its
+        slot never sent (the slot stopped, or its executor failed another match)."""
+        self.jobs.requeue(match, f"given back: {why}", counted=False)
+
     def hand_back(self, match: Match, why: str) -> None:
         """Back to the queue after a failure of the platform's own, or ``error`` after the
         last attempt."""

@@ -46,6 +46,9 @@ class MatchRecorder:
             (folder / f"player-{player}.log").write_text(outcome.log, encoding="utf-8")
         # What the hook changes is locked before the match is stamped finished, and changed
         # after: updates happen in the order matches finished.
+        # The seats are loaded before the match changes, so that loading them does not flush
+        # the match halfway (one UPDATE of it, not two).
+        seats = list(match.players)
         after_finished = self.finished.prepare(self.session, match)
         now = utcnow()
         JobQueue(self.session, match_jobs()).release(match)
@@ -54,14 +57,14 @@ class MatchRecorder:
         match.turns = result.turns
         match.duration_ms = result.duration_ms
         match.finished_at = now
-        for seat, outcome in zip(match.players, result.agents, strict=True):
+        for seat, outcome in zip(seats, result.agents, strict=True):
             seat.outcome = outcome.status.value
             seat.reason = outcome.reason
         match.move_to(MatchState.FINISHED, at=now)
         metrics.match_recorded(match.game, result.duration_ms / 1000)
         after_finished(now)
         self.session.flush()
-        for seat in match.players:
+        for seat in seats:
             if seat.outcome == AgentStatus.ERROR.value:
                 self._maybe_failed(seat)
 
