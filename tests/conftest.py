@@ -40,7 +40,7 @@ from support.services import require_sandbox, require_service
 IN_CI = os.environ.get("CI") == "true"
 
 # The browser tests' fixtures: Debian's chromium, a live server, guarded contexts, screenshots.
-pytest_plugins = ("support.browser", "support.court", "support.hashing")
+pytest_plugins = ("support.browser", "support.court", "support.hashing", "support.tracebacks")
 
 
 @pytest.fixture(scope="session")
