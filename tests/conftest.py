@@ -39,7 +39,13 @@ from support.services import require_sandbox, require_service
 IN_CI = os.environ.get("CI") == "true"
 
 # The browser tests' fixtures: Debian's chromium, a live server, guarded contexts, screenshots.
-pytest_plugins = ("support.browser", "support.court", "support.hashing", "support.tracebacks")
+pytest_plugins = (
+    "support.browser",
+    "support.court",
+    "support.hashing",
+    "support.signatures",
+    "support.tracebacks",
+)
 
 
 @pytest.fixture(scope="session")
