@@ -43,6 +43,7 @@ pytest_plugins = (
     "support.browser",
     "support.court",
     "support.hashing",
+    "support.migration_scripts",
     "support.signatures",
     "support.tracebacks",
 )
