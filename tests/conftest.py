@@ -15,7 +15,6 @@ from typing import Protocol, TypeVar
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import text
 
 from botarena.accounts.service import AccountService
 from botarena.app import create_app
@@ -40,7 +39,14 @@ from support.services import require_sandbox, require_service
 IN_CI = os.environ.get("CI") == "true"
 
 # The browser tests' fixtures: Debian's chromium, a live server, guarded contexts, screenshots.
-pytest_plugins = ("support.browser", "support.court", "support.hashing")
+pytest_plugins = (
+    "support.browser",
+    "support.court",
+    "support.hashing",
+    "support.migration_scripts",
+    "support.signatures",
+    "support.tracebacks",
+)
 
 
 @pytest.fixture(scope="session")
@@ -169,11 +175,27 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+# Every table emptied, children first, and every sequence a test advanced started again: what
+# TRUNCATE … RESTART IDENTITY did, in about half its time (TRUNCATE makes each table's files
+# anew; a test leaves a handful of rows), in one round trip, before each PostgreSQL test.
+# (``%%`` is a ``%`` that the driver passes on.)
+_RESTART_SEQUENCES = (
+    "DO $$ DECLARE used record; BEGIN\n"
+    "  FOR used IN SELECT schemaname, sequencename FROM pg_sequences\n"
+    "      WHERE last_value IS NOT NULL LOOP\n"
+    "    EXECUTE format('ALTER SEQUENCE %%I.%%I RESTART', used.schemaname, used.sequencename);\n"
+    "  END LOOP;\n"
+    "END $$;"
+)
+# The models' own table names, not input.
+_DELETES = [f'DELETE FROM "{table.name}";' for table in reversed(metadata.sorted_tables)]  # noqa: S608
+_EMPTY_POSTGRES = "\n".join([*_DELETES, _RESTART_SEQUENCES])
+
+
 def _empty_postgres(url: str) -> None:
     engine = build_engine(url)
-    tables = ", ".join(f'"{table.name}"' for table in metadata.sorted_tables)
     with engine.begin() as connection:
-        connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        connection.exec_driver_sql(_EMPTY_POSTGRES)
     engine.dispose()
 
 

@@ -8,14 +8,12 @@ from __future__ import annotations
 
 import os
 import secrets
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from botarena.executor.installers import SandboxedInstaller
-from botarena.executor.installers.sandboxed import PROGRAM
 from botarena.executor.sandbox import (
     Limits,
     SandboxSpec,
@@ -25,6 +23,7 @@ from botarena.executor.sandbox import (
 )
 from botarena.executor.sandbox.limits import GIB, MIB
 
+from support import installs
 from support.services import require_sandbox
 
 IN_CI = os.environ.get("CI") == "true"
@@ -89,31 +88,11 @@ def _run_at_env(env_dir: Path, code: str) -> str:
 @pytest.fixture
 def processes_with() -> Callable[[bytes], set[int]]:
     """``processes_with(marker)``: pids of live processes whose command line holds it."""
-    return _processes_with
+    return installs.processes_with
 
 
 @pytest.fixture
 def no_install_left(tmp_path: Path) -> Iterator[None]:
-    """After the test: no install sandbox of this test alive. Its bubblewrap processes name
-    the test's folders (the install's gate is one); once they are gone, the sandbox's pid
-    namespace, and every process in it, is gone too. Other tests may be running sandboxes
-    on this machine meanwhile, so nothing else is looked at."""
+    """After the test: no install sandbox of this test alive (other tests' may be)."""
     yield
-    deadline = time.monotonic() + 3
-    while left := _processes_with(PROGRAM.encode()) & _processes_with(str(tmp_path).encode()):
-        assert time.monotonic() < deadline, f"install processes left running: {sorted(left)}"
-        time.sleep(0.05)
-
-
-def _processes_with(marker: bytes) -> set[int]:
-    found = set()
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            # A zombie's command line reads empty: it runs nothing.
-            if marker in (entry / "cmdline").read_bytes():
-                found.add(int(entry.name))
-        except OSError:
-            continue
-    return found
+    installs.assert_no_install_left(tmp_path)

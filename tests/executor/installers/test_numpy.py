@@ -1,5 +1,8 @@
 """numpy, which the example agent connectx-numpy needs: installed in the sandbox it runs a
-match in the agent sandbox; with too small a disk the install fails for lack of space."""
+match in the agent sandbox; with too small a disk the install fails for lack of space.
+
+The install is made once for the module (a minute or more of download and install) and each
+runner plays from it: what is installed does not depend on the runner that plays it."""
 
 from __future__ import annotations
 
@@ -11,25 +14,42 @@ import pytest
 from botarena.executor.installers import SandboxedInstaller
 from botarena.executor.match import run_match
 from botarena.executor.outcomes import AgentStatus
-from botarena.executor.prepare import PrepareError, build_environment, prepare_agent
+from botarena.executor.prepare import (
+    PreparedAgent,
+    PrepareError,
+    build_environment,
+    prepare_agent,
+)
 from botarena.executor.referee import RefereeOptions
 from botarena.executor.runners.local import LocalRunner
 from botarena.executor.sandbox.limits import MIB
 from botarena.games.registry import get_game
+
+from support.installs import assert_no_install_left
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples" / "agents"
 
 pytestmark = pytest.mark.usefixtures("no_install_left")
 
 
-def test_a_numpy_agent_plays_from_a_sandboxed_build(
-    sandboxed_installer: SandboxedInstaller, local_runner: LocalRunner, tmp_path: Path
-) -> None:
+@pytest.fixture(scope="module")
+def numpy_agent(
+    sandboxed_installer: SandboxedInstaller, tmp_path_factory: pytest.TempPathFactory
+) -> PreparedAgent:
+    """connectx-numpy, its environment installed in the install sandbox, once; no install
+    process of it left afterwards."""
+    cache = tmp_path_factory.mktemp("numpy-cache")
     started = time.monotonic()
-    agent = prepare_agent(
-        EXAMPLES / "connectx-numpy", tmp_path / "cache", installer=sandboxed_installer
-    )
+    agent = prepare_agent(EXAMPLES / "connectx-numpy", cache, installer=sandboxed_installer)
     print(f"sandboxed install of numpy: {time.monotonic() - started:.1f} s")
+    assert_no_install_left(cache)
+    return agent
+
+
+def test_a_numpy_agent_plays_from_a_sandboxed_build(
+    numpy_agent: PreparedAgent, local_runner: LocalRunner, tmp_path: Path
+) -> None:
+    agent = numpy_agent
     assert agent.env_dir is not None
     game = get_game("connectx")
     opponent = prepare_agent(EXAMPLES / "connectx-random", tmp_path / "cache")
