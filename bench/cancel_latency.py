@@ -42,12 +42,10 @@ from fastapi.testclient import TestClient
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
-from _platform import new_user_headers  # noqa: E402
+from _platform import built_agents, new_user_headers  # noqa: E402
 
-from botarena.agents.models import Submission  # noqa: E402
 from botarena.app import create_app  # noqa: E402
 from botarena.builds.backends.base import Artifact  # noqa: E402
-from botarena.db.engine import session_scope  # noqa: E402
 from botarena.executor.credentials import CertificateAuthority  # noqa: E402
 from botarena.logging import configure_logging  # noqa: E402
 from botarena.settings import Settings  # noqa: E402
@@ -108,22 +106,7 @@ def _run(folder: Path, rounds: int, external: bool) -> dict[str, Any]:
         )
         factory = serving.app.state.session_factory  # type: ignore[attr-defined]
         headers = new_user_headers(factory, "bench")
-        agents = []
-        for name in ("left", "right"):
-            agent = serving.post(
-                "/api/v1/agents", json={"name": name, "game": "connectx"}, headers=headers
-            ).json()["id"]
-            sub = serving.post(
-                "/api/v1/submissions",
-                json={"agentId": agent, "codeUrl": "https://git.example.com/bench/bot"},
-                headers=headers,
-            ).json()["submission"]["id"]
-            with session_scope(factory) as session:
-                row = session.get(Submission, sub)
-                assert row is not None
-                row.status, row.artifact = "success", artifact
-                session.commit()
-            agents.append(agent)
+        agents = built_agents(serving, factory, headers, artifact)
         samples: dict[str, list[tuple[float, float]]] = {mode: [] for mode in MODES}
         _round(serving, serving, headers, agents, mark)  # warm-up: the fork servers start
         for _ in range(rounds):

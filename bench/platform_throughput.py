@@ -51,9 +51,8 @@ from sqlalchemy import func, select
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
-from _platform import new_user_headers  # noqa: E402
+from _platform import built_agents, new_user_headers  # noqa: E402
 
-from botarena.agents.models import Submission  # noqa: E402
 from botarena.app import create_app  # noqa: E402
 from botarena.builds.backends.base import Artifact  # noqa: E402
 from botarena.clock import utcnow  # noqa: E402
@@ -166,22 +165,7 @@ def _through_the_api(
     with TestClient(create_app(settings)) as client:
         factory = client.app.state.session_factory  # type: ignore[attr-defined]
         headers = new_user_headers(factory, "bench")
-        agents = []
-        for name in ("left", "right"):
-            agent = client.post(
-                "/api/v1/agents", json={"name": name, "game": "connectx"}, headers=headers
-            ).json()["id"]
-            sub = client.post(
-                "/api/v1/submissions",
-                json={"agentId": agent, "codeUrl": "https://git.example.com/bench/bot"},
-                headers=headers,
-            ).json()["submission"]["id"]
-            with session_scope(factory) as session:
-                row = session.get(Submission, sub)
-                assert row is not None
-                row.status, row.artifact = "success", artifact
-                session.commit()
-            agents.append(agent)
+        agents = built_agents(client, factory, headers, artifact)
         # Warm-up: the executor's fork servers start with the first match.
         _wait(client, factory, [_create(client, headers, agents)])
         started = _naive(utcnow())
