@@ -10,9 +10,11 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy.exc import OperationalError
 
 from botarena.app import create_app
 from botarena.clock import utcnow
@@ -262,3 +264,42 @@ def test_an_agent_that_crashes_five_matches_in_a_row_fails(
     # Its owner can build it again.
     rebuilt = playing.post(f"/api/v1/submissions/{crasher_sub}/rebuild", headers=alice.headers)
     assert rebuilt.status_code == 200, rebuilt.text
+
+
+def test_a_database_that_stops_answering_for_a_moment_costs_the_match_nothing(
+    built: Built,
+    play_settings: Settings,
+    alice: Account,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """PostgreSQL restarting mid-match: a heartbeat's renewal and the first try to record the
+    result fail; the match plays on, its result is recorded at the next try, and no attempt
+    is spent on it."""
+    patient, _ = built(alice, "patient", {"main.py": SLOW})
+    outage = {"_renew": 1, "_finish_in": 1}
+
+    def failing(name: str) -> Any:
+        real = getattr(MatchDispatcher, name)
+
+        def call(self: MatchDispatcher, *args: Any, **kwargs: Any) -> Any:
+            if outage[name]:
+                outage[name] -= 1
+                raise OperationalError(
+                    "SELECT 1", {}, Exception("the server closed the connection")
+                )
+            return real(self, *args, **kwargs)
+
+        return call
+
+    for name in outage:
+        monkeypatch.setattr(MatchDispatcher, name, failing(name))
+    with TestClient(create_app(play_settings)) as app:
+        created = app.post(
+            "/api/v1/matches",
+            json={"agent1Id": patient, "agent2Id": patient},
+            headers=alice.headers,
+        ).json()
+        match = wait_for_end(app, created["id"], seconds=90)
+
+    assert outage == {"_renew": 0, "_finish_in": 0}, "the outage did not happen mid-match"
+    assert match["status"] == "finished" and match["attempts"] == 1, match["statusHistory"]

@@ -55,6 +55,8 @@ _UNREACHABLE_WAIT_SECONDS = 1.0
 # How often a busy slot asks its executor's health for the admin page (an idle slot asks
 # before each claim).
 _HEALTH_REFRESH_SECONDS = 5.0
+# Seconds between the tries of recording a result (the database may be restarting).
+_RECORD_RETRIES = (0.5, 1.0, 2.0, 4.0)
 
 
 @dataclass(frozen=True)
@@ -136,6 +138,16 @@ class MatchDispatcher(Workers):
 
     # -- one slot ------------------------------------------------------------------------
     def _work(self, address: str, worker: str) -> None:
+        """The slot, started again should it fail outside a match (its leases run out and
+        the monitor hands its matches back)."""
+        while not self._stop.is_set():
+            try:
+                self._slot(address, worker)
+            except Exception:
+                log.exception("a dispatch slot failed; it starts again", worker=worker)
+                self._stop.wait(1)
+
+    def _slot(self, address: str, worker: str) -> None:
         """Play matches one after another on one executor slot, pipelined: while a match
         plays, the next one is claimed (its lease renewed with the playing one's); when a
         result comes, the next match is sent first, and the result is then recorded in the
@@ -299,7 +311,7 @@ class MatchDispatcher(Workers):
                     if event.HasField("finished"):
                         return _Played(match_id, wire.match_result(event.finished), ahead_lost)
                     if event.HasField("heartbeat"):
-                        held, ahead_held = self._renew(worker, match_id, ahead)
+                        held, ahead_held = self._renew_or_wait(worker, match_id, ahead)
                         ahead_lost = ahead_lost or not ahead_held
                         if not held:
                             # Cancelled (its lease released) or taken by another: stop it.
@@ -321,6 +333,20 @@ class MatchDispatcher(Workers):
             return _Played(match_id, None, ahead_lost, executor_failed=True)
         return _Played(match_id, None, ahead_lost)
 
+    def _renew_or_wait(
+        self, worker: str, match_id: str, ahead: _Claimed | None
+    ) -> tuple[bool, bool]:
+        """:meth:`_renew`, or, while the database does not answer (restarting), both taken as
+        still held: the match plays on and the next heartbeat tries again. Should the outage
+        outlast the lease, the monitor hands the match back and the next renewal says so."""
+        try:
+            return self._renew(worker, match_id, ahead)
+        except Exception as exc:
+            log.warning(
+                "renewing a lease failed; trying again at the next heartbeat", error=str(exc)
+            )
+            return True, True
+
     def _renew(
         self, worker: str, match_id: str, ahead: _Claimed | None = None
     ) -> tuple[bool, bool]:
@@ -337,18 +363,24 @@ class MatchDispatcher(Workers):
         self, worker: str, address: str, match_id: str, result: MatchResult, *, claim: bool
     ) -> _Claimed | None:
         """Record a result and, when ``claim``, claim the slot's next match ahead, in one
-        transaction: one commit per match while the queue is full. A failure here hands
-        the match back (nothing of the transaction is kept)."""
-        try:
-            with self.factory() as session:
-                self._finish_in(session, worker, match_id, result)
-                claimed = self._claim_in(session, worker, address) if claim else None
-                session.commit()
-                return claimed
-        except Exception as exc:  # a bug of ours: the match is retried, never an agent's loss
-            log.exception("recording a match failed", match_id=match_id)
-            self._hand_back(worker, match_id, f"the dispatcher failed: {exc}")
-            return None
+        transaction: one commit per match while the queue is full. A failure is tried again
+        a few times (the database may be restarting: a played match is worth the wait), then
+        hands the match back (nothing of the transaction is kept)."""
+        for wait in (*_RECORD_RETRIES, None):
+            try:
+                with self.factory() as session:
+                    self._finish_in(session, worker, match_id, result)
+                    claimed = self._claim_in(session, worker, address) if claim else None
+                    session.commit()
+                    return claimed
+            except Exception as exc:
+                if wait is not None:
+                    log.warning("recording a match failed; trying again", error=str(exc))
+                    time.sleep(wait)
+                    continue
+                log.exception("recording a match failed", match_id=match_id)
+                self._hand_back(worker, match_id, f"the dispatcher failed: {exc}")
+        return None
 
     def _finish(self, worker: str, match_id: str, result: MatchResult) -> None:
         with self.factory() as session:
@@ -380,12 +412,17 @@ class MatchDispatcher(Workers):
         self.wake()
 
     def _hand_back(self, worker: str, match_id: str, why: str) -> None:
-        with self.factory() as session:
-            queue = MatchQueue(session, self.settings)
-            match = queue.held(match_id, worker)
-            if match is not None:
-                queue.hand_back(match, why)
-                session.commit()
+        """Back to the queue (counted); when the database does not answer, its lease runs
+        out and the monitor hands it back instead: a slot never dies of it."""
+        try:
+            with self.factory() as session:
+                queue = MatchQueue(session, self.settings)
+                match = queue.held(match_id, worker)
+                if match is not None:
+                    queue.hand_back(match, why)
+                    session.commit()
+        except Exception:
+            log.exception("handing back a match failed", match_id=match_id)
         self.wake()
 
     # -- the monitor ---------------------------------------------------------------------
