@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from botarena.agents.models import Submission
 from botarena.builds.backends.docker import DockerBackend
 from botarena.builds.pipeline import BuildPipeline
 from botarena.builds.queue import BuildQueue
@@ -129,7 +130,11 @@ def test_an_engine_stopped_mid_build_is_the_platforms_fault_and_leaves_nothing(
         assert status["errorMessage"] is None
         reason = status["statusHistory"][-1]
         assert reason["status"] == "pending"
-        assert "build failed: internal: the container engine stop" in _text(log), _text(log)
+        # The engine went away: back to the queue uncounted, to wait for the engine.
+        assert "the docker backend went away during the build" in _text(log), _text(log)
+        with session_factory() as session:
+            row = session.get(Submission, sub)
+            assert row is not None and row.attempts == 0
 
         engine.restart()
         _run(session_factory, docker_settings, backend, sub)

@@ -23,7 +23,7 @@ from botarena.builds.failures import BackendUnavailable, BuildFailure, FailureRe
 from botarena.builds.log import BuildLog
 from botarena.builds.models import AttemptOutcome, BuildAttempt
 from botarena.builds.pipeline import BuildPipeline
-from botarena.builds.queue import BuildQueue
+from botarena.builds.queue import BUILD_RETRY, BuildQueue
 from botarena.builds.validation import read_validation
 from botarena.clock import utcnow
 from botarena.db.engine import SessionFactory
@@ -335,6 +335,7 @@ def test_platform_fault_is_retried_then_fails(
     monkeypatch.setattr(backend, "build", broken)
     sub = _upload(client, alice, connectx_agent, _zip({"main.py": CRASHING}))
     _claim(session_factory)
+    started = utcnow()
     _build(session_factory, settings, backend, sub)
 
     status = _status(client, sub)
@@ -342,9 +343,13 @@ def test_platform_fault_is_retried_then_fails(
     assert status["errorMessage"] is None
     row = _row(session_factory, sub)
     assert row.attempts == 1 and row.lease_owner is None
-    assert row.not_before is not None and row.not_before > utcnow()
+    # At least half the first wait after the build failed (the other half is jitter); read
+    # against the clock before the build, not now: a busy machine may be slow to ask.
+    least = timedelta(seconds=BUILD_RETRY.base_seconds / 2)
+    assert row.not_before is not None and row.not_before >= started + least
     with session_factory() as session:
-        assert BuildQueue(session).claim_next(WORKER, "local", 60) is None  # still backing off
+        early = row.not_before - timedelta(seconds=0.5)
+        assert BuildQueue(session).claim_next(WORKER, "local", 60, now=early) is None  # backing off
 
     for number in (2, 3):
         not_before = _row(session_factory, sub).not_before
