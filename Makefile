@@ -26,7 +26,7 @@ demo-deps:
 test: setup system-test-deps lint pytest
 
 pytest: setup system-test-deps
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q --durations=25
 
 lint: setup
 	$(BIN)/ruff check src tests
