@@ -437,6 +437,27 @@ def test_a_backend_that_goes_away_during_a_build_costs_no_attempt(
     assert "went away during the build" in _log(client, alice, sub)
 
 
+def test_a_validation_match_cut_short_by_the_backend_going_away_is_not_the_agents_failure(
+    client: TestClient,
+    alice: Account,
+    connectx_agent: str,
+    settings: Settings,
+    session_factory: SessionFactory,
+    backend: LocalBackend,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The engine stopped while the validation match played (its agents' containers died with
+    it): the build waits for the engine, uncounted, instead of failing the participant."""
+    sub = _upload(client, alice, connectx_agent, _zip({"main.py": CRASHING}))
+    _claim(session_factory)
+    monkeypatch.setattr(backend, "unavailable_reason", lambda: "the engine does not answer")
+    _build(session_factory, settings, backend, sub)
+
+    assert _status(client, sub)["status"] == "pending"
+    assert _row(session_factory, sub).attempts == 0
+    assert "the validation match was cut short" in _log(client, alice, sub)
+
+
 def test_a_platform_fault_with_the_backend_still_there_is_an_attempt(
     client: TestClient,
     alice: Account,

@@ -199,6 +199,13 @@ class BuildPipeline:
             )
         keep_validation(validation_match_path(self.settings, job.submission_id), result)
         build_log.write(validation_summary(result))
+        lost = any(outcome.status is not AgentStatus.DONE for outcome in result.agents)
+        if lost and self.backend.unavailable_reason() is not None:
+            # The engine went away under the match (its containers died with it): not the
+            # agent's failure.
+            raise BuildFailure(
+                FailureReason.INTERNAL, "the validation match was cut short", platform_fault=True
+            )
         for player, outcome in enumerate(result.agents):
             if outcome.status is not AgentStatus.DONE:
                 build_log.write(f"--- the agent's log (player {player}) ---")
@@ -288,8 +295,8 @@ class BuildPipeline:
         if reason is None:
             return False
         build_log.step(
-            f"the {self.backend.name} backend went away during the build ({reason}); "
-            "back to the queue"
+            f"{failure.sentence}: the {self.backend.name} backend went away during the build "
+            f"({reason}); back to the queue"
         )
         self._requeue(job, f"{failure.sentence} ({reason})")
         return True
