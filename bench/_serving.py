@@ -5,6 +5,7 @@ from __future__ import annotations
 import signal
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -57,3 +58,17 @@ def _free_port() -> int:
         probe.bind(("127.0.0.1", 0))
         port: int = probe.getsockname()[1]
         return port
+
+
+def cli(env: dict[str, str], *args: str) -> str:
+    """``botarena ARGS`` run with ``env``; its standard output (raises when it fails)."""
+    done = subprocess.run(
+        [sys.executable, "-m", "botarena", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        stdin=subprocess.DEVNULL,
+        timeout=120,
+    )
+    return done.stdout

@@ -23,7 +23,6 @@ import json
 import os
 import ssl
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -35,7 +34,7 @@ from typing import Any
 
 import _load_mix as mix
 import httpx
-from _serving import serving
+from _serving import cli, serving
 
 ROOT = Path(__file__).resolve().parent.parent
 CLIENT_TIMEOUT = 30.0
@@ -190,7 +189,7 @@ def _server(
         if database_url:
             env["BOTARENA_DATABASE_URL"] = database_url
         env |= dict(item.split("=", 1) for item in extra)
-        token = _cli(env, "user", "create", "loaduser").strip().splitlines()[-1]
+        token = cli(env, "user", "create", "loaduser").strip().splitlines()[-1]
         command = [sys.executable, "-m", "botarena", "serve", *serve_args]
         # Worker processes start slowly on a busy machine: each imports the whole server.
         with serving(command, env, Path(folder) / "serve.log", ready=180) as url:
@@ -286,18 +285,6 @@ def _mix_for(
             "ratio": round(statistics.median(status) / statistics.median(floor), 2),
         }
         return result
-
-
-def _cli(env: dict[str, str], *args: str) -> str:
-    done = subprocess.run(
-        [sys.executable, "-m", "botarena", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-        stdin=subprocess.DEVNULL,
-    )
-    return done.stdout
 
 
 def _submission(url: str, token: str) -> str:

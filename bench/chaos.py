@@ -46,6 +46,7 @@ from typing import Any
 
 import httpx
 import psycopg
+from _serving import cli
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples" / "agents"
@@ -279,7 +280,7 @@ def _ratings_differ(platform: Platform) -> int:
     """Ratings whose values differ from those ``botarena ratings recompute`` makes."""
     query = "SELECT submission_id, mu, sigma, games, wins, losses, draws FROM ratings"
     before = {row[0]: row[1:] for row in _rows(platform, query)}
-    _cli(platform.server.env, "ratings", "recompute")
+    cli(platform.server.env, "ratings", "recompute")
     after = {row[0]: row[1:] for row in _rows(platform, query)}
     differ = 0
     for submission in before.keys() | after.keys():
@@ -351,11 +352,11 @@ def _platform(keep: bool) -> Iterator[Platform]:
         base = "python:3.11-slim"
         build_python_image(engine.client(), base)
         env = _environment(folder, database_url, engine.url, base)
-        token = _cli(env, "user", "create", "chaos", "--admin").strip().splitlines()[-1]
+        token = cli(env, "user", "create", "chaos", "--admin").strip().splitlines()[-1]
         executors = []
         for number in (1, 2):
             bundle = folder / f"executor-{number}"
-            _cli(env, "executor", "credentials", "--out", str(bundle))
+            cli(env, "executor", "credentials", "--out", str(bundle))
             executor_env = env | {
                 "BOTARENA_DATA_DIR": str(folder / f"executor-{number}-data"),
                 "BOTARENA_TLS_DIR": str(bundle),
@@ -541,7 +542,7 @@ def _submit(platform: Platform, agent: str) -> None:
     env = platform.server.env | {"BOTARENA_SERVER": platform.url, "BOTARENA_TOKEN": platform.token}
     for _ in range(10):
         try:
-            _cli(env, "submit", str(EXAMPLES / agent), "--agent", agent, "--no-follow", "--json")
+            cli(env, "submit", str(EXAMPLES / agent), "--agent", agent, "--no-follow", "--json")
         except subprocess.CalledProcessError:
             _wait_answering(platform)
             continue
@@ -581,19 +582,6 @@ def _count(platform: Platform, table: str, where: str) -> int:
 def _rows(platform: Platform, query: str) -> list[tuple[Any, ...]]:
     with psycopg.connect(platform.conninfo, connect_timeout=5) as connection:
         return list(connection.execute(query).fetchall())  # type: ignore[arg-type]
-
-
-def _cli(env: dict[str, str], *args: str) -> str:
-    done = subprocess.run(
-        [sys.executable, "-m", "botarena", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-        stdin=subprocess.DEVNULL,
-        timeout=120,
-    )
-    return done.stdout
 
 
 def _aware(moment: datetime) -> datetime:
