@@ -4,11 +4,18 @@ Imported after the script has put ``src`` on the path."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from botarena.accounts.service import AccountService
 from botarena.agents.models import Submission
 from botarena.db.engine import SessionFactory, session_scope
+from botarena.executor.credentials import CertificateAuthority
 
 
 def new_user_headers(factory: SessionFactory, username: str) -> dict[str, str]:
@@ -40,3 +47,28 @@ def built_agents(
             session.commit()
         agents.append(agent)
     return agents
+
+
+@contextmanager
+def executor_process(folder: Path, capacity: int = 2) -> Iterator[tuple[str, int]]:
+    """``botarena executor`` as a process of its own on a free port, sharing ``folder`` (the
+    server's data folder: its artifacts, and the authority the executor's certificate comes
+    from); yields its address and pid."""
+    CertificateAuthority.open_or_create(folder / "pki")
+    process = subprocess.Popen(
+        [
+            *(sys.executable, "-m", "botarena", "executor"),
+            *("--listen", "127.0.0.1:0", "--capacity", str(capacity)),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, "BOTARENA_DATA_DIR": str(folder)},
+        text=True,
+    )
+    assert process.stdout is not None
+    port = process.stdout.readline().strip().rsplit(":", 1)[1]
+    try:
+        yield f"127.0.0.1:{port}", process.pid
+    finally:
+        process.terminate()
+        process.wait(30)

@@ -25,15 +25,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import secrets
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -42,11 +39,10 @@ from fastapi.testclient import TestClient
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
-from _platform import built_agents, new_user_headers  # noqa: E402
+from _platform import built_agents, executor_process, new_user_headers  # noqa: E402
 
 from botarena.app import create_app  # noqa: E402
 from botarena.builds.backends.base import Artifact  # noqa: E402
-from botarena.executor.credentials import CertificateAuthority  # noqa: E402
 from botarena.logging import configure_logging  # noqa: E402
 from botarena.settings import Settings  # noqa: E402
 
@@ -88,7 +84,7 @@ def _run(folder: Path, rounds: int, external: bool) -> dict[str, Any]:
     with ExitStack() as stack:
         executors: tuple[str, ...] = ()
         if external:
-            executors = (stack.enter_context(_executor_process(folder)),)
+            executors = (stack.enter_context(executor_process(folder))[0],)
         settings = Settings(
             _env_file=None,  # type: ignore[call-arg]
             data_dir=folder,
@@ -188,25 +184,6 @@ def _alive(pid: int) -> bool:
         return "\nState:\tZ" not in Path(f"/proc/{pid}/status").read_text()
     except OSError:
         return False
-
-
-@contextmanager
-def _executor_process(folder: Path) -> Iterator[str]:
-    CertificateAuthority.open_or_create(folder / "pki")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "botarena", "executor", "--listen", "127.0.0.1:0"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        env={**os.environ, "BOTARENA_DATA_DIR": str(folder)},
-        text=True,
-    )
-    assert process.stdout is not None
-    port = process.stdout.readline().strip().rsplit(":", 1)[1]
-    try:
-        yield f"127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        process.wait(30)
 
 
 if __name__ == "__main__":

@@ -34,13 +34,11 @@ import json
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -51,13 +49,12 @@ from sqlalchemy import func, select
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
-from _platform import built_agents, new_user_headers  # noqa: E402
+from _platform import built_agents, executor_process, new_user_headers  # noqa: E402
 
 from botarena.app import create_app  # noqa: E402
 from botarena.builds.backends.base import Artifact  # noqa: E402
 from botarena.clock import utcnow  # noqa: E402
 from botarena.db.engine import SessionFactory, session_scope  # noqa: E402
-from botarena.executor.credentials import CertificateAuthority  # noqa: E402
 from botarena.executor.match import run_match  # noqa: E402
 from botarena.executor.prepare import prepare_agent  # noqa: E402
 from botarena.executor.runners.local import LocalRunner  # noqa: E402
@@ -115,7 +112,7 @@ def _platform(folder: Path, matches: int, capacity: int, external: bool) -> dict
         executors: tuple[str, ...] = ()
         executor_pid = None
         if external:
-            address, executor_pid = stack.enter_context(_executor_process(folder, capacity))
+            address, executor_pid = stack.enter_context(executor_process(folder, capacity))
             executors = (address,)
         settings = Settings(
             _env_file=None,  # type: ignore[call-arg]
@@ -129,30 +126,6 @@ def _platform(folder: Path, matches: int, capacity: int, external: bool) -> dict
             log_level="WARNING",
         )
         return _through_the_api(folder, settings, matches, executor_pid)
-
-
-@contextmanager
-def _executor_process(folder: Path, capacity: int) -> Iterator[tuple[str, int]]:
-    CertificateAuthority.open_or_create(folder / "pki")
-    process = subprocess.Popen(
-        [
-            *(sys.executable, "-m", "botarena", "executor"),
-            *("--listen", "127.0.0.1:0", "--capacity", str(capacity)),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        # The server's data folder: its artifacts, and the authority the executor's
-        # certificate comes from.
-        env={**os.environ, "BOTARENA_DATA_DIR": str(folder)},
-        text=True,
-    )
-    assert process.stdout is not None
-    port = process.stdout.readline().strip().rsplit(":", 1)[1]
-    try:
-        yield f"127.0.0.1:{port}", process.pid
-    finally:
-        process.terminate()
-        process.wait(30)
 
 
 def _through_the_api(

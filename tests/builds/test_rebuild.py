@@ -3,7 +3,6 @@ makes an artifact of its own, so warm fork servers and matches never see one rep
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,6 +21,7 @@ from botarena.storage import earlier_build_log_path
 
 from support.accounts import Account
 from support.api import create_agent, submit_archive, zip_files
+from support.build_status import wait_for_build
 from support.matches import RANDOM, wait_for_end
 
 sqlite_only = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -44,17 +44,6 @@ def serving(
     )
     with TestClient(create_app(live)) as client:
         yield client
-
-
-def _wait_built(client: TestClient, sub: str, seconds: float = 120) -> dict[str, Any]:
-    deadline = time.monotonic() + seconds
-    status: dict[str, Any] = {}
-    while time.monotonic() < deadline:
-        status = client.get(f"/api/v1/submissions/{sub}/build-status").json()
-        if status["status"] in ("success", "build_failed"):
-            return status
-        time.sleep(0.2)
-    raise AssertionError(f"the build did not end: {status}")
 
 
 def _play(client: TestClient, account: Account, first: str, second: str) -> dict[str, Any]:
@@ -85,7 +74,7 @@ def test_a_played_submission_rebuilds_and_plays_again(
     sub = submit_archive(serving, alice, alices, zip_files({"main.py": RANDOM}))
     other = submit_archive(serving, bob, bobs, zip_files({"main.py": RANDOM}))
     for owner, built in ((alice, sub), (bob, other)):
-        assert _wait_built(serving, built)["status"] == "success"
+        assert wait_for_build(serving, built, seconds=120)["status"] == "success"
         answer = serving.post(f"/api/v1/submissions/{built}/activate", headers=owner.headers)
         assert answer.status_code == 200, answer.text
     first = _artifact(serving, sub)
@@ -97,7 +86,7 @@ def test_a_played_submission_rebuilds_and_plays_again(
     assert serving.post(f"/api/v1/submissions/{sub}/deactivate", headers=alice.headers).is_success
     answer = serving.post(f"/api/v1/submissions/{sub}/rebuild", headers=alice.headers)
     assert answer.status_code == 200, answer.text
-    status = _wait_built(serving, sub)
+    status = wait_for_build(serving, sub, seconds=120)
     assert status["status"] == "success", status
     assert serving.post(f"/api/v1/submissions/{sub}/activate", headers=alice.headers).is_success
 

@@ -9,7 +9,6 @@ import shutil
 import socket
 import time
 from collections.abc import Callable
-from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -22,6 +21,7 @@ from botarena.settings import Settings
 
 from support.accounts import Account
 from support.api import create_agent, submit_archive, zip_files
+from support.build_status import wait_for_build
 from support.matches import wait_for_end
 from support.scrapes import Samples, grew, scrape, value
 
@@ -113,8 +113,8 @@ def test_a_real_run_shows_in_every_metric(
         in_flight = "botarena_builds_in_flight"
         building = poll(server, lambda s: value(s, in_flight, backend="local") > 0)
         assert value(building, "botarena_build_queue_depth") <= 1
-        assert _built(server, sub)["status"] == "success"
-        assert _built(server, broken)["status"] == "build_failed"
+        assert wait_for_build(server, sub, seconds=120)["status"] == "success"
+        assert wait_for_build(server, broken, seconds=120)["status"] == "build_failed"
         activated = server.post(f"/api/v1/submissions/{sub}/activate", headers=alice.headers)
         assert activated.status_code == 200, activated.text
 
@@ -198,17 +198,6 @@ def _remove_artifact(factory: SessionFactory, submission_id: str) -> None:
         code_dir = Artifact.from_json(row.artifact).code_dir
     assert code_dir is not None
     shutil.rmtree(code_dir)
-
-
-def _built(client: TestClient, sub: str, seconds: float = 120) -> dict[str, Any]:
-    deadline = time.monotonic() + seconds
-    status: dict[str, Any] = {}
-    while time.monotonic() < deadline:
-        status = client.get(f"/api/v1/submissions/{sub}/build-status").json()
-        if status["status"] in ("success", "build_failed"):
-            return status
-        time.sleep(0.2)
-    raise AssertionError(f"the build did not end: {status}")
 
 
 def _queue(client: TestClient, account: Account, agent: str, clock: float) -> str:
