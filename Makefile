@@ -25,8 +25,13 @@ demo-deps:
 
 test: setup system-test-deps lint pytest
 
+# Two test processes (pytest-xdist), each with its own PostgreSQL, engines and registry: most
+# tests wait on servers and sandboxes, so two share two cores well (13.5 min against 24.7 in
+# one). A test module stays in one process, with its module's fixtures.
+TEST_WORKERS ?= 2
+
 pytest: setup system-test-deps
-	$(BIN)/pytest -q --durations=25
+	$(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadscope --durations=25
 
 lint: setup
 	$(BIN)/ruff check src tests
