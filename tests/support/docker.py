@@ -111,14 +111,15 @@ class Engine:
         shutil.rmtree(self.root, ignore_errors=True)
 
 
-def start_docker() -> Engine:
-    """Start a private ``dockerd``; raise DockerUnavailableError with its log when it cannot."""
+def start_docker(config: dict[str, object] | None = None) -> Engine:
+    """Start a private ``dockerd``, ``config`` added to its daemon.json; raise
+    DockerUnavailableError with its log when it cannot."""
     binary = shutil.which("dockerd")
     if binary is None or os.geteuid() != 0:
         raise DockerUnavailableError("dockerd is not installed (or the tests do not run as root)")
     # A Unix socket path is limited to 107 bytes: keep the folder short.
     root = Path(tempfile.mkdtemp(prefix="bdk-", dir="/tmp"))
-    config: dict[str, object] = {}
+    config = dict(config or {})
     runsc = shutil.which("runsc")
     if runsc:
         # gVisor, for the runner's BOTARENA_DOCKER_RUNTIME; it needs its own network off.
