@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +25,7 @@ from botarena.executor.rpc import grpc, health_pb2, health_pb2_grpc
 from botarena.executor.sandbox.isolation import probe_isolation
 from botarena.settings import Settings
 
+from support.docker import Engine
 from support.executors import authority
 from support.live import free_port
 from support.services import require_sandbox
@@ -39,13 +41,12 @@ class Served:
     http: str
 
 
-@pytest.fixture
-def served(tmp_path: Path) -> Iterator[Served]:
+@contextmanager
+def serving(settings: Settings) -> Iterator[Served]:
     """An executor on a free loopback port, with its HTTP port on another."""
-    settings = Settings(_env_file=None, data_dir=tmp_path)  # type: ignore[call-arg]
     runner = ArtifactRunner(settings)
     service = ExecutorServicer(runner, ArtifactPolicy.from_settings(settings), capacity=3)
-    server, port = serve(service, "127.0.0.1:0", authority(tmp_path).issue(EXECUTOR))
+    server, port = serve(service, "127.0.0.1:0", authority(settings.data_dir).issue(EXECUTOR))
     http = HttpPort("127.0.0.1:0", service.standard_health)
     try:
         yield Served(service, f"127.0.0.1:{port}", f"http://127.0.0.1:{http.port}")
@@ -54,6 +55,12 @@ def served(tmp_path: Path) -> Iterator[Served]:
         server.stop(grace=0).wait()
         service.close()
         runner.close()
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[Served]:
+    with serving(Settings(_env_file=None, data_dir=tmp_path)) as served:  # type: ignore[call-arg]
+        yield served
 
 
 @pytest.fixture
@@ -181,3 +188,35 @@ def test_health_watchers_hear_the_stop(served: Served, tmp_path: Path) -> None:
             statuses.append(next(watch).status)
         watch.cancel()
     assert statuses[-1] == NOT_SERVING
+
+
+def test_where_images_are_played_the_container_engine_is_checked(
+    tmp_path: Path, docker_daemon: Engine
+) -> None:
+    """The docker build backend: the engine is its agents' sandbox, so readiness asks it; an
+    engine that does not answer makes the executor unavailable, with the reason."""
+    require_sandbox()
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None, data_dir=tmp_path, build_backend="docker", docker_host=docker_daemon.url
+    )
+    with serving(settings) as served:
+        ready = httpx.get(f"{served.http}/readyz")
+        assert ready.status_code == 200
+        assert ready.json()["checks"]["containers"] == {"ok": True, "detail": None}
+        assert check(served.grpc_address, tmp_path) == SERVING
+
+    gone = tmp_path / "no-engine.sock"
+    settings = settings.model_copy(update={"docker_host": f"unix://{gone}"})
+    with serving(settings) as served:
+        answer = httpx.get(f"{served.http}/readyz")
+        assert answer.status_code == 503
+        body = answer.json()
+        assert body["failing"] == ["containers"]
+        assert body["checks"]["containers"]["detail"].startswith("the container engine ")
+        assert check(served.grpc_address, tmp_path) == NOT_SERVING
+
+
+def test_folders_only_executors_do_not_ask_an_engine(served: Served) -> None:
+    """The local build backend plays folders: no engine is needed, none is asked for."""
+    require_sandbox()
+    assert "containers" not in httpx.get(f"{served.http}/readyz").json()["checks"]

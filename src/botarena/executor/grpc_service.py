@@ -79,6 +79,25 @@ class ArtifactRunner:
     def start(self, agent: PreparedAgent, *, name: str) -> AgentProcess:
         return self._runner(agent).start(agent, name=name)
 
+    def engine_problem(self) -> str | None:
+        """Why the container engine cannot play images now, or None when it answers; asked
+        only where images are played (see :attr:`plays_images`)."""
+        from botarena.executor.runners.docker import DockerUnavailableError, connect, engine_problem
+
+        with self._lock:
+            if self._docker_client is None:
+                try:
+                    self._docker_client = connect(self.settings.docker_host, timeout=5)
+                except DockerUnavailableError as exc:
+                    return str(exc)
+            client = self._docker_client
+        return engine_problem(client)  # type: ignore[arg-type]
+
+    @property
+    def plays_images(self) -> bool:
+        """The deployment builds images (the docker backend), or this executor has played one."""
+        return self.settings.build_backend == "docker" or self._docker is not None
+
     def _runner(self, agent: PreparedAgent) -> Runner:
         with self._lock:
             if agent.image is not None:
@@ -87,6 +106,7 @@ class ArtifactRunner:
                     from botarena.executor.runners.docker import DockerRunner, connect
 
                     client = connect(self.settings.docker_host)
+                    self._close_client()
                     self._docker_client = client
                     self._docker = DockerRunner(
                         client,
@@ -107,9 +127,13 @@ class ArtifactRunner:
             close_runner = getattr(self._docker, "close", None)
             if callable(close_runner):
                 close_runner()
-            close = getattr(self._docker_client, "close", None)
-            if callable(close):
-                close()
+            self._close_client()
+
+    def _close_client(self) -> None:
+        close = getattr(self._docker_client, "close", None)
+        if callable(close):
+            close()
+        self._docker_client = None
 
 
 class ExecutorServicer:
@@ -133,7 +157,9 @@ class ExecutorServicer:
         self._running = 0
         self._lock = threading.Lock()
         self._closed = False
-        self.standard_health = ExecutorHealth()
+        self.standard_health = ExecutorHealth(
+            runner if isinstance(runner, ArtifactRunner) else None
+        )
         metrics.executor_slots_changed(+capacity)
 
     def run_match(

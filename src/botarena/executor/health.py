@@ -2,17 +2,20 @@
 ``grpc.health.v1`` service on its gRPC port and as ``/readyz`` on its HTTP port.
 
 ``serving``: it has not begun to stop. ``sandbox``: the bubblewrap sandbox that plays folder
-agents can start (its sentence says what to install or allow).
+agents can start (its sentence says what to install or allow). ``containers``, only where
+images are played (the docker build backend, or an image already played here): the container
+engine answers, since it is those agents' sandbox.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 from botarena.executor.rpc import health, health_pb2
 from botarena.executor.sandbox import probe_isolation
 
-CHECKS = ("serving", "sandbox")
+CHECKS = ("serving", "sandbox", "containers")
 # The names a health client may ask for: "" (the whole server) and the executor service.
 SERVICES = ("", "botarena.executor.v1.Executor")
 
@@ -24,11 +27,21 @@ class Check:
     detail: str | None = None
 
 
+class ContainerEngine(Protocol):
+    """Where an executor's agent containers run (the executor's runner)."""
+
+    @property
+    def plays_images(self) -> bool: ...
+
+    def engine_problem(self) -> str | None: ...
+
+
 class ExecutorHealth:
     """The executor's checks, and the gRPC health service that reports them."""
 
-    def __init__(self) -> None:
+    def __init__(self, engine: ContainerEngine | None = None) -> None:
         self.service = health.HealthServicer()
+        self.engine = engine
         self._stopping = False
 
     def checks(self) -> list[Check]:
@@ -37,6 +50,9 @@ class ExecutorHealth:
         found = [Check("serving", not self._stopping, stopping)]
         reason = probe_isolation().unavailable_reason()
         found.append(Check("sandbox", reason is None, reason))
+        if self.engine is not None and self.engine.plays_images:
+            problem = self.engine.engine_problem()
+            found.append(Check("containers", problem is None, problem))
         status = (
             health_pb2.HealthCheckResponse.SERVING
             if all(c.ok for c in found)
