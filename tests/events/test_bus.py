@@ -150,6 +150,18 @@ def second_process(settings: Settings) -> Iterator[tuple[EventBus, SessionFactor
     engine.dispose()
 
 
+def _passed(origin: EventBus, other: EventBus, topic: str) -> None:
+    """Wait until what was published on ``topic`` so far has reached both buses (the
+    submission's creation comes late on a busy machine: here on the bus's own thread, there
+    through NOTIFY), by a marker from ``origin`` that comes after it on both paths."""
+    marks = [Heard(), Heard()]
+    origin.subscribe(topic, marks[0])
+    other.subscribe(topic, marks[1])
+    origin.publish(Notice(topic, {"passed": True}))
+    for heard in marks:
+        heard.wait(lambda seen: any("passed" in n.data for n in seen))
+
+
 def _listening(*buses: EventBus) -> None:
     for bus in buses:
         assert bus.relay is not None and bus.relay.listening.wait(15)
@@ -165,6 +177,7 @@ def test_notices_cross_processes_through_postgres(
     here, (there, their_sessions) = _bus(client), second_process
     _listening(here, there)
     sub = submit_url(client, alice, create_agent(client, alice, "bot"))
+    _passed(here, there, f"submission:{sub}")
     heard_here, heard_there = Heard(), Heard()
     here.subscribe(f"submission:{sub}", heard_here)
     there.subscribe(f"submission:{sub}", heard_there)

@@ -17,6 +17,7 @@ from botarena.executor.runners.docker import DockerRunner
 from botarena.executor.runners.local import LocalRunner
 from botarena.executor.sandbox import Limits, detect_cgroup_driver
 from botarena.executor.sandbox.limits import MIB
+from executor.forkserver.forking import sandbox_processes
 
 from support.docker import GVISOR, Engine
 from support.runners import Runnable
@@ -122,29 +123,25 @@ def make_agent(tmp_path: Path, runnable: Runnable) -> MakeAgent:
     return make
 
 
-def sandbox_processes() -> set[int]:
-    """Processes on this machine that belong to a sandboxed agent (bwrap or the agent shim)."""
-    found = set()
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            cmdline = (entry / "cmdline").read_bytes()
-        except OSError:
-            continue
-        if b"botarena.sdk" in cmdline or cmdline.startswith(b"bwrap") or b"/bwrap\0" in cmdline:
-            found.add(int(entry.name))
-    return found
-
-
 @pytest.fixture
 def no_leftovers() -> Iterator[None]:
-    """After the test: no sandboxed process alive and no cgroup of ours left."""
+    """After the test: no sandboxed process of ours alive and no cgroup of ours left.
+
+    Only ours: the other test process of the run (and any other work on this machine) runs
+    sandboxes of its own meanwhile. A sandbox process cannot leave our tree unseen: it keeps
+    its cgroup, named after the process that made it (``….p<pid>``), which is checked here;
+    a container runner's containers are checked by ``sandbox_runner``.
+    """
     before = sandbox_processes()
     yield
     leaked = sandbox_processes() - before
     assert not leaked, f"sandboxed processes left running: {sorted(leaked)}"
     driver = detect_cgroup_driver()
+    ours = f".p{os.getpid()}"
     for parent in getattr(driver, "parents", {}).values():
-        children = [p.name for p in parent.iterdir() if p.is_dir()] if parent.exists() else []
+        children = (
+            [p.name for p in parent.iterdir() if p.is_dir() and p.name.endswith(ours)]
+            if parent.exists()
+            else []
+        )
         assert not children, f"cgroups left behind under {parent}: {children}"

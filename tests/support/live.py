@@ -34,7 +34,7 @@ class LiveServer:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, *extra: str, timeout: float = 20.0) -> None:
+    def start(self, *extra: str, timeout: float = 60.0) -> None:
         log = Path(self.env["BOTARENA_DATA_DIR"]).parent / f"serve-{self.port}.log"
         self._log = log
         self.process = subprocess.Popen(

@@ -41,11 +41,13 @@ class Site:
             f"{self.url}/api/v1/agents",
             json={"name": f"bot-{time.monotonic_ns()}", "game": "connectx"},
             headers=self.headers,
+            timeout=30,
         ).json()["id"]
         answer = httpx.post(
             f"{self.url}/api/v1/submissions",
             json={"agentId": agent, "codeUrl": "https://git.example.com/a/b"},
             headers=self.headers,
+            timeout=30,
         )
         assert answer.status_code == 201, answer.text
         sub_id: str = answer.json()["submission"]["id"]

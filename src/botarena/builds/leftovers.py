@@ -5,7 +5,8 @@ step that fails, but not when it is itself stopped mid-build (they stay ``Exited
 images of a stage that got part of the way (a dependencies stage whose install failed) stay
 behind, untagged. After a build that failed, its step containers are removed and its step
 images that nothing tags and that did not come from the cache; when the engine cannot be
-reached then, they are kept here and removed before the next build (in this process).
+reached then (or fails to remove a container), they are kept here and removed before the next
+build (in this process).
 A successful build keeps its step images: they are the layer cache of the next one.
 """
 
@@ -63,6 +64,11 @@ def _removed(client: docker.DockerClient, kind: str, ident: str) -> bool:
     except docker.errors.NotFound:
         return True
     except docker.errors.APIError as exc:
+        if kind == "container" and exc.is_server_error():
+            # The engine failed to remove it now (e.g. its filesystem still busy while the
+            # engine comes back from a stop): asked again before the next build.
+            log.info("a build leftover is kept for later", kind=kind, id=ident, reason=str(exc))
+            return False
         log.info("a build leftover stays", kind=kind, id=ident, reason=str(exc))
         return True  # in use (a later build's cache or container): the engine keeps it
     except (docker.errors.DockerException, requests.RequestException):
