@@ -38,8 +38,6 @@ def get_session(
 
 
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
-# A turn (see botarena.api.admission) for a route that opens its session itself.
-TurnDep = Annotated[None, Depends(take_turn, scope="function")]
 # Closed (and its turn given back) once the route's answer is built, before it is sent: a
 # slow reader never holds a connection.
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]

@@ -15,7 +15,8 @@ from botarena.accounts.tokens import TokenService
 from botarena.agents.presenters import present
 from botarena.agents.schemas import SubmissionOut
 from botarena.agents.service import BuildSummary, SubmissionService, may_read_build_log
-from botarena.api.deps import SessionDep, SettingsDep, TurnDep
+from botarena.api.admission import turn
+from botarena.api.deps import SessionDep, SettingsDep
 from botarena.api.hooks import notify_build_queued
 from botarena.audit.deps import AuditContext
 from botarena.builds.commands import BuildCommands
@@ -33,17 +34,19 @@ status_router = APIRouter(tags=["agents"])
 
 
 @status_router.get("/submissions/{submission_id}/build-status")
-async def build_status(submission_id: str, request: Request, _turn: TurnDep) -> BuildStatus:
+async def build_status(submission_id: str, request: Request) -> BuildStatus:
     """Where the build stands, with its queue position and status history."""
-    # The API's most polled route, so it is written for its cost: async, with all of its
-    # blocking work (the caller's token, the reads) in one hop to a worker thread, where a
-    # sync route with the session and user dependencies takes six (each sync dependency, the
-    # session's opening and its closing, the answer's check).
+    # The API's most polled route, so it is written for its cost: async, no dependencies,
+    # all of its blocking work (the caller's token, the reads) in one hop to a worker thread
+    # while it holds a turn (botarena.api.admission), where a sync route with the session
+    # and user dependencies takes six hops (each sync dependency, the session's opening and
+    # its closing, the answer's check).
     secret = bearer_secret(request.headers.get("authorization"))
     state = request.app.state
-    view = await run_in_threadpool(
-        _build_summary, state.read_session_factory, state.settings, secret, submission_id
-    )
+    async with turn(request):
+        view = await run_in_threadpool(
+            _build_summary, state.read_session_factory, state.settings, secret, submission_id
+        )
     return BuildStatus(
         submission_id=view.submission_id,
         status=view.status,
