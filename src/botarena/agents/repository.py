@@ -8,7 +8,19 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Integer, Row, Select, and_, bindparam, case, func, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Row,
+    Select,
+    and_,
+    bindparam,
+    case,
+    func,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session, selectinload
 
 from botarena.agents.models import Agent, Submission, SubmissionStatusEvent
@@ -132,8 +144,9 @@ class SubmissionRepository:
     def status_with_history(
         self, submission_id: str
     ) -> tuple[Row[Any], list[tuple[str, datetime]]] | None:
-        """The submission's columns the build status shows, and its status history (status,
-        time) oldest first; None for no such submission. One statement, one round trip."""
+        """The submission's columns the build status shows with its ``queue_position`` (as
+        :meth:`queue_position_of`), and its status history (status, time) oldest first; None
+        for no such submission. One statement, one round trip."""
         rows = self.session.execute(_status_statement(), {"submission_id": submission_id}).all()
         if not rows:
             return None
@@ -193,32 +206,49 @@ class QueueKey:
 
 @cache
 def _status_statement() -> Select[Any]:
-    subs = Submission.__table__.c
+    me = Submission.__table__.alias("me")
     events = SubmissionStatusEvent.__table__.c
+    # Counted only for a submission that waits (CASE evaluates the count for those only).
+    position = case(
+        (
+            _waits(me.c.status, me.c.lease_owner),
+            select(func.count())
+            .select_from(Submission.__table__)
+            .where(
+                _ahead_of(
+                    me.c.id, me.c.priority, case((me.c.version == 1, 0), else_=1), me.c.created_at
+                )
+            )
+            .scalar_subquery(),
+        ),
+        else_=None,
+    )
+    one = (
+        select(
+            me.c.id,
+            me.c.status,
+            me.c.build_job_name,
+            me.c.build_pod_name,
+            me.c.docker_image_url,
+            me.c.error_message,
+            me.c.artifact,
+            me.c.created_at,
+            me.c.updated_at,
+            position.label("queue_position"),
+        )
+        .where(me.c.id == bindparam("submission_id", type_=me.c.id.type))
+        .subquery("one")
+    )
     return (
         select(
-            subs.id,
-            subs.status,
-            subs.build_job_name,
-            subs.build_pod_name,
-            subs.docker_image_url,
-            subs.error_message,
-            subs.artifact,
-            subs.lease_owner,
-            subs.version,
-            subs.priority,
-            subs.created_at,
-            subs.updated_at,
+            one,
             events.id.label("event_id"),
             events.status.label("event_status"),
             events.at.label("event_at"),
         )
         .select_from(
-            Submission.__table__.outerjoin(
-                SubmissionStatusEvent.__table__, events.submission_id == subs.id
-            )
+            one.outerjoin(SubmissionStatusEvent.__table__, events.submission_id == one.c.id)
         )
-        .where(subs.id == bindparam("submission_id", type_=subs.id.type))
         .order_by(events.id)
     )
 
@@ -227,18 +257,32 @@ def _status_statement() -> Select[Any]:
 def _ahead_statement() -> Select[Any]:
     """The count of queued submissions ahead of the one of the parameters."""
     subs = Submission.__table__.c
-    pending = SubmissionStatus.PENDING.value
-    building = SubmissionStatus.BUILDING.value
-    me = bindparam("id", type_=subs.id.type)
-    priority = bindparam("priority", type_=subs.priority.type)
-    mine_first = bindparam("first", type_=Integer())
-    created_at = bindparam("created_at", type_=subs.created_at.type)
+    ahead = _ahead_of(
+        bindparam("id", type_=subs.id.type),
+        bindparam("priority", type_=subs.priority.type),
+        bindparam("first", type_=Integer()),
+        bindparam("created_at", type_=subs.created_at.type),
+    )
+    return select(func.count()).select_from(Submission.__table__).where(ahead)
+
+
+def _waits(status: Any, lease_owner: Any) -> ColumnElement[bool]:
+    """Waiting for a builder: pending, or a requested rebuild not yet taken (building, no
+    worker)."""
+    return or_(
+        status == SubmissionStatus.PENDING.value,
+        and_(status == SubmissionStatus.BUILDING.value, lease_owner.is_(None)),
+    )
+
+
+def _ahead_of(me: Any, priority: Any, mine_first: Any, created_at: Any) -> ColumnElement[bool]:
+    """A submission waiting ahead of the one given by its id, priority, first-submission key
+    (0 for an agent's first, else 1) and creation time: higher priority first, then an
+    agent's first submission before its re-submissions, then the oldest, then the id."""
+    subs = Submission.__table__.c
     first_key = case((subs.version == 1, 0), else_=1)
-    ahead = and_(
-        or_(
-            subs.status == pending,
-            and_(subs.status == building, subs.lease_owner.is_(None)),
-        ),
+    return and_(
+        _waits(subs.status, subs.lease_owner),
         subs.id != me,
         or_(
             subs.priority > priority,
@@ -253,4 +297,3 @@ def _ahead_statement() -> Select[Any]:
             ),
         ),
     )
-    return select(func.count()).select_from(Submission.__table__).where(ahead)

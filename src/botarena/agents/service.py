@@ -20,7 +20,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from botarena.accounts.models import User
 from botarena.agents.models import Agent, Submission, SubmissionStatusEvent, artifact_warnings
 from botarena.agents.refs import ref_problem
-from botarena.agents.repository import AgentRepository, QueueKey, SubmissionRepository
+from botarena.agents.repository import AgentRepository, SubmissionRepository
 from botarena.agents.schemas import AGENT_NAME
 from botarena.agents.status import INITIAL_STATUS, SubmissionStatus, check_transition
 from botarena.clock import utcnow
@@ -229,15 +229,11 @@ class SubmissionService:
         )
 
     def build_summary(self, submission_id: str) -> BuildSummary:
-        """:meth:`build_status` as plain values, in two statements at most (the second only
-        while the build waits in the queue)."""
+        """:meth:`build_status` as plain values, in one statement."""
         found = self.submissions.status_with_history(submission_id)
         if found is None:
             raise not_found("Submission not found")
         row, history = found
-        key = QueueKey(
-            row.id, row.status, row.lease_owner, row.version, row.priority, row.created_at
-        )
         return BuildSummary(
             submission_id=row.id,
             status=row.status,
@@ -246,7 +242,7 @@ class SubmissionService:
             docker_image_url=row.docker_image_url,
             error_message=row.error_message,
             warnings=artifact_warnings(row.artifact),
-            queue_position=self.submissions.queue_position_of(key),
+            queue_position=row.queue_position,
             history=history,
             created_at=row.created_at,
             updated_at=row.updated_at,
