@@ -127,8 +127,15 @@ def create_app(settings: Settings, *, background: bool = True) -> FastAPI:
     app.state.engine = engine
     app.state.session_factory = build_session_factory(engine)
     app.state.read_session_factory = build_session_factory(engine, read=True)
+    # For the build status, the most polled read: one statement, no transaction around it.
+    app.state.status_session_factory = build_session_factory(engine, read=True, autocommit=True)
     # Every live stream of this process hears the bus; the workers started below publish on it.
-    app.state.events = event_bus(engine, app.state.session_factory, app.state.read_session_factory)
+    app.state.events = event_bus(
+        engine,
+        app.state.session_factory,
+        app.state.read_session_factory,
+        app.state.status_session_factory,
+    )
     app.state.build_feeds = BuildFeeds(app.state.events, app.state.read_session_factory, settings)
     app.state.admission = Admission(
         limit=settings.max_concurrent_requests,

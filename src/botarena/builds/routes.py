@@ -45,7 +45,7 @@ async def build_status(submission_id: str, request: Request) -> BuildStatus:
     state = request.app.state
     async with turn(request):
         view = await run_in_threadpool(
-            _build_summary, state.read_session_factory, state.settings, secret, submission_id
+            _build_summary, state.status_session_factory, state.settings, secret, submission_id
         )
     return BuildStatus(
         submission_id=view.submission_id,
