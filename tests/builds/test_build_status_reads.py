@@ -8,13 +8,15 @@ import json
 from datetime import datetime, timedelta
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import text
 
 from botarena.agents.models import Submission
 from botarena.agents.status import SubmissionStatus
 from botarena.builds.queue import BuildQueue
 from botarena.builds.schemas import StatusChange
-from botarena.db.engine import SessionFactory
+from botarena.db.engine import SessionFactory, build_engine
 
 from support.accounts import Account
 from support.api import create_agent, submit_url
@@ -136,3 +138,30 @@ def test_the_token_is_checked_as_on_every_route(client: TestClient, alice: Accou
     assert client.get(STATUS.format(sub), headers={"Authorization": "Basic x"}).status_code == 401
     missing = client.get(STATUS.format("sub_nothing"))
     assert missing.status_code == 404 and missing.json()["error"] == "Submission not found"
+
+
+def test_connections_cut_under_the_pool_are_replaced_before_the_next_answer(
+    client: TestClient, alice: Account, database_url: str
+) -> None:
+    # What a restart of PostgreSQL leaves in the pool: connections the server closed. The
+    # status session checks each connection it borrows, so the next answers are 200.
+    if not database_url.startswith("postgresql"):
+        pytest.skip("PostgreSQL closes connections; an SQLite file has none to close")
+    sub = submit_url(client, alice, create_agent(client, alice, "cut", "rps"))
+    for _ in range(3):
+        assert _status(client, sub)["submissionId"] == sub
+    admin = build_engine(database_url)
+    try:
+        with admin.connect() as connection:
+            cut = connection.execute(
+                text(
+                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                    " AND state = 'idle' AND query NOT ILIKE '%LISTEN%'"
+                )
+            ).scalar()
+        assert cut and cut >= 1
+    finally:
+        admin.dispose()
+    for _ in range(3):
+        assert _status(client, sub)["submissionId"] == sub
