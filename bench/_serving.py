@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import socket
 import subprocess
@@ -22,6 +23,15 @@ def serving(
 ) -> Iterator[str]:
     """Run ``command --port N`` until the block ends; yields its URL once ``/healthz`` answers
     (within ``ready`` seconds)."""
+    with served_process(command, env, log, ready) as (url, _process):
+        yield url
+
+
+@contextmanager
+def served_process(
+    command: list[str], env: dict[str, str], log: Path, ready: float = READY_SECONDS
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """:func:`serving`, yielding the server's process too (to read its CPU time)."""
     port = _free_port()
     process = subprocess.Popen(
         [*command, "--port", str(port)], env=env, stdout=log.open("w"), stderr=subprocess.STDOUT
@@ -29,7 +39,7 @@ def serving(
     try:
         url = f"http://127.0.0.1:{port}"
         _wait_ready(url, process, log, ready)
-        yield url
+        yield url, process
     finally:
         process.send_signal(signal.SIGTERM)
         try:
@@ -72,3 +82,31 @@ def cli(env: dict[str, str], *args: str) -> str:
         timeout=120,
     )
     return done.stdout
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) used so far by process ``pid`` and its live descendants (each
+    its own threads' time; children that ended are not counted), from ``/proc``."""
+    clock = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for each in [pid, *_descendants(pid)]:
+        try:
+            fields = Path(f"/proc/{each}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        # After "pid (comm)": field 3 is the state, so utime (14) and stime (15) are 11 and 12.
+        total += int(fields[11]) + int(fields[12])
+    return total / clock
+
+
+def _descendants(pid: int) -> list[int]:
+    found: list[int] = []
+    # Any thread may have started a child (uvicorn's supervisor starts its workers from one).
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            children = (task / "children").read_text().split()
+        except OSError:
+            continue
+        for child in children:
+            found += [int(child), *_descendants(int(child))]
+    return found

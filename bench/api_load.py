@@ -1,18 +1,27 @@
-"""Many concurrent clients against a real ``botarena serve``: requests/s, latency, stalls.
+"""Many concurrent clients against a real ``botarena serve``: requests/s, CPU, latency, stalls.
 
     python bench/api_load.py --clients 1,16,64,128 --seconds 5 --json
     python bench/api_load.py --postgres --json            # a throwaway PostgreSQL server
     python bench/api_load.py --src /path/to/other/checkout/src --json   # another version
+    python bench/api_load.py --postgres --src A --src B --endpoints build-status,hello --rounds 3
 
 It starts ``botarena serve`` (builds, matches and the ladder off, a temporary data folder,
-SQLite unless ``--postgres`` or ``--database-url``), makes a user, an agent and a submission,
-then for each endpoint (``GET /submissions/{id}/build-status`` and ``GET
-/leaderboard?game=connectx``, both anonymous) and each client count, runs that many
-``httpx.AsyncClient`` loops for ``--seconds`` (each with its own connection, a 30 s timeout)
-and prints one JSON object: per endpoint and client count, requests per second (answered
-200), p50/p99/max latency in ms, the count of each status, of 503s without ``Retry-After``
-and of client timeouts (a timeout is a stall: the server answers nothing for 30 s). Each
-level starts once the server answers again (``waited_for_recovery_s``).
+SQLite unless ``--postgres`` or ``--database-url``) once per ``--src`` (each on its own
+database), makes a user, an agent and, per client of the largest count, a pending submission
+(``--one-submission``: one for all, as this bench did before), and beside them the bare app
+(``bench/_hello.py``, endpoint ``hello``). Then ``--rounds`` times, for each client count,
+for each endpoint (``GET /submissions/{id}/build-status``: each client polls its own
+submission; ``GET /leaderboard?game=connectx``, both anonymous; ``hello``) and each server,
+one after the other (interleaved, so the machine's load falls on all alike), it runs that many
+``httpx.AsyncClient`` loops for ``--seconds`` (each with its own connection, a 30 s timeout).
+It prints one JSON object: per server, endpoint and client count, per round requests per
+second (answered 200), ``cpu_ms_per_request`` (the server process's user + system CPU time
+over the level, from ``/proc``, divided by the requests it answered: robust to a shared
+machine, where requests/s are not), p50/p99/max latency in ms, the count of each status, of
+503s without ``Retry-After`` and of client timeouts (a timeout is a stall: the server answers
+nothing for 30 s); then the medians over rounds, and each endpoint's medians against the
+bare app's (``vs_hello``). Each level starts once the server answers again
+(``waited_for_recovery_s``).
 """
 
 from __future__ import annotations
@@ -28,13 +37,13 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
 import _load_mix as mix
 import httpx
-from _serving import cli, serving
+from _serving import cli, cpu_seconds, served_process, serving
 
 ROOT = Path(__file__).resolve().parent.parent
 CLIENT_TIMEOUT = 30.0
@@ -44,49 +53,127 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", default="1,16,64,128", help="Client counts, comma-separated.")
     parser.add_argument("--seconds", type=float, default=5.0, help="Per endpoint and count.")
-    parser.add_argument("--src", type=Path, default=ROOT / "src", help="The botarena to serve.")
+    parser.add_argument(
+        "--src",
+        type=Path,
+        action="append",
+        default=None,
+        help="The botarena to serve (repeat to compare versions, interleaved; default ours).",
+    )
+    parser.add_argument(
+        "--one-submission",
+        action="store_true",
+        help="Every client polls the same submission (as this bench did before).",
+    )
     parser.add_argument("--postgres", action="store_true", help="Start a throwaway PostgreSQL.")
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--env", action="append", default=[], help="NAME=VALUE for the server.")
-    parser.add_argument("--endpoints", default="build-status,leaderboard")
+    parser.add_argument("--endpoints", default="build-status,leaderboard,hello")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--mix", action="store_true", help="The platform at work (see above).")
     parser.add_argument("--workers", default="1,2", help="With --mix: worker counts.")
     parser.add_argument(
         "--pace", default="0.25,1", help="With --mix: req/s per client, comma-separated."
     )
-    parser.add_argument("--rounds", type=int, default=2, help="With --mix: saturation rounds.")
+    parser.add_argument("--rounds", type=int, default=2, help="Rounds (--mix: saturation ones).")
     parser.add_argument("--build-every", type=float, default=10.0, help="With --mix: seconds.")
     args = parser.parse_args()
     if args.mix:
         _run_mix(args)
         return
     counts = [int(part) for part in args.clients.split(",") if part.strip()]
-    with _database(args.postgres, args.database_url) as url, _server(args.src, url, args.env) as s:
+    sources = args.src or [ROOT / "src"]
+    names = [name for name in args.endpoints.split(",") if name]
+    with ExitStack() as stack:
+        fresh = stack.enter_context(_databases(args.postgres, args.database_url))
+        servers: dict[str, dict[str, Any]] = {}
+        for index, src in enumerate(sources):
+            url = fresh(f"botarena_bench_{index}")
+            submissions = 1 if args.one_submission else max(counts)
+            servers[str(src)] = stack.enter_context(_server(src, url, args.env, (), submissions))
+        if "hello" in names:
+            folder = stack.enter_context(tempfile.TemporaryDirectory(prefix="botarena-hello-"))
+            bare_url, bare = stack.enter_context(
+                served_process(
+                    [sys.executable, str(ROOT / "bench" / "_hello.py")],
+                    {**os.environ, "PYTHONPATH": str(ROOT / "bench")},
+                    Path(folder) / "hello.log",
+                )
+            )
         report: dict[str, Any] = {
-            "database": "postgresql" if url else "sqlite",
-            "src": str(args.src),
+            "database": "postgresql" if args.postgres or args.database_url else "sqlite",
+            "submissions": "one for all" if args.one_submission else "one per client",
             "seconds_per_level": args.seconds,
+            "load_average_before": os.getloadavg(),
             "results": {},
         }
-        paths = {
-            "build-status": f"/api/v1/submissions/{s['submission']}/build-status",
-            "leaderboard": "/api/v1/leaderboard?game=connectx",
-        }
-        for name in args.endpoints.split(","):
-            url = s["url"] + paths[name]
-            results: dict[str, Any] = {}
+        levels: dict[tuple[str, str, int], list[dict[str, Any]]] = {}
+        for _ in range(args.rounds):
             for n in counts:
-                # A level starts on a server that answers again, so one level's stall does not
-                # count against the next.
-                recovered = _wait_answering(url)
-                results[str(n)] = asyncio.run(_level(url, n, args.seconds))
-                results[str(n)]["waited_for_recovery_s"] = recovered
-            report["results"][name] = results
+                for name in names:
+                    targets = (
+                        {"hello": (bare_url, bare.pid, ["/hello"])}
+                        if name == "hello"
+                        else {
+                            src: (s["url"], s["pid"], _paths(name, s["submissions"]))
+                            for src, s in servers.items()
+                        }
+                    )
+                    for label, (base, pid, paths) in targets.items():
+                        # A level starts on a server that answers again, so one level's stall
+                        # does not count against the next.
+                        recovered = _wait_answering(base + paths[0])
+                        cpu = cpu_seconds(pid)
+                        level = asyncio.run(_level([base + p for p in paths], n, args.seconds))
+                        level["cpu_ms_per_request"] = _per_request(cpu_seconds(pid) - cpu, level)
+                        level["waited_for_recovery_s"] = recovered
+                        levels.setdefault((label, name, n), []).append(level)
+        report["load_average_after"] = os.getloadavg()
+        report["results"] = _summarise(levels)
     print(json.dumps(report, indent=None if args.json else 2))
 
 
-async def _level(url: str, clients: int, seconds: float) -> dict[str, Any]:
+def _paths(name: str, submissions: list[str]) -> list[str]:
+    if name == "build-status":
+        return [f"/api/v1/submissions/{sub}/build-status" for sub in submissions]
+    if name == "leaderboard":
+        return ["/api/v1/leaderboard?game=connectx"]
+    raise ValueError(name)
+
+
+def _per_request(cpu: float, level: dict[str, Any]) -> float | None:
+    answered = sum(n for status, n in level["statuses"].items() if status.isdigit())
+    return round(cpu * 1000 / answered, 3) if answered else None
+
+
+def _summarise(levels: dict[tuple[str, str, int], list[dict[str, Any]]]) -> dict[str, Any]:
+    """Per server, endpoint and client count: the rounds and their medians; and each one's
+    medians over the bare app's at the same client count."""
+    out: dict[str, Any] = {}
+    for (label, name, n), rounds in levels.items():
+        rps = statistics.median(r["requests_per_second"] for r in rounds)
+        cpus = [r["cpu_ms_per_request"] for r in rounds if r["cpu_ms_per_request"] is not None]
+        entry: dict[str, Any] = {
+            "requests_per_second_median": rps,
+            "cpu_ms_per_request_median": round(statistics.median(cpus), 3) if cpus else None,
+            "rounds": rounds,
+        }
+        bare = levels.get(("hello", "hello", n))
+        if bare and label != "hello":
+            bare_rps = statistics.median(r["requests_per_second"] for r in bare)
+            bare_cpu = statistics.median(r["cpu_ms_per_request"] or 0 for r in bare)
+            entry["vs_hello"] = {
+                "requests_per_second": round(rps / bare_rps, 3) if bare_rps else None,
+                "cpu_per_request": round(entry["cpu_ms_per_request_median"] / bare_cpu, 2)
+                if bare_cpu and cpus
+                else None,
+            }
+        out.setdefault(label, {}).setdefault(name, {})[str(n)] = entry
+    return out
+
+
+async def _level(urls: list[str], clients: int, seconds: float) -> dict[str, Any]:
+    """``clients`` closed loops for ``seconds``; client ``i`` asks for ``urls[i % len]``."""
     latencies: list[float] = []
     statuses: Counter[str] = Counter()
     bare_503 = 0
@@ -95,8 +182,9 @@ async def _level(url: str, clients: int, seconds: float) -> dict[str, Any]:
     pool = [httpx.AsyncClient(timeout=CLIENT_TIMEOUT, verify=context) for _ in range(clients)]
     deadline = time.perf_counter() + seconds
 
-    async def one_client(client: httpx.AsyncClient) -> None:
+    async def one_client(index: int, client: httpx.AsyncClient) -> None:
         nonlocal bare_503
+        url = urls[index % len(urls)]
         async with client:
             while time.perf_counter() < deadline:
                 started = time.perf_counter()
@@ -119,7 +207,7 @@ async def _level(url: str, clients: int, seconds: float) -> dict[str, Any]:
                     await asyncio.sleep(min(float(answer.headers.get("retry-after", 1)), 1.0))
 
     started = time.perf_counter()
-    await asyncio.gather(*(one_client(client) for client in pool))
+    await asyncio.gather(*(one_client(i, client) for i, client in enumerate(pool)))
     took = time.perf_counter() - started
     ordered = sorted(latencies)
     return {
@@ -146,12 +234,6 @@ def _wait_answering(url: str, limit: float = 120.0) -> float:
 
 
 @contextmanager
-def _database(postgres: bool, given: str | None) -> Iterator[str | None]:
-    with _databases(postgres, given) as fresh:
-        yield fresh("botarena_bench")
-
-
-@contextmanager
 def _databases(postgres: bool, given: str | None) -> Iterator[Callable[[str], str | None]]:
     """A maker of empty databases by name (a throwaway PostgreSQL server's), or of ``given``
     or SQLite (None: each server has its own data folder) every time."""
@@ -174,7 +256,8 @@ def _server(
     database_url: str | None,
     extra: list[str],
     serve_args: tuple[str, ...] | list[str] = (),
-) -> Iterator[dict[str, str]]:
+    submissions: int = 1,
+) -> Iterator[dict[str, Any]]:
     with tempfile.TemporaryDirectory(prefix="botarena-load-") as folder:
         env = {k: v for k, v in os.environ.items() if not k.startswith("BOTARENA_")}
         env |= {
@@ -192,11 +275,12 @@ def _server(
         token = cli(env, "user", "create", "loaduser").strip().splitlines()[-1]
         command = [sys.executable, "-m", "botarena", "serve", *serve_args]
         # Worker processes start slowly on a busy machine: each imports the whole server.
-        with serving(command, env, Path(folder) / "serve.log", ready=180) as url:
+        with served_process(command, env, Path(folder) / "serve.log", ready=180) as (url, server):
             if serve_args:
-                yield {"url": url, "token": token}
+                yield {"url": url, "token": token, "pid": server.pid}
             else:
-                yield {"url": url, "submission": _submission(url, token)}
+                made = _submissions(url, token, submissions)
+                yield {"url": url, "pid": server.pid, "submissions": made}
 
 
 def _run_mix(args: argparse.Namespace) -> None:
@@ -235,7 +319,7 @@ def _mix_for(
     ]
     serve_args = ["--demo", "--workers", str(workers)]
     with (
-        _server(args.src, url, extra, serve_args) as served,
+        _server((args.src or [ROOT / "src"])[0], url, extra, serve_args) as served,
         tempfile.TemporaryDirectory(prefix="botarena-hello-") as folder,
         serving(
             [sys.executable, str(ROOT / "bench" / "_hello.py"), "--workers", str(workers)],
@@ -287,20 +371,23 @@ def _mix_for(
         return result
 
 
-def _submission(url: str, token: str) -> str:
+def _submissions(url: str, token: str, count: int) -> list[str]:
+    """``count`` pending submissions of a new agent (each waits in the build queue)."""
     headers = {"Authorization": f"Bearer {token}"}
     agent = httpx.post(
         f"{url}/api/v1/agents", json={"name": "load", "game": "connectx"}, headers=headers
     )
     agent.raise_for_status()
-    submitted = httpx.post(
-        f"{url}/api/v1/submissions",
-        json={"agentId": agent.json()["id"], "codeUrl": "https://git.example.com/a/b"},
-        headers=headers,
-    )
-    submitted.raise_for_status()
-    submission_id: str = submitted.json()["submission"]["id"]
-    return submission_id
+    made = []
+    for _ in range(count):
+        submitted = httpx.post(
+            f"{url}/api/v1/submissions",
+            json={"agentId": agent.json()["id"], "codeUrl": "https://git.example.com/a/b"},
+            headers=headers,
+        )
+        submitted.raise_for_status()
+        made.append(submitted.json()["submission"]["id"])
+    return made
 
 
 if __name__ == "__main__":

@@ -65,3 +65,30 @@ def test_no_connection_in_time_is_503(tight: TestClient) -> None:
             held.enter_context(engine.connect())
         _assert_busy(tight.get(LEADERBOARD))
     assert tight.get(LEADERBOARD).status_code == 200
+
+
+def test_the_build_status_takes_its_turn_and_gives_it_back(
+    tight: TestClient, alice: Account
+) -> None:
+    # The build status opens its own session (no session dependency): it is admitted alike.
+    agent = tight.post(
+        "/api/v1/agents", json={"name": "turns", "game": "rps"}, headers=alice.headers
+    )
+    sub = tight.post(
+        "/api/v1/submissions",
+        json={"agentId": agent.json()["id"], "codeUrl": "https://git.example.com/a/b"},
+        headers=alice.headers,
+    ).json()["submission"]["id"]
+    status = f"/api/v1/submissions/{sub}/build-status"
+    admission: Admission = tight.app.state.admission  # type: ignore[attr-defined]
+    portal = tight.portal
+    assert portal is not None
+    assert portal.call(admission.take)
+    try:
+        _assert_busy(tight.get(status))
+    finally:
+        admission.give_back()
+    for _ in range(3):  # one turn only: each request gave it back, found or not
+        assert tight.get(status).status_code == 200
+        assert tight.get("/api/v1/submissions/sub_none/build-status").status_code == 404
+    assert admission.waiting == 0

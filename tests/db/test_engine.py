@@ -13,7 +13,7 @@ from sqlalchemy.exc import ArgumentError, StatementError
 
 from botarena.accounts.models import User
 from botarena.accounts.service import AccountService
-from botarena.db.engine import build_engine, build_session_factory
+from botarena.db.engine import PoolLimits, build_engine, build_session_factory
 
 # Long enough for any honest thread here; a reader that waited for the write lock would wait
 # for the writer below, which holds it until the reader is done or this passes.
@@ -119,3 +119,31 @@ def _user(name: str) -> User:
         role="participant",
         created_at=utcnow(),
     )
+
+
+def test_an_autocommit_session_leaves_its_connection_transactional_again(
+    database_url: str,
+) -> None:
+    # One connection in the pool: the writer below gets the one the autocommit session had.
+    engine = build_engine(database_url, PoolLimits(size=1, overflow=0, timeout=5))
+    try:
+        alone = build_session_factory(engine, read=True, autocommit=True)
+        with alone() as session:
+            AccountService(session).users.add(_user("alone"))
+            session.rollback()
+        postgres = engine.dialect.name == "postgresql"
+        # PostgreSQL: no transaction, the write stood on its own; SQLite: a reader as before.
+        assert _names(engine) == ({"alone"} if postgres else set())
+        writer = build_session_factory(engine)
+        with writer() as session:
+            AccountService(session).users.add(_user("undone"))
+            session.flush()
+            session.rollback()
+        assert _names(engine) == ({"alone"} if postgres else set())
+    finally:
+        engine.dispose()
+
+
+def _names(engine: Engine) -> set[str]:
+    with build_session_factory(engine)() as session:
+        return set(session.scalars(select(User.username)))

@@ -94,10 +94,7 @@ class Submission(Base):
     @property
     def build_warnings(self) -> list[str]:
         """Warnings of the build that made the artifact (an image scan's findings)."""
-        if not self.artifact:
-            return []
-        warnings = json.loads(self.artifact).get("warnings") or []
-        return [str(w) for w in warnings]
+        return artifact_warnings(self.artifact)
 
     @property
     def current_status(self) -> SubmissionStatus:
@@ -129,3 +126,11 @@ class SubmissionStatusEvent(Base):
     reason: Mapped[str | None] = mapped_column(Text)
 
     submission: Mapped[Submission] = relationship(back_populates="status_events")
+
+
+def artifact_warnings(artifact: str | None) -> list[str]:
+    """The warnings recorded in a submission's artifact column (JSON), if any."""
+    if not artifact:
+        return []
+    warnings = json.loads(artifact).get("warnings") or []
+    return [str(w) for w in warnings]

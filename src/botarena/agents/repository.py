@@ -3,8 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+from typing import Any
 
-from sqlalchemy import and_, case, func, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Row,
+    Select,
+    and_,
+    bindparam,
+    case,
+    func,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session, selectinload
 
 from botarena.agents.models import Agent, Submission, SubmissionStatusEvent
@@ -125,42 +141,159 @@ class SubmissionRepository:
             .options(selectinload(Submission.status_events))
         )
 
+    def status_with_history(
+        self, submission_id: str
+    ) -> tuple[Row[Any], list[tuple[str, datetime]]] | None:
+        """The submission's columns the build status shows with its ``queue_position`` (as
+        :meth:`queue_position_of`), and its status history (status, time) oldest first; None
+        for no such submission. One statement, one round trip."""
+        rows = self.session.execute(_status_statement(), {"submission_id": submission_id}).all()
+        if not rows:
+            return None
+        history = [(row.event_status, row.event_at) for row in rows if row.event_id is not None]
+        return rows[0], history
+
     def queue_position(self, submission: Submission) -> int | None:
+        """:meth:`queue_position_of` an ORM submission."""
+        return self.queue_position_of(
+            QueueKey(
+                submission.id,
+                submission.status,
+                submission.lease_owner,
+                submission.version,
+                submission.priority,
+                submission.created_at,
+            )
+        )
+
+    def queue_position_of(self, key: QueueKey) -> int | None:
         """How many queued builds come before this one; None unless it waits for a builder.
 
         Queued: pending, or a requested rebuild not yet taken (building, no worker). Queue
         order: higher priority first, then an agent's first submission before its
         re-submissions, then the oldest.
         """
-        pending = SubmissionStatus.PENDING.value
-        building = SubmissionStatus.BUILDING.value
-        waiting = submission.status == pending or (
-            submission.status == building and submission.lease_owner is None
+        waiting = key.status == SubmissionStatus.PENDING.value or (
+            key.status == SubmissionStatus.BUILDING.value and key.lease_owner is None
         )
         if not waiting:
             return None
-        mine_first = 0 if submission.version == 1 else 1
-        first_key = case((Submission.version == 1, 0), else_=1)
-        ahead = and_(
-            or_(
-                Submission.status == pending,
-                and_(Submission.status == building, Submission.lease_owner.is_(None)),
-            ),
-            Submission.id != submission.id,
-            or_(
-                Submission.priority > submission.priority,
-                and_(Submission.priority == submission.priority, first_key < mine_first),
-                and_(
-                    Submission.priority == submission.priority,
-                    first_key == mine_first,
-                    or_(
-                        Submission.created_at < submission.created_at,
-                        and_(
-                            Submission.created_at == submission.created_at,
-                            Submission.id < submission.id,
-                        ),
-                    ),
+        params = {
+            "id": key.id,
+            "priority": key.priority,
+            "first": 0 if key.version == 1 else 1,
+            "created_at": key.created_at,
+        }
+        return self.session.execute(_ahead_statement(), params).scalar() or 0
+
+
+@dataclass(frozen=True)
+class QueueKey:
+    """What places a submission in the build queue."""
+
+    id: str
+    status: str
+    lease_owner: str | None
+    version: int
+    priority: int
+    created_at: datetime
+
+
+# The build status is the most polled read of the API: its statements are Core ones on the
+# tables, built once with bound parameters, so a request neither rebuilds them nor computes
+# their cache key, and their rows skip the ORM.
+
+
+@cache
+def _status_statement() -> Select[Any]:
+    me = Submission.__table__.alias("me")
+    events = SubmissionStatusEvent.__table__.c
+    # Counted only for a submission that waits (CASE evaluates the count for those only).
+    position = case(
+        (
+            _waits(me.c.status, me.c.lease_owner),
+            select(func.count())
+            .select_from(Submission.__table__)
+            .where(
+                _ahead_of(
+                    me.c.id, me.c.priority, case((me.c.version == 1, 0), else_=1), me.c.created_at
+                )
+            )
+            .scalar_subquery(),
+        ),
+        else_=None,
+    )
+    one = (
+        select(
+            me.c.id,
+            me.c.status,
+            me.c.build_job_name,
+            me.c.build_pod_name,
+            me.c.docker_image_url,
+            me.c.error_message,
+            me.c.artifact,
+            me.c.created_at,
+            me.c.updated_at,
+            position.label("queue_position"),
+        )
+        .where(me.c.id == bindparam("submission_id", type_=me.c.id.type))
+        .subquery("one")
+    )
+    return (
+        select(
+            one,
+            events.id.label("event_id"),
+            events.status.label("event_status"),
+            events.at.label("event_at"),
+        )
+        .select_from(
+            one.outerjoin(SubmissionStatusEvent.__table__, events.submission_id == one.c.id)
+        )
+        .order_by(events.id)
+    )
+
+
+@cache
+def _ahead_statement() -> Select[Any]:
+    """The count of queued submissions ahead of the one of the parameters."""
+    subs = Submission.__table__.c
+    ahead = _ahead_of(
+        bindparam("id", type_=subs.id.type),
+        bindparam("priority", type_=subs.priority.type),
+        bindparam("first", type_=Integer()),
+        bindparam("created_at", type_=subs.created_at.type),
+    )
+    return select(func.count()).select_from(Submission.__table__).where(ahead)
+
+
+def _waits(status: Any, lease_owner: Any) -> ColumnElement[bool]:
+    """Waiting for a builder: pending, or a requested rebuild not yet taken (building, no
+    worker)."""
+    return or_(
+        status == SubmissionStatus.PENDING.value,
+        and_(status == SubmissionStatus.BUILDING.value, lease_owner.is_(None)),
+    )
+
+
+def _ahead_of(me: Any, priority: Any, mine_first: Any, created_at: Any) -> ColumnElement[bool]:
+    """A submission waiting ahead of the one given by its id, priority, first-submission key
+    (0 for an agent's first, else 1) and creation time: higher priority first, then an
+    agent's first submission before its re-submissions, then the oldest, then the id."""
+    subs = Submission.__table__.c
+    first_key = case((subs.version == 1, 0), else_=1)
+    return and_(
+        _waits(subs.status, subs.lease_owner),
+        subs.id != me,
+        or_(
+            subs.priority > priority,
+            and_(subs.priority == priority, first_key < mine_first),
+            and_(
+                subs.priority == priority,
+                first_key == mine_first,
+                or_(
+                    subs.created_at < created_at,
+                    and_(subs.created_at == created_at, subs.id < me),
                 ),
             ),
-        )
-        return self.session.scalar(select(func.count()).select_from(Submission).where(ahead)) or 0
+        ),
+    )

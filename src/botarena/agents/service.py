@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from botarena.accounts.models import User
-from botarena.agents.models import Agent, Submission, SubmissionStatusEvent
+from botarena.agents.models import Agent, Submission, SubmissionStatusEvent, artifact_warnings
 from botarena.agents.refs import ref_problem
 from botarena.agents.repository import AgentRepository, SubmissionRepository
 from botarena.agents.schemas import AGENT_NAME
@@ -49,6 +49,23 @@ class BuildStatusView:
     submission: Submission
     queue_position: int | None
     history: Sequence[SubmissionStatusEvent]
+
+
+@dataclass(frozen=True)
+class BuildSummary:
+    """What the API's build status shows, read without the ORM (the API's most polled read)."""
+
+    submission_id: str
+    status: str
+    build_job_name: str | None
+    build_pod_name: str | None
+    docker_image_url: str | None
+    error_message: str | None
+    warnings: list[str]
+    queue_position: int | None
+    history: list[tuple[str, datetime]]  # (status, when), oldest first
+    created_at: datetime
+    updated_at: datetime
 
 
 @dataclass(frozen=True)
@@ -209,6 +226,26 @@ class SubmissionService:
             raise not_found("Submission not found")
         return BuildStatusView(
             submission, self.submissions.queue_position(submission), submission.status_events
+        )
+
+    def build_summary(self, submission_id: str) -> BuildSummary:
+        """:meth:`build_status` as plain values, in one statement."""
+        found = self.submissions.status_with_history(submission_id)
+        if found is None:
+            raise not_found("Submission not found")
+        row, history = found
+        return BuildSummary(
+            submission_id=row.id,
+            status=row.status,
+            build_job_name=row.build_job_name,
+            build_pod_name=row.build_pod_name,
+            docker_image_url=row.docker_image_url,
+            error_message=row.error_message,
+            warnings=artifact_warnings(row.artifact),
+            queue_position=row.queue_position,
+            history=history,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
         )
 
     def build_log(self, user: User | None, submission_id: str) -> tuple[Submission, str]:

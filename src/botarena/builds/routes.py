@@ -11,9 +11,11 @@ from starlette.concurrency import run_in_threadpool
 from botarena.accounts.deps import CurrentUser, OptionalUser, bearer_secret
 from botarena.accounts.models import User
 from botarena.accounts.service import AccountService
+from botarena.accounts.tokens import TokenService
 from botarena.agents.presenters import present
 from botarena.agents.schemas import SubmissionOut
-from botarena.agents.service import SubmissionService, may_read_build_log
+from botarena.agents.service import BuildSummary, SubmissionService, may_read_build_log
+from botarena.api.admission import turn
 from botarena.api.deps import SessionDep, SettingsDep
 from botarena.api.hooks import notify_build_queued
 from botarena.audit.deps import AuditContext
@@ -21,8 +23,9 @@ from botarena.builds.commands import BuildCommands
 from botarena.builds.events import Cursor, as_sse, build_events
 from botarena.builds.feed import BuildFeeds
 from botarena.builds.schemas import BuildLogs, BuildStatus, PriorityChange, StatusChange
-from botarena.db.engine import SessionFactory
+from botarena.db.engine import SessionFactory, session_scope
 from botarena.errors import AppError
+from botarena.settings import Settings
 
 router = APIRouter(tags=["builds"])
 # The status and the log were documented under "agents" before they moved here; clients that
@@ -31,25 +34,42 @@ status_router = APIRouter(tags=["agents"])
 
 
 @status_router.get("/submissions/{submission_id}/build-status")
-def build_status(
-    submission_id: str, session: SessionDep, settings: SettingsDep, _viewer: OptionalUser
-) -> BuildStatus:
+async def build_status(submission_id: str, request: Request) -> BuildStatus:
     """Where the build stands, with its queue position and status history."""
-    view = SubmissionService(session, settings).build_status(submission_id)
-    sub = view.submission
+    # The API's most polled route, so it is written for its cost: async, no dependencies,
+    # all of its blocking work (the caller's token, the reads) in one hop to a worker thread
+    # while it holds a turn (botarena.api.admission), where a sync route with the session
+    # and user dependencies takes six hops (each sync dependency, the session's opening and
+    # its closing, the answer's check).
+    secret = bearer_secret(request.headers.get("authorization"))
+    state = request.app.state
+    async with turn(request):
+        view = await run_in_threadpool(
+            _build_summary, state.status_session_factory, state.settings, secret, submission_id
+        )
     return BuildStatus(
-        submission_id=sub.id,
-        status=sub.status,
-        build_job_name=sub.build_job_name,
-        build_pod_name=sub.build_pod_name,
-        docker_image_url=sub.docker_image_url,
-        error_message=sub.error_message,
-        warnings=sub.build_warnings,
+        submission_id=view.submission_id,
+        status=view.status,
+        build_job_name=view.build_job_name,
+        build_pod_name=view.build_pod_name,
+        docker_image_url=view.docker_image_url,
+        error_message=view.error_message,
+        warnings=view.warnings,
         queue_position=view.queue_position,
-        status_history=[StatusChange(status=e.status, at=e.at) for e in view.history],
-        created_at=sub.created_at,
-        updated_at=sub.updated_at,
+        status_history=[StatusChange(status=status, at=at) for status, at in view.history],
+        created_at=view.created_at,
+        updated_at=view.updated_at,
     )
+
+
+def _build_summary(
+    factory: SessionFactory, settings: Settings, secret: str | None, submission_id: str
+) -> BuildSummary:
+    """The build status, in one session; a bad token is 401 (before a 404), as everywhere."""
+    with session_scope(factory) as session:
+        if secret is not None:
+            TokenService(session).authenticate(secret)
+        return SubmissionService(session, settings).build_summary(submission_id)
 
 
 @status_router.get("/submissions/{submission_id}/build-logs")

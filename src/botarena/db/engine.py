@@ -120,15 +120,26 @@ def _forget_deferred(connection: Any) -> None:
     connection.info.pop(_DEFERRED, None)
 
 
-def build_session_factory(engine: Engine, *, read: bool = False) -> SessionFactory:
+def build_session_factory(
+    engine: Engine, *, read: bool = False, autocommit: bool = False
+) -> SessionFactory:
     """Sessions that keep loaded objects usable after commit (the API serialises them then).
 
     ``read=True``: for work that mostly reads (GET requests, live streams). On SQLite their
     transactions begin deferred, so readers never wait for the write lock nor hold it; a write
     in such a session still works (it queues for the lock at its first write). On PostgreSQL
     there is no difference.
+
+    ``autocommit=True`` (with ``read``): for a request whose every statement stands alone (one
+    read, or a write that needs no other with it). On PostgreSQL its connections run without
+    a transaction, so it saves the BEGIN and ROLLBACK round trips; what each statement sees is
+    what READ COMMITTED gives it anyway (a snapshot per statement). On SQLite, the same as
+    ``read``.
     """
-    bind = engine.execution_options(**{_READ_OPTION: True}) if read else engine
+    options: dict[str, Any] = {_READ_OPTION: True} if read else {}
+    if autocommit and engine.dialect.name == "postgresql":
+        options["isolation_level"] = "AUTOCOMMIT"
+    bind = engine.execution_options(**options) if options else engine
     return sessionmaker(bind=bind, expire_on_commit=False)
 
 
