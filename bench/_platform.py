@@ -50,10 +50,12 @@ def built_agents(
 
 
 @contextmanager
-def executor_process(folder: Path, capacity: int = 2) -> Iterator[tuple[str, int]]:
+def executor_process(
+    folder: Path, capacity: int = 2, env: dict[str, str] | None = None
+) -> Iterator[tuple[str, int]]:
     """``botarena executor`` as a process of its own on a free port, sharing ``folder`` (the
     server's data folder: its artifacts, and the authority the executor's certificate comes
-    from); yields its address and pid."""
+    from); yields its address and pid. ``env``: its environment (this process's by default)."""
     CertificateAuthority.open_or_create(folder / "pki")
     process = subprocess.Popen(
         [
@@ -62,7 +64,7 @@ def executor_process(folder: Path, capacity: int = 2) -> Iterator[tuple[str, int
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
-        env={**os.environ, "BOTARENA_DATA_DIR": str(folder)},
+        env={**(os.environ if env is None else env), "BOTARENA_DATA_DIR": str(folder)},
         text=True,
     )
     assert process.stdout is not None

@@ -3,25 +3,29 @@ the executor over gRPC, beside the same matches played directly, interleaved in 
 
     python bench/platform_throughput.py --matches 100 --runs 3 --json
     python bench/platform_throughput.py --matches 100 --runs 3 --json --external
+    python bench/platform_throughput.py --src OTHER/src ...   # another checkout's platform
 
 Each run measures both paths one right after the other (the platform first in odd runs, the
 direct path first in even ones), so both see the same load on a shared machine; the share of
-the direct rate is computed per run. The platform: on SQLite in a temporary data folder, the
-real app serves (in process) with its embedded executor, or dispatches to a ``botarena
-executor`` process (``--external``), ``--capacity`` matches at once, the local runner with its
-fork servers. Two agents of the connectx example are registered with a built artifact each;
-``--matches`` matches are created through ``POST /api/v1/matches`` at once; the platform's
-time runs from the first request to the last result recorded (the newest ``finished_at``;
-the bench waits on the database, which costs the server nothing, then checks through the API
-that every match is listed ended). The direct path: the same number of matches played with
-``run_match`` on one runner, ``--capacity`` at a time, no API, database or gRPC. It prints
-one JSON object:
+the direct rate is computed per run. The platform: on SQLite in a temporary data folder,
+``botarena serve`` in a process of its own (the code of ``--src``, this checkout's by
+default) with its embedded executor, or dispatching to a ``botarena executor`` process
+(``--external``, the same code), ``--capacity`` matches at once, the local runner with its
+fork servers. This process is only the client: its HTTP requests cost the server nothing
+but serving them. Two agents of the connectx example are registered with a built artifact
+each; ``--matches`` matches are created through ``POST /api/v1/matches`` at once; the
+platform's time runs from the first request to the last result recorded (the newest
+``finished_at``; the bench waits on the database, which costs the server nothing, then checks
+through the API that every match is listed ended). The direct path: the same number of
+matches played with ``run_match`` on one runner, ``--capacity`` at a time, no API, database
+or gRPC. It prints one JSON object:
 
 - ``runs``: per run, ``platform_matches_per_second``, ``direct_matches_per_second``,
   ``platform_vs_direct`` (the share of the direct rate that survives the platform's path),
   ``created_to_ended_ms_p50`` / ``_p99`` and ``errors``;
 - ``platform_cpu_ms_per_match`` / ``direct_cpu_ms_per_match``: the CPU time of the Python
-  processes per match (the server and the executor process; the direct path's one process),
+  processes per match (the server and the executor process, read from ``/proc``; the direct
+  path's one process),
   the agents' own processes not counted: the platform's work beside the referee's, a figure
   that load on a shared machine moves far less than the rates;
 - ``median``: the median of each of those over the runs.
@@ -32,8 +36,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -43,18 +49,23 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from fastapi.testclient import TestClient
+import httpx
 from sqlalchemy import func, select
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
-from _platform import built_agents, executor_process, new_user_headers  # noqa: E402
+from _platform import built_agents, executor_process  # noqa: E402
+from _serving import cli, serving  # noqa: E402
 
-from botarena.app import create_app  # noqa: E402
 from botarena.builds.backends.base import Artifact  # noqa: E402
 from botarena.clock import utcnow  # noqa: E402
-from botarena.db.engine import SessionFactory, session_scope  # noqa: E402
+from botarena.db.engine import (  # noqa: E402
+    SessionFactory,
+    build_engine,
+    build_session_factory,
+    session_scope,
+)
 from botarena.executor.match import run_match  # noqa: E402
 from botarena.executor.prepare import prepare_agent  # noqa: E402
 from botarena.executor.runners.local import LocalRunner  # noqa: E402
@@ -76,6 +87,11 @@ def main() -> None:
         help="dispatch to a 'botarena executor' process instead of the embedded executor",
     )
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument(
+        "--src",
+        default=str(ROOT / "src"),
+        help="the platform's code (server and executor): another checkout's src to compare",
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     configure_logging("WARNING", "console")
@@ -97,7 +113,7 @@ def _run(args: argparse.Namespace, *, platform_first: bool) -> dict[str, Any]:
     if not platform_first:
         direct = _direct(args.matches, args.capacity)
     with tempfile.TemporaryDirectory() as folder:
-        report = _platform(Path(folder), args.matches, args.capacity, args.external)
+        report = _platform(Path(folder), args)
     if direct is None:
         direct = _direct(args.matches, args.capacity)
     rate, cpu = direct
@@ -107,51 +123,67 @@ def _run(args: argparse.Namespace, *, platform_first: bool) -> dict[str, Any]:
     return report
 
 
-def _platform(folder: Path, matches: int, capacity: int, external: bool) -> dict[str, Any]:
+def _platform(folder: Path, args: argparse.Namespace) -> dict[str, Any]:
+    src = str(Path(args.src).resolve())
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BOTARENA_")}
+    env |= {
+        "PYTHONPATH": src,
+        "BOTARENA_DATA_DIR": str(folder),
+        "BOTARENA_BUILDS_ENABLED": "false",
+        "BOTARENA_MATCHES_ENABLED": "true",
+        "BOTARENA_LADDER_ENABLED": "false",
+        "BOTARENA_SCRIMMAGE_QUOTA": "1000000",  # the bench's one user makes every match
+        "BOTARENA_EXECUTOR_CAPACITY": str(args.capacity),
+        "BOTARENA_LOG_LEVEL": "WARNING",
+        "BOTARENA_LOG_FORMAT": "json",
+    }
     with ExitStack() as stack:
-        executors: tuple[str, ...] = ()
         executor_pid = None
-        if external:
-            address, executor_pid = stack.enter_context(executor_process(folder, capacity))
-            executors = (address,)
-        settings = Settings(
-            _env_file=None,  # type: ignore[call-arg]
-            data_dir=folder,
-            builds_enabled=False,
-            matches_enabled=True,
-            ladder_enabled=False,
-            scrimmage_quota=1_000_000,  # the bench's one user makes every match
-            executors=executors,
-            executor_capacity=capacity,
-            log_level="WARNING",
-        )
-        return _through_the_api(folder, settings, matches, executor_pid)
+        if args.external:
+            address, executor_pid = stack.enter_context(
+                executor_process(folder, args.capacity, env=env)
+            )
+            env["BOTARENA_EXECUTORS"] = address
+        token = cli(env, "user", "create", "bench").strip().splitlines()[-1]
+        command = [sys.executable, "-m", "botarena", "serve"]
+        url = stack.enter_context(serving(command, env, folder / "serve.log"))
+        pids = [_listening_pid(url)] + ([executor_pid] if executor_pid else [])
+        client = stack.enter_context(httpx.Client(base_url=url, timeout=60))
+        settings = Settings(_env_file=None, data_dir=folder)  # type: ignore[call-arg]
+        engine = build_engine(settings.resolved_database_url)
+        stack.callback(engine.dispose)
+        factory = build_session_factory(engine)
+        return _through_the_api(folder, client, factory, token, args.matches, pids)
 
 
 def _through_the_api(
-    folder: Path, settings: Settings, matches: int, executor_pid: int | None
+    folder: Path,
+    client: httpx.Client,
+    factory: SessionFactory,
+    token: str,
+    matches: int,
+    pids: list[int],
 ) -> dict[str, Any]:
     # Where a build leaves an artifact: an executor plays nothing else.
     code_dir = folder.resolve() / "artifacts" / "bench" / "code"
     shutil.copytree(EXAMPLE, code_dir)
     artifact = Artifact(backend="local", code_dir=str(code_dir)).to_json()
-    with TestClient(create_app(settings)) as client:
-        factory = client.app.state.session_factory  # type: ignore[attr-defined]
-        headers = new_user_headers(factory, "bench")
-        agents = built_agents(client, factory, headers, artifact)
-        # Warm-up: the executor's fork servers start with the first match.
-        _wait(client, factory, [_create(client, headers, agents)])
-        started = _naive(utcnow())
-        cpu_before = _cpu_seconds(executor_pid)
-        ids = [_create(client, headers, agents) for _ in range(matches)]
-        _wait(client, factory, ids)
-        cpu = _cpu_seconds(executor_pid) - cpu_before
-        with session_scope(factory) as session:
-            rows = session.scalars(select(Match).where(Match.id.in_(ids))).all()
-            ended = [r for r in rows if r.finished_at is not None]
-            latencies = sorted((r.finished_at - r.created_at).total_seconds() * 1000 for r in ended)
-            last = max(_naive(r.finished_at) for r in ended)
-            errors = sum(r.status != "finished" for r in rows)
+    headers = {"Authorization": f"Bearer {token}"}
+    agents = built_agents(client, factory, headers, artifact)
+    # Warm-up: the executor's fork servers start with the first match.
+    _wait(client, factory, [_create(client, headers, agents)])
+    started = _naive(utcnow())
+    cpu_before = _cpu_seconds(pids)
+    ids = [_create(client, headers, agents) for _ in range(matches)]
+    _wait(client, factory, ids, pids=pids)
+    cpu = _cpu_seconds(pids) - cpu_before
+    with session_scope(factory) as session:
+        rows = session.scalars(select(Match).where(Match.id.in_(ids))).all()
+        ended = [r for r in rows if r.finished_at is not None]
+        latencies = sorted((r.finished_at - r.created_at).total_seconds() * 1000 for r in ended)
+        last = max(_naive(r.finished_at) for r in ended)
+        errors = sum(r.status != "finished" for r in rows)
+    _check_listed(client, ids)
     elapsed = (last - started).total_seconds()
     return {
         "errors": errors,
@@ -163,7 +195,7 @@ def _through_the_api(
     }
 
 
-def _create(client: TestClient, headers: dict[str, str], agents: list[str]) -> str:
+def _create(client: httpx.Client, headers: dict[str, str], agents: list[str]) -> str:
     answer = client.post(
         "/api/v1/matches", json={"agent1Id": agents[0], "agent2Id": agents[1]}, headers=headers
     )
@@ -173,18 +205,27 @@ def _create(client: TestClient, headers: dict[str, str], agents: list[str]) -> s
 
 
 def _wait(
-    client: TestClient, factory: SessionFactory, ids: list[str], seconds: float = 600
+    client: httpx.Client,
+    factory: SessionFactory,
+    ids: list[str],
+    seconds: float = 600,
+    pids: list[int] | None = None,
 ) -> None:
     """Until every one of ``ids`` has ended: one count in the database every 100 ms (a
-    listing through the API every 200 ms cost the server a fifth of its time), then the API
-    must list each one ended."""
+    listing through the API every 200 ms cost the server a fifth of its time)."""
     deadline = time.monotonic() + seconds
     ended = (Match.status.in_(("finished", "error")), Match.id.in_(ids))
     while time.monotonic() < deadline:
         with session_scope(factory) as session:
             if session.scalar(select(func.count()).where(*ended)) == len(ids):
-                break
+                return
         time.sleep(0.1)
+    raise SystemExit(f"the matches did not end within {seconds:g} s")
+
+
+def _check_listed(client: httpx.Client, ids: list[str]) -> None:
+    """The API must list each match ended (after the measurement: the listing costs the
+    server)."""
     listed: set[str] = set()
     for offset in range(0, len(ids) + 200, 200):
         page = client.get("/api/v1/matches", params={"limit": 200, "offset": offset}).json()
@@ -193,17 +234,29 @@ def _wait(
         raise SystemExit(f"{len(missing)} matches did not end")
 
 
+def _listening_pid(url: str) -> int:
+    """The pid of the process listening on ``url``'s port (the server, whose CPU counts)."""
+    port = int(url.rsplit(":", 1)[1])
+    found = subprocess.run(
+        ["ss", "-Hltnp", f"sport = :{port}"], capture_output=True, text=True, check=True
+    ).stdout
+    match = re.search(r"pid=(\d+)", found)
+    if match is None:
+        raise RuntimeError(f"no process listens on port {port}: {found!r}")
+    return int(match.group(1))
+
+
 def _naive(moment: datetime) -> datetime:
     """A moment in UTC without its zone (SQLite hands stored moments back without one)."""
     return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
 
 
-def _cpu_seconds(executor_pid: int | None) -> float:
-    """The CPU time of this process and of the executor process, if any: the platform's own
-    work (the agents' processes are not counted, on either path)."""
-    used = time.process_time()
-    if executor_pid is not None:
-        fields = Path(f"/proc/{executor_pid}/stat").read_text().rsplit(")", 1)[1].split()
+def _cpu_seconds(pids: list[int]) -> float:
+    """The CPU time of the server process and of the executor process, if any: the platform's
+    own work (the agents' processes are not counted, on either path)."""
+    used = 0.0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         used += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
     return used
 

@@ -16,6 +16,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.exc import OperationalError
 
+from botarena.agents.models import Submission
 from botarena.app import create_app
 from botarena.clock import utcnow
 from botarena.db.engine import SessionFactory
@@ -220,6 +221,41 @@ def test_a_result_is_recorded_with_the_next_claim_in_one_transaction(
         match = session.get(Match, second)
         assert match is not None
         assert (match.status, match.lease_owner, match.attempts) == ("running", "slot-1", 1)
+
+
+def test_a_claim_ends_a_match_whose_code_is_gone_and_sends_the_seats_built_code(
+    claimed: str,
+    play_settings: Settings,
+    session_factory: SessionFactory,
+    client: TestClient,
+    alice: Account,
+) -> None:
+    seat = client.get(f"/api/v1/matches/{claimed}").json()["agents"][0]
+    body = {"agent1Id": seat["agentId"], "agent2Id": seat["agentId"]}
+    gone = client.post("/api/v1/matches", json=body, headers=alice.headers).json()["id"]
+    with session_factory() as session:
+        submission = session.get(Submission, seat["submissionId"])
+        assert submission is not None and submission.artifact is not None
+        artifact, submission.artifact = submission.artifact, None
+        session.commit()
+    dispatcher = MatchDispatcher(session_factory, play_settings, [], _IDENTITY, RatingsHook())
+    assert dispatcher._claim("slot-2", "127.0.0.1:1") is None
+    ended = client.get(f"/api/v1/matches/{gone}").json()
+    assert ended["status"] == "error"
+    with session_factory() as session:
+        row = session.get(Match, gone)
+        assert row is not None and row.error == (
+            f"submission {seat['submissionId']} has no built code now"
+        )
+        submission = session.get(Submission, seat["submissionId"])
+        assert submission is not None
+        submission.artifact = artifact
+        session.commit()
+    playable = client.post("/api/v1/matches", json=body, headers=alice.headers).json()["id"]
+    claim = dispatcher._claim("slot-2", "127.0.0.1:1")
+    assert claim is not None and claim.match_id == playable
+    assert [agent.submission_id for agent in claim.spec.agents] == [seat["submissionId"]] * 2
+    assert all(agent.code_dir for agent in claim.spec.agents)
 
 
 def test_an_expired_lease_sends_the_match_back(

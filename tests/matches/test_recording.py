@@ -3,6 +3,7 @@ steps around the stamp: locked before the match is finished, changed after."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import datetime
 
@@ -12,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from botarena.agents.models import Submission
 from botarena.db.engine import SessionFactory
+from botarena.executor import wire
 from botarena.executor.outcomes import AgentOutcome, MatchResult, MatchStatus
 from botarena.matches.models import Match
 from botarena.matches.queue import MatchQueue
@@ -82,3 +84,32 @@ def test_the_hook_locks_before_the_stamp_and_changes_after(
 def test_recording_needs_a_hook(session_factory: SessionFactory, settings: Settings) -> None:
     with session_factory() as session, pytest.raises(TypeError, match="finished"):
         MatchRecorder(session, settings)  # type: ignore[call-arg]
+
+
+def test_an_executors_replay_is_stored_as_it_came_once_it_parses(
+    client: TestClient,
+    session_factory: SessionFactory,
+    settings: Settings,
+    alice: Account,
+    bob: Account,
+) -> None:
+    one = _active(client, session_factory, alice, "one")
+    two = _active(client, session_factory, bob, "two")
+    body = {"agent1Id": one, "agent2Id": two}
+    match_id = client.post("/api/v1/matches", json=body, headers=alice.headers).json()["id"]
+    message = wire.finished(
+        MatchResult(MatchStatus.FINISHED, 0, [1.0, 0.0], [AgentOutcome(), AgentOutcome()], 3, 9)
+    )
+    # What no encoder of ours writes (its spacing, its key order), but valid JSON.
+    message.replay_json = '{"steps":[[1, 2]],  "name": "connectx"}'
+    with session_factory() as session:
+        match = MatchQueue(session, settings).claim_next("slot", "127.0.0.1:1")
+        assert match is not None
+        MatchRecorder(session, settings, SpyHook()).record(match, wire.match_result(message))
+        session.commit()
+    replay = client.get(f"/api/v1/matches/{match_id}/replay")
+    assert replay.text == '{"steps":[[1, 2]],  "name": "connectx"}'
+    # A replay that is not JSON is refused before anything is written.
+    message.replay_json = '{"steps": [1, 2'
+    with pytest.raises(json.JSONDecodeError):
+        wire.match_result(message)

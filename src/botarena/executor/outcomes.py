@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -51,6 +52,13 @@ class MatchResult:
     # Seconds from each turn message written to its reply read: the platform's overhead plus
     # the agents' thinking. Measured, not stored.
     reply_seconds: list[float] = field(default_factory=list)
+    # The replay as JSON text when it arrived so (an executor's message), checked to parse
+    # as ``replay``: stored as received rather than encoded a second time.
+    replay_json: str | None = None
+
+    def replay_text(self) -> str:
+        """The replay as the JSON text to store."""
+        return self.replay_json if self.replay_json is not None else json.dumps(self.replay)
 
     def summary(self) -> dict[str, Any]:
         """The JSON that ``botarena play --json`` prints."""

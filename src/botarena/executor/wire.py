@@ -61,6 +61,9 @@ def finished(result: MatchResult) -> pb.Finished:
 
 
 def match_result(message: pb.Finished) -> MatchResult:
+    """The result an executor reported. Its replay must parse as JSON (else this raises); the
+    text itself is kept, to be stored as received."""
+    replay = json.loads(message.replay_json) if message.replay_json else {}
     return MatchResult(
         status=MatchStatus(message.status),
         winner=None if message.winner == NO_WINNER else message.winner,
@@ -70,6 +73,7 @@ def match_result(message: pb.Finished) -> MatchResult:
         ],
         turns=message.turns,
         duration_ms=message.duration_ms,
-        replay=json.loads(message.replay_json) if message.replay_json else {},
+        replay=replay,
         error=message.error or None,
+        replay_json=message.replay_json or None,
     )

@@ -41,7 +41,7 @@ class MatchRecorder:
         """Write a finished match's result, replay and logs, and what it says of the agents."""
         folder = match_dir(self.settings, match.id)
         folder.mkdir(parents=True, exist_ok=True)
-        (folder / "replay.json").write_text(json.dumps(result.replay))
+        (folder / "replay.json").write_text(result.replay_text())
         for player, outcome in enumerate(result.agents):
             (folder / f"player-{player}.log").write_text(outcome.log, encoding="utf-8")
         # What the hook changes is locked before the match is stamped finished, and changed

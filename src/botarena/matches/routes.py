@@ -29,7 +29,7 @@ def create_match(
 ) -> MatchOut:
     """Queue a match between two agents, each playing its active (else newest built) code."""
     service = MatchService(session, settings)
-    match = service.create(
+    view = service.create(
         user,
         (body.agent1_id, body.agent2_id),
         game=body.game,
@@ -39,7 +39,7 @@ def create_match(
         request_id=request_id(request),
     )
     notify_match_queued(request)
-    return MatchOut.of(match, service.view(match.id).queue_position)
+    return MatchOut.of(view.match, view.queue_position)
 
 
 @router.get("/matches")

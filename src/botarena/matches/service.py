@@ -76,8 +76,10 @@ class MatchService:
         config: dict[str, Any] | None = None,
         ranked: bool = False,
         request_id: str | None = None,
-    ) -> Match:
-        """Queue a match; ``request_id`` (the request creating it) goes on its log lines."""
+    ) -> MatchView:
+        """Queue a match; ``request_id`` (the request creating it) goes on its log lines. Its
+        place in the queue is read in the same transaction (after the commit it would take
+        the write lock again, on SQLite, only to count)."""
         if ranked and not user.is_admin:
             raise forbidden("Only admins may create ranked matches")
         if not ranked:
@@ -105,8 +107,9 @@ class MatchService:
             origin=f"created by {user.username}",
             request_id=request_id,
         )
+        position = self._queue_position(match)
         self.session.commit()
-        return match
+        return MatchView(match, position)
 
     def cancel(self, user: User, match_id: str, context: ActionContext) -> Match:
         """Cancel a queued or running match (its creator or an admin; audited). A running
@@ -256,23 +259,30 @@ class MatchService:
 
     def quota(self, user: User) -> ScrimmageQuota:
         """How many unranked matches ``user`` may still create now, of how many per 24 hours,
-        and when the next one frees up when none is left."""
+        and when the next one frees up when none is left. A count, not the window's rows: it
+        runs on every match created."""
         quota = self.settings.scrimmage_quota
         now = utcnow()
-        recent = self.session.scalars(
-            select(Match.created_at)
-            .where(
-                Match.created_by == user.id,
-                Match.ranked.is_(False),
-                Match.created_at > now - QUOTA_WINDOW,
-            )
-            .order_by(Match.created_at.asc())
-        ).all()
-        left = max(quota - len(recent), 0)
+        counted = (
+            Match.created_by == user.id,
+            Match.ranked.is_(False),
+            Match.created_at > now - QUOTA_WINDOW,
+        )
+        used = self.session.scalar(select(func.count()).select_from(Match).where(*counted)) or 0
+        left = max(quota - used, 0)
         frees_at = None
         if not left:
             # Once enough of the window's matches have aged out of it.
-            frees_at = recent[len(recent) - quota] + QUOTA_WINDOW if quota else now + QUOTA_WINDOW
+            oldest = None
+            if quota:
+                oldest = self.session.scalar(
+                    select(Match.created_at)
+                    .where(*counted)
+                    .order_by(Match.created_at.asc())
+                    .offset(used - quota)
+                    .limit(1)
+                )
+            frees_at = oldest + QUOTA_WINDOW if oldest is not None else now + QUOTA_WINDOW
         return ScrimmageQuota(left, quota, frees_at)
 
     def check_quota(self, user: User) -> None:
