@@ -43,7 +43,7 @@ from botarena.matches.cancels import PlayingMatches
 from botarena.matches.events import TOPIC_PREFIX
 from botarena.matches.executors import ExecutorBoard
 from botarena.matches.hooks import FinishedMatchHook
-from botarena.matches.models import Match, MatchPlayer
+from botarena.matches.models import MatchPlayer
 from botarena.matches.queue import MatchQueue, is_platform_error
 from botarena.matches.recording import MatchRecorder
 from botarena.settings import Settings
@@ -247,7 +247,7 @@ class MatchDispatcher(Workers):
         """Claim the next playable match in the caller's transaction (a match whose code is
         gone is ended ``error`` in it, and the next one tried)."""
         queue = MatchQueue(session, self.settings)
-        while (match := queue.claim(worker, address)) is not None:
+        while (match := queue.claim_next(worker, address)) is not None:
             # Its seats and their built code in one query (a submission gone since: None).
             seats = session.execute(
                 select(MatchPlayer.agent_id, MatchPlayer.submission_id, Submission.artifact)
@@ -259,9 +259,7 @@ class MatchDispatcher(Workers):
             for agent_id, submission_id, built in seats:
                 if built is None:
                     # Rebuilt or removed since the match was made: it cannot be played.
-                    self._cannot_play(
-                        session, match.id, f"submission {submission_id} has no built code now"
-                    )
+                    queue.fail(match, f"submission {submission_id} has no built code now")
                     break
                 artifact = Artifact.from_json(built)
                 agent = artifact.prepared(agent_id)
@@ -272,13 +270,6 @@ class MatchDispatcher(Workers):
                 )
                 return _Claimed(match.id, spec, match.request_id)
         return None
-
-    def _cannot_play(self, session: Session, match_id: str, why: str) -> None:
-        """End a just-claimed match ``error`` in the claim's transaction."""
-        session.flush()  # its claim's history row first
-        row = session.get(Match, match_id, populate_existing=True)
-        assert row is not None  # claimed in this very transaction
-        MatchQueue(session, self.settings).fail(row, why)
 
     def _send(self, client: ExecutorClient, worker: str, claimed: _Claimed) -> _Sent | None:
         """Hand the match to the executor now (its events are read by :meth:`_play`); None,

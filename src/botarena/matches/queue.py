@@ -11,11 +11,9 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import structlog
-from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from botarena.clock import utcnow
@@ -23,7 +21,7 @@ from botarena.executor.outcomes import MatchResult, MatchStatus
 from botarena.jobs.backoff import Backoff
 from botarena.jobs.queue import JobQueue
 from botarena.jobs.table import JobTable
-from botarena.matches.models import Match, MatchStatusEvent
+from botarena.matches.models import Match
 from botarena.matches.status import MatchState
 from botarena.metrics import definitions as metrics
 from botarena.settings import Settings
@@ -49,17 +47,6 @@ def match_jobs() -> JobTable[Match]:
     )
 
 
-@dataclass(frozen=True)
-class ClaimedMatch:
-    """What sending a claimed match needs, as its claim returned it."""
-
-    id: str
-    game: str
-    configuration: str  # JSON
-    seed: int
-    request_id: str | None
-
-
 class MatchQueue:
     """Claims, renews and hands back matches; the caller commits."""
 
@@ -76,53 +63,6 @@ class MatchQueue:
         match.executor = executor
         self.session.flush()
         return match
-
-    def claim(self, worker: str, executor: str, now: datetime | None = None) -> ClaimedMatch | None:
-        """:meth:`claim_next` as the dispatcher's hot path: one ``UPDATE … RETURNING`` takes
-        the same match (the oldest queued whose backoff has passed; on PostgreSQL skipping
-        rows other claims hold) with the same attempt, lease and history row, and loads no
-        object. The caller commits (the history row is written, and heard on the event bus,
-        then)."""
-        now = now or utcnow()
-        oldest = (
-            select(Match.id)
-            .where(Match.status == QUEUED, or_(Match.not_before.is_(None), Match.not_before <= now))
-            .order_by(*match_jobs().order)
-            .limit(1)
-            .with_for_update(skip_locked=True)
-            .scalar_subquery()
-        )
-        row = self.session.execute(
-            update(Match)
-            .where(Match.id == oldest, Match.status == QUEUED)
-            .values(
-                status=RUNNING,
-                attempts=Match.attempts + 1,
-                lease_owner=worker,
-                lease_until=now + timedelta(seconds=self.settings.match_lease_seconds),
-                executor=executor,
-                not_before=None,
-                updated_at=now,
-                row_version=Match.row_version + 1,
-            )
-            .returning(
-                Match.id,
-                Match.attempts,
-                Match.game,
-                Match.configuration,
-                Match.seed,
-                Match.request_id,
-            )
-            .execution_options(synchronize_session=False)
-        ).first()
-        if row is None:
-            return None
-        match_id, attempts, game, configuration, seed, request_id = row
-        if attempts > 1:
-            metrics.retried(match_jobs().queue_name)
-        reason = f"attempt {attempts} on {executor}"
-        self.session.add(MatchStatusEvent(match_id=match_id, status=RUNNING, at=now, reason=reason))
-        return ClaimedMatch(match_id, game, configuration, seed, request_id)
 
     def renew(self, match_id: str, worker: str, now: datetime | None = None) -> bool:
         """Extend the lease; False when ``worker`` no longer holds it."""
