@@ -140,13 +140,15 @@ def test_the_token_is_checked_as_on_every_route(client: TestClient, alice: Accou
     assert missing.status_code == 404 and missing.json()["error"] == "Submission not found"
 
 
+# PostgreSQL closes connections; an SQLite file has none to close.
+@pytest.mark.parametrize(
+    "database_url", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True
+)
 def test_connections_cut_under_the_pool_are_replaced_before_the_next_answer(
     client: TestClient, alice: Account, database_url: str
 ) -> None:
     # What a restart of PostgreSQL leaves in the pool: connections the server closed. The
     # status session checks each connection it borrows, so the next answers are 200.
-    if not database_url.startswith("postgresql"):
-        pytest.skip("PostgreSQL closes connections; an SQLite file has none to close")
     sub = submit_url(client, alice, create_agent(client, alice, "cut", "rps"))
     for _ in range(3):
         assert _status(client, sub)["submissionId"] == sub
