@@ -1,0 +1,43 @@
+"""The fake Kubernetes API server as pytest fixtures (a plugin named in tests/conftest.py).
+
+``fake_kubernetes`` is a fresh server per test (it starts in milliseconds, and a test that
+compacts, drops watches or changes settings touches no other test); ``kubernetes_api`` is the
+official client's ``ApiClient`` built from its kubeconfig; ``docker_kubernetes`` runs pods on
+the run's Docker engine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from kubernetes import client, config
+
+from support.docker import Engine
+
+from . import FakeKubernetes, start_fake_kubernetes
+from .docker_kubelet import DockerKubelet
+
+
+@pytest.fixture
+def fake_kubernetes() -> Iterator[FakeKubernetes]:
+    fake = start_fake_kubernetes()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def kubernetes_api(fake_kubernetes: FakeKubernetes) -> Iterator[client.ApiClient]:
+    api = config.new_client_from_config(str(fake_kubernetes.kubeconfig))
+    yield api
+    api.close()
+
+
+@pytest.fixture
+def docker_kubernetes(docker_daemon: Engine) -> Iterator[FakeKubernetes]:
+    """A fake whose kubelet runs the containers on the run's Docker engine."""
+    engine = docker_daemon.client()
+    fake = start_fake_kubernetes(DockerKubelet(engine))
+    yield fake
+    fake.stop()
+    engine.close()
