@@ -66,3 +66,15 @@ def job(
 
 def conditions(found: client.V1Job) -> list[tuple[str, str | None]]:
     return [(c.type, c.reason) for c in (found.status.conditions or [])]
+
+
+def finished(batch: client.BatchV1Api, namespace: str, name: str) -> client.V1Job | None:
+    """The Job once it has its last condition (Complete or Failed), else None."""
+    found = batch.read_namespaced_job(name, namespace)
+    kinds = {kind for kind, _reason in conditions(found)}
+    return found if kinds & {"Complete", "Failed"} else None
+
+
+def pods_of(core: client.CoreV1Api, namespace: str, job_name: str) -> list[client.V1Pod]:
+    selector = f"batch.kubernetes.io/job-name={job_name}"
+    return list(core.list_namespaced_pod(namespace, label_selector=selector).items)

@@ -85,6 +85,7 @@ def default(resource: Resource, obj: dict[str, Any]) -> None:
         obj["status"] = {"phase": "Pending", "qosClass": "BestEffort"}
     if resource is JOBS:
         _default_job(obj, metadata["uid"])
+        obj["status"] = {}
     if resource.kind == "Namespace":
         obj["status"] = {"phase": "Active"}
         labels = metadata.setdefault("labels", {})

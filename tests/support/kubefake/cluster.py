@@ -101,7 +101,7 @@ class Cluster:
 
     def create(self, resource: Resource, namespace: str, obj: dict[str, Any]) -> dict[str, Any]:
         obj = copy.deepcopy(obj)
-        obj.pop("status", None) if resource not in (NAMESPACES,) else None
+        obj.pop("status", None)
         for key in ("uid", "resourceVersion", "creationTimestamp", "deletionTimestamp"):
             obj.setdefault("metadata", {}).pop(key, None)
         default(resource, obj)
