@@ -88,6 +88,19 @@ def test_selectors_filter_the_events(core: client.CoreV1Api, namespace: str) -> 
     assert [e["object"].metadata.name for e in named] == ["named"]
 
 
+def test_an_object_relabelled_out_of_the_selection_is_deleted_for_the_watch(
+    core: client.CoreV1Api, namespace: str
+) -> None:
+    version = core.list_namespaced_config_map(namespace).metadata.resource_version
+    core.create_namespaced_config_map(namespace, config_map("a", app="other"))
+    core.patch_namespaced_config_map("a", namespace, {"metadata": {"labels": {"app": "build"}}})
+    core.patch_namespaced_config_map("a", namespace, {"data": {"k": "v"}})
+    core.patch_namespaced_config_map("a", namespace, {"metadata": {"labels": {"app": "done"}}})
+    seen = events(core, namespace, 3, resource_version=version, label_selector="app=build")
+    assert [e["type"] for e in seen] == ["ADDED", "MODIFIED", "DELETED"]
+    assert seen[2]["object"].metadata.labels == {"app": "done"}
+
+
 def test_a_compacted_version_is_410_gone_as_http(
     fake_kubernetes: FakeKubernetes, core: client.CoreV1Api, namespace: str
 ) -> None:

@@ -1,12 +1,54 @@
 """A fake Kubernetes API server for the tests, faithful where the platform's code relies on it.
 
-``start_fake_kubernetes()`` serves the real API paths (JSON only, plain HTTP on a free port of
-127.0.0.1, a bearer token) from a thread, with a Job controller, a garbage collector, a TTL
-controller and one node whose kubelet either plays what the test planned (``ScriptedKubelet``,
-the default) or runs the containers on a Docker engine (``DockerKubelet``). It writes a
-kubeconfig for itself, so the official client connects as it would to a cluster.
+No API server can be installed on these machines, so the Kubernetes code is tested against
+this. ``start_fake_kubernetes()`` serves the real API paths (JSON, plain HTTP on a free port of
+127.0.0.1, a bearer token; it writes a kubeconfig) from threads, with a Job controller, a
+garbage collector, a TTL controller and one node, whose kubelet either plays what the test
+planned (``ScriptedKubelet``, the default) or runs the containers on a Docker engine
+(``docker_kubelet.DockerKubelet``).
 
-What it implements and what it does not: docs/testing.md ("The fake Kubernetes API server").
+What it does, as Kubernetes 1.31 does:
+- ``/api/v1`` namespaces, pods (``/status``, ``/log``), secrets, configmaps, services,
+  serviceaccounts, events; ``/apis/batch/v1`` jobs (``/status``); networking.k8s.io/v1
+  networkpolicies; rbac.authorization.k8s.io/v1 roles and rolebindings; ``/version``, ``/api``,
+  ``/apis`` and each group version's resource list (legacy discovery).
+- One global resourceVersion, increased by every write; lists carry it; ``uid``,
+  ``creationTimestamp``, ``generateName``, ``metadata.generation`` (spec changes, for Jobs and
+  NetworkPolicies); 409 AlreadyExists and 409 Conflict (a stale resourceVersion on PUT or
+  PATCH); 404 for a missing object or namespace; ``Status`` bodies; every object created or
+  updated is validated strictly against the 1.31 schemas (``kubernetes-validate``) plus a few
+  semantic checks (names, a Job's restartPolicy, container names): 422 Invalid.
+- PUT; PATCH as merge patch, strategic merge patch (named lists merged by their key,
+  ``$patch: delete|replace``) and JSON patch; the status subresource apart from the object.
+- Label selectors (``=``, ``==``, ``!=``, ``in``, ``notin``, exists, ``!``) and field
+  selectors (equality on any dotted path: ``metadata.name``, ``status.phase``...).
+- Watch: from a resourceVersion only later events, without one the current objects as ADDED
+  first; selections as the watch cache reports them (an object relabelled in is ADDED, out is
+  DELETED); DELETED carries the final object; a compacted version is 410 Gone, as the HTTP
+  status or (``Settings.gone_as = "event"``) as an ERROR event; ``allowWatchBookmarks``;
+  ``timeoutSeconds``; a bounded history. Hooks: ``compact()``, ``expire_watches()`` (an ERROR
+  410 into every open stream), ``drop_watches()`` (the connections cut).
+- DELETE with ``propagationPolicy``: Background and Foreground remove a Job's pods (Foreground
+  first, the Job after); none on a batch/v1 Job orphans them (owner references removed), as the
+  real API does. A running pod is killed, then removed; a namespace takes its objects with it.
+- Jobs: pods ``<job>-<random>`` labelled ``batch.kubernetes.io/job-name``, ``job-name``,
+  ``controller-uid`` and owned by the Job; ``backoffLimit`` with a doubling pause
+  (``Settings.pod_backoff_seconds``); ``activeDeadlineSeconds`` kills the pods
+  (DeadlineExceeded); ``FailureTarget``/``SuccessCriteriaMet`` first, ``Failed``/``Complete``
+  once no pod runs; ``ttlSecondsAfterFinished``; ``status.active/ready/terminating/succeeded/
+  failed``, ``startTime``, ``completionTime``.
+- Pods: Pending (ContainerCreating, ErrImagePull, ImagePullBackOff) → Running →
+  Succeeded/Failed, terminated states with exit code and reason (Completed, Error,
+  OOMKilled), init containers first, conditions; ``/log`` with ``follow``, ``tailLines``,
+  ``sinceSeconds``, ``timestamps``, ``container``, and 400 while the container waits.
+
+What it does not do (yet): TLS, authorization (any holder of the token may do anything),
+pagination (``limit``/``continue``), ``resourceVersionMatch``, server-side apply, dry run
+beyond creation, aggregated discovery and the OpenAPI documents, admission of Pod Security
+levels, NetworkPolicy enforcement (pods simply get no network), ``restartPolicy: OnFailure``
+(containers are not restarted in place), Indexed Jobs, pod failure and success policies,
+``suspend`` of a running Job, finalizers other than foreground deletion, attach and exec,
+Deployments, StatefulSets and every other type, more than one node, scheduling, evictions.
 """
 
 from __future__ import annotations

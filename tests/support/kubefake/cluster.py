@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import itertools
+import logging
 import threading
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,6 +19,7 @@ from .logs import LogBuffer
 from .resources import JOBS, NAMESPACES, PODS, RESOURCES, Resource
 from .store import Store, now
 
+_logger = logging.getLogger(__name__)
 NODE = "fake-node"
 ORPHAN, BACKGROUND, FOREGROUND = "Orphan", "Background", "Foreground"
 
@@ -110,10 +112,6 @@ class Cluster:
     def log(self, pod_uid: str, container: str) -> LogBuffer:
         with self.store.lock:
             return self._logs.setdefault((pod_uid, container), LogBuffer())
-
-    def find_log(self, pod_uid: str, container: str) -> LogBuffer | None:
-        with self.store.lock:
-            return self._logs.get((pod_uid, container))
 
     def delete(
         self,
@@ -210,9 +208,7 @@ class Cluster:
                 self.jobs.sync()
                 self._collect_garbage()
             except Exception:  # a controller never dies of one bad object
-                import traceback
-
-                traceback.print_exc()
+                _logger.exception("the fake's controllers failed a pass")
 
     def _sync_pods(self) -> None:
         pods, _ = self.store.list(PODS)
@@ -221,6 +217,8 @@ class Cluster:
             if uid not in self._runs and not podstatus.terminal(pod):
                 if pod["metadata"].get("deletionTimestamp"):
                     continue
+                if pod["spec"].get("nodeName") not in (None, "", NODE):
+                    continue  # bound to a node that does not exist: it stays Pending
                 self._bind(pod)
             elif uid in self._runs and pod["metadata"].get("deletionTimestamp"):
                 run, thread = self._runs[uid]
@@ -252,9 +250,7 @@ class Cluster:
         try:
             self.kubelet.run(run)
         except Exception:
-            import traceback
-
-            traceback.print_exc()
+            _logger.exception("the kubelet failed pod %s", run.name)
         finally:
             run.kill_remaining()
             for container in run.init_containers + run.containers:

@@ -13,10 +13,9 @@ from collections.abc import Iterator
 import pytest
 from kubernetes import client, config
 
-from support.docker import Engine
-
 from . import FakeKubernetes, start_fake_kubernetes
 from .docker_kubelet import DockerKubelet
+from support.docker import Engine
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import socket
 from collections.abc import Iterable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -15,6 +16,9 @@ from .errors import ApiError, status_body
 
 if TYPE_CHECKING:
     from .cluster import Cluster
+
+
+_logger = logging.getLogger(__name__)
 
 
 class StreamCutError(Exception):
@@ -116,9 +120,7 @@ class Handler(BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
         except Exception as error:  # the fake's own bug: answer 500 and say what
-            import traceback
-
-            traceback.print_exc()
+            _logger.exception("the fake answered 500")
             request.send_json(500, status_body(500, "InternalError", repr(error)))
 
     def _authorized(self) -> bool:

@@ -37,6 +37,9 @@ class Event:
     type: str  # ADDED, MODIFIED, DELETED
     resource: Resource
     object: Object
+    # The state before a MODIFIED, so a watch with a selector can tell an object that left
+    # (or entered) its selection.
+    previous: Object | None = None
 
 
 class Store:
@@ -87,8 +90,11 @@ class Store:
 
     # -- writing ---------------------------------------------------------------------------
 
-    def _record(self, kind: str, resource: Resource, obj: Object) -> None:
-        self.history.append(Event(self.resource_version, kind, resource, copy.deepcopy(obj)))
+    def _record(
+        self, kind: str, resource: Resource, obj: Object, previous: Object | None = None
+    ) -> None:
+        event = Event(self.resource_version, kind, resource, copy.deepcopy(obj), previous)
+        self.history.append(event)
         self._history_versions.append(self.resource_version)
         if len(self.history) > self.max_history:
             dropped = len(self.history) - self.max_history
@@ -182,7 +188,7 @@ class Store:
                 return copy.deepcopy(old)
             merged["metadata"]["resourceVersion"] = self._next_version()
             self._objects[resource][(namespace, name)] = merged
-            self._record("MODIFIED", resource, merged)
+            self._record("MODIFIED", resource, merged, old)
             return copy.deepcopy(merged)
 
     def mutate(
@@ -200,7 +206,7 @@ class Store:
                 return copy.deepcopy(old)
             new["metadata"]["resourceVersion"] = self._next_version()
             self._objects[resource][(namespace, name)] = new
-            self._record("MODIFIED", resource, new)
+            self._record("MODIFIED", resource, new, old)
             return copy.deepcopy(new)
 
     def remove(self, resource: Resource, namespace: str, name: str) -> Object:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from .errors import gone
 from .http import StreamCutError
 from .resources import Resource
+from .store import Event
 
 if TYPE_CHECKING:
     from .cluster import Cluster
@@ -100,10 +101,25 @@ def open_watch(
                         continue
                     if namespace is not None and obj["metadata"].get("namespace") != namespace:
                         continue
-                    if matches(obj):
-                        yield _line(event.type, obj)
+                    kind = _seen_as(event, matches)
+                    if kind is not None:
+                        yield _line(kind, obj)
         finally:
             with store.lock:
                 cluster.watches.discard(session)
 
     return lines()
+
+
+def _seen_as(event: Event, matches: Callable[[dict[str, Any]], bool]) -> str | None:
+    """How a watch with a selector sees the event: an object modified into the selection is
+    ADDED, one modified out of it is DELETED (as the API server's watch cache reports)."""
+    now_matches = matches(event.object)
+    if event.type != "MODIFIED" or event.previous is None:
+        return event.type if now_matches else None
+    before = matches(event.previous)
+    if before and now_matches:
+        return "MODIFIED"
+    if now_matches:
+        return "ADDED"
+    return "DELETED" if before else None
