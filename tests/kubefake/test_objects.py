@@ -4,6 +4,7 @@ generation, 409s, generateName, selectors, PATCH and PUT, status bodies, validat
 from __future__ import annotations
 
 import json
+import ssl
 from typing import Any
 
 import httpx
@@ -150,8 +151,12 @@ def test_status_is_written_through_its_subresource_only(
 
 def _post(fake: FakeKubernetes, path: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
     """A raw POST: the official client refuses to send an object its own models reject."""
+    trust = ssl.create_default_context(cafile=fake.ca_file)
     answer = httpx.post(
-        fake.url + path, json=body, headers={"Authorization": f"Bearer {fake.token}"}
+        fake.url + path,
+        json=body,
+        headers={"Authorization": f"Bearer {fake.token}"},
+        verify=trust,
     )
     return answer.status_code, answer.json()
 
@@ -203,6 +208,7 @@ def test_the_other_groups_serve_their_objects(
 
 def test_a_wrong_token_is_401(fake_kubernetes: FakeKubernetes) -> None:
     configuration = client.Configuration(host=fake_kubernetes.url)
+    configuration.ssl_ca_cert = str(fake_kubernetes.ca_file)
     configuration.api_key = {"authorization": "Bearer wrong"}
     with client.ApiClient(configuration) as api, pytest.raises(ApiException) as raised:
         client.CoreV1Api(api).list_namespace()

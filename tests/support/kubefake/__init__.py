@@ -53,6 +53,7 @@ Deployments, StatefulSets and every other type, more than one node, scheduling, 
 
 from __future__ import annotations
 
+import base64
 import json
 import secrets
 import shutil
@@ -64,6 +65,7 @@ from typing import Any
 from .cluster import Cluster, Settings
 from .http import Server
 from .kubelet import Kubelet, Outcome, PodRun, ScriptedKubelet
+from .tls import make_server_certificate
 
 __all__ = [
     "FakeKubernetes",
@@ -79,23 +81,33 @@ __all__ = [
 class FakeKubernetes:
     """A running fake: its address, its kubeconfig, its cluster, and the tests' hooks."""
 
-    def __init__(self, cluster: Cluster, server: Server, token: str) -> None:
+    def __init__(
+        self, cluster: Cluster, server: Server, token: str, folder: Path, ca_pem: bytes | None
+    ) -> None:
         self.cluster = cluster
         self.server = server
         self.token = token
-        self.url = f"http://{server.address}"
-        self._folder = Path(tempfile.mkdtemp(prefix="kubefake-"))
-        self.kubeconfig = self._folder / "kubeconfig"
-        self.kubeconfig.write_text(json.dumps(self._kubeconfig()))
+        self.url = f"{'https' if ca_pem else 'http'}://{server.address}"
+        self._folder = folder
+        # The authority that signed the server's certificate (None over plain HTTP).
+        self.ca_file: Path | None = None
+        if ca_pem is not None:
+            self.ca_file = folder / "ca.pem"
+            self.ca_file.write_bytes(ca_pem)
+        self.kubeconfig = folder / "kubeconfig"
+        self.kubeconfig.write_text(json.dumps(self._kubeconfig(ca_pem)))
         self._thread = threading.Thread(
             target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True
         )
 
-    def _kubeconfig(self) -> dict[str, Any]:
+    def _kubeconfig(self, ca_pem: bytes | None) -> dict[str, Any]:
+        cluster: dict[str, Any] = {"server": self.url}
+        if ca_pem is not None:
+            cluster["certificate-authority-data"] = base64.b64encode(ca_pem).decode()
         return {
             "apiVersion": "v1",
             "kind": "Config",
-            "clusters": [{"name": "fake", "cluster": {"server": self.url}}],
+            "clusters": [{"name": "fake", "cluster": cluster}],
             "users": [{"name": "fake", "user": {"token": self.token}}],
             "contexts": [{"name": "fake", "context": {"cluster": "fake", "user": "fake"}}],
             "current-context": "fake",
@@ -134,8 +146,21 @@ class FakeKubernetes:
 
 
 def start_fake_kubernetes(
-    kubelet: Kubelet | None = None, settings: Settings | None = None
+    kubelet: Kubelet | None = None, settings: Settings | None = None, *, tls: bool = True
 ) -> FakeKubernetes:
+    """Start a fake on a free port of 127.0.0.1: HTTPS with a certificate authority of its
+    own (in its kubeconfig), or plain HTTP with ``tls=False``. Go clients (kubectl, Helm)
+    send their token over TLS only."""
     cluster = Cluster(kubelet, settings)
     token = secrets.token_urlsafe(16)
-    return FakeKubernetes(cluster, Server(cluster, token), token).start()
+    folder = Path(tempfile.mkdtemp(prefix="kubefake-"))
+    server = Server(cluster, token)
+    ca_pem = None
+    if tls:
+        certificate = make_server_certificate()
+        context = certificate.context(folder)
+        server.socket = context.wrap_socket(
+            server.socket, server_side=True, do_handshake_on_connect=False
+        )
+        ca_pem = certificate.ca_pem
+    return FakeKubernetes(cluster, server, token, folder, ca_pem).start()

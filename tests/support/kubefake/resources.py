@@ -36,7 +36,15 @@ class Resource:
 VERBS = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"]
 
 RESOURCES: tuple[Resource, ...] = (
-    Resource("", "v1", "namespaces", "Namespace", namespaced=False, status_subresource=True),
+    Resource(
+        "",
+        "v1",
+        "namespaces",
+        "Namespace",
+        namespaced=False,
+        status_subresource=True,
+        short_names=("ns",),
+    ),
     Resource("", "v1", "pods", "Pod", status_subresource=True, short_names=("po",)),
     Resource("", "v1", "secrets", "Secret"),
     Resource("", "v1", "configmaps", "ConfigMap", short_names=("cm",)),
