@@ -90,3 +90,18 @@ def test_deleting_a_running_pod_kills_it_then_removes_it(
     eventually(lambda: phase(core, namespace, "held") == "Running")
     core.delete_namespaced_pod("held", namespace)
     eventually(lambda: core.list_namespaced_pod(namespace).items == [])
+
+
+def test_timestamps_since_seconds_and_previous(
+    scripted: ScriptedKubelet, core: client.CoreV1Api, namespace: str
+) -> None:
+    scripted.plan("said", Outcome(logs="a\nb\n"))
+    core.create_namespaced_pod(namespace, pod("said", "main"))
+    eventually(lambda: phase(core, namespace, "said") == "Succeeded")
+    stamped = core.read_namespaced_pod_log("said", namespace, timestamps=True).splitlines()
+    assert [line.split(" ", 1)[1] for line in stamped] == ["a", "b"]
+    assert all(line.split(" ", 1)[0].endswith("Z") for line in stamped)
+    assert core.read_namespaced_pod_log("said", namespace, since_seconds=60) == "a\nb\n"
+    with pytest.raises(ApiException) as raised:
+        core.read_namespaced_pod_log("said", namespace, previous=True)
+    assert raised.value.status == 400

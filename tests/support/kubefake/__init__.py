@@ -1,8 +1,9 @@
 """A fake Kubernetes API server for the tests, faithful where the platform's code relies on it.
 
 No API server can be installed on these machines, so the Kubernetes code is tested against
-this. ``start_fake_kubernetes()`` serves the real API paths (JSON, plain HTTP on a free port of
-127.0.0.1, a bearer token; it writes a kubeconfig) from threads, with a Job controller, a
+this. ``start_fake_kubernetes()`` serves the real API paths (JSON over HTTPS on a free port of
+127.0.0.1, with a certificate authority of its own, or plain HTTP; a bearer token; it writes a
+kubeconfig with both) from threads, with a Job controller, a
 garbage collector, a TTL controller and one node, whose kubelet either plays what the test
 planned (``ScriptedKubelet``, the default) or runs the containers on a Docker engine
 (``docker_kubelet.DockerKubelet``).
@@ -42,7 +43,7 @@ What it does, as Kubernetes 1.31 does:
   OOMKilled), init containers first, conditions; ``/log`` with ``follow``, ``tailLines``,
   ``sinceSeconds``, ``timestamps``, ``container``, and 400 while the container waits.
 
-What it does not do (yet): TLS, authorization (any holder of the token may do anything),
+What it does not do (yet): client certificates, authorization (any holder of the token may do anything),
 pagination (``limit``/``continue``), ``resourceVersionMatch``, server-side apply, dry run
 beyond creation, aggregated discovery and the OpenAPI documents, admission of Pod Security
 levels, NetworkPolicy enforcement (pods simply get no network), ``restartPolicy: OnFailure``

@@ -54,7 +54,7 @@ class Request:
         if value in (None, ""):
             return None
         try:
-            return int(value)  # type: ignore[arg-type]
+            return int(value)
         except ValueError:
             raise ApiError(400, "BadRequest", f"invalid {name}: {value!r}") from None
 
@@ -154,5 +154,4 @@ class Server(ThreadingHTTPServer):
 
     @property
     def address(self) -> str:
-        host, port = self.server_address[:2]
-        return f"{host}:{port}"
+        return f"127.0.0.1:{self.server_address[1]}"

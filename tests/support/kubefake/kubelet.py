@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from . import podstatus
 from .logs import LogBuffer
 from .resources import PODS
+from .store import now
 
 if TYPE_CHECKING:
     from .cluster import Cluster
@@ -146,7 +147,7 @@ class ScriptedKubelet:
                 pod.set_state(name, podstatus.waiting("ImagePullBackOff", "Back-off pulling image"))
             pod.killed.wait()
             return
-        started = podstatus.now()
+        started = now()
         for name in names:
             pod.set_state(name, podstatus.running(started))
         for line in outcome.logs.splitlines(keepends=True):

@@ -42,13 +42,16 @@ class Event:
     previous: Object | None = None
 
 
+Events = list[Event]
+
+
 class Store:
     def __init__(self, max_history: int = 10_000) -> None:
         self.lock = threading.RLock()
         self.changed = threading.Condition(self.lock)
         self.resource_version = 1
         self.max_history = max_history
-        self.history: list[Event] = []
+        self.history: Events = []
         self._history_versions: list[int] = []
         # Events at or below this version are forgotten: a watch from before it gets 410.
         self.compacted = 1
@@ -82,7 +85,7 @@ class Store:
             ]
             return items, self.resource_version
 
-    def events_after(self, resource_version: int) -> list[Event]:
+    def events_after(self, resource_version: int) -> Events:
         """The kept events later than ``resource_version`` (the caller checks compaction)."""
         with self.lock:
             start = bisect.bisect_right(self._history_versions, resource_version)

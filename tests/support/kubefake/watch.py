@@ -49,7 +49,7 @@ def open_watch(
             initial, cursor = store.list(resource, namespace, matches)
         else:
             try:
-                cursor = int(resource_version)  # type: ignore[arg-type]
+                cursor = int(resource_version)
             except ValueError:
                 raise gone(str(resource_version)) from None
             if cursor < store.compacted and cluster.settings.gone_as == "http":
