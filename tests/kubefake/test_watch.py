@@ -104,6 +104,7 @@ def test_an_object_relabelled_out_of_the_selection_is_deleted_for_the_watch(
 def test_a_compacted_version_is_410_gone_as_http(
     fake_kubernetes: FakeKubernetes, core: client.CoreV1Api, namespace: str
 ) -> None:
+    fake_kubernetes.cluster.settings.gone_as = "http"
     version = core.list_namespaced_config_map(namespace).metadata.resource_version
     core.create_namespaced_config_map(namespace, config_map("a"))
     fake_kubernetes.compact()
@@ -122,7 +123,7 @@ def test_a_compacted_version_is_410_gone_as_http(
 def test_a_compacted_version_is_410_as_an_error_event(
     fake_kubernetes: FakeKubernetes, core: client.CoreV1Api, namespace: str
 ) -> None:
-    fake_kubernetes.cluster.settings.gone_as = "event"
+    assert fake_kubernetes.cluster.settings.gone_as == "event"  # the API server's way
     version = core.list_namespaced_config_map(namespace).metadata.resource_version
     core.create_namespaced_config_map(namespace, config_map("a"))
     fake_kubernetes.compact()

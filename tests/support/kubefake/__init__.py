@@ -25,8 +25,8 @@ What it does, as Kubernetes 1.31 does:
   selectors (equality on any dotted path: ``metadata.name``, ``status.phase``...).
 - Watch: from a resourceVersion only later events, without one the current objects as ADDED
   first; selections as the watch cache reports them (an object relabelled in is ADDED, out is
-  DELETED); DELETED carries the final object; a compacted version is 410 Gone, as the HTTP
-  status or (``Settings.gone_as = "event"``) as an ERROR event; ``allowWatchBookmarks``;
+  DELETED); DELETED carries the final object; a compacted version is 410 Gone, as an ERROR
+  event after a 200 (the API server's way) or (``Settings.gone_as = "http"``) as the status; ``allowWatchBookmarks``;
   ``timeoutSeconds``; a bounded history. Hooks: ``compact()``, ``expire_watches()`` (an ERROR
   410 into every open stream), ``drop_watches()`` (the connections cut).
 - DELETE with ``propagationPolicy``: Background and Foreground remove a Job's pods (Foreground
@@ -43,13 +43,14 @@ What it does, as Kubernetes 1.31 does:
   OOMKilled), init containers first, conditions; ``/log`` with ``follow``, ``tailLines``,
   ``sinceSeconds``, ``timestamps``, ``container``, and 400 while the container waits.
 
-What it does not do (yet): client certificates, authorization (any holder of the token may do anything),
-pagination (``limit``/``continue``), ``resourceVersionMatch``, server-side apply, dry run
-beyond creation, aggregated discovery and the OpenAPI documents, admission of Pod Security
-levels, NetworkPolicy enforcement (pods simply get no network), ``restartPolicy: OnFailure``
-(containers are not restarted in place), Indexed Jobs, pod failure and success policies,
-``suspend`` of a running Job, finalizers other than foreground deletion, attach and exec,
-Deployments, StatefulSets and every other type, more than one node, scheduling, evictions.
+What it does not do (yet): client certificates, authorization (the token's holder may do
+anything), pagination (``limit``/``continue``), ``resourceVersionMatch``, server-side apply,
+dry run beyond creation, aggregated discovery and the OpenAPI documents (so ``kubectl apply``
+needs ``--validate=false``), Pod Security admission, NetworkPolicy enforcement (pods simply
+get no network), ``restartPolicy: OnFailure`` (containers are not restarted in place),
+Indexed Jobs, pod failure and success policies, ``suspend`` of a running Job, finalizers other
+than foreground deletion, graceful namespace termination, attach and exec, Deployments,
+StatefulSets and every other type, more than one node, scheduling, evictions.
 """
 
 from __future__ import annotations

@@ -28,8 +28,9 @@ ORPHAN, BACKGROUND, FOREGROUND = "Orphan", "Background", "Foreground"
 class Settings:
     """How the fake behaves where a test wants it otherwise."""
 
-    # A watch from a compacted version: "http" answers 410; "event" sends an ERROR event.
-    gone_as: str = "http"
+    # A watch from a compacted version: "event" answers 200 then an ERROR event carrying a 410
+    # Status (what the API server's watch cache does); "http" answers 410 itself.
+    gone_as: str = "event"
     bookmark_interval: float = 0.2
     # The pause before a Job retries a failed pod, doubled each failure (10 s in Kubernetes).
     pod_backoff_seconds: float = 0.05
@@ -204,8 +205,10 @@ class Cluster:
             if self._stopping.is_set():
                 return
             try:
-                self._sync_pods()
+                # Jobs first: a deleted pod that ended is counted before it is removed (what the
+                # Job controller's pod finalizer ensures in Kubernetes).
                 self.jobs.sync()
+                self._sync_pods()
                 self._collect_garbage()
             except Exception:  # a controller never dies of one bad object
                 _logger.exception("the fake's controllers failed a pass")

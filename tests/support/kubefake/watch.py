@@ -24,8 +24,8 @@ def _line(kind: str, obj: dict[str, Any]) -> bytes:
     return json.dumps({"type": kind, "object": obj}).encode() + b"\n"
 
 
-def _expired(version: int | str) -> bytes:
-    return _line("ERROR", gone(str(version)).status())
+def _expired(version: int | str, oldest: int) -> bytes:
+    return _line("ERROR", gone(f"{version} ({oldest})").status())
 
 
 def open_watch(
@@ -84,7 +84,7 @@ def open_watch(
                             continue
                         next_bookmark = now + interval
                 if expired:
-                    yield _expired(cursor)
+                    yield _expired(cursor, store.compacted + 1)
                     return
                 if not events:
                     bookmark = {
