@@ -27,8 +27,9 @@ What it does, as Kubernetes 1.31 does:
   first; selections as the watch cache reports them (an object relabelled in is ADDED, out is
   DELETED); DELETED carries the final object; a compacted version is 410 Gone, as an ERROR
   event after a 200 (the API server's way) or (``Settings.gone_as = "http"``) as the status;
-  ``allowWatchBookmarks``; ``timeoutSeconds``; a bounded history. Hooks: ``compact()``, ``expire_watches()`` (an ERROR
-  410 into every open stream), ``drop_watches()`` (the connections cut).
+  ``allowWatchBookmarks``; ``timeoutSeconds``; a bounded history. Hooks: ``compact()``,
+  ``expire_watches()`` (an ERROR 410 into every open stream), ``drop_watches()`` (the
+  connections cut).
 - DELETE with ``propagationPolicy``: Background and Foreground remove a Job's pods (Foreground
   first, the Job after); none on a batch/v1 Job orphans them (owner references removed), as the
   real API does. A running pod is killed, then removed; a namespace takes its objects with it.
