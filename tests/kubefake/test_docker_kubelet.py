@@ -16,8 +16,9 @@ try:
     open("/root-fs-file", "w")
 except OSError as error:
     print("root fs:", error.strerror, flush=True)
-time.sleep(0.5)
+time.sleep(0.3)
 print("done", flush=True)
+open("/dev/termination-log", "w").write("result: 3")
 sys.exit(int(os.environ["EXIT"]))
 """
 
@@ -92,6 +93,7 @@ def test_a_jobs_pod_runs_for_real_and_its_log_is_followed(
         [pod] = pods_of(core, namespace, "real")
         ended = pod.status.container_statuses[0].state.terminated
         assert (pod.status.phase, ended.exit_code, ended.reason) == ("Failed", 3, "Error")
+        assert ended.message == "result: 3"
         assert pod.status.init_container_statuses[0].state.terminated.exit_code == 0
 
 

@@ -4,8 +4,10 @@ Init containers run one after the other, then the containers together; ``emptyDi
 are host folders bind-mounted where the pod mounts them; ``command``/``args``/``env``/
 ``workingDir``, the security context (user and group, read-only root, dropped or added
 capabilities, ``allowPrivilegeEscalation: false`` as no-new-privileges) and the CPU and memory
-limits map to the engine's options. A missing image that cannot be pulled leaves the container
-waiting in ErrImagePull, then ImagePullBackOff. Containers get no network (``network_mode``).
+limits map to the engine's options. The termination message is a host file mounted at
+``terminationMessagePath`` (or the log's end, with ``FallbackToLogsOnError``). A missing image
+that cannot be pulled leaves the container waiting in ErrImagePull, then ImagePullBackOff.
+Containers get no network (``network_mode``).
 """
 
 from __future__ import annotations
@@ -71,19 +73,23 @@ class DockerKubelet:
         created: list[str] = []
         try:
             volumes = self._volumes(pod, folder)
+            messages = folder / "termination"
+            messages.mkdir()
             for container in pod.init_containers:
-                container_id = self._prepare(pod, container, volumes, created)
-                if container_id is None or not self._run_one(pod, container, container_id):
+                container_id = self._prepare(pod, container, volumes, messages, created)
+                if container_id is None or not self._run_one(
+                    pod, container, container_id, messages
+                ):
                     return
             ids: list[tuple[dict[str, Any], str]] = []
             for container in pod.containers:
-                container_id = self._prepare(pod, container, volumes, created)
+                container_id = self._prepare(pod, container, volumes, messages, created)
                 if container_id is None:
                     return
                 ids.append((container, container_id))
             pumps = [self._start(pod, container, cid) for container, cid in ids]
             for (container, container_id), pump in zip(ids, pumps, strict=True):
-                self._finish(pod, container, container_id, pump)
+                self._finish(pod, container, container_id, pump, messages)
         finally:
             for container_id in created:
                 with contextlib.suppress(docker.errors.APIError):
@@ -135,10 +141,14 @@ class DockerKubelet:
         pod: PodRun,
         container: dict[str, Any],
         volumes: dict[str, Path],
+        messages: Path,
         created: list[str],
     ) -> str | None:
         if not self._pull(pod, container):
             return None
+        message = messages / container["name"]
+        message.touch()
+        message.chmod(0o666)
         security = {
             **(pod.pod["spec"].get("securityContext") or {}),
             **(container.get("securityContext") or {}),
@@ -160,7 +170,8 @@ class DockerKubelet:
                 + ("ro" if mount.get("readOnly") else "rw")
                 for mount in container.get("volumeMounts") or []
                 if mount["name"] in volumes
-            ],
+            ]
+            + [f"{message}:{container.get('terminationMessagePath', '/dev/termination-log')}:rw"],
         }
         if security.get("allowPrivilegeEscalation") is False:
             host["security_opt"] = ["no-new-privileges"]
@@ -209,7 +220,12 @@ class DockerKubelet:
         return thread
 
     def _finish(
-        self, pod: PodRun, container: dict[str, Any], container_id: str, pump: threading.Thread
+        self,
+        pod: PodRun,
+        container: dict[str, Any],
+        container_id: str,
+        pump: threading.Thread,
+        messages: Path,
     ) -> int:
         """Wait for the container to end (or kill it when the pod is); record how it ended."""
         while True:
@@ -223,15 +239,20 @@ class DockerKubelet:
         state = self.api.inspect_container(container_id)["State"]
         code = int(state.get("ExitCode", KILLED_EXIT_CODE))
         reason = "OOMKilled" if state.get("OOMKilled") else None
+        message = _termination_message(pod, container, messages, code)
         pod.set_state(
             container["name"],
-            podstatus.terminated(code, reason, started_at=_stamp(state.get("StartedAt"))),
+            podstatus.terminated(
+                code, reason, started_at=_stamp(state.get("StartedAt")), message=message
+            ),
         )
         return code
 
-    def _run_one(self, pod: PodRun, container: dict[str, Any], container_id: str) -> bool:
+    def _run_one(
+        self, pod: PodRun, container: dict[str, Any], container_id: str, messages: Path
+    ) -> bool:
         pump = self._start(pod, container, container_id)
-        return self._finish(pod, container, container_id, pump) == 0
+        return self._finish(pod, container, container_id, pump, messages) == 0
 
 
 def _stamp(docker_time: str | None) -> str | None:
@@ -239,3 +260,19 @@ def _stamp(docker_time: str | None) -> str | None:
     if not docker_time:
         return None
     return docker_time.split(".")[0].rstrip("Z") + "Z"
+
+
+def _termination_message(
+    pod: PodRun, container: dict[str, Any], messages: Path, code: int
+) -> str | None:
+    """What the container wrote to its terminationMessagePath (at most 4096 bytes), or with
+    ``FallbackToLogsOnError`` and a failure, the end of its log (80 lines, 2048 bytes)."""
+    written = (messages / container["name"]).read_bytes()[:4096]
+    if (
+        not written
+        and code != 0
+        and container.get("terminationMessagePolicy") == ("FallbackToLogsOnError")
+    ):
+        lines = pod.log(container["name"]).text().splitlines(keepends=True)[-80:]
+        written = b"".join(lines)[-2048:]
+    return written.decode(errors="replace") or None
