@@ -72,7 +72,8 @@ def test_a_waiting_container_has_no_log_yet(
 def test_a_pod_of_several_containers_needs_the_container_named(
     scripted: ScriptedKubelet, core: client.CoreV1Api, namespace: str
 ) -> None:
-    scripted.plan("match", Outcome(logs="move\n"))
+    referee = Outcome(logs="start\n", message='{"winner": 0}')
+    scripted.plan("match", Outcome(logs="move\n", containers={"referee": referee}))
     core.create_namespaced_pod(namespace, pod("match", "referee", "agent"))
     eventually(lambda: phase(core, namespace, "match") == "Succeeded")
     with pytest.raises(ApiException) as raised:
@@ -80,6 +81,10 @@ def test_a_pod_of_several_containers_needs_the_container_named(
     assert raised.value.status == 400
     assert "choose one of: [referee agent]" in json.loads(raised.value.body)["message"]
     assert core.read_namespaced_pod_log("match", namespace, container="agent") == "move\n"
+    assert core.read_namespaced_pod_log("match", namespace, container="referee") == "start\n"
+    statuses = core.read_namespaced_pod("match", namespace).status.container_statuses
+    assert statuses[0].state.terminated.message == '{"winner": 0}'
+    assert statuses[1].state.terminated.message is None
 
 
 def test_deleting_a_running_pod_kills_it_then_removes_it(

@@ -92,7 +92,9 @@ class Outcome:
     """What a scripted pod does: wait ``pending`` seconds in ContainerCreating (or, with
     ``image_missing``, go ErrImagePull then ImagePullBackOff and stay there), then run for
     ``seconds`` (or until ``ScriptedKubelet.release``, with ``hold``), printing ``logs``, and
-    end with ``exit_code`` (``reason`` e.g. "OOMKilled", else Completed or Error)."""
+    end with ``exit_code`` (``reason`` e.g. "OOMKilled", else Completed or Error) and the
+    termination ``message``. ``containers`` overrides the logs and the end for the containers
+    it names (a referee and its agents, say)."""
 
     exit_code: int = 0
     reason: str | None = None
@@ -102,6 +104,10 @@ class Outcome:
     hold: bool = False
     image_missing: bool = False
     message: str | None = None
+    containers: dict[str, Outcome] = field(default_factory=dict)
+
+    def of(self, container: str) -> Outcome:
+        return self.containers.get(container, self)
 
 
 @dataclass
@@ -150,9 +156,11 @@ class ScriptedKubelet:
         started = now()
         for name in names:
             pod.set_state(name, podstatus.running(started))
-        for line in outcome.logs.splitlines(keepends=True):
-            for name in names:
-                pod.log(name).write(line.encode())
+        written = {name: outcome.of(name).logs.splitlines(keepends=True) for name in names}
+        for index in range(max((len(lines) for lines in written.values()), default=0)):
+            for name, lines in written.items():
+                if index < len(lines):
+                    pod.log(name).write(lines[index].encode())
             if pod.wait(self.line_interval):
                 return
         if outcome.hold:
@@ -163,10 +171,11 @@ class ScriptedKubelet:
         elif pod.wait(outcome.seconds):
             return
         for name in names:
+            end = outcome.of(name)
             pod.set_state(
                 name,
                 podstatus.terminated(
-                    outcome.exit_code, outcome.reason, started_at=started, message=outcome.message
+                    end.exit_code, end.reason, started_at=started, message=end.message
                 ),
             )
 
