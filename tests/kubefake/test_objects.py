@@ -213,3 +213,80 @@ def test_a_wrong_token_is_401(fake_kubernetes: FakeKubernetes) -> None:
     with client.ApiClient(configuration) as api, pytest.raises(ApiException) as raised:
         client.CoreV1Api(api).list_namespace()
     assert raised.value.status == 401
+
+
+def test_secrets_fold_string_data_into_data(core: client.CoreV1Api, namespace: str) -> None:
+    secret = client.V1Secret(
+        metadata=client.V1ObjectMeta(name="registry"),
+        type="kubernetes.io/dockerconfigjson",
+        string_data={".dockerconfigjson": "{}"},
+    )
+    made = core.create_namespaced_secret(namespace, secret)
+    assert made.data == {".dockerconfigjson": "e30="}
+    assert made.string_data is None
+    assert core.read_namespaced_secret("registry", namespace).type == (
+        "kubernetes.io/dockerconfigjson"
+    )
+
+
+def test_a_json_patch_and_a_strategic_merge_of_a_named_list(
+    core: client.CoreV1Api, namespace: str
+) -> None:
+    core.create_namespaced_config_map(namespace, config_map("a"))
+    patched = core.patch_namespaced_config_map(
+        "a", namespace, [{"op": "add", "path": "/data/extra", "value": "1"}]
+    )
+    assert patched.data == {"k": "v", "extra": "1"}
+    pod = client.V1Pod(
+        metadata=client.V1ObjectMeta(name="p"),
+        spec=client.V1PodSpec(
+            node_name="elsewhere",
+            containers=[
+                client.V1Container(name="referee", image="referee:1"),
+                client.V1Container(name="agent", image="agent:1", args=["--fast"]),
+            ],
+        ),
+    )
+    core.create_namespaced_pod(namespace, pod)
+    change = {"spec": {"containers": [{"name": "agent", "image": "agent:2"}]}}
+    containers = core.patch_namespaced_pod("p", namespace, change).spec.containers
+    assert [(c.name, c.image, c.args) for c in containers] == [
+        ("referee", "referee:1", None),
+        ("agent", "agent:2", ["--fast"]),
+    ]
+
+
+def test_immutable_fields_cannot_change(
+    core: client.CoreV1Api, batch: client.BatchV1Api, namespace: str
+) -> None:
+    from .conftest import job
+
+    batch.create_namespaced_job(namespace, job("j", backoff_limit=1))
+    change = {"spec": {"template": {"spec": {"containers": [{"name": "main", "image": "b:2"}]}}}}
+    with pytest.raises(ApiException) as raised:
+        batch.patch_namespaced_job("j", namespace, change)
+    assert raised.value.status == 422
+    assert "spec.template: field is immutable" in json.loads(raised.value.body)["message"]
+    pod = client.V1Pod(
+        metadata=client.V1ObjectMeta(name="p"),
+        spec=client.V1PodSpec(
+            node_name="elsewhere", containers=[client.V1Container(name="c", image="c:1")]
+        ),
+    )
+    core.create_namespaced_pod(namespace, pod)
+    with pytest.raises(ApiException) as raised:
+        core.patch_namespaced_pod("p", namespace, {"spec": {"hostname": "other"}})
+    assert raised.value.status == 422
+
+
+def test_a_collection_delete_and_a_namespace_delete(core: client.CoreV1Api, namespace: str) -> None:
+    core.create_namespaced_config_map(namespace, config_map("a", app="x"))
+    core.create_namespaced_config_map(namespace, config_map("b", app="y"))
+    core.delete_collection_namespaced_config_map(namespace, label_selector="app=x")
+    left = core.list_namespaced_config_map(namespace).items
+    assert [c.metadata.name for c in left] == ["b"]
+    core.delete_namespace(namespace)
+    assert namespace not in [n.metadata.name for n in core.list_namespace().items]
+    with pytest.raises(ApiException) as raised:
+        core.read_namespaced_config_map("b", namespace)
+    assert raised.value.status == 404

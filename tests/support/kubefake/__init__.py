@@ -18,7 +18,9 @@ What it does, as Kubernetes 1.31 does:
   NetworkPolicies); 409 AlreadyExists and 409 Conflict (a stale resourceVersion on PUT or
   PATCH); 404 for a missing object or namespace; ``Status`` bodies; every object created or
   updated is validated strictly against the 1.31 schemas (``kubernetes-validate``) plus a few
-  semantic checks (names, a Job's restartPolicy, container names): 422 Invalid.
+  semantic checks (names, a Job's restartPolicy, container names, a Job's template and a
+  pod's spec immutable but for images): 422 Invalid. A Secret's ``stringData`` is folded
+  into ``data``.
 - PUT; PATCH as merge patch, strategic merge patch (named lists merged by their key,
   ``$patch: delete|replace``) and JSON patch; the status subresource apart from the object.
 - Label selectors (``=``, ``==``, ``!=``, ``in``, ``notin``, exists, ``!``) and field

@@ -4,6 +4,8 @@ defaults the controllers rely on (a Job's selector and pod labels, its backoff l
 
 from __future__ import annotations
 
+import base64
+import copy
 import re
 import uuid
 from typing import Any
@@ -86,6 +88,8 @@ def default(resource: Resource, obj: dict[str, Any]) -> None:
     if resource is JOBS:
         _default_job(obj, metadata["uid"])
         obj["status"] = {}
+    if resource.kind == "Secret":
+        normalize_secret(obj)
     if resource.kind == "Namespace":
         obj["status"] = {"phase": "Active"}
         labels = metadata.setdefault("labels", {})
@@ -131,3 +135,52 @@ def _default_job(job: dict[str, Any], uid: str) -> None:
 def reject_unless(condition: bool, code: int, reason: str, message: str) -> None:
     if not condition:
         raise ApiError(code, reason, message)
+
+
+def normalize_secret(secret: dict[str, Any]) -> None:
+    """``stringData`` is write-only: the API server folds it into ``data`` (base64)."""
+    secret.setdefault("type", "Opaque")
+    plain = secret.pop("stringData", None) or {}
+    if plain:
+        data = secret.setdefault("data", {})
+        for key, value in plain.items():
+            data[key] = base64.b64encode(value.encode()).decode()
+
+
+_POD_MUTABLE = ("activeDeadlineSeconds", "tolerations", "terminationGracePeriodSeconds")
+
+
+def _pod_spec_shape(spec: dict[str, Any]) -> dict[str, Any]:
+    shape = copy.deepcopy(spec)
+    _default_pod_spec(shape)
+    for key in _POD_MUTABLE:
+        shape.pop(key, None)
+    for group in ("initContainers", "containers"):
+        for container in shape.get(group) or []:
+            container.pop("image", None)
+    return shape
+
+
+def check_update(resource: Resource, old: dict[str, Any], new: dict[str, Any]) -> None:
+    """The fields an update may not change (422, as the API server answers)."""
+    name = old["metadata"]["name"]
+    if resource.kind == "Secret":
+        normalize_secret(new)
+    if resource is JOBS:
+        for field in ("template", "selector"):
+            before, after = old["spec"].get(field), (new.get("spec") or {}).get(field)
+            if field == "template" and after is not None:
+                after = copy.deepcopy(after)
+                _default_pod_spec(after.setdefault("spec", {}))
+            if after != before:
+                raise invalid(resource, name, f"spec.{field}", "field is immutable")
+    if resource is PODS and _pod_spec_shape(old["spec"]) != _pod_spec_shape(new.get("spec") or {}):
+        raise invalid(
+            resource,
+            name,
+            "spec",
+            "Forbidden: pod updates may not change fields other than "
+            "`spec.containers[*].image`, `spec.initContainers[*].image`, "
+            "`spec.activeDeadlineSeconds`, `spec.tolerations` (only additions to existing "
+            "tolerations), `spec.terminationGracePeriodSeconds`",
+        )

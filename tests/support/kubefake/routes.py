@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from . import discovery
-from .admission import validate
+from .admission import check_update, validate
 from .errors import ApiError, bad_request
 from .http import Request
+from .patches import apply_patch
 from .pod_logs import pod_log
 from .resources import BY_PATH, NAMESPACES, PODS, Resource
 from .selectors import matcher
@@ -163,6 +164,17 @@ def _collection(cluster: Cluster, request: Request, target: Target) -> None:
         )
 
 
+def _update(cluster: Cluster, target: Target, new: dict[str, Any]) -> dict[str, Any]:
+    """A PUT or a patched object: checked, validated, then stored (409 when stale)."""
+    resource, namespace, name = target.resource, target.namespace or "", target.name or ""
+    with cluster.store.lock:
+        old = cluster.store.get(resource, namespace, name)
+        if target.subresource is None:
+            check_update(resource, old, new)
+        validate(resource, new)
+        return cluster.store.replace(resource, namespace, name, new, subresource=target.subresource)
+
+
 def _object(request: Request) -> dict[str, Any]:
     body = request.body()
     if not isinstance(body, dict):
@@ -196,28 +208,19 @@ def _item(cluster: Cluster, request: Request, target: Target) -> None:
         if (obj.get("metadata") or {}).get("name") not in (None, name):
             raise bad_request("the name of the object does not match the name on the URL")
         obj.setdefault("metadata", {})["name"] = name
-        validate(resource, obj)
-        request.send_json(
-            200, store.replace(resource, namespace, name, obj, subresource=target.subresource)
-        )
+        request.send_json(200, _update(cluster, target, obj))
     elif request.method == "PATCH":
-        from .patches import apply_patch
-
         patch = request.body()
         with store.lock:
             old = store.get(resource, namespace, name)
             new = apply_patch(request.content_type, old, patch)
-            given = (
-                (patch or {}).get("metadata", {}).get("resourceVersion")
-                if isinstance(patch, dict)
-                else None
-            )
-            if not given:
+            metadata = patch.get("metadata") if isinstance(patch, dict) else None
+            if not (metadata or {}).get("resourceVersion"):
+                # A patch is unconditional unless it names the version it applies to.
                 new.setdefault("metadata", {})["resourceVersion"] = old["metadata"][
                     "resourceVersion"
                 ]
-            validate(resource, new)
-            updated = store.replace(resource, namespace, name, new, subresource=target.subresource)
+            updated = _update(cluster, target, new)
         request.send_json(200, updated)
     elif request.method == "DELETE":
         if resource is NAMESPACES and name in ("default", "kube-system", "kube-public"):
