@@ -8,6 +8,7 @@ import copy
 import itertools
 import logging
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,6 +22,7 @@ from .store import Store, now
 
 _logger = logging.getLogger(__name__)
 NODE = "fake-node"
+_IDLE_PASS = 0.25
 ORPHAN, BACKGROUND, FOREGROUND = "Orphan", "Background", "Foreground"
 
 
@@ -57,6 +59,7 @@ class Cluster:
         self._runs: dict[str, tuple[PodRun, threading.Thread]] = {}
         self._ips = itertools.count(2)
         self._stopping = threading.Event()
+        self._pod_ended = threading.Event()
         self._loop = threading.Thread(
             target=self._control, name="kubefake-controllers", daemon=True
         )
@@ -199,11 +202,20 @@ class Cluster:
     # -- the controllers -------------------------------------------------------------------
 
     def _control(self) -> None:
+        """The controllers' passes: after each change, and at least every ``_IDLE_PASS``
+        seconds for what time alone decides (deadlines, back-off, TTL)."""
+        seen, last_pass = -1, 0.0
         while not self._stopping.is_set():
             with self.store.changed:
                 self.store.changed.wait(self.settings.controller_interval)
+                version = self.store.resource_version
             if self._stopping.is_set():
                 return
+            idle = time.monotonic() - last_pass < _IDLE_PASS
+            if version == seen and idle and not self._pod_ended.is_set():
+                continue
+            seen, last_pass = version, time.monotonic()
+            self._pod_ended.clear()
             try:
                 # Jobs first: a deleted pod that ended is counted before it is removed (what the
                 # Job controller's pod finalizer ensures in Kubernetes).
@@ -258,6 +270,7 @@ class Cluster:
             run.kill_remaining()
             for container in run.init_containers + run.containers:
                 self.log(run.uid, container["name"]).close()
+            self._pod_ended.set()
             with self.store.changed:
                 self.store.changed.notify_all()
 
