@@ -6,6 +6,7 @@ from __future__ import annotations
 from kubernetes import client, config
 
 from .conftest import eventually, finished, pods_of
+from support.docker import Engine
 from support.kubefake import FakeKubernetes
 
 MAIN = """
@@ -118,3 +119,49 @@ def test_an_image_that_cannot_be_pulled_backs_off(docker_kubernetes: FakeKuberne
         eventually(lambda: reason() == "ImagePullBackOff", 30)
         core.delete_namespaced_pod("nowhere", "default")
         eventually(lambda: core.list_namespaced_pod("default").items == [], 30)
+
+
+def test_a_deleted_pod_is_stopped_and_an_oom_kill_is_reported(
+    docker_kubernetes: FakeKubernetes, docker_daemon: Engine, python_image: str
+) -> None:
+    def bare(name: str, code: str, memory: str) -> client.V1Pod:
+        limits = client.V1ResourceRequirements(limits={"memory": memory})
+        container = client.V1Container(
+            name="main", image=python_image, command=["python3", "-c", code], resources=limits
+        )
+        spec = client.V1PodSpec(restart_policy="Never", containers=[container])
+        return client.V1Pod(metadata=client.V1ObjectMeta(name=name), spec=spec)
+
+    with config.new_client_from_config(str(docker_kubernetes.kubeconfig)) as api:
+        core = client.CoreV1Api(api)
+        core.create_namespaced_pod(
+            "default", bare("sleeper", "import time; time.sleep(60)", "64Mi")
+        )
+        core.create_namespaced_pod("default", bare("greedy", "b = bytearray(400 << 20)", "32Mi"))
+
+        def phase(name: str) -> str:
+            return str(core.read_namespaced_pod(name, "default").status.phase)
+
+        eventually(lambda: phase("sleeper") == "Running", 60)
+        uid = core.read_namespaced_pod("sleeper", "default").metadata.uid
+        core.delete_namespaced_pod("sleeper", "default")
+        eventually(
+            lambda: (
+                "sleeper"
+                not in [p.metadata.name for p in core.list_namespaced_pod("default").items]
+            ),
+            30,
+        )
+        engine = docker_daemon.client()
+        try:
+            label = f"kubefake.pod-uid={uid}"
+            assert engine.containers.list(all=True, filters={"label": label}) == []
+        finally:
+            engine.close()
+
+        eventually(lambda: phase("greedy") == "Failed", 60)
+        ended = core.read_namespaced_pod("greedy", "default").status.container_statuses[0]
+        assert (ended.state.terminated.reason, ended.state.terminated.exit_code) == (
+            "OOMKilled",
+            137,
+        )
