@@ -184,3 +184,18 @@ def test_a_dropped_stream_breaks_the_connection(
         _read(core, namespace, version, seen, fake_kubernetes.drop_watches)
     assert seen == ["a"]
     assert fake_kubernetes.cluster.watches == set()
+
+
+def test_the_history_is_bounded_and_older_versions_are_gone(
+    fake_kubernetes: FakeKubernetes, core: client.CoreV1Api, namespace: str
+) -> None:
+    fake_kubernetes.cluster.store.max_history = 3
+    version = core.list_namespaced_config_map(namespace).metadata.resource_version
+    for name in "abcd":
+        core.create_namespaced_config_map(namespace, config_map(name))
+    with pytest.raises(ApiException) as raised:
+        events(core, namespace, 1, resource_version=version)
+    assert raised.value.status == 410
+    recent = int(version) + 2  # the last three writes are still kept
+    seen = events(core, namespace, 2, resource_version=str(recent))
+    assert [e["object"].metadata.name for e in seen] == ["c", "d"]
