@@ -137,7 +137,7 @@ def test_a_deleted_pod_is_stopped_and_an_oom_kill_is_reported(
         core.create_namespaced_pod(
             "default", bare("sleeper", "import time; time.sleep(60)", "64Mi")
         )
-        core.create_namespaced_pod("default", bare("greedy", "b = bytearray(400 << 20)", "32Mi"))
+        core.create_namespaced_pod("default", bare("greedy", 'b = b"x" * (400 << 20)', "32Mi"))
 
         def phase(name: str) -> str:
             return str(core.read_namespaced_pod(name, "default").status.phase)
@@ -155,13 +155,12 @@ def test_a_deleted_pod_is_stopped_and_an_oom_kill_is_reported(
         engine = docker_daemon.client()
         try:
             label = f"kubefake.pod-uid={uid}"
-            assert engine.containers.list(all=True, filters={"label": label}) == []
+            left = engine.containers.list(all=True, filters={"label": label})
+            assert left == [], [c.attrs["State"] for c in left]
         finally:
             engine.close()
 
         eventually(lambda: phase("greedy") == "Failed", 60)
         ended = core.read_namespaced_pod("greedy", "default").status.container_statuses[0]
-        assert (ended.state.terminated.reason, ended.state.terminated.exit_code) == (
-            "OOMKilled",
-            137,
-        )
+        terminated = ended.state.terminated
+        assert (terminated.reason, terminated.exit_code) == ("OOMKilled", 137), terminated

@@ -7,6 +7,8 @@ capabilities, ``allowPrivilegeEscalation: false`` as no-new-privileges) and the 
 limits map to the engine's options. The termination message is a host file mounted at
 ``terminationMessagePath`` (or the log's end, with ``FallbackToLogsOnError``). A missing image
 that cannot be pulled leaves the container waiting in ErrImagePull, then ImagePullBackOff.
+OOMKilled is the engine's flag, or a SIGKILL under a memory limit that the kubelet did not send
+(the engine misses some OOM kills on cgroup v2).
 Containers get no network (``network_mode``).
 """
 
@@ -238,7 +240,12 @@ class DockerKubelet:
         pump.join(5)
         state = self.api.inspect_container(container_id)["State"]
         code = int(state.get("ExitCode", KILLED_EXIT_CODE))
-        reason = "OOMKilled" if state.get("OOMKilled") else None
+        # The engine learns of an OOM kill from the cgroup's events, which it loses now and then
+        # on cgroup v2 when the container is gone first: a container under a memory limit that
+        # died of SIGKILL the kubelet did not send was killed by the kernel's OOM killer.
+        limited = "memory" in ((container.get("resources") or {}).get("limits") or {})
+        unexplained = code == KILLED_EXIT_CODE and limited and not pod.killed.is_set()
+        reason = "OOMKilled" if state.get("OOMKilled") or unexplained else None
         message = _termination_message(pod, container, messages, code)
         pod.set_state(
             container["name"],
