@@ -38,11 +38,13 @@ from support.services import require_sandbox, require_service
 
 IN_CI = os.environ.get("CI") == "true"
 
-# The browser tests' fixtures: Debian's chromium, a live server, guarded contexts, screenshots.
+# The browser tests' fixtures: Debian's chromium, a live server, guarded contexts, screenshots;
+# the fake Kubernetes API server's.
 pytest_plugins = (
     "support.browser",
     "support.court",
     "support.hashing",
+    "support.kubefake.fixtures",
     "support.migration_scripts",
     "support.signatures",
     "support.tracebacks",
