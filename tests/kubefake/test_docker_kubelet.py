@@ -11,7 +11,7 @@ from support.kubefake import FakeKubernetes
 
 MAIN = """
 import os, sys, time
-print("shared:", open("/work/ready").read().strip(), flush=True)
+print("shared:", open("/workspace/ready").read().strip(), flush=True)
 print("uid:", os.getuid(), "env:", os.environ["GREETING"], flush=True)
 try:
     open("/root-fs-file", "w")
@@ -30,7 +30,7 @@ def test_a_jobs_pod_runs_for_real_and_its_log_is_followed(
     with config.new_client_from_config(str(docker_kubernetes.kubeconfig)) as api:
         core, batch = client.CoreV1Api(api), client.BatchV1Api(api)
         namespace = "default"
-        mount = [client.V1VolumeMount(name="work", mount_path="/work")]
+        mount = [client.V1VolumeMount(name="work", mount_path="/workspace")]
         locked = client.V1SecurityContext(
             run_as_user=1000,
             run_as_group=1000,
@@ -41,7 +41,7 @@ def test_a_jobs_pod_runs_for_real_and_its_log_is_followed(
         init = client.V1Container(
             name="fetch",
             image=python_image,
-            command=["sh", "-c", "echo context-ready > /work/ready"],
+            command=["sh", "-c", "echo context-ready > /workspace/ready"],
             volume_mounts=mount,
         )
         main = client.V1Container(
