@@ -57,6 +57,11 @@ class LiveServer:
         self.stop()
         raise RuntimeError(f"botarena serve was not ready in {timeout}s:\n{log.read_text()}")
 
+    @property
+    def log_path(self) -> Path:
+        """Where the server's output goes (kept after it stops)."""
+        return self._log
+
     def kill(self) -> None:
         """End the server at once, as a crash would (no shutdown of its own)."""
         if self.process is None:
