@@ -62,3 +62,11 @@ def test_registry_hosts() -> None:
     for bad in ("https://registry.example.org", "registry.example.org/x", "reg istry", ""):
         with pytest.raises(ValueError, match="not a host name"):
             kube_syntax.check_registry_host(bad, "h")
+
+
+def test_registry_prefixes() -> None:
+    for good in ("registry.example.org", "localhost:5000", "registry.example.org/a/b"):
+        assert kube_syntax.check_registry_prefix(good, "r") == good
+    for bad in ("botarena", "registry.example.org/", "https://registry.example.org"):
+        with pytest.raises(ValueError, match=r"registry host|not a valid repository"):
+            kube_syntax.check_registry_prefix(bad, "r")

@@ -83,6 +83,14 @@ def check_repository(value: str, what: str) -> str:
     return value
 
 
+def check_registry_prefix(value: str, what: str) -> str:
+    """``value`` if images may be named under it: a registry host alone
+    (``registry.example.org:5000``) or a repository (``registry.example.org/botarena``)."""
+    if "/" in value:
+        return check_repository(value, what)
+    return check_repository(f"{value}/x", what).removesuffix("/x")
+
+
 def check_registry_host(value: str, what: str) -> str:
     """``value`` if it is a registry's ``host[:port]`` as a dockerconfigjson keys it."""
     if not _HOST.fullmatch(value):

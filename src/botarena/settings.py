@@ -243,12 +243,21 @@ class Settings(BaseSettings):
     @field_validator("k8s_registry_secret", "k8s_runtime_class")
     @classmethod
     def _check_object_name(cls, value: str | None) -> str | None:
-        return value and kube_syntax.check_dns_subdomain(value, "name")
+        return None if value is None else kube_syntax.check_dns_subdomain(value, "name")
 
-    @field_validator("k8s_registry", "k8s_cache_repo")
+    @field_validator("k8s_registry")
+    @classmethod
+    def _check_registry(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        return kube_syntax.check_registry_prefix(value.rstrip("/"), "registry")
+
+    @field_validator("k8s_cache_repo")
     @classmethod
     def _check_repository(cls, value: str | None) -> str | None:
-        return value and kube_syntax.check_repository(value.rstrip("/"), "repository")
+        if value is None:
+            return None
+        return kube_syntax.check_repository(value.rstrip("/"), "repository")
 
     @field_validator("k8s_builder_image")
     @classmethod

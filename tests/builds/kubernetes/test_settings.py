@@ -75,6 +75,12 @@ def test_a_cache_repo_of_its_own(monkeypatch: pytest.MonkeyPatch) -> None:
     assert settings.k8s_resolved_cache_repo == "cache.example.org/b"
 
 
+def test_a_registry_host_alone_is_taken(monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = from_env(monkeypatch, k8s_registry="registry.example.org:5000")
+    assert settings.k8s_registry == "registry.example.org:5000"
+    assert settings.k8s_resolved_cache_repo == "registry.example.org:5000/cache"
+
+
 def test_an_image_pinned_by_digest_alone_is_taken(monkeypatch: pytest.MonkeyPatch) -> None:
     image = f"registry.example.org/kaniko@{DIGEST}"
     assert from_env(monkeypatch, k8s_builder_image=image).k8s_builder_image == image
@@ -91,8 +97,11 @@ def test_an_image_pinned_by_digest_alone_is_taken(monkeypatch: pytest.MonkeyPatc
         ("k8s_build_namespace", "Builds", "not a DNS-1123 label"),
         ("k8s_match_namespace", "m" * 64, "not a DNS-1123 label"),
         ("k8s_registry_secret", "push_credentials", "not a DNS-1123 subdomain"),
+        ("k8s_registry_secret", "", "not a DNS-1123 subdomain"),
+        ("k8s_build_namespace", "", "not a DNS-1123 label"),
         ("k8s_runtime_class", "gVisor", "not a DNS-1123 subdomain"),
         ("k8s_registry", "botarena", "must start with a registry host"),
+        ("k8s_registry", "https://registry.example.org", "must start with a registry host"),
         ("k8s_registry", "registry.example.org/Bot", "not a valid repository"),
         ("k8s_cache_repo", "https://registry.example.org/cache", "must start with a registry"),
         ("k8s_builder_image", "ghcr.io/osscontainertools/kaniko", "needs a tag or an @sha256"),
