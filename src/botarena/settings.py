@@ -150,6 +150,7 @@ class Settings(BaseSettings):
     registry: str | None = Field(
         default=None, description="Where built images are pushed, e.g. registry.example:5000."
     )
+    # The Kubernetes build mode's (docs/kubernetes.md); only its manifests read them so far.
     k8s_kubeconfig: Path | None = Field(
         default=None,
         description="The kubeconfig of the Kubernetes cluster builds run on; empty: the "
@@ -165,8 +166,8 @@ class Settings(BaseSettings):
     )
     k8s_registry: str | None = Field(
         default=None,
-        description="Repository prefix the build Jobs push agent images under, e.g. "
-        "registry.example.org/botarena.",
+        description="Where build Jobs push agent images: a registry host or a repository "
+        "prefix, e.g. registry.example.org/botarena.",
     )
     k8s_registry_secret: str = Field(
         default="botarena-registry",
