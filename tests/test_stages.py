@@ -41,6 +41,7 @@ BELOW_THE_WEB = frozenset(
         "jobs",
         "events",
         "settings",
+        "kube_syntax",
         "endpoints",
         "metrics",
     }
@@ -174,6 +175,7 @@ def test_every_top_level_package_has_a_place() -> None:
         "games",
         "ids",
         "jobs",
+        "kube_syntax",
         "logging",
         "metrics",
         "sdk",

@@ -10,12 +10,15 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from botarena import kube_syntax
 from botarena.endpoints import parse_allow_entry
 
 MIB = 1024 * 1024
+# The maintained Kaniko fork's release; operators pin it by digest (see docs/kubernetes.md).
+KANIKO_IMAGE = "ghcr.io/osscontainertools/kaniko:v1.28.3"
 
 
 class Settings(BaseSettings):
@@ -147,6 +150,48 @@ class Settings(BaseSettings):
     registry: str | None = Field(
         default=None, description="Where built images are pushed, e.g. registry.example:5000."
     )
+    # The Kubernetes build mode's (docs/kubernetes.md); only its manifests read them so far.
+    k8s_kubeconfig: Path | None = Field(
+        default=None,
+        description="The kubeconfig of the Kubernetes cluster builds run on; empty: the "
+        "in-cluster service account.",
+    )
+    k8s_build_namespace: str = Field(
+        default="botarena-builds",
+        description="Namespace of the build Jobs (Pod Security baseline).",
+    )
+    k8s_match_namespace: str = Field(
+        default="botarena-matches",
+        description="Namespace of the match Jobs (Pod Security restricted).",
+    )
+    k8s_registry: str | None = Field(
+        default=None,
+        description="Where build Jobs push agent images: a registry host or a repository "
+        "prefix, e.g. registry.example.org/botarena.",
+    )
+    k8s_registry_secret: str = Field(
+        default="botarena-registry",
+        description="A kubernetes.io/dockerconfigjson Secret in the build namespace: the "
+        "registry's credentials, mounted into the builder only.",
+    )
+    k8s_builder_image: str = Field(
+        default=KANIKO_IMAGE,
+        description="The Kaniko image of build Jobs; pin it by digest (image:tag@sha256:...).",
+    )
+    k8s_build_cpu: str = Field(default="1", description="CPU of a build pod (a quantity).")
+    k8s_build_memory: str = Field(default="2Gi", description="Memory of a build pod.")
+    k8s_build_ephemeral_storage: str = Field(
+        default="4Gi", description="Scratch disk of a build pod (the image's layers)."
+    )
+    k8s_build_ttl_seconds: int = Field(
+        default=600, ge=0, description="Seconds a finished build Job is kept, then deleted."
+    )
+    k8s_runtime_class: str | None = Field(
+        default=None, description="RuntimeClass of build pods, e.g. gvisor; empty: the default."
+    )
+    k8s_cache_repo: str | None = Field(
+        default=None, description="Kaniko's layer cache; empty: {k8s_registry}/cache."
+    )
     scan_command: str | None = Field(
         default=None,
         description="A scanner given an image reference that prints Trivy's JSON report.",
@@ -183,6 +228,54 @@ class Settings(BaseSettings):
         for entry in value:
             parse_allow_entry(entry)  # a ValueError names the entry and what is wrong
         return value
+
+    @field_validator(
+        "k8s_kubeconfig", "k8s_registry", "k8s_runtime_class", "k8s_cache_repo", mode="before"
+    )
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @field_validator("k8s_build_namespace", "k8s_match_namespace")
+    @classmethod
+    def _check_namespace(cls, value: str) -> str:
+        return kube_syntax.check_dns_label(value, "namespace")
+
+    @field_validator("k8s_registry_secret", "k8s_runtime_class")
+    @classmethod
+    def _check_object_name(cls, value: str | None) -> str | None:
+        return None if value is None else kube_syntax.check_dns_subdomain(value, "name")
+
+    @field_validator("k8s_registry")
+    @classmethod
+    def _check_registry(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        return kube_syntax.check_registry_prefix(value.rstrip("/"), "registry")
+
+    @field_validator("k8s_cache_repo")
+    @classmethod
+    def _check_repository(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        return kube_syntax.check_repository(value.rstrip("/"), "repository")
+
+    @field_validator("k8s_builder_image")
+    @classmethod
+    def _check_image(cls, value: str) -> str:
+        return kube_syntax.check_image_reference(value, "builder image")
+
+    @field_validator("k8s_build_cpu", "k8s_build_memory", "k8s_build_ephemeral_storage")
+    @classmethod
+    def _check_quantity(cls, value: str, info: ValidationInfo) -> str:
+        return kube_syntax.check_quantity(value, f"BOTARENA_{str(info.field_name).upper()}")
+
+    @property
+    def k8s_resolved_cache_repo(self) -> str | None:
+        """Kaniko's layer cache: the configured repository, or ``cache`` under the registry."""
+        if self.k8s_cache_repo:
+            return self.k8s_cache_repo
+        return f"{self.k8s_registry}/cache" if self.k8s_registry else None
 
     @property
     def resolved_database_url(self) -> str:
