@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -110,3 +111,15 @@ def _descendants(pid: int) -> list[int]:
         for child in children:
             found += [int(child), *_descendants(int(child))]
     return found
+
+
+def listening_pid(url: str) -> int:
+    """The pid of the process listening on ``url``'s port (the server, whose CPU counts)."""
+    port = int(url.rsplit(":", 1)[1])
+    found = subprocess.run(
+        ["ss", "-Hltnp", f"sport = :{port}"], capture_output=True, text=True, check=True
+    ).stdout
+    match = re.search(r"pid=(\d+)", found)
+    if match is None:
+        raise RuntimeError(f"no process listens on port {port}: {found!r}")
+    return int(match.group(1))

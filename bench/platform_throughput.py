@@ -36,10 +36,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -56,7 +54,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
 from _platform import built_agents, executor_process  # noqa: E402
-from _serving import cli, serving  # noqa: E402
+from _serving import cli, listening_pid, serving  # noqa: E402
 
 from botarena.builds.backends.base import Artifact  # noqa: E402
 from botarena.clock import utcnow  # noqa: E402
@@ -147,7 +145,7 @@ def _platform(folder: Path, args: argparse.Namespace) -> dict[str, Any]:
         token = cli(env, "user", "create", "bench").strip().splitlines()[-1]
         command = [sys.executable, "-m", "botarena", "serve"]
         url = stack.enter_context(serving(command, env, folder / "serve.log"))
-        pids = [_listening_pid(url)] + ([executor_pid] if executor_pid else [])
+        pids = [listening_pid(url)] + ([executor_pid] if executor_pid else [])
         client = stack.enter_context(httpx.Client(base_url=url, timeout=60))
         settings = Settings(_env_file=None, data_dir=folder)  # type: ignore[call-arg]
         engine = build_engine(settings.resolved_database_url)
@@ -232,18 +230,6 @@ def _check_listed(client: httpx.Client, ids: list[str]) -> None:
         listed |= {m["id"] for m in page["items"] if m["status"] in ("finished", "error")}
     if missing := set(ids) - listed:
         raise SystemExit(f"{len(missing)} matches did not end")
-
-
-def _listening_pid(url: str) -> int:
-    """The pid of the process listening on ``url``'s port (the server, whose CPU counts)."""
-    port = int(url.rsplit(":", 1)[1])
-    found = subprocess.run(
-        ["ss", "-Hltnp", f"sport = :{port}"], capture_output=True, text=True, check=True
-    ).stdout
-    match = re.search(r"pid=(\d+)", found)
-    if match is None:
-        raise RuntimeError(f"no process listens on port {port}: {found!r}")
-    return int(match.group(1))
 
 
 def _naive(moment: datetime) -> datetime:

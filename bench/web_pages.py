@@ -37,21 +37,18 @@ import gzip
 import json
 import os
 import random
-import re
 import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
-from _serving import serving
+from _serving import listening_pid, serving
 
 ROOT = Path(__file__).resolve().parent.parent
 GAME = "connectx"
@@ -100,7 +97,8 @@ def main() -> None:
         }
         log = Path(folder) / "serve.log"
         command = [sys.executable, __file__, "--serve", "--updates", str(args.updates)]
-        with serving(command, env, log) as url, _server_pid(url) as pid:
+        with serving(command, env, log) as url:
+            pid = listening_pid(url)
             report["pages"] = _pages(url, seeded, args.rounds)
             if "assets" not in args.skip:
                 report["assets"] = _assets(url, seeded)
@@ -344,19 +342,6 @@ def _change_ratings(factory: Any, flag: Path, per_second: float) -> None:
             rating.mu += 1e-6
             session.commit()
         time.sleep(1 / per_second)
-
-
-@contextmanager
-def _server_pid(url: str) -> Iterator[int]:
-    """The pid of the process listening on ``url``'s port (the one whose CPU is measured)."""
-    port = int(url.rsplit(":", 1)[1])
-    found = subprocess.run(
-        ["ss", "-Hltnp", f"sport = :{port}"], capture_output=True, text=True, check=True
-    ).stdout
-    match = re.search(r"pid=(\d+)", found)
-    if match is None:
-        raise RuntimeError(f"no process listens on port {port}: {found!r}")
-    yield int(match.group(1))
 
 
 def _cpu_seconds(pid: int) -> float:
