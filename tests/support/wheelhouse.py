@@ -5,7 +5,8 @@ reaches the package index through its own pip configuration, which a build conta
 have. So the wheels are fetched here, on the host, with the host's pip: the exact files
 ``uv export --frozen --no-dev`` names (their hashes are checked again in the build), uv itself
 and the project's build backend. uv comes from its own wheel, so the host needs no uv of its
-own. The folder is kept under the run's download cache, by the lock's content, so a run with
+own. Both sets are kept under the run's download cache, the locked wheels by the exported
+requirements' digest (a change of the test dependencies fetches nothing), so a run with
 ``BOTARENA_TEST_CACHE`` set fetches nothing the second time.
 """
 
@@ -18,10 +19,11 @@ import stat
 import subprocess
 import sys
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-# What the Dockerfile's build stage installs before the locked dependencies.
+# What the Dockerfile's build stage installs besides the locked dependencies.
 BUILD_TOOLS = ("hatchling",)
 _DONE = ".complete"
 
@@ -41,51 +43,75 @@ def host_python() -> str:
     return str(Path(sys.base_prefix) / "bin" / version)
 
 
-def wheelhouse(cache: Path) -> Path:
-    """A folder of every wheel the offline image build needs, made once per lock file."""
-    lock = (ROOT / "uv.lock").read_bytes()
-    key = hashlib.sha256(lock + uv_version().encode()).hexdigest()[:16]
-    folder = cache / f"image-wheels-{key}"
-    if (folder / _DONE).exists():
-        return folder
-    shutil.rmtree(folder, ignore_errors=True)
-    folder.mkdir(parents=True)
-    pip = [host_python(), "-m", "pip", "download", "--quiet", "--disable-pip-version-check"]
+def _pip_download(*args: str) -> None:
     subprocess.run(
-        [*pip, "--only-binary=:all:", "-d", str(folder), f"uv=={uv_version()}", *BUILD_TOOLS],
+        [host_python(), "-m", "pip", "download", "--quiet", "--disable-pip-version-check", *args],
         check=True,
-        timeout=300,
-    )
-    uv = _unpack_uv(folder, cache)
-    requirements = folder / "requirements.txt"
-    export = ["export", "--frozen", "--no-dev", "--no-emit-project", "--quiet"]
-    subprocess.run(
-        [str(uv), *export, "-o", str(requirements)],
-        check=True,
-        cwd=ROOT,
-        timeout=60,
-    )
-    subprocess.run(
-        [*pip, "--no-deps", "--require-hashes", "-r", str(requirements), "-d", str(folder)],
-        check=True,
+        capture_output=True,
         timeout=600,
     )
-    requirements.unlink()
-    (folder / _DONE).touch()
+
+
+def _filled(folder: Path, fill: Callable[[Path], None]) -> Path:
+    """``folder`` once ``fill(folder)`` has completed in it (an interrupted fill is redone)."""
+    if not (folder / _DONE).exists():
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True)
+        fill(folder)
+        (folder / _DONE).touch()
     return folder
 
 
-def _unpack_uv(folder: Path, cache: Path) -> Path:
-    """The uv binary out of its wheel (``uv-<version>.data/scripts/uv``)."""
-    wheel = next(folder.glob(f"uv-{uv_version()}-*.whl"))
-    target = cache / f"uv-{uv_version()}"
-    binary = target / "uv"
+def wheelhouse(cache: Path, into: Path) -> None:
+    """Fill ``into`` with every wheel the offline image build needs (links into ``cache``)."""
+    tools = _filled(
+        cache / f"image-tools-uv-{uv_version()}",
+        lambda folder: _pip_download(
+            "--only-binary=:all:", "-d", str(folder), f"uv=={uv_version()}", *BUILD_TOOLS
+        ),
+    )
+    requirements = _export(_unpack_uv(tools))
+    digest = hashlib.sha256(requirements.encode()).hexdigest()[:16]
+
+    def locked(folder: Path) -> None:
+        listed = folder / "requirements.txt"
+        listed.write_text(requirements)
+        _pip_download("--no-deps", "--require-hashes", "-r", str(listed), "-d", str(folder))
+        listed.unlink()
+
+    wheels = _filled(cache / f"image-wheels-{digest}", locked)
+    into.mkdir(parents=True, exist_ok=True)
+    for folder in (tools, wheels):
+        for wheel in folder.glob("*.whl"):
+            target = into / wheel.name
+            if not target.exists():
+                _link_or_copy(wheel, target)
+
+
+def _export(uv: Path) -> str:
+    export = ["export", "--frozen", "--no-dev", "--no-emit-project", "--quiet"]
+    done = subprocess.run(
+        [str(uv), *export], check=True, capture_output=True, text=True, cwd=ROOT, timeout=60
+    )
+    return done.stdout
+
+
+def _unpack_uv(tools: Path) -> Path:
+    """The uv binary out of its wheel (``uv-<version>.data/scripts/uv``), kept beside it."""
+    binary = tools / "uv"
     if not binary.exists():
-        target.mkdir(parents=True, exist_ok=True)
+        wheel = next(tools.glob(f"uv-{uv_version()}-*.whl"))
         with zipfile.ZipFile(wheel) as archive:
             member = next(n for n in archive.namelist() if n.endswith(".data/scripts/uv"))
-            partial = target / "uv.partial"
+            partial = tools / "uv.partial"
             partial.write_bytes(archive.read(member))
             partial.chmod(partial.stat().st_mode | stat.S_IXUSR)
             partial.replace(binary)
     return binary
+
+
+def _link_or_copy(source: Path, target: Path) -> None:
+    try:
+        target.hardlink_to(source)
+    except OSError:
+        shutil.copy2(source, target)
