@@ -16,6 +16,8 @@ from typing import Any
 import kubernetes_validate
 import pytest
 import yaml
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import ec
 
 from botarena.builds.kubernetes.manifests import build_namespace, match_namespace
 from botarena.executor.artifacts import ArtifactPolicy
@@ -574,3 +576,56 @@ def test_the_readme_documents_every_value() -> None:
     readme = (CHART / "README.md").read_text()
     missing = [path for path in leaves(values) if f"| `{path}` |" not in readme]
     assert missing == []
+
+
+def test_secrets_made_once_are_kept(tmp_path: Path) -> None:
+    """What an upgrade finds (Helm's lookup): the authority, the cookie key and the database
+    password already in the namespace are kept, and a missing executor bundle is signed by the
+    authority found."""
+    from kubernetes import client, config
+
+    authority = CertificateAuthority.open_or_create(tmp_path / "pki")
+    kept = {
+        f"{FULL}-ca": {
+            "ca.pem": (tmp_path / "pki" / "ca.pem").read_bytes(),
+            "ca.key": (tmp_path / "pki" / "ca.key").read_bytes(),
+        },
+        f"{FULL}-secret-key": {"secret-key": b"an old cookie key"},
+        f"{FULL}-postgresql": {"password": b"an-old-password"},
+    }
+    fake = start_fake_kubernetes()
+    try:
+        api = config.new_client_from_config(str(fake.kubeconfig))
+        core = client.CoreV1Api(api)
+        core.create_namespace({"metadata": {"name": NAMESPACE}})
+        for name, data in kept.items():
+            encoded = {key: base64.b64encode(value).decode() for key, value in data.items()}
+            core.create_namespaced_secret(NAMESPACE, {"metadata": {"name": name}, "data": encoded})
+        api.close()
+        release = helm.install(
+            CHART, fake.kubeconfig, {}, release=RELEASE, namespace=NAMESPACE, adopt=True
+        )
+    finally:
+        fake.stop()
+
+    def secret(name: str) -> dict[str, bytes]:
+        data = release.one("Secret", name)["data"]
+        return {key: base64.b64decode(value) for key, value in data.items()}
+
+    assert secret(f"{FULL}-ca") == kept[f"{FULL}-ca"]
+    assert secret(f"{FULL}-secret-key") == kept[f"{FULL}-secret-key"]
+    database = secret(f"{FULL}-postgresql")
+    assert database["password"] == b"an-old-password"
+    assert b":an-old-password@" in database["database-url"]
+    bundle = tmp_path / "bundle"
+    bundle.mkdir()
+    for key, value in secret(f"{FULL}-executor-tls").items():
+        (bundle / key).write_bytes(value)
+    assert (bundle / "ca.pem").read_bytes() == authority.pem
+    identity = executor_identity(bundle)
+    certificate = x509.load_pem_x509_certificate(identity.cert_pem)
+    authority.certificate.public_key().verify(  # type: ignore[call-arg, union-attr]
+        certificate.signature,
+        certificate.tbs_certificate_bytes,
+        ec.ECDSA(certificate.signature_hash_algorithm),  # type: ignore[arg-type]
+    )

@@ -75,12 +75,18 @@ def lint(chart: Path) -> dict[str, Any]:
 
 
 def install(
-    chart: Path, kubeconfig: Path, values: dict[str, Any], *, release: str, namespace: str
+    chart: Path,
+    kubeconfig: Path,
+    values: dict[str, Any],
+    *,
+    release: str,
+    namespace: str,
+    adopt: bool = False,
 ) -> Release:
-    """Install ``chart`` with ``values`` on the API server of ``kubeconfig``; what it made."""
-    answer = _run(
-        ["install", str(chart), release, namespace, str(kubeconfig)], stdin=json.dumps(values)
-    )
+    """Install ``chart`` with ``values`` on the API server of ``kubeconfig``; what it made.
+    ``adopt``: objects that exist already are taken over (as an upgrade finds its own)."""
+    args = ["install", str(chart), release, namespace, str(kubeconfig)]
+    answer = _run([*args, "adopt"] if adopt else args, stdin=json.dumps(values))
     manifests = [doc for doc in yaml.safe_load_all(answer.get("manifest") or "") if doc]
     hooks = [
         doc

@@ -7,7 +7,9 @@ be in the environment the process starts with), and it should not live inside th
 process, which forks sandboxes.
 
     python helm_run.py lint CHART
-    python helm_run.py install CHART RELEASE NAMESPACE KUBECONFIG  (values as JSON on stdin)
+    python helm_run.py install CHART RELEASE NAMESPACE KUBECONFIG [adopt]  (values: JSON on stdin)
+
+``adopt`` takes over objects that exist already without Helm's marks (as ``--take-ownership``).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ def main(argv: list[str]) -> None:
         result = asyncio.run(helm_sdkpy.Lint(config).run(chart))
     elif action == "install":
         release, namespace, kubeconfig = argv[2:5]
+        adopt = argv[5:] == ["adopt"]
         values = json.load(sys.stdin)
         config = helm_sdkpy.Configuration(namespace=namespace, kubeconfig=kubeconfig)
         install = helm_sdkpy.Install(config)
@@ -40,6 +43,7 @@ def main(argv: list[str]) -> None:
                 create_namespace=True,
                 wait=False,
                 timeout=60,
+                take_ownership=adopt,
             )
         )
     else:
