@@ -17,6 +17,8 @@ from pathlib import Path
 import docker
 import pytest
 
+from botarena.executor.credentials import EXECUTOR, CertificateAuthority, write_bundle
+
 from support.docker import Engine
 from support.wheelhouse import ROOT, wheelhouse
 
@@ -119,11 +121,43 @@ def test_the_image_serves_on_sqlite_with_a_read_only_root(
         client.close()
 
 
-def _healthz(container: docker.models.containers.Container, seconds: float = 60) -> str:
+def test_the_image_serves_an_executor_with_a_bundle_read_only(
+    docker_daemon: Engine, botarena_image: str, tmp_path: Path
+) -> None:
+    """As the chart runs an executor: its bundle mounted read-only, root read-only."""
+    authority = CertificateAuthority.open_or_create(tmp_path / "pki")
+    bundle = tmp_path / "bundle"
+    write_bundle(authority.issue(EXECUTOR), bundle)
+    # Readable by the image's user, as a Secret volume with the pod's fsGroup makes it.
+    for path in (bundle, *bundle.iterdir()):
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    client = docker_daemon.client()
+    container = client.containers.run(
+        botarena_image,
+        ["executor", "--listen", "127.0.0.1:50051", "--http-listen", "127.0.0.1:9464"],
+        detach=True,
+        read_only=True,
+        cap_drop=["ALL"],
+        security_opt=["no-new-privileges"],
+        tmpfs={"/data": f"uid={UID},gid={UID},mode=0700", "/tmp": "mode=1777"},
+        volumes={str(bundle): {"bind": "/var/run/botarena/tls", "mode": "ro"}},
+        environment={"BOTARENA_TLS_DIR": "/var/run/botarena/tls"},
+    )
+    try:
+        answer = _healthz(container, port=9464)
+        assert answer == '{"status": "ok"}', answer
+    finally:
+        container.remove(force=True)
+        client.close()
+
+
+def _healthz(
+    container: docker.models.containers.Container, seconds: float = 60, port: int = 8000
+) -> str:
     """/healthz's body, asked from inside the container (no port published)."""
     probe = (
         "import urllib.request as u; "
-        "print(u.urlopen('http://127.0.0.1:8000/healthz', timeout=2).read().decode())"
+        f"print(u.urlopen('http://127.0.0.1:{port}/healthz', timeout=2).read().decode())"
     )
     deadline = time.monotonic() + seconds
     while True:
