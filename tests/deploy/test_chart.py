@@ -400,7 +400,7 @@ def test_the_worker_runs_the_background_services_and_the_servers_serve_http_only
     # The dispatcher holds the platform's authority: a writable copy of the Secret's.
     [authority] = worker["spec"]["template"]["spec"]["initContainers"]
     assert authority["name"] == "authority"
-    assert env_of(working)["BOTARENA_TLS_DIR"] == "/var/run/botarena/pki"
+    assert env_of(working)["BOTARENA_TLS_DIR"] == "/var/run/botarena/run/pki"
     assert "initContainers" not in server["spec"]["template"]["spec"]
     # The default: one server pod running everything, its data volume released before the
     # next one starts.

@@ -32,12 +32,16 @@ spec:
   {{- end }}
   {{- if $remoteCA }}
   initContainers:
-    {{- /* botarena serve keeps its authority in a folder it may write (a lock file beside
-    it): a copy of the Secret's, the key readable by its owner only. */}}
+    {{- /* botarena serve keeps its authority in a folder of its own, mode 0700, that it may
+    write (a lock file beside it): a copy of the Secret's, the key readable by its owner only.
+    The folder is made inside the emptyDir, whose own root belongs to root. */}}
     - name: authority
       image: {{ include "botarena.image" $root }}
       imagePullPolicy: {{ $root.Values.image.pullPolicy }}
-      command: ["sh", "-c", "cp /var/run/botarena/ca/ca.pem /var/run/botarena/ca/ca.key /var/run/botarena/pki/ && chmod 0600 /var/run/botarena/pki/ca.key"]
+      command:
+        - sh
+        - -c
+        - mkdir -m 0700 /var/run/botarena/run/pki && cp /var/run/botarena/ca/ca.pem /var/run/botarena/ca/ca.key /var/run/botarena/run/pki/ && chmod 0600 /var/run/botarena/run/pki/ca.key
       securityContext:
         {{- include "botarena.containerSecurityContext" $root | nindent 8 }}
       resources:
@@ -45,7 +49,7 @@ spec:
         limits: {cpu: 100m, memory: 64Mi}
       volumeMounts:
         - {name: ca, mountPath: /var/run/botarena/ca, readOnly: true}
-        - {name: pki, mountPath: /var/run/botarena/pki}
+        - {name: run, mountPath: /var/run/botarena/run}
   {{- end }}
   containers:
     - name: botarena
@@ -71,7 +75,7 @@ spec:
         - {name: BOTARENA_LADDER_ENABLED, value: "false"}
         {{- end }}
         {{- if $remoteCA }}
-        - {name: BOTARENA_TLS_DIR, value: /var/run/botarena/pki}
+        - {name: BOTARENA_TLS_DIR, value: /var/run/botarena/run/pki}
         {{- end }}
       ports:
         - {name: http, containerPort: {{ $root.Values.server.port }}, protocol: TCP}
@@ -92,7 +96,7 @@ spec:
         - {name: data, mountPath: /data}
         - {name: tmp, mountPath: /tmp}
         {{- if $remoteCA }}
-        - {name: pki, mountPath: /var/run/botarena/pki}
+        - {name: run, mountPath: /var/run/botarena/run}
         {{- end }}
   volumes:
     - name: data
@@ -105,7 +109,7 @@ spec:
     - name: tmp
       emptyDir: {}
     {{- if $remoteCA }}
-    - name: pki
+    - name: run
       emptyDir: {medium: Memory, sizeLimit: 1Mi}
     - name: ca
       secret:
