@@ -1,10 +1,11 @@
 """The repository's Dockerfile builds the botarena image, offline, on the run's Docker engine,
 and the image serves: non-root, read-only root filesystem, no capability.
 
-Cost on two busy cores: the build about 25 s (without bytecode compilation, which would add
-15 to 40 s), plus about 20 s to fetch the wheels on the host when the run's download cache is
-empty (``BOTARENA_TEST_CACHE`` keeps them between runs); the engine and the base image are the
-run's, shared with the docker tests.
+Cost on two cores shared with other work (load 4 to 5): building the image 25 to 40 s
+(without bytecode compilation, which would add 15 to 40 s), about 20 s more to fetch the
+wheels on the host when the run's download cache is empty (``BOTARENA_TEST_CACHE`` keeps them
+between runs), and 15 to 30 s for the four tests; the engine and the base image are the run's,
+shared with the docker tests.
 """
 
 from __future__ import annotations
