@@ -3,6 +3,10 @@
 The real stdout carries the protocol only: the process's file descriptor 1 is pointed at
 stderr, so ``print()`` — from Python or from C code — lands in the agent's log. Likewise the
 agent cannot read protocol messages meant for the shim: descriptor 0 becomes /dev/null.
+
+With ``--pipes DIR`` (or ``BOTARENA_PROTOCOL_PIPES=DIR``) the protocol and the log go through
+the named pipes ``DIR/in``, ``DIR/out`` and ``DIR/err`` instead of the process's own stdin,
+stdout and stderr: a match pod's referee reaches an agent in another container that way.
 """
 
 from __future__ import annotations
@@ -20,12 +24,20 @@ from botarena.sdk.loader import AgentFunction, AgentLoadError, load_agent
 from botarena.sdk.structs import Struct
 
 PROTOCOL_VERSION = 1
+PIPES_ENV = "BOTARENA_PROTOCOL_PIPES"
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m botarena.sdk")
     parser.add_argument("--main", default="main.py", help="the agent's file (default main.py)")
+    parser.add_argument(
+        "--pipes",
+        default=os.environ.get(PIPES_ENV) or None,
+        help=f"a folder of named pipes in, out, err to speak through (or ${PIPES_ENV})",
+    )
     args = parser.parse_args(argv)
+    if args.pipes:
+        _use_pipes(Path(args.pipes))
     protocol_in, protocol_out = _take_protocol_streams()
     channel = _Channel(protocol_in, protocol_out)
     hello = channel.receive()
@@ -113,6 +125,17 @@ def _take_protocol_streams() -> tuple[BinaryIO, BinaryIO]:
     sys.stdin = open(os.devnull, encoding="utf-8")  # noqa: SIM115 - lives as long as the process
     sys.stdout = os.fdopen(1, "w", buffering=1, encoding="utf-8", closefd=False)
     return protocol_in, protocol_out
+
+
+def _use_pipes(folder: Path) -> None:
+    """Make the named pipes of ``folder`` this process's stdin, stdout and stderr. The order
+    matches the referee's (it holds ``in`` for writing and ``out``/``err`` for reading before
+    any agent starts), so each open at worst waits for the referee, never deadlocks."""
+    ends = ((0, "in", os.O_RDONLY), (1, "out", os.O_WRONLY), (2, "err", os.O_WRONLY))
+    for target, name, flags in ends:
+        fd = os.open(folder / name, flags)
+        os.dup2(fd, target)
+        os.close(fd)
 
 
 def _fail(channel: _Channel, message: str) -> int:
