@@ -16,6 +16,7 @@ from botarena.cli.output import console, fail
 if TYPE_CHECKING:
     from botarena.executor.grpc_service import ExecutorServicer
     from botarena.executor.http_port import HttpPort
+    from botarena.executor.runners.kubernetes import KubernetesMatchRunner
 
 executor_app = typer.Typer(
     help="Serve matches to the API server over gRPC, or make an executor's credentials.",
@@ -60,7 +61,16 @@ def executor(
         identity = executor_identity(settings.credentials_dir)
     except CredentialsError as exc:
         fail(str(exc))
-    runner = ArtifactRunner(settings)
+    runner: ArtifactRunner | KubernetesMatchRunner
+    if settings.match_runner == "kubernetes":
+        from botarena.executor.runners.kubernetes import KubernetesMatchRunner
+
+        try:
+            runner = KubernetesMatchRunner.from_settings(settings)
+        except Exception as exc:  # the kubeconfig or the service account cannot be read
+            fail(f"cannot reach the Kubernetes cluster: {exc}")
+    else:
+        runner = ArtifactRunner(settings)
     service = ExecutorServicer(runner, ArtifactPolicy.from_settings(settings), capacity=capacity)
     try:
         server, port = serve(service, listen, identity)

@@ -39,7 +39,7 @@ from botarena.executor.outcomes import MatchResult
 from botarena.executor.prepare import PreparedAgent
 from botarena.executor.proto import executor_pb2 as pb
 from botarena.executor.rpc import grpc, health_pb2_grpc
-from botarena.executor.runners.base import Runner
+from botarena.executor.runners.base import MatchRunner, Runner
 from botarena.executor.runners.local import LocalRunner
 from botarena.executor.sandbox import Limits
 from botarena.executor.stop import StopSignal
@@ -141,7 +141,7 @@ class ExecutorServicer:
 
     def __init__(
         self,
-        runner: Runner,
+        runner: Runner | MatchRunner,
         policy: ArtifactPolicy,
         *,
         name: str | None = None,
@@ -287,6 +287,11 @@ def _played(
     and its stop signal (a match may outlive its caller, never its stop signal)."""
     try:
         with structlog.contextvars.bound_contextvars(**fields):
+            game, configuration, agents, runner = args
+            if isinstance(runner, MatchRunner):  # the whole match is played elsewhere
+                return runner.play_match(
+                    fields["match_id"], game, configuration, agents, stop=stop, **kwargs
+                )
             return run_match(*args, stop=stop, **kwargs)
     finally:
         _release(holds)

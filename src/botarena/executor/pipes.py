@@ -29,9 +29,14 @@ _FIFO_MODE = 0o600
 _FOLDER_MODE = 0o700
 
 
+def player_folder_name(player: int) -> str:
+    """The name of ``player``'s folder in the shared folder."""
+    return f"p{player}"
+
+
 def player_folder(root: Path, player: int) -> Path:
     """The folder of ``player``'s pipes under the shared ``root``."""
-    return root / f"p{player}"
+    return root / player_folder_name(player)
 
 
 def make_pipes(root: Path, players: int) -> list[Path]:
