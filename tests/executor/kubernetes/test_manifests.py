@@ -133,7 +133,7 @@ def test_the_settings_show_in_the_job() -> None:
 
 def test_the_time_budget_covers_every_clock_of_the_match() -> None:
     configuration = {"actTimeout": 2, "overageTime": 60, "agentTimeout": 60, "episodeSteps": 10}
-    # startup 60 + 10 steps × 2 s × 2 players + 60 s overage × 2 + 1, and the pod's start.
+    # startup 60 + 10 steps * 2 s * 2 players + 60 s overage * 2 + 1, and the pod's start.
     assert time_budget_seconds(configuration) == 60 + 40 + 120 + 1 + 120
 
 
