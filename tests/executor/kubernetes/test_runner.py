@@ -70,7 +70,7 @@ def runner(cluster: tuple[ScriptedKubelet, client.ApiClient]) -> KubernetesMatch
 
 def play(runner: KubernetesMatchRunner, stop: StopSignal | None = None) -> MatchResult:
     game = get_game("connectx")
-    agents = [PreparedAgent.from_image(name, image) for name, image in zip("ab", IMAGES, strict=True)]
+    agents = [PreparedAgent.from_image(n, image) for n, image in zip("ab", IMAGES, strict=True)]
     return runner.play_match(MATCH, game, game.configure({}), agents, seed=3, stop=stop)
 
 
