@@ -27,6 +27,7 @@ from botarena.games.registry import get_game
 from support.agent_sources import FAIR
 
 SOURCE = Path(__file__).resolve().parents[2] / "src"
+EXECUTABLE = Path(__file__).resolve().parents[2] / "examples" / "agents" / "executable-random"
 CRASHES = "def agent(obs, conf):\n    raise RuntimeError('boom')\n"
 SILENT = "import time\ndef agent(obs, conf):\n    time.sleep(60)\n"
 
@@ -201,3 +202,41 @@ def test_the_summary_fits_a_termination_message() -> None:
         error=long,
     )
     assert len(termination_summary(result).encode()) <= 4096
+
+
+def test_an_agent_with_a_command_of_its_own_plays_through_the_pipes_launcher(
+    shared: Path, tmp_path: Path
+) -> None:
+    """What an image built for a ``botarena.toml`` command runs: the launcher takes the pipes
+    the environment names, then becomes the agent's own program (a shell script here)."""
+    make_pipes(shared, 2)
+    fair = start_agent(tmp_path / "agent0", FAIR, shared / "p0")
+    program = subprocess.Popen(
+        [sys.executable, "-m", "botarena.sdk.pipes", "./bot"],
+        cwd=EXECUTABLE,
+        env={**os.environ, "PYTHONPATH": str(SOURCE), PIPES_ENV: str(shared / "p1")},
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        result = play_over_pipes(spec(), shared)
+    finally:
+        for agent in (fair, program):
+            agent.wait(10)
+    assert result.status is MatchStatus.FINISHED
+    assert [a.status for a in result.agents] == [AgentStatus.DONE, AgentStatus.DONE], result.agents
+    assert result.turns > 0
+
+
+def test_without_pipes_the_launcher_is_the_program_itself(tmp_path: Path) -> None:
+    environment = {k: v for k, v in os.environ.items() if k != PIPES_ENV}
+    ran = subprocess.run(
+        [sys.executable, "-m", "botarena.sdk.pipes", "sh", "-c", "echo $$ seen; exit 3"],
+        env={**environment, "PYTHONPATH": str(SOURCE)},
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert (ran.returncode, ran.stdout.split()[1]) == (3, "seen")

@@ -21,8 +21,9 @@ import stat
 from pathlib import Path
 from typing import IO
 
-# The environment variable naming an agent's pipe folder; the agent shim reads it.
-PIPES_ENV = "BOTARENA_PROTOCOL_PIPES"
+from botarena.sdk.pipes import PIPES_ENV
+
+__all__ = ["PIPES_ENV", "PipeAgent", "make_pipes", "player_folder", "player_folder_name"]
 PIPE_NAMES = ("in", "out", "err")
 # Only the pods' user may open the pipes: the referee and the agents share it.
 _FIFO_MODE = 0o600

@@ -21,10 +21,10 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from botarena.sdk.loader import AgentFunction, AgentLoadError, load_agent
+from botarena.sdk.pipes import PIPES_ENV, use_pipes
 from botarena.sdk.structs import Struct
 
 PROTOCOL_VERSION = 1
-PIPES_ENV = "BOTARENA_PROTOCOL_PIPES"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -37,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     if args.pipes:
-        _use_pipes(Path(args.pipes))
+        use_pipes(Path(args.pipes))
     protocol_in, protocol_out = _take_protocol_streams()
     channel = _Channel(protocol_in, protocol_out)
     hello = channel.receive()
@@ -125,17 +125,6 @@ def _take_protocol_streams() -> tuple[BinaryIO, BinaryIO]:
     sys.stdin = open(os.devnull, encoding="utf-8")  # noqa: SIM115 - lives as long as the process
     sys.stdout = os.fdopen(1, "w", buffering=1, encoding="utf-8", closefd=False)
     return protocol_in, protocol_out
-
-
-def _use_pipes(folder: Path) -> None:
-    """Make the named pipes of ``folder`` this process's stdin, stdout and stderr. The order
-    matches the referee's (it holds ``in`` for writing and ``out``/``err`` for reading before
-    any agent starts), so each open at worst waits for the referee, never deadlocks."""
-    ends = ((0, "in", os.O_RDONLY), (1, "out", os.O_WRONLY), (2, "err", os.O_WRONLY))
-    for target, name, flags in ends:
-        fd = os.open(folder / name, flags)
-        os.dup2(fd, target)
-        os.close(fd)
 
 
 def _fail(channel: _Channel, message: str) -> int:

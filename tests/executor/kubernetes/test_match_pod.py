@@ -34,6 +34,7 @@ from support.kubefake import FakeKubernetes
 NAMESPACE = "botarena-matches"
 PRINTER = FAIR + "\nimport sys\nprint('thinking', file=sys.stderr)\n"
 CRASHES = FAIR.replace("def agent(obs, conf):", "def agent(obs, conf):\n    raise KeyError('x')")
+EXECUTABLE = Path(__file__).resolve().parents[3] / "examples" / "agents" / "executable-random"
 SLOW = "import time\ndef agent(obs, conf):\n    time.sleep(30)\n"
 
 
@@ -56,17 +57,20 @@ def runner(cluster: Any, referee_image: str) -> KubernetesMatchRunner:
 def build(
     docker_daemon: Engine, python_image: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Any]:
-    """``build(name, source)``: an agent image the docker backend's builder made (once per
-    name in this module)."""
+    """``build(name, source)``: an agent image the docker backend's builder made from a
+    main.py's source or a folder (once per name in this module)."""
     engine = docker_daemon.client()
     builder = ImageBuilder(engine, python_image)
     built: dict[str, PreparedAgent] = {}
 
-    def make(name: str, source: str) -> PreparedAgent:
+    def make(name: str, source: str | Path) -> PreparedAgent:
         if name not in built:
-            folder = tmp_path_factory.mktemp("agents") / name
-            folder.mkdir()
-            (folder / "main.py").write_text(source)
+            if isinstance(source, Path):
+                folder = source
+            else:
+                folder = tmp_path_factory.mktemp("agents") / name
+                folder.mkdir()
+                (folder / "main.py").write_text(source)
             image = builder.build(folder, f"botarena/agent-k8s-{name}:latest", lambda _: None)
             built[name] = PreparedAgent.from_image(name, image.reference)
         return built[name]
@@ -159,4 +163,14 @@ def test_a_job_deleted_mid_match_is_handed_back_not_lost(
     assert result.status is MatchStatus.ERROR  # the platform's: handed back, played again
     assert "deleted" in (result.error or "")
     assert all(agent.status is AgentStatus.DONE for agent in result.agents)
+    assert no_jobs_left(cluster)
+
+
+def test_an_agent_with_a_command_of_its_own_plays_in_a_match_pod(
+    runner: KubernetesMatchRunner, build: Any, cluster: Any
+) -> None:
+    """Its image's command is the pipes launcher, then its own program (a shell script)."""
+    result = play(runner, [build("fair", FAIR), build("executable", EXECUTABLE)])
+    assert result.status is MatchStatus.FINISHED, result.error
+    assert [a.status for a in result.agents] == [AgentStatus.DONE, AgentStatus.DONE]
     assert no_jobs_left(cluster)
