@@ -5,14 +5,21 @@ is the platform's error, never an agent's loss; the Job is always deleted with i
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 from kubernetes import client
 
+from botarena.executor import wire
+from botarena.executor.client import ExecutorUnavailableError
 from botarena.executor.kubernetes.manifests import MatchJobSettings, match_job_name
 from botarena.executor.match_document import result_lines
 from botarena.executor.outcomes import AgentOutcome, AgentStatus, MatchResult, MatchStatus
@@ -23,6 +30,7 @@ from botarena.executor.stop import StopSignal
 from botarena.games.registry import get_game
 from botarena.settings import Settings
 
+from support.executors import authority, dispatcher_client
 from support.kubefake import FakeKubernetes, Outcome, ScriptedKubelet
 
 NAMESPACE = "botarena-matches"
@@ -292,3 +300,57 @@ def test_an_agent_killed_for_its_memory_says_so(runner: KubernetesMatchRunner) -
     assert judged.agents[1].reason == "killed: out of memory (limit 512Mi)"
     assert judged.replay["agents"][1]["reason"] == judged.agents[1].reason
     assert judged.agents[1].log == "oops\n"
+
+
+def test_an_executor_killed_mid_match_leaves_a_job_the_next_play_replaces(
+    fake_kubernetes: FakeKubernetes,
+    cluster: tuple[ScriptedKubelet, client.ApiClient],
+    runner: KubernetesMatchRunner,
+    tmp_path: Path,
+) -> None:
+    """``botarena executor`` with BOTARENA_MATCH_RUNNER=kubernetes is killed (SIGKILL) while
+    its match's pod plays: the dispatcher hears of it at once (and hands the match back), the
+    Job stays behind, and the match's next play deletes it before playing to its one result."""
+    kubelet, api = cluster
+    kubelet.default = referee_says(played(), hold=True)
+    authority(tmp_path)
+    environment = {
+        **os.environ,
+        "BOTARENA_DATA_DIR": str(tmp_path),
+        "BOTARENA_MATCH_RUNNER": "kubernetes",
+        "BOTARENA_K8S_KUBECONFIG": str(fake_kubernetes.kubeconfig),
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "botarena", "executor", "--listen", "127.0.0.1:0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        env=environment,
+        text=True,
+    )
+    agents = [PreparedAgent.from_image(n, f"botarena/agent-{n}:latest") for n in "ab"]
+    spec = wire.match_spec(MATCH, "connectx", {}, 3, [wire.agent_spec(a) for a in agents])
+    try:
+        assert process.stdout is not None
+        port = int(process.stdout.readline().strip().rsplit(":", 1)[1])
+        with dispatcher_client(f"127.0.0.1:{port}", tmp_path) as caller:
+            events = caller.run_match(spec, silence_timeout=10)
+            assert "Kubernetes Jobs" in next(events).started.isolation
+            for _ in range(500):
+                if any(p.status.phase == "Running" for p in pods(api)):
+                    break
+                time.sleep(0.01)
+            os.kill(process.pid, signal.SIGKILL)
+            with pytest.raises(ExecutorUnavailableError):
+                for _ in events:
+                    pass
+    finally:
+        process.kill()
+        process.wait(10)
+    [left] = jobs(api)  # nobody deleted it: the executor died
+    assert left.metadata.labels["botarena.io/match"] == MATCH
+
+    kubelet.default = referee_says(played(1))
+    game = get_game("connectx")
+    result = runner.play_match(MATCH, game, game.configure({}), agents, seed=3)
+    assert result.status is MatchStatus.FINISHED and result.winner == 1
+    assert gone(api)  # the leftover and the new Job both
