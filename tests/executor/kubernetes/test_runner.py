@@ -19,7 +19,10 @@ import pytest
 from kubernetes import client
 
 from botarena.executor import wire
+from botarena.executor.artifacts import ArtifactPolicy
 from botarena.executor.client import ExecutorUnavailableError
+from botarena.executor.credentials import EXECUTOR
+from botarena.executor.grpc_service import ExecutorServicer, serve
 from botarena.executor.kubernetes.manifests import MatchJobSettings, match_job_name
 from botarena.executor.match_document import result_lines
 from botarena.executor.outcomes import AgentOutcome, AgentStatus, MatchResult, MatchStatus
@@ -354,3 +357,34 @@ def test_an_executor_killed_mid_match_leaves_a_job_the_next_play_replaces(
     result = runner.play_match(MATCH, game, game.configure({}), agents, seed=3)
     assert result.status is MatchStatus.FINISHED and result.winner == 1
     assert gone(api)  # the leftover and the new Job both
+
+
+def test_a_match_cancelled_through_the_executor_deletes_its_job(
+    cluster: tuple[ScriptedKubelet, client.ApiClient],
+    runner: KubernetesMatchRunner,
+    tmp_path: Path,
+) -> None:
+    """The dispatcher cancels the call (POST /matches/{id}/cancel): the Job goes at once."""
+    kubelet, api = cluster
+    kubelet.default = referee_says(played(), hold=True)
+    settings = Settings(_env_file=None, data_dir=tmp_path)  # type: ignore[call-arg]
+    service = ExecutorServicer(
+        runner, ArtifactPolicy.from_settings(settings), heartbeat_seconds=0.05
+    )
+    server, port = serve(service, "127.0.0.1:0", authority(tmp_path).issue(EXECUTOR))
+    agents = [PreparedAgent.from_image(n, f"botarena/agent-{n}:latest") for n in "ab"]
+    spec = wire.match_spec(MATCH, "connectx", {}, 3, [wire.agent_spec(a) for a in agents])
+    try:
+        with dispatcher_client(f"127.0.0.1:{port}", tmp_path) as caller:
+            call = caller.run_match(spec)
+            assert next(call).HasField("started")
+            for _ in range(500):
+                if jobs(api) and any(p.status.phase == "Running" for p in pods(api)):
+                    break
+                time.sleep(0.01)
+            assert jobs(api)
+            call.cancel()
+            assert gone(api)
+    finally:
+        server.stop(grace=1).wait()
+        service.close()

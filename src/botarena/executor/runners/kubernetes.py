@@ -25,6 +25,7 @@ from kubernetes.client.rest import ApiException
 
 from botarena.executor.kubernetes.manifests import (
     MATCH_LABEL,
+    PIPES_CONTAINER,
     REFEREE_CONTAINER,
     MatchJobSettings,
     agent_container_name,
@@ -334,14 +335,14 @@ def _check_pod(pod: Any, referee: Any) -> None:
         )
     if pod.metadata.deletion_timestamp is not None:
         raise _LostError("its pod was deleted before the match ended")
-    for name in (REFEREE_CONTAINER, "pipes"):
+    for name in (REFEREE_CONTAINER, PIPES_CONTAINER):
         entry = referee if name == REFEREE_CONTAINER else _status_of(pod, name)
         waiting = entry.state.waiting if entry is not None and entry.state else None
         if waiting is not None and waiting.reason in _STUCK:
             why = f"{waiting.reason}: {waiting.message or ''}"
             raise _LostError(f"the referee cannot start ({why})")
         ended = entry.state.terminated if entry is not None and entry.state else None
-        if name == "pipes" and ended is not None and ended.exit_code != 0:
+        if name == PIPES_CONTAINER and ended is not None and ended.exit_code != 0:
             raise _LostError(f"the match's pipes could not be made (exit code {ended.exit_code})")
 
 
