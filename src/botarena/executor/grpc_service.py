@@ -287,12 +287,7 @@ def _played(
     and its stop signal (a match may outlive its caller, never its stop signal)."""
     try:
         with structlog.contextvars.bound_contextvars(**fields):
-            game, configuration, agents, runner = args
-            if isinstance(runner, MatchRunner):  # the whole match is played elsewhere
-                return runner.play_match(
-                    fields["match_id"], game, configuration, agents, stop=stop, **kwargs
-                )
-            return run_match(*args, stop=stop, **kwargs)
+            return run_match(*args, stop=stop, match_id=fields["match_id"], **kwargs)
     finally:
         _release(holds)
         stop.close()

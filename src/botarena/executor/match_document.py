@@ -42,6 +42,7 @@ class RefereeSpec:
     agents: tuple[str, ...]  # names, player 0 first (for its log lines only)
     time_budget_seconds: int
     log_limit: int = DEFAULT_LOG_LIMIT
+    startup_timeout: float | None = None  # default: the configuration's agentTimeout
 
     def to_json(self) -> str:
         return json.dumps(
@@ -52,6 +53,7 @@ class RefereeSpec:
                 "agents": list(self.agents),
                 "timeBudgetSeconds": self.time_budget_seconds,
                 "logLimit": self.log_limit,
+                "startupTimeout": self.startup_timeout,
             },
             separators=(",", ":"),
         )
@@ -67,12 +69,17 @@ class RefereeSpec:
                 agents=tuple(str(name) for name in body["agents"]),
                 time_budget_seconds=int(body["timeBudgetSeconds"]),
                 log_limit=int(body.get("logLimit", DEFAULT_LOG_LIMIT)),
+                startup_timeout=_seconds(body.get("startupTimeout")),
             )
         except (ValueError, TypeError, KeyError) as exc:
             raise MatchDocumentError(f"not a referee spec: {exc}") from exc
         if len(spec.agents) != 2:
             raise MatchDocumentError("a match takes two agents")
         return spec
+
+
+def _seconds(value: Any) -> float | None:
+    return None if value is None else float(value)
 
 
 def time_budget_seconds(configuration: dict[str, Any], players: int = 2) -> int:

@@ -33,5 +33,5 @@ def play_over_pipes(spec: RefereeSpec, root: Path) -> MatchResult:
         for agent in agents:
             agent.close()
         return platform_error(len(spec.agents), f"the agents' pipes failed: {exc}", started)
-    options = RefereeOptions(log_limit=spec.log_limit)
+    options = RefereeOptions(startup_timeout=spec.startup_timeout, log_limit=spec.log_limit)
     return Referee(game, configuration, agents, seed=spec.seed, options=options).play()

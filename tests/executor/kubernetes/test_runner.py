@@ -24,9 +24,11 @@ from botarena.executor.client import ExecutorUnavailableError
 from botarena.executor.credentials import EXECUTOR
 from botarena.executor.grpc_service import ExecutorServicer, serve
 from botarena.executor.kubernetes.manifests import MatchJobSettings, match_job_name
-from botarena.executor.match_document import result_lines
+from botarena.executor.match import run_match
+from botarena.executor.match_document import RefereeSpec, result_lines
 from botarena.executor.outcomes import AgentOutcome, AgentStatus, MatchResult, MatchStatus
 from botarena.executor.prepare import PreparedAgent
+from botarena.executor.referee import RefereeOptions
 from botarena.executor.runners.base import MatchRunner
 from botarena.executor.runners.kubernetes import KubernetesMatchRunner
 from botarena.executor.stop import StopSignal
@@ -388,3 +390,39 @@ def test_a_match_cancelled_through_the_executor_deletes_its_job(
     finally:
         server.stop(grace=1).wait()
         service.close()
+
+
+class _Recording(KubernetesMatchRunner):
+    """Reads each Job back before deleting it."""
+
+    seen: list[Any]
+
+    def delete_job(self, name: str) -> None:
+        self.seen.append(self.batch.read_namespaced_job(name, NAMESPACE))
+        super().delete_job(name)
+
+
+def test_run_match_hands_a_whole_match_to_a_match_runner(
+    cluster: tuple[ScriptedKubelet, client.ApiClient],
+) -> None:
+    """As a build's validation match plays it: no match id (a fresh one), its own startup
+    limit carried to the referee."""
+    kubelet, api = cluster
+    kubelet.default = referee_says(played(0))
+    config = MatchJobSettings.from_settings(Settings(_env_file=None))  # type: ignore[call-arg]
+    recording = _Recording(api, config, poll_seconds=0.02)
+    recording.seen = []
+    game = get_game("connectx")
+    agents = [PreparedAgent.from_image(n, image) for n, image in zip("ab", IMAGES, strict=True)]
+    result = run_match(
+        game,
+        game.configure({}),
+        agents,
+        recording,
+        options=RefereeOptions(startup_timeout=5.0),
+    )
+    assert result.status is MatchStatus.FINISHED and result.winner == 0
+    [job] = recording.seen
+    assert job.metadata.labels["botarena.io/match"].startswith("run-")
+    env = {e.name: e.value for e in job.spec.template.spec.containers[0].env}
+    assert RefereeSpec.from_json(env["BOTARENA_REFEREE_SPEC"]).startup_timeout == 5.0

@@ -50,6 +50,8 @@ class MatchRunner(Protocol):
         *,
         seed: int,
         stop: StopSignal | None = None,
+        startup_timeout: float | None = None,
     ) -> MatchResult:
-        """The match's result; the platform's failures are ``error`` results (handed back)."""
+        """The match's result; the platform's failures are ``error`` results (handed back).
+        ``startup_timeout``: how long agents get to be ready (default: ``agentTimeout``)."""
         ...

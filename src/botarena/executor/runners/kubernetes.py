@@ -114,6 +114,7 @@ class KubernetesMatchRunner:
         *,
         seed: int,
         stop: StopSignal | None = None,
+        startup_timeout: float | None = None,
     ) -> MatchResult:
         started = time.monotonic()
         images = [agent.image for agent in agents]
@@ -127,6 +128,7 @@ class KubernetesMatchRunner:
             seed=seed,
             agents=tuple(agent.name for agent in agents),
             time_budget_seconds=time_budget_seconds(configuration, len(agents)),
+            startup_timeout=startup_timeout,
         )
         name = match_job_name(match_id, secrets.token_hex(3))
         manifest = match_job(
