@@ -5,6 +5,7 @@ tests already run: the base image (the host's own Python) plus this checkout's `
 package and the installed packages the referee imports (found by importing what it imports,
 in a child process), with a ``botarena`` command on the path. Same interpreter, so the
 packages' compiled parts work as they are. It runs as ``nobody``, like the real image.
+``referee_image`` is the fixture (a plugin of tests/conftest.py).
 """
 
 from __future__ import annotations
@@ -15,12 +16,18 @@ import subprocess
 import sys
 import tarfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import docker
+import pytest
 
 import botarena
 
+if TYPE_CHECKING:
+    from support.docker import Engine
+
 SITE = "/opt/botarena/site"
+REFEREE_IMAGE = "localhost/botarena-referee:test"
 # What ``botarena referee`` imports when it plays a match.
 _IMPORTS = """
 import contextlib, json, sys, tempfile
@@ -103,3 +110,14 @@ def build_referee_image(client: docker.DockerClient, base_image: str, reference:
         if "error" in chunk:
             raise RuntimeError(f"the referee image did not build: {chunk['error']}")
     return reference
+
+
+@pytest.fixture(scope="session")
+def referee_image(docker_daemon: Engine, python_image: str) -> str:
+    """The stand-in botarena image in the run's dockerd, made once per run (a plugin of
+    tests/conftest.py)."""
+    client = docker_daemon.client()
+    try:
+        return build_referee_image(client, python_image, REFEREE_IMAGE)
+    finally:
+        client.close()

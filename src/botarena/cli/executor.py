@@ -16,7 +16,6 @@ from botarena.cli.output import console, fail
 if TYPE_CHECKING:
     from botarena.executor.grpc_service import ExecutorServicer
     from botarena.executor.http_port import HttpPort
-    from botarena.executor.runners.kubernetes import KubernetesMatchRunner
 
 executor_app = typer.Typer(
     help="Serve matches to the API server over gRPC, or make an executor's credentials.",
@@ -51,7 +50,7 @@ def executor(
         return
     from botarena.executor.artifacts import ArtifactPolicy
     from botarena.executor.credentials import CredentialsError, executor_identity
-    from botarena.executor.grpc_service import ArtifactRunner, ExecutorServicer, serve
+    from botarena.executor.grpc_service import ExecutorServicer, runner_for, serve
     from botarena.logging import configure_logging
     from botarena.settings import get_settings
 
@@ -61,16 +60,10 @@ def executor(
         identity = executor_identity(settings.credentials_dir)
     except CredentialsError as exc:
         fail(str(exc))
-    runner: ArtifactRunner | KubernetesMatchRunner
-    if settings.match_runner == "kubernetes":
-        from botarena.executor.runners.kubernetes import KubernetesMatchRunner
-
-        try:
-            runner = KubernetesMatchRunner.from_settings(settings)
-        except Exception as exc:  # the kubeconfig or the service account cannot be read
-            fail(f"cannot reach the Kubernetes cluster: {exc}")
-    else:
-        runner = ArtifactRunner(settings)
+    try:
+        runner = runner_for(settings)
+    except RuntimeError as exc:
+        fail(str(exc))
     service = ExecutorServicer(runner, ArtifactPolicy.from_settings(settings), capacity=capacity)
     try:
         server, port = serve(service, listen, identity)

@@ -24,7 +24,7 @@ import time
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import structlog
 
@@ -48,6 +48,9 @@ from botarena.games.registry import UnknownGameError, get_game
 from botarena.logging import REQUEST_ID_METADATA, valid_request_id
 from botarena.metrics import definitions as metrics
 from botarena.settings import Settings
+
+if TYPE_CHECKING:
+    from botarena.executor.runners.kubernetes import KubernetesMatchRunner
 
 log = structlog.get_logger(__name__)
 
@@ -134,6 +137,21 @@ class ArtifactRunner:
         if callable(close):
             close()
         self._docker_client = None
+
+
+def runner_for(settings: Settings) -> ArtifactRunner | KubernetesMatchRunner:
+    """The runner ``BOTARENA_MATCH_RUNNER`` asks for: each agent started where its artifact
+    belongs (``auto``), or each match a Kubernetes Job (``kubernetes``; raises RuntimeError
+    when the cluster's configuration cannot be read)."""
+    if settings.match_runner != "kubernetes":
+        return ArtifactRunner(settings)
+    # Imported here: an executor that plays no match on Kubernetes never loads the client.
+    from botarena.executor.runners.kubernetes import KubernetesMatchRunner
+
+    try:
+        return KubernetesMatchRunner.from_settings(settings)
+    except Exception as exc:  # the kubeconfig or the service account cannot be read
+        raise RuntimeError(f"cannot reach the Kubernetes cluster: {exc}") from exc
 
 
 class ExecutorServicer:
