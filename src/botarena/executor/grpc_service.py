@@ -33,7 +33,7 @@ from botarena.executor.agent_process import AgentProcess
 from botarena.executor.artifact_folders import Hold
 from botarena.executor.artifacts import ArtifactPolicy, ArtifactRefusedError
 from botarena.executor.credentials import DISPATCHER, Identity
-from botarena.executor.health import ExecutorHealth
+from botarena.executor.health import ContainerEngine, ExecutorHealth
 from botarena.executor.match import platform_error, run_match
 from botarena.executor.outcomes import MatchResult
 from botarena.executor.prepare import PreparedAgent
@@ -175,9 +175,12 @@ class ExecutorServicer:
         self._running = 0
         self._lock = threading.Lock()
         self._closed = False
-        self.standard_health = ExecutorHealth(
-            runner if isinstance(runner, ArtifactRunner) else None
-        )
+        if isinstance(runner, MatchRunner):  # its matches play elsewhere: no sandbox here
+            self.standard_health = ExecutorHealth(_engine_of(runner), sandbox=False)
+        else:
+            self.standard_health = ExecutorHealth(
+                runner if isinstance(runner, ArtifactRunner) else None
+            )
         metrics.executor_slots_changed(+capacity)
 
     def run_match(
@@ -296,6 +299,11 @@ class ExecutorServicer:
         if not closed:
             metrics.executor_slots_changed(-self.capacity)
         self._matches.shutdown(wait=True, cancel_futures=True)
+
+
+def _engine_of(runner: MatchRunner) -> ContainerEngine | None:
+    """Where a whole-match runner's containers run, when it can say whether it answers."""
+    return runner if isinstance(runner, ContainerEngine) else None
 
 
 def _played(

@@ -426,3 +426,20 @@ def test_run_match_hands_a_whole_match_to_a_match_runner(
     assert job.metadata.labels["botarena.io/match"].startswith("run-")
     env = {e.name: e.value for e in job.spec.template.spec.containers[0].env}
     assert RefereeSpec.from_json(env["BOTARENA_REFEREE_SPEC"]).startup_timeout == 5.0
+
+
+def test_health_asks_the_cluster_and_no_local_sandbox(
+    runner: KubernetesMatchRunner, tmp_path: Path
+) -> None:
+    settings = Settings(_env_file=None, data_dir=tmp_path)  # type: ignore[call-arg]
+    service = ExecutorServicer(runner, ArtifactPolicy.from_settings(settings))
+    try:
+        checks = service.standard_health.checks()
+        assert [(c.name, c.ok) for c in checks] == [("serving", True), ("containers", True)]
+        nowhere = client.Configuration(host="http://127.0.0.1:9")
+        runner.api = client.ApiClient(nowhere)
+        [_, cluster] = service.standard_health.checks()
+        assert not cluster.ok
+        assert "the Kubernetes API does not answer" in (cluster.detail or "")
+    finally:
+        service.close()

@@ -104,6 +104,18 @@ class KubernetesMatchRunner:
     def close(self) -> None:
         self.api.close()
 
+    @property
+    def plays_images(self) -> bool:
+        return True
+
+    def engine_problem(self) -> str | None:
+        """Why the cluster cannot take matches now (its API does not answer), or None."""
+        try:
+            client.VersionApi(self.api).get_code(_request_timeout=5)
+        except Exception as exc:
+            return f"the Kubernetes API does not answer: {exc}"
+        return None
+
     # -- one match -----------------------------------------------------------------------
     def play_match(
         self,
