@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -240,3 +241,19 @@ def test_without_pipes_the_launcher_is_the_program_itself(tmp_path: Path) -> Non
         check=False,
     )
     assert (ran.returncode, ran.stdout.split()[1]) == (3, "seen")
+
+
+def test_the_pipes_are_the_agents_to_open_and_their_folders_not_theirs_to_fill(
+    shared: Path,
+) -> None:
+    os.umask(old := os.umask(0o077))  # a strict umask changes nothing
+    try:
+        folders = make_pipes(shared, 2)
+    finally:
+        os.umask(old)
+    assert make_pipes(shared, 2) == folders  # made once, found again
+    for folder in folders:
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o755
+        for name in ("in", "out", "err"):
+            mode = (folder / name).stat().st_mode
+            assert stat.S_ISFIFO(mode) and stat.S_IMODE(mode) == 0o666

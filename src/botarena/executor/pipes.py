@@ -4,8 +4,10 @@ pod talks to agents that run in containers of their own.
 Each player has a folder ``{root}/p{player}`` holding three FIFOs: ``in`` (the referee writes
 protocol messages, the agent reads them as its stdin), ``out`` (the agent's replies) and
 ``err`` (its log). The folders and FIFOs are made before any agent starts (an init container
-of the match pod), by the same non-root user the agents run as; each agent's container mounts
-only its own folder, so no agent can reach another's pipes.
+of the match pod) by the referee's user, not the agents': an agent may open its pipes (mode
+0666) but not write anything else into its folder (mode 0755, not its own), so it cannot
+fill the shared volume. Each agent's container mounts only its own folder, so no agent can
+reach another's pipes.
 
 The referee never blocks opening its ends: it opens ``out`` and ``err`` for reading without
 blocking (a FIFO's reader needs no writer yet), and ``in`` for reading and writing (which
@@ -25,9 +27,9 @@ from botarena.sdk.pipes import PIPES_ENV
 
 __all__ = ["PIPES_ENV", "PipeAgent", "make_pipes", "player_folder", "player_folder_name"]
 PIPE_NAMES = ("in", "out", "err")
-# Only the pods' user may open the pipes: the referee and the agents share it.
-_FIFO_MODE = 0o600
-_FOLDER_MODE = 0o700
+# The agent (another user) opens its pipes; it may not add files to its folder.
+_FIFO_MODE = 0o666
+_FOLDER_MODE = 0o755
 
 
 def player_folder_name(player: int) -> str:
@@ -45,13 +47,15 @@ def make_pipes(root: Path, players: int) -> list[Path]:
     folders = []
     for player in range(players):
         folder = player_folder(root, player)
-        folder.mkdir(mode=_FOLDER_MODE, exist_ok=True)
+        folder.mkdir(exist_ok=True)
+        folder.chmod(_FOLDER_MODE)  # whatever the umask
         for name in PIPE_NAMES:
             path = folder / name
             if not path.exists():
-                os.mkfifo(path, _FIFO_MODE)
+                os.mkfifo(path)
             elif not stat.S_ISFIFO(path.stat().st_mode):
                 raise OSError(f"{path} exists and is not a named pipe")
+            path.chmod(_FIFO_MODE)
         folders.append(folder)
     return folders
 

@@ -32,7 +32,12 @@ from support.executors import authority, dispatcher_client
 from support.kubefake import FakeKubernetes
 
 NAMESPACE = "botarena-matches"
-PRINTER = FAIR + "\nimport sys\nprint('thinking', file=sys.stderr)\n"
+# It prints, and tries to put a file beside its pipes (which its folder's owner forbids).
+PRINTER = FAIR + (
+    "\nimport sys\nprint('thinking', file=sys.stderr)\n"
+    "try:\n    open('/match/junk', 'w')\nexcept OSError as exc:\n"
+    "    print('refused:', exc.strerror, file=sys.stderr)\n"
+)
 CRASHES = FAIR.replace("def agent(obs, conf):", "def agent(obs, conf):\n    raise KeyError('x')")
 EXECUTABLE = Path(__file__).resolve().parents[3] / "examples" / "agents" / "executable-random"
 SLOW = "import time\ndef agent(obs, conf):\n    time.sleep(30)\n"
@@ -127,6 +132,7 @@ def test_a_match_through_the_executor_plays_in_a_match_pod(
     assert [a.status for a in result.agents] == [AgentStatus.DONE, AgentStatus.DONE]
     assert result.turns > 0 and len(result.replay["steps"]) == result.turns + 1
     assert "thinking" in result.agents[1].log  # its stderr, through its err pipe
+    assert "refused: Permission denied" in result.agents[1].log
     assert no_jobs_left(cluster)
 
 

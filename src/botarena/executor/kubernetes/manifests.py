@@ -35,9 +35,10 @@ SHARED_VOLUME = "match"
 SHARED_DIR = "/match"
 TERMINATION_LOG = "/dev/termination-log"
 REFEREE_SPEC_ENV = "BOTARENA_REFEREE_SPEC"
-# nobody: the agents' user in every runner; the referee shares it, so the pipes it makes are
-# the agents' to open (and no one else's: mode 0600).
-POD_USER = 65534
+# nobody: the agents' user in every runner. The referee is another user, who owns the pipes'
+# folders, so an agent can open its pipes but add nothing to the shared volume.
+AGENT_USER = 65534
+REFEREE_USER = 65532
 _ENVIRONMENT = {"HOME": "/tmp", "PYTHONDONTWRITEBYTECODE": "1"}  # noqa: S108
 _NOT_IN_A_NAME = re.compile(r"[^a-z0-9-]+")
 
@@ -88,13 +89,13 @@ def agent_container_name(player: int) -> str:
     return f"agent-{player}"
 
 
-def _confined(cpu: str, memory: str) -> Manifest:
+def _confined(cpu: str, memory: str, user: int) -> Manifest:
     """The security context and limits every container of a match pod gets."""
     return {
         "securityContext": {
             "runAsNonRoot": True,
-            "runAsUser": POD_USER,
-            "runAsGroup": POD_USER,
+            "runAsUser": user,
+            "runAsGroup": user,
             "readOnlyRootFilesystem": True,
             "allowPrivilegeEscalation": False,
             "privileged": False,
@@ -136,7 +137,7 @@ def match_job(
         "args": [f"--players={len(images)}", f"--pipes={SHARED_DIR}"],
         "env": _environment(),
         "volumeMounts": [dict(shared_mount)],
-        **_confined(config.referee_cpu, config.referee_memory),
+        **_confined(config.referee_cpu, config.referee_memory, REFEREE_USER),
     }
     referee: Manifest = {
         "name": REFEREE_CONTAINER,
@@ -147,7 +148,7 @@ def match_job(
         "volumeMounts": [dict(shared_mount), {"name": referee_tmp, "mountPath": "/tmp"}],  # noqa: S108
         "terminationMessagePath": TERMINATION_LOG,
         "terminationMessagePolicy": "FallbackToLogsOnError",
-        **_confined(config.referee_cpu, config.referee_memory),
+        **_confined(config.referee_cpu, config.referee_memory, REFEREE_USER),
     }
     containers = [referee]
     volumes: list[Manifest] = [
@@ -172,7 +173,7 @@ def match_job(
                     {"name": _tmp_volume(container), "mountPath": "/tmp"},  # noqa: S108
                 ],
                 "terminationMessagePolicy": "FallbackToLogsOnError",
-                **_confined(config.agent_cpu, config.agent_memory),
+                **_confined(config.agent_cpu, config.agent_memory, AGENT_USER),
             }
         )
         volumes.append(
@@ -187,9 +188,8 @@ def match_job(
         "enableServiceLinks": False,
         "securityContext": {
             "runAsNonRoot": True,
-            "runAsUser": POD_USER,
-            "runAsGroup": POD_USER,
-            "fsGroup": POD_USER,
+            "runAsUser": AGENT_USER,
+            "runAsGroup": AGENT_USER,
             "seccompProfile": {"type": "RuntimeDefault"},
         },
         "initContainers": [pipes],

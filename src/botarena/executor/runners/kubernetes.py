@@ -53,7 +53,7 @@ JOB_NAME_LABEL = "batch.kubernetes.io/job-name"
 BACKGROUND = "Background"
 # Beyond the Job's own deadline: how long the executor waits before it gives the match up.
 _DEADLINE_GRACE = 30.0
-_POLL_SECONDS = 0.25
+_POLL_SECONDS = 0.5
 _MESSAGE_LIMIT = 500
 
 
@@ -212,7 +212,10 @@ class KubernetesMatchRunner:
             raise _LostError(f"the referee's result cannot be read: {exc}") from exc
         if result is None:
             raise _LostError(f"the referee left no result (its summary: {ended.message or 'none'})")
-        # The referee has ended; the agents' containers end right after it.
+        if all(agent.status is AgentStatus.DONE for agent in result.agents):
+            return result
+        # One lost: the pod tells whether it ever ran (its container ends right after the
+        # referee saw its pipes close).
         return self._judge_agents(result, self._settled(pod))
 
     def _referee_log(self, pod_name: str) -> str:
