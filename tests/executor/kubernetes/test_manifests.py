@@ -70,6 +70,7 @@ def test_one_job_one_pod_the_referee_and_an_agent_per_image() -> None:
     assert job_spec["ttlSecondsAfterFinished"] == 300
     pod = job_spec["template"]["spec"]
     assert pod["restartPolicy"] == "Never"
+    assert pod["terminationGracePeriodSeconds"] == 2
     assert pod["automountServiceAccountToken"] is False
     assert pod["enableServiceLinks"] is False
     assert "runtimeClassName" not in pod

@@ -35,6 +35,7 @@ SHARED_VOLUME = "match"
 SHARED_DIR = "/match"
 TERMINATION_LOG = "/dev/termination-log"
 REFEREE_SPEC_ENV = "BOTARENA_REFEREE_SPEC"
+TERMINATION_GRACE_SECONDS = 2
 # nobody: the agents' user in every runner. The referee is another user, who owns the pipes'
 # folders, so an agent can open its pipes but add nothing to the shared volume.
 AGENT_USER = 65534
@@ -184,6 +185,8 @@ def match_job(
         )
     pod_spec: Manifest = {
         "restartPolicy": "Never",
+        # Nothing in a match pod needs a graceful end: a deleted match's pod goes at once.
+        "terminationGracePeriodSeconds": TERMINATION_GRACE_SECONDS,
         "automountServiceAccountToken": False,
         "enableServiceLinks": False,
         "securityContext": {
