@@ -16,7 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import urllib3
 from kubernetes import client
+from kubernetes.client.rest import ApiException
 
 from botarena.executor import wire
 from botarena.executor.artifacts import ArtifactPolicy
@@ -443,3 +445,43 @@ def test_health_asks_the_cluster_and_no_local_sandbox(
         assert "the Kubernetes API does not answer" in (cluster.detail or "")
     finally:
         service.close()
+
+
+class _Flaky:
+    """The Jobs API, failing its first ``failures`` reads of a Job with ``error``."""
+
+    def __init__(self, batch: Any, failures: int, error: Exception) -> None:
+        self.batch, self.failures, self.error = batch, failures, error
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.batch, name)
+
+    def read_namespaced_job(self, *args: Any, **kwargs: Any) -> Any:
+        if self.failures > 0:
+            self.failures -= 1
+            raise self.error
+        return self.batch.read_namespaced_job(*args, **kwargs)
+
+
+def test_a_few_failed_reads_do_not_lose_the_match(
+    runner: KubernetesMatchRunner, cluster: tuple[ScriptedKubelet, client.ApiClient]
+) -> None:
+    kubelet, api = cluster
+    kubelet.default = referee_says(played(1))
+    runner.batch = _Flaky(runner.batch, 4, ApiException(status=503, reason="Unavailable"))
+    result = play(runner)
+    assert result.status is MatchStatus.FINISHED and result.winner == 1
+    assert gone(api)
+
+
+def test_an_api_that_stays_away_is_the_platforms_error(
+    runner: KubernetesMatchRunner, cluster: tuple[ScriptedKubelet, client.ApiClient]
+) -> None:
+    kubelet, api = cluster
+    kubelet.default = referee_says(played(), hold=True)
+    away = urllib3.exceptions.MaxRetryError(None, "/apis/batch/v1", "connection refused")  # type: ignore[arg-type]
+    runner.batch = _Flaky(runner.batch, 10**6, away)
+    result = play(runner)
+    assert result.status is MatchStatus.ERROR
+    assert "did not answer 10 times in a row" in (result.error or "")
+    assert gone(api)  # its deletion was still sent

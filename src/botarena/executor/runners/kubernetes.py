@@ -20,6 +20,7 @@ from dataclasses import replace
 from typing import Any
 
 import structlog
+import urllib3
 from kubernetes import client, config
 from kubernetes.client.rest import ApiException
 
@@ -55,6 +56,12 @@ BACKGROUND = "Background"
 _DEADLINE_GRACE = 30.0
 _POLL_SECONDS = 0.5
 _MESSAGE_LIMIT = 500
+# A match survives this many failed reads of its Job in a row (the API restarting, a network
+# blip) before it is given up as the platform's error.
+_READ_FAILURES = 10
+# What a call to an API server that cannot be reached raises, besides its error answers.
+_UNREACHABLE = (urllib3.exceptions.HTTPError, OSError)
+_TRANSIENT = frozenset({429, 500, 502, 503, 504})
 
 
 class _LostError(Exception):
@@ -156,6 +163,8 @@ class KubernetesMatchRunner:
             self.batch.create_namespaced_job(self.settings.namespace, manifest)
         except ApiException as exc:
             return platform_error(len(agents), f"the match Job was refused: {_said(exc)}", started)
+        except _UNREACHABLE as exc:
+            return platform_error(len(agents), f"the cluster cannot be reached: {exc}", started)
         log.info("match job created", job=name, namespace=self.settings.namespace)
         try:
             return self._follow(name, spec, started, stop)
@@ -164,38 +173,57 @@ class KubernetesMatchRunner:
             return platform_error(len(agents), str(exc), started)
         except ApiException as exc:
             return platform_error(len(agents), f"the cluster failed: {_said(exc)}", started)
+        except _UNREACHABLE as exc:
+            return platform_error(len(agents), f"the cluster cannot be reached: {exc}", started)
         finally:
             self.delete_job(name)
 
     def _follow(
         self, name: str, spec: RefereeSpec, started: float, stop: StopSignal | None
     ) -> MatchResult:
-        """Wait for the referee to end, then read its result; raises _LostError for the cluster's
-        failures."""
+        """Wait for the referee to end, then read its result; raises _LostError for the
+        cluster's failures."""
         deadline = started + spec.time_budget_seconds + _DEADLINE_GRACE
-        namespace = self.settings.namespace
+        failures = 0
         while True:
             if stop is not None and stop.is_set():
                 raise _LostError("the match was stopped before its end")
-            try:
-                job = self.batch.read_namespaced_job(name, namespace)
-            except ApiException as exc:
-                if exc.status == 404:
-                    raise _LostError("its Job was deleted before the match ended") from exc
-                raise
-            pod = self._pod_of(name)
-            if pod is not None:
-                referee = _status_of(pod, REFEREE_CONTAINER)
-                if referee is not None and referee.state and referee.state.terminated:
-                    return self._result(pod, referee.state.terminated, spec)
-                _check_pod(pod, referee)
-            _check_job(job, pod)
+            read = self._read(name)
+            if read is None:  # the API did not answer: again at the next poll, a few times
+                failures += 1
+                if failures >= _READ_FAILURES:
+                    raise _LostError(f"the cluster did not answer {failures} times in a row")
+            else:
+                failures = 0
+                job, pod = read
+                if pod is not None:
+                    referee = _status_of(pod, REFEREE_CONTAINER)
+                    if referee is not None and referee.state and referee.state.terminated:
+                        return self._result(pod, referee.state.terminated, spec)
+                    _check_pod(pod, referee)
+                _check_job(job, pod)
             if time.monotonic() > deadline:
                 raise _LostError(f"the match took longer than its {spec.time_budget_seconds} s")
             if stop is not None:
                 stop.wait(self.poll_seconds)
             else:
                 time.sleep(self.poll_seconds)
+
+    def _read(self, name: str) -> tuple[Any, Any] | None:
+        """The Job and its pod (None before it has one); None when the API could not answer
+        now (unreachable, overloaded, failing); raises _LostError once the Job is gone."""
+        try:
+            return self.batch.read_namespaced_job(name, self.settings.namespace), self._pod_of(name)
+        except ApiException as exc:
+            if exc.status == 404:
+                raise _LostError("its Job was deleted before the match ended") from exc
+            if exc.status in _TRANSIENT:
+                log.warning("reading a match job failed", job=name, error=_said(exc))
+                return None
+            raise
+        except _UNREACHABLE as exc:
+            log.warning("reading a match job failed", job=name, error=str(exc))
+            return None
 
     def _result(self, pod: Any, ended: Any, spec: RefereeSpec) -> MatchResult:
         """The referee's result, with what the pod says of each agent that lost."""
@@ -316,6 +344,8 @@ class KubernetesMatchRunner:
         except ApiException as exc:
             if exc.status != 404:
                 log.warning("deleting a match job failed", job=name, error=_said(exc))
+        except _UNREACHABLE as exc:  # its deadline and TTL end it; the next play deletes it
+            log.warning("deleting a match job failed", job=name, error=str(exc))
 
 
 # Waiting reasons of a container that will not start by itself.
