@@ -180,3 +180,18 @@ def test_an_agent_with_a_command_of_its_own_plays_in_a_match_pod(
     assert result.status is MatchStatus.FINISHED, result.error
     assert [a.status for a in result.agents] == [AgentStatus.DONE, AgentStatus.DONE]
     assert no_jobs_left(cluster)
+
+
+def test_a_referee_image_that_cannot_be_pulled_is_the_platforms_error(
+    cluster: Any, build: Any
+) -> None:
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None, k8s_referee_image="localhost:9/botarena/missing:1"
+    )
+    config = MatchJobSettings.from_settings(settings)
+    runner = KubernetesMatchRunner(cluster, config, poll_seconds=0.1)
+    result = play(runner, [build("fair", FAIR), build("fair", FAIR)])
+    assert result.status is MatchStatus.ERROR
+    assert "the referee cannot start (ErrImagePull" in (result.error or "")
+    assert all(agent.status is AgentStatus.DONE for agent in result.agents)
+    assert no_jobs_left(cluster)
