@@ -46,6 +46,7 @@ pytest_plugins = (
     "support.hashing",
     "support.kubefake.fixtures",
     "support.migration_scripts",
+    "support.referee_image",
     "support.signatures",
     "support.tracebacks",
 )

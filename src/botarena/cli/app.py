@@ -9,6 +9,7 @@ import botarena.cli.demo as demo
 import botarena.cli.executor as executor
 import botarena.cli.matches as matches
 import botarena.cli.play as play
+import botarena.cli.referee as referee
 import botarena.cli.remote as remote
 import botarena.cli.server as server
 import botarena.cli.tokens as tokens
@@ -25,6 +26,7 @@ app = typer.Typer(
 app.command("serve")(server.serve)
 app.command("migrate")(server.migrate_command)
 app.add_typer(executor.executor_app, name="executor")
+app.add_typer(referee.referee_app, name="referee")
 app.command("demo")(demo.demo)
 app.add_typer(users.user_app, name="user")
 app.command("login")(remote.login)
