@@ -187,7 +187,7 @@ def record(
         "notification attempt",
         delivery=job.id,
         channel=job.channel,
-        event=job.event,
+        kind=job.event,
         attempt=job.attempts,
         status=row.status,
         http_status=outcome.status_code,
