@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response, status
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response, status
 
 from botarena.accounts.deps import CurrentUser
 from botarena.api.deps import SessionDep, SettingsDep
@@ -93,7 +95,7 @@ def list_deliveries(
     session: SessionDep,
     settings: SettingsDep,
     page: PageDep,
-    webhook_id: str | None = None,
+    webhook_id: Annotated[str | None, Query(alias="webhookId", max_length=32)] = None,
 ) -> Page[DeliveryOut]:
     """Your deliveries, newest first (``?webhookId=`` for one webhook's)."""
     rows, total = NotificationService(session, settings).deliveries(
