@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import socket
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -28,7 +28,7 @@ def settings(settings: Settings) -> Settings:
 
 
 @pytest.fixture
-def dns(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
+def dns(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     """``NAME`` resolves to what the test says; every other name as usual."""
     answers = {NAME: PUBLIC}
     real: Callable[..., Any] = socket.getaddrinfo
@@ -39,7 +39,7 @@ def dns(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
         return real(host, port, *args, **kwargs)
 
     monkeypatch.setattr(socket, "getaddrinfo", fake)
-    yield answers
+    return answers
 
 
 def create(client: TestClient, account: Account, url: str) -> Any:
