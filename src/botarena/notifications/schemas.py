@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field
 
@@ -12,8 +12,16 @@ from botarena.notifications.kinds import SUBSCRIBABLE
 from botarena.notifications.models import Delivery, EmailPreference, WebhookEndpoint
 
 EVENT_NAMES = ", ".join(kind.value for kind in SUBSCRIBABLE)
+# The names of kinds.SUBSCRIBABLE (a test holds the two together).
+EventName = Literal[
+    "build.finished",
+    "submission.failed",
+    "challenge.received",
+    "tournament.round",
+    "tournament.finished",
+]
 EventList = Annotated[
-    list[Annotated[str, Field(max_length=64)]],
+    list[EventName],
     Field(max_length=16, description=f"Events to send: {EVENT_NAMES}."),
 ]
 Description = Annotated[str, Field(max_length=200, pattern=r"^[^\x00-\x1f\x7f]*$")]

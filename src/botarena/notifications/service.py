@@ -133,7 +133,7 @@ class NotificationService:
             self.settings,
             user.id,
             EventKind.PING,
-            "/notifications",
+            "/me/notifications",
             {"message": "A test event from botarena", "endpointId": endpoint.id},
             now,
             endpoint_id=endpoint.id,
@@ -144,9 +144,8 @@ class NotificationService:
     def deliveries(
         self, user: User, limit: int, offset: int, endpoint_id: str | None = None
     ) -> tuple[Sequence[Delivery], int]:
-        """The user's own deliveries, newest first."""
-        if endpoint_id is not None:
-            self._own(user, endpoint_id)
+        """The user's own deliveries, newest first (of one of their endpoints: none of
+        anyone else's, whatever id is named)."""
         return self.rows.deliveries_of(user.id, endpoint_id, limit, offset)
 
     def email(self, user: User) -> EmailPreference | None:

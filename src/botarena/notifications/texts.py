@@ -35,7 +35,7 @@ def email_text(event: str, payload: Mapping[str, object]) -> tuple[str, str]:
     lines = [_summary(kind, facts) + ".", ""]
     lines += [f"{name}: {value}" for name, value in sorted(facts.items()) if value is not None]
     lines += ["", f"See {payload.get('url')}", ""]
-    lines += ["You get this because of your notification settings on botarena (/notifications)."]
+    lines += ["You get this because of your notification settings on botarena (/me/notifications)."]
     return subject, "\n".join(lines) + "\n"
 
 
