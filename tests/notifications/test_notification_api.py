@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from botarena.db.engine import SessionFactory
+from botarena.logging import redact
 from botarena.models import metadata
 from botarena.notifications.kinds import SUBSCRIBABLE
 from botarena.notifications.schemas import WebhookRequest
@@ -78,6 +79,12 @@ def test_the_secret_is_shown_once_and_never_stored_or_logged_in_the_clear(
     assert verify(secret, first.headers["X-Botarena-Signature"], first.body, now)
     assert verify(new_secret, second.headers["X-Botarena-Signature"], second.body, now)
     assert not verify(secret, second.headers["X-Botarena-Signature"], second.body, now)
+
+
+def test_a_secret_that_reaches_a_log_line_is_redacted() -> None:
+    assert (
+        redact("sealed whsec_abcdefgh12345678 by mistake") == "sealed whsec_[redacted] by mistake"
+    )
 
 
 def test_nobody_else_sees_or_touches_ones_webhooks_and_deliveries(
