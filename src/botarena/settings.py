@@ -124,6 +124,7 @@ class Settings(BaseSettings):
     notify_interval: float = Field(
         default=2.0, gt=0, description="Seconds between the delivery worker's looks."
     )
+    notify_concurrency: int = Field(default=2, ge=1, le=32, description="Deliveries at once.")
     notify_max_attempts: int = Field(default=8, ge=1, le=50)
     notify_retry_base: float = Field(
         default=30.0, ge=0, description="Seconds before the second attempt; doubles after."

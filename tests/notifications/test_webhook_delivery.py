@@ -4,6 +4,8 @@ switched off by 410 Gone; a delivery whose worker died is sent again."""
 from __future__ import annotations
 
 import json
+import socket
+import threading
 import time
 from datetime import timedelta
 
@@ -186,3 +188,42 @@ def test_a_delivery_whose_worker_died_is_sent_again(
         assert not delivering.record(session, settings, claimed, "killed-server", late)
         row = session.get(Delivery, delivery_id)
         assert row is not None and row.status == "delivered"
+
+
+def test_a_receiver_trickling_its_answer_is_cut_off(
+    client: TestClient,
+    alice: Account,
+    session_factory: SessionFactory,
+    settings: Settings,
+) -> None:
+    """One byte every 0.2 s never trips a 0.5 s wait, but the whole exchange is bounded."""
+    stop = threading.Event()
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def trickle() -> None:
+        connection, _ = listener.accept()
+        with connection:
+            while not stop.wait(0.2):
+                try:
+                    connection.sendall(b"H")
+                except OSError:
+                    return
+
+    thread = threading.Thread(target=trickle, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{listener.getsockname()[1]}/hook"
+    made = make_webhook(client, alice, url)
+    delivery_id = send_test(client, alice, made["id"])
+    impatient = settings.model_copy(update={"webhook_timeout": 0.5})
+    try:
+        started = time.monotonic()
+        NotificationWorkers(session_factory, impatient, name="w").attempt_one()
+        took = time.monotonic() - started
+    finally:
+        stop.set()
+        listener.close()
+        thread.join(5)
+    assert took < 3
+    shown = delivery(client, alice, delivery_id)
+    assert shown["status"] == "queued" and shown["lastStatusCode"] is None
+    assert shown["lastError"].startswith(("no answer", "bad answer"))

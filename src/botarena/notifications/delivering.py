@@ -9,6 +9,7 @@ delivered once the SMTP server accepts it.
 
 from __future__ import annotations
 
+import http.client
 import json
 import smtplib
 import time
@@ -119,7 +120,7 @@ def _send_webhook(job: Claimed, settings: Settings) -> Outcome:
         answer = posting.post(target, addresses[0], body, headers, settings.webhook_timeout)
     except (OSError, ValueError) as exc:
         return Outcome(False, f"no answer: {type(exc).__name__}: {exc}"[:500])
-    except Exception as exc:  # http.client's protocol errors
+    except http.client.HTTPException as exc:  # not HTTP, or cut off midway
         return Outcome(False, f"bad answer: {type(exc).__name__}"[:500])
     if 200 <= answer.status < 300:
         return Outcome(True, status_code=answer.status, excerpt=answer.excerpt)

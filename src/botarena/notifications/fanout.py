@@ -9,7 +9,13 @@ from sqlalchemy.orm import Session
 
 from botarena.ids import new_id
 from botarena.notifications.kinds import EventKind
-from botarena.notifications.models import Channel, Delivery, EmailPreference, WebhookEndpoint
+from botarena.notifications.models import (
+    Channel,
+    Delivery,
+    DeliveryStatus,
+    EmailPreference,
+    WebhookEndpoint,
+)
 from botarena.notifications.texts import Data, body, link
 from botarena.settings import Settings
 
@@ -67,7 +73,7 @@ def _delivery(
         address=address,
         event=kind.value,
         payload=payload,
-        status="queued",
+        status=DeliveryStatus.QUEUED.value,
         attempts=0,
         created_at=now,
         updated_at=now,

@@ -3,9 +3,11 @@ redirect, wait a short time, keep only the start of the answer."""
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import socket
 import ssl
+import threading
 from dataclasses import dataclass
 
 from botarena import __version__
@@ -57,9 +59,16 @@ def post(
     timeout: float,
 ) -> Answer:
     """POST ``body``; raises :class:`OSError` (or an ``http.client`` error) when no answer
-    came. A redirect is an answer like any other: not followed."""
+    came. A redirect is an answer like any other: not followed.
+
+    ``timeout`` bounds each wait, and twice it the whole exchange: a receiver that trickles
+    its answer a byte at a time is cut off, not left to hold the worker for hours.
+    """
     kind = _PinnedHTTPSConnection if target.scheme == "https" else _PinnedHTTPConnection
     connection = kind(address, target, timeout)
+    deadline = threading.Timer(2 * timeout, _cut, args=(connection,))
+    deadline.daemon = True
+    deadline.start()
     try:
         connection.putrequest("POST", target.path, skip_host=True, skip_accept_encoding=True)
         connection.putheader("Host", target.host_header)
@@ -73,4 +82,13 @@ def post(
         start = response.read(EXCERPT_CHARS * 4)
         return Answer(response.status, start.decode("utf-8", "replace")[:EXCERPT_CHARS])
     finally:
+        deadline.cancel()
         connection.close()
+
+
+def _cut(connection: http.client.HTTPConnection) -> None:
+    """Wake a read blocked on ``connection`` (closing alone would not): it fails at once."""
+    sock = connection.sock
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+import structlog
 from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -28,6 +29,8 @@ from botarena.notifications.kinds import EventKind
 from botarena.notifications.texts import Data
 from botarena.settings import Settings
 from botarena.tournaments.models import FINISHED, Tournament, TournamentEntrant
+
+log = structlog.get_logger(__name__)
 
 _BUILD_ENDS = {SubmissionStatus.SUCCESS.value, SubmissionStatus.BUILD_FAILED.value}
 
@@ -57,7 +60,13 @@ class Triggers:
         if not dirty and not any(isinstance(r, SubmissionStatusEvent | Match) for r in new):
             return
         with session.no_autoflush:
-            happenings = [*self._from_new(session, new), *self._from_changed(session, dirty)]
+            try:
+                happenings = [*self._from_new(session, new), *self._from_changed(session, dirty)]
+            except Exception:
+                # A notification must never cost the change it reports (a build's result, a
+                # match): its own bug is logged, the flush goes on without it.
+                log.exception("notifications could not read what happened")
+                return
             now = utcnow()
             for happening in happenings:
                 fan_out(

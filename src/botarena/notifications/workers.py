@@ -35,7 +35,9 @@ class NotificationWorkers(Workers):
         self.name = name or f"notify-{socket.gethostname()[:32]}-{os.getpid()}"
 
     def start(self) -> None:
-        self._spawn("notifications", self._run)
+        # Several threads, so that one slow receiver does not hold up everyone's deliveries.
+        for number in range(self.settings.notify_concurrency):
+            self._spawn(f"notifications-{number}", self._run)
 
     def _run(self) -> None:
         while not self._stop.is_set():
