@@ -25,6 +25,11 @@ class Answer:
     excerpt: str
 
 
+def tls_context() -> ssl.SSLContext:
+    """The system's trust store, certificates checked against the URL's host name."""
+    return ssl.create_default_context()
+
+
 class _PinnedHTTPConnection(http.client.HTTPConnection):
     """Connects to the checked address, whatever the name resolves to by now."""
 
@@ -40,9 +45,7 @@ class _PinnedHTTPSConnection(http.client.HTTPSConnection):
     """TLS to the checked address, the certificate checked against the URL's host name."""
 
     def __init__(self, address: IPAddress, target: Target, timeout: float) -> None:
-        super().__init__(
-            target.host, target.port, timeout=timeout, context=ssl.create_default_context()
-        )
+        super().__init__(target.host, target.port, timeout=timeout, context=tls_context())
         self._address = address
 
     def connect(self) -> None:
