@@ -3,7 +3,9 @@ credentials (never logged), a plain-text message linking to the page concerned."
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -12,12 +14,14 @@ from pydantic import SecretStr
 from botarena.agents.models import Submission
 from botarena.agents.status import SubmissionStatus
 from botarena.db.engine import SessionFactory
+from botarena.notifications import mail
 from botarena.notifications.mail import smtp_server as configured_server
 from botarena.notifications.workers import NotificationWorkers
 from botarena.settings import Settings
 
 from support.accounts import Account
 from support.competitors import pretend_built
+from support.kubefake.tls import make_server_certificate
 from support.logs import captured_log
 from support.smtp import Inbox, smtp_server
 
@@ -113,6 +117,47 @@ def test_a_refused_login_is_retried_and_the_password_is_never_shown(
     assert "wrong-secret" not in delivery["lastError"]
     assert "wrong-secret" not in repr(configured_server(wrong))
     assert "wrong-secret" not in repr(wrong)
+
+
+@pytest.mark.parametrize("mode", ["starttls", "smtps"])
+def test_e_mail_over_tls(
+    client: TestClient,
+    alice: Account,
+    settings: Settings,
+    session_factory: SessionFactory,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    mode: str,
+) -> None:
+    """STARTTLS (required by the server before the login) and TLS from the first byte, the
+    server's certificate checked against the URL's host."""
+    certificate = make_server_certificate()
+    server_side = certificate.context(tmp_path)
+    (tmp_path / "ca.pem").write_bytes(certificate.ca_pem)
+    trusted = ssl.create_default_context(cafile=str(tmp_path / "ca.pem"))
+    monkeypatch.setattr(mail, "tls_context", lambda: trusted)
+    tls = {"starttls": server_side} if mode == "starttls" else {"implicit": server_side}
+    with smtp_server("mailer", PASSWORD, **tls) as secure:
+        scheme, query = ("smtp", "?starttls=true") if mode == "starttls" else ("smtps", "")
+        url = f"{scheme}://mailer:p%40ss%20word@127.0.0.1:{secure.port}{query}"
+        over_tls = settings.model_copy(update={"smtp_url": SecretStr(url)})
+        client.put(
+            f"{API}/email",
+            json={"address": "alice@example.org", "events": ["submission.failed"]},
+            headers=alice.headers,
+        )
+        _, sub = pretend_built(client, session_factory, alice, "crashy")
+        with session_factory() as session:
+            row = session.get(Submission, sub)
+            assert row is not None
+            row.move_to(SubmissionStatus.FAILED, reason="crashed")
+            session.commit()
+        NotificationWorkers(session_factory, over_tls, name="w").attempt_one()
+    [delivery] = client.get(f"{API}/deliveries", headers=alice.headers).json()["items"]
+    assert delivery["status"] == "delivered", delivery["lastError"]
+    assert secure.logins == ["mailer"]
+    [message] = secure.messages
+    assert message["To"] == "alice@example.org"
 
 
 @pytest.mark.parametrize(

@@ -4,6 +4,7 @@ asks for a login when given credentials."""
 from __future__ import annotations
 
 import socket
+import ssl
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -38,7 +39,15 @@ def _free_port() -> int:
 
 
 @contextmanager
-def smtp_server(login: str, password: str) -> Iterator[Inbox]:
+def smtp_server(
+    login: str,
+    password: str,
+    *,
+    starttls: ssl.SSLContext | None = None,
+    implicit: ssl.SSLContext | None = None,
+) -> Iterator[Inbox]:
+    """``starttls``: the server offers STARTTLS with this context and requires it before
+    anything else; ``implicit``: TLS from the first byte (smtps)."""
     inbox = Inbox(port=_free_port())
 
     def authenticate(
@@ -59,7 +68,10 @@ def smtp_server(login: str, password: str) -> Iterator[Inbox]:
         port=inbox.port,
         authenticator=authenticate,
         auth_required=True,
-        auth_require_tls=False,
+        auth_require_tls=starttls is not None,
+        tls_context=starttls,
+        require_starttls=starttls is not None,
+        ssl_context=implicit,
     )
     controller.start()
     try:

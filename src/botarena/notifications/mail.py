@@ -69,10 +69,15 @@ def message(sender: str, to: str, subject: str, text: str) -> EmailMessage:
     return mail
 
 
+def tls_context() -> ssl.SSLContext:
+    """The system's trust store, the server's certificate checked against its host name."""
+    return ssl.create_default_context()
+
+
 def send(server: SmtpServer, mail: EmailMessage, timeout: float) -> None:
     """Hand ``mail`` to the server; raises :class:`smtplib.SMTPException` or
     :class:`OSError` when it was not accepted."""
-    context = ssl.create_default_context()
+    context = tls_context()
     client: smtplib.SMTP
     if server.tls:
         client = smtplib.SMTP_SSL(server.host, server.port, timeout=timeout, context=context)
