@@ -227,3 +227,22 @@ def test_a_receiver_trickling_its_answer_is_cut_off(
     shown = delivery(client, alice, delivery_id)
     assert shown["status"] == "queued" and shown["lastStatusCode"] is None
     assert shown["lastError"].startswith(("no answer", "bad answer"))
+
+
+def test_ended_deliveries_are_removed_after_thirty_days(
+    client: TestClient,
+    alice: Account,
+    receiver: Receiver,
+    session_factory: SessionFactory,
+    worker: NotificationWorkers,
+) -> None:
+    made = make_webhook(client, alice, receiver.url)
+    send_test(client, alice, made["id"])
+    worker.tick()
+    waiting = send_test(client, alice, made["id"])
+    with session_factory() as session:
+        assert delivering.prune(session, now=utcnow() + timedelta(days=29)) == 0
+        assert delivering.prune(session, now=utcnow() + timedelta(days=31)) == 1
+        session.commit()
+    [left] = client.get(f"{API}/deliveries", headers=alice.headers).json()["items"]
+    assert left["id"] == waiting  # still queued: kept

@@ -14,15 +14,16 @@ import json
 import smtplib
 import time
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import structlog
+from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from botarena.clock import utcnow
 from botarena.jobs.queue import JobQueue
 from botarena.notifications import mail, posting
-from botarena.notifications.models import Channel, DeliveryStatus, WebhookEndpoint
+from botarena.notifications.models import Channel, Delivery, DeliveryStatus, WebhookEndpoint
 from botarena.notifications.queue import delivery_jobs, retry_policy
 from botarena.notifications.sealing import Sealer, SealError
 from botarena.notifications.signing import (
@@ -209,3 +210,17 @@ def reap(session: Session, settings: Settings, now: datetime | None = None) -> i
             row.move_to(DeliveryStatus.FAILED, at=now)
     session.flush()
     return len(rows)
+
+
+# Ended deliveries are kept this long for the log, then removed.
+KEPT = timedelta(days=30)
+_ENDED = (DeliveryStatus.DELIVERED.value, DeliveryStatus.FAILED.value)
+
+
+def prune(session: Session, now: datetime | None = None) -> int:
+    """Remove deliveries that ended more than :data:`KEPT` ago; the caller commits."""
+    before = (now or utcnow()) - KEPT
+    result = session.execute(
+        delete(Delivery).where(Delivery.status.in_(_ENDED), Delivery.updated_at < before)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)

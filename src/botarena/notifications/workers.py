@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import os
 import socket
+import threading
+import time
 
 import structlog
 
@@ -33,6 +35,8 @@ class NotificationWorkers(Workers):
         self.factory = factory
         self.settings = settings
         self.name = name or f"notify-{socket.gethostname()[:32]}-{os.getpid()}"
+        self._pruned_at: float | None = None
+        self._prune_lock = threading.Lock()
 
     def start(self) -> None:
         # Several threads, so that one slow receiver does not hold up everyone's deliveries.
@@ -51,6 +55,8 @@ class NotificationWorkers(Workers):
         """Send what is due now (at most ``limit``); returns how many attempts were made."""
         with self.factory() as session:
             delivering.reap(session, self.settings)
+            if self._prune_due():
+                delivering.prune(session)
             session.commit()
         made = 0
         while made < limit and not self._stop.is_set():
@@ -58,6 +64,15 @@ class NotificationWorkers(Workers):
                 break
             made += 1
         return made
+
+    def _prune_due(self) -> bool:
+        """Once an hour per process: old deliveries are few to find, but not free."""
+        with self._prune_lock:
+            now = time.monotonic()
+            if self._pruned_at is not None and now - self._pruned_at < 3600:
+                return False
+            self._pruned_at = now
+            return True
 
     def attempt_one(self) -> bool:
         """Claim, send and record one delivery; False when none was due."""
