@@ -229,6 +229,7 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
         builds_enabled=False,
         matches_enabled=False,
         ladder_enabled=False,
+        notifications_enabled=False,
     )
 
 

@@ -118,6 +118,34 @@ class Settings(BaseSettings):
         repr=False,
     )
 
+    # Notifications (docs/notifications.md): webhooks and e-mail about a user's builds,
+    # challenges and tournaments, delivered by a worker inside serve.
+    notifications_enabled: bool = Field(
+        default=True, description="Deliver webhooks and e-mails from this process (serve)."
+    )
+    notify_interval: float = Field(
+        default=2.0, gt=0, description="Seconds between the delivery worker's looks."
+    )
+    notify_concurrency: int = Field(default=2, ge=1, le=32, description="Deliveries at once.")
+    notify_max_attempts: int = Field(default=8, ge=1, le=50)
+    notify_retry_base: float = Field(
+        default=30.0, ge=0, description="Seconds before the second attempt; doubles after."
+    )
+    notify_retry_cap: float = Field(default=3600.0, ge=0)
+    webhook_timeout: float = Field(default=10.0, gt=0, le=60)
+    webhook_allow_http: bool = False
+    webhook_allow_hosts: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=(),
+        description="Hosts (host or host:port) webhooks may reach although they are internal.",
+    )
+    smtp_url: SecretStr | None = Field(
+        default=None,
+        description="smtp://user:pass@host:587?starttls=true or smtps://host:465; empty: "
+        "no e-mail.",
+        repr=False,
+    )
+    smtp_from: str = Field(default="botarena@localhost", description="The From of e-mails.")
+
     docker_host: str | None = Field(
         default=None,
         description="The Docker (or podman) API: unix:///path or tcp://host:port; "
@@ -242,7 +270,9 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["auto", "console", "json"] = "auto"
 
-    @field_validator("git_allow_hosts", "executors", "build_egress_allow", mode="before")
+    @field_validator(
+        "git_allow_hosts", "executors", "build_egress_allow", "webhook_allow_hosts", mode="before"
+    )
     @classmethod
     def _split_hosts(cls, value: object) -> object:
         if isinstance(value, str):

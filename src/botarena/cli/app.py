@@ -15,6 +15,7 @@ import botarena.cli.server as server
 import botarena.cli.tokens as tokens
 import botarena.cli.tournaments as tournaments
 import botarena.cli.users as users
+import botarena.cli.webhooks as webhooks
 
 app = typer.Typer(
     name="botarena",
@@ -43,6 +44,7 @@ app.command("replay")(matches.replay)
 app.command("leaderboard")(remote.leaderboard)
 app.add_typer(server.ratings_app, name="ratings")
 app.add_typer(tournaments.tournament_app, name="tournament")
+app.add_typer(webhooks.webhook_app, name="webhook")
 
 
 def main() -> None:
