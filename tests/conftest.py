@@ -46,6 +46,7 @@ pytest_plugins = (
     "support.hashing",
     "support.kubefake.fixtures",
     "support.migration_scripts",
+    "support.referee_image",
     "support.signatures",
     "support.tracebacks",
 )
@@ -228,6 +229,7 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
         builds_enabled=False,
         matches_enabled=False,
         ladder_enabled=False,
+        notifications_enabled=False,
     )
 
 

@@ -42,6 +42,9 @@ from botarena.matches.models import MatchStatusEvent
 from botarena.matches.routes import router as matches_router
 from botarena.matches.running import start_matches
 from botarena.monitoring import install_metrics
+from botarena.notifications.routes import router as notifications_router
+from botarena.notifications.triggers import Triggers
+from botarena.notifications.workers import NotificationWorkers
 from botarena.ratings.events import leaderboard_notices
 from botarena.ratings.hook import RatingsHook
 from botarena.ratings.models import Rating
@@ -136,6 +139,11 @@ def create_app(settings: Settings, *, background: bool = True) -> FastAPI:
         app.state.read_session_factory,
         app.state.status_session_factory,
     )
+    # Builds ending, challenges and tournaments moving on queue their notifications in the
+    # transaction that writes them.
+    triggers = Triggers(settings)
+    triggers.attach(app.state.session_factory)
+    triggers.attach(app.state.read_session_factory)
     app.state.build_feeds = BuildFeeds(app.state.events, app.state.read_session_factory, settings)
     app.state.admission = Admission(
         limit=settings.max_concurrent_requests,
@@ -147,6 +155,7 @@ def create_app(settings: Settings, *, background: bool = True) -> FastAPI:
     app.state.matches = None
     app.state.ladder = None
     app.state.tournaments = None
+    app.state.notifications = None
     # Failed sign-ins are counted in this process's memory, per application.
     app.state.login_limiter = LoginLimiter(settings.login_max_failures, settings.login_window)
     # Accounts come before the audit log: this hands them the audit log as their journal.
@@ -172,6 +181,7 @@ def create_app(settings: Settings, *, background: bool = True) -> FastAPI:
     app.include_router(ratings_router, prefix=API_PREFIX)
     app.include_router(ladder_router, prefix=API_PREFIX)
     app.include_router(tournaments_router, prefix=API_PREFIX)
+    app.include_router(notifications_router, prefix=API_PREFIX)
 
     @app.get("/healthz", tags=["health"])
     def healthz() -> dict[str, str]:
@@ -231,6 +241,10 @@ def start_background(app: FastAPI) -> None:
             ladder.on_queued = app.state.matches.wake
         ladder.start()
         app.state.ladder = ladder
+    if settings.notifications_enabled:
+        notifications = NotificationWorkers(app.state.session_factory, settings)
+        notifications.start()
+        app.state.notifications = notifications
     # Once per deployment: a process serving HTTP only does not log this.
     log.info(
         "background services started",
@@ -250,3 +264,5 @@ def stop_background(app: FastAPI) -> None:
         app.state.tournaments.stop()
     if app.state.matches is not None:
         app.state.matches.stop()
+    if app.state.notifications is not None:
+        app.state.notifications.stop()

@@ -30,6 +30,8 @@ _SECRETS = (
     re.compile(r"(\bBearer\s+)[A-Za-z0-9._~+/=-]+", re.IGNORECASE),
     # botarena's own token and one-time login secrets, wherever they appear.
     re.compile(r"(\bba[tl]_)[A-Za-z0-9_-]{8,}"),
+    # Webhook signing secrets (notifications/sealing.py).
+    re.compile(r"(\bwhsec_)[A-Za-z0-9_-]{8,}"),
     # Password hashes are secrets too.
     re.compile(r"(\$argon2(?:id|i|d)\$)\S+"),
 )

@@ -9,6 +9,7 @@ from botarena.builds import models as _builds_models
 from botarena.db.base import Base
 from botarena.ladder import models as _ladder_models
 from botarena.matches import models as _matches_models
+from botarena.notifications import models as _notifications_models
 from botarena.ratings import models as _ratings_models
 from botarena.tournaments import models as _tournaments_models
 
@@ -21,6 +22,7 @@ __all__ = [
     "_builds_models",
     "_ladder_models",
     "_matches_models",
+    "_notifications_models",
     "_ratings_models",
     "_tournaments_models",
     "metadata",

@@ -19,6 +19,8 @@ from botarena.endpoints import parse_allow_entry
 MIB = 1024 * 1024
 # The maintained Kaniko fork's release; operators pin it by digest (see docs/kubernetes.md).
 KANIKO_IMAGE = "ghcr.io/osscontainertools/kaniko:v1.28.3"
+# The platform's own image, which match pods run as their referee (see docs/kubernetes.md).
+REFEREE_IMAGE = "ghcr.io/botarena/botarena:0.1.0"
 
 
 class Settings(BaseSettings):
@@ -116,6 +118,34 @@ class Settings(BaseSettings):
         repr=False,
     )
 
+    # Notifications (docs/notifications.md): webhooks and e-mail about a user's builds,
+    # challenges and tournaments, delivered by a worker inside serve.
+    notifications_enabled: bool = Field(
+        default=True, description="Deliver webhooks and e-mails from this process (serve)."
+    )
+    notify_interval: float = Field(
+        default=2.0, gt=0, description="Seconds between the delivery worker's looks."
+    )
+    notify_concurrency: int = Field(default=2, ge=1, le=32, description="Deliveries at once.")
+    notify_max_attempts: int = Field(default=8, ge=1, le=50)
+    notify_retry_base: float = Field(
+        default=30.0, ge=0, description="Seconds before the second attempt; doubles after."
+    )
+    notify_retry_cap: float = Field(default=3600.0, ge=0)
+    webhook_timeout: float = Field(default=10.0, gt=0, le=60)
+    webhook_allow_http: bool = False
+    webhook_allow_hosts: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=(),
+        description="Hosts (host or host:port) webhooks may reach although they are internal.",
+    )
+    smtp_url: SecretStr | None = Field(
+        default=None,
+        description="smtp://user:pass@host:587?starttls=true or smtps://host:465; empty: "
+        "no e-mail.",
+        repr=False,
+    )
+    smtp_from: str = Field(default="botarena@localhost", description="The From of e-mails.")
+
     docker_host: str | None = Field(
         default=None,
         description="The Docker (or podman) API: unix:///path or tcp://host:port; "
@@ -192,6 +222,31 @@ class Settings(BaseSettings):
     k8s_cache_repo: str | None = Field(
         default=None, description="Kaniko's layer cache; empty: {k8s_registry}/cache."
     )
+    # The Kubernetes match runner's (docs/kubernetes.md, "Matches").
+    match_runner: Literal["auto", "kubernetes"] = Field(
+        default="auto",
+        description="How an executor plays a match: auto (images in containers of the "
+        "container engine, folders in the bubblewrap sandbox) or kubernetes (one Job per "
+        "match in the matches namespace).",
+    )
+    k8s_referee_image: str = Field(
+        default=REFEREE_IMAGE,
+        description="The botarena image whose `botarena referee` plays a match pod's match; "
+        "pin it by digest.",
+    )
+    k8s_agent_cpu: str = Field(default="1", description="CPU of each agent container.")
+    k8s_agent_memory: str = Field(default="512Mi", description="Memory of each agent container.")
+    k8s_referee_cpu: str = Field(default="500m", description="CPU of a match's referee.")
+    k8s_referee_memory: str = Field(default="256Mi", description="Memory of a match's referee.")
+    k8s_match_tmp_size: str = Field(
+        default="64Mi", description="Size of each container's /tmp (memory, within its limit)."
+    )
+    k8s_match_ttl_seconds: int = Field(
+        default=300, ge=0, description="Seconds a finished match Job is kept, then deleted."
+    )
+    k8s_match_runtime_class: str | None = Field(
+        default=None, description="RuntimeClass of match pods, e.g. gvisor; empty: the default."
+    )
     scan_command: str | None = Field(
         default=None,
         description="A scanner given an image reference that prints Trivy's JSON report.",
@@ -215,7 +270,9 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["auto", "console", "json"] = "auto"
 
-    @field_validator("git_allow_hosts", "executors", "build_egress_allow", mode="before")
+    @field_validator(
+        "git_allow_hosts", "executors", "build_egress_allow", "webhook_allow_hosts", mode="before"
+    )
     @classmethod
     def _split_hosts(cls, value: object) -> object:
         if isinstance(value, str):
@@ -259,6 +316,29 @@ class Settings(BaseSettings):
         if value is None:
             return None
         return kube_syntax.check_repository(value.rstrip("/"), "repository")
+
+    @field_validator("k8s_match_runtime_class", mode="before")
+    @classmethod
+    def _empty_runtime_class(cls, value: object) -> object:
+        if value in ("", None):
+            return None
+        return kube_syntax.check_dns_subdomain(str(value), "RuntimeClass name")
+
+    @field_validator("k8s_referee_image")
+    @classmethod
+    def _check_referee_image(cls, value: str) -> str:
+        return kube_syntax.check_image_reference(value, "referee image")
+
+    @field_validator(
+        "k8s_agent_cpu",
+        "k8s_agent_memory",
+        "k8s_referee_cpu",
+        "k8s_referee_memory",
+        "k8s_match_tmp_size",
+    )
+    @classmethod
+    def _check_match_quantity(cls, value: str, info: ValidationInfo) -> str:
+        return kube_syntax.check_quantity(value, f"BOTARENA_{str(info.field_name).upper()}")
 
     @field_validator("k8s_builder_image")
     @classmethod

@@ -43,6 +43,10 @@ FUZZING = settings(
 CHECKED_BEYOND_THE_SCHEMA = {
     "POST /api/v1/agents/{agent_id}/submissions",
     "POST /api/v1/submissions",
+    # A webhook's URL must resolve to public addresses; an e-mail address must look like one.
+    "POST /api/v1/notifications/webhooks",
+    "PATCH /api/v1/notifications/webhooks/{webhook_id}",
+    "PUT /api/v1/notifications/email",
 }
 # A real submission's event stream lasts until its build ends, and nothing builds here.
 RANDOM_IDS_ONLY = {"GET /api/v1/submissions/{submission_id}/events"}

@@ -1,5 +1,5 @@
 """Many listeners of one build cost the server what one does: the same database statements
-and the same log reads over the same ten seconds of build, 200 listeners or 1 (the streams
+and the same log reads over the same five seconds of build, 200 listeners or 1 (the streams
 share one feed per process; nothing polls per listener), and while the build is quiet. The
 server's CPU time over each window is measured and printed, not asserted (timings belong to
 bench/): idle listeners cost none, and each event costs its delivery to each listener."""
@@ -30,9 +30,9 @@ from botarena.storage import build_log_path
 from support.streams import Site
 from support.threaded import serving
 
-WINDOW_SECONDS = 10.0
-LINES = 100
-IDLE_SECONDS = 3.0
+WINDOW_SECONDS = 5.0
+LINES = 50
+IDLE_SECONDS = 2.0
 # Statements of the window that do not depend on the listeners: the catch-up pass runs
 # every few seconds, so one window may hold one pass more than the other.
 SLACK = 6
@@ -75,7 +75,7 @@ class Server:
         return sub
 
     def build_for_a_while(self, sub: str) -> float:
-        """Ten seconds of a build: a log line every tenth of a second, a hand-back halfway.
+        """Five seconds of a build: a log line every tenth of a second, a hand-back halfway.
         Returns the CPU time this thread used."""
         started = time.thread_time()
         log = BuildLog(build_log_path(self.settings, sub), log_notifier(self.factory, sub))

@@ -147,3 +147,35 @@ def test_an_autocommit_session_leaves_its_connection_transactional_again(
 def _names(engine: Engine) -> set[str]:
     with build_session_factory(engine)() as session:
         return set(session.scalars(select(User.username)))
+
+
+@pytest.mark.parametrize(
+    "database_url", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True
+)
+def test_pooled_connections_are_pinged_only_once_the_server_closed_them(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = build_engine(database_url, PoolLimits(size=2, overflow=0, timeout=5))
+    pings: list[object] = []
+    ping = engine.dialect.do_ping
+    monkeypatch.setattr(engine.dialect, "do_ping", lambda c: pings.append(c) or ping(c))
+    try:
+        for _ in range(5):
+            with engine.connect() as connection:
+                assert connection.scalar(text("SELECT 1")) == 1
+        assert pings == []  # an open connection costs no round trip when it is borrowed
+        with engine.connect() as connection:
+            mine = connection.scalar(text("SELECT pg_backend_pid()"))
+        killer = build_engine(database_url).execution_options(isolation_level="AUTOCOMMIT")
+        with killer.connect() as connection:  # each count a fresh look at the server
+            assert connection.scalar(text("SELECT pg_terminate_backend(:p)"), {"p": mine})
+            gone = text("SELECT count(*) FROM pg_stat_activity WHERE pid = :p")
+            deadline = time.monotonic() + JOIN_SECONDS
+            while connection.scalar(gone, {"p": mine}) and time.monotonic() < deadline:
+                time.sleep(0.02)  # the backend closes its socket before it goes
+        killer.dispose()
+        with engine.connect() as connection:
+            assert connection.scalar(text("SELECT pg_backend_pid()")) != mine
+        assert len(pings) == 1
+    finally:
+        engine.dispose()

@@ -216,8 +216,17 @@ def test_the_roles_allow_exactly_what_builds_and_matches_need(release: helm.Rele
     matches = release.one("Role", f"{FULL}-matches")
     assert builds["metadata"]["namespace"] == "botarena-builds"
     assert builds["rules"] == [jobs, read, logs, attach]
+    # The match runner polls its Job and pod, and leaves the NetworkPolicy to the chart.
     assert matches["metadata"]["namespace"] == "botarena-matches"
-    assert matches["rules"] == [jobs, read, logs]
+    assert matches["rules"] == [
+        {
+            "apiGroups": ["batch"],
+            "resources": ["jobs"],
+            "verbs": ["create", "delete", "get", "list"],
+        },
+        {"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list"]},
+        logs,
+    ]
     assert not release.find("ClusterRole") and not release.find("ClusterRoleBinding")
     assert {doc["kind"] for doc in release.everything} >= {"Role", "RoleBinding"}
     bindings = {doc["metadata"]["name"]: doc for doc in release.find("RoleBinding")}

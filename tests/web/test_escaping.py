@@ -73,6 +73,9 @@ def _seeded(
     match = play_ranked(client, session_factory, settings, admin, (hostile, other), 0)
     token = client.post("/api/v1/me/tokens", json={"name": IMG_NAME}, headers=alice.headers)
     assert token.status_code == 201, token.text
+    hook = {"url": "https://93.184.215.14/hook", "events": [], "description": SCRIPT_NAME}
+    webhook = client.post("/api/v1/notifications/webhooks", json=hook, headers=alice.headers)
+    assert webhook.status_code == 201, webhook.text
     body = {"game": "connectx", "format": "round_robin"}
     tournament = client.post("/api/v1/tournaments", json=body, headers=admin.headers)
     assert tournament.status_code == 201, tournament.text
@@ -90,6 +93,7 @@ def _seeded(
         "submission_id": sub,
         "match_id": match,
         "token_id": token.json()["id"],
+        "webhook_id": webhook.json()["id"],
         "tournament_id": tournament.json()["id"],
         "username": "bob",
         "action": "activate",

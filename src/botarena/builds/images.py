@@ -264,7 +264,9 @@ def generated_dockerfile(
         "USER 65534:65534",
     ]
     shim = ["python", "-m", "botarena.sdk", "--main", f"/agent/{ENTRY_FILE}"]
-    program = list(command) if command else shim
+    # A command of its own goes through the pipes launcher: it is the command itself but in
+    # a Kubernetes match pod, where it first takes the pipes the environment names.
+    program = ["python", "-m", "botarena.sdk.pipes", *command] if command else shim
     lines.append(f"CMD {json.dumps(program)}")
     return "\n".join(lines) + "\n"
 

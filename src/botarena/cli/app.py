@@ -9,11 +9,13 @@ import botarena.cli.demo as demo
 import botarena.cli.executor as executor
 import botarena.cli.matches as matches
 import botarena.cli.play as play
+import botarena.cli.referee as referee
 import botarena.cli.remote as remote
 import botarena.cli.server as server
 import botarena.cli.tokens as tokens
 import botarena.cli.tournaments as tournaments
 import botarena.cli.users as users
+import botarena.cli.webhooks as webhooks
 
 app = typer.Typer(
     name="botarena",
@@ -25,6 +27,7 @@ app = typer.Typer(
 app.command("serve")(server.serve)
 app.command("migrate")(server.migrate_command)
 app.add_typer(executor.executor_app, name="executor")
+app.add_typer(referee.referee_app, name="referee")
 app.command("demo")(demo.demo)
 app.add_typer(users.user_app, name="user")
 app.command("login")(remote.login)
@@ -41,6 +44,7 @@ app.command("replay")(matches.replay)
 app.command("leaderboard")(remote.leaderboard)
 app.add_typer(server.ratings_app, name="ratings")
 app.add_typer(tournaments.tournament_app, name="tournament")
+app.add_typer(webhooks.webhook_app, name="webhook")
 
 
 def main() -> None:

@@ -50,7 +50,7 @@ def executor(
         return
     from botarena.executor.artifacts import ArtifactPolicy
     from botarena.executor.credentials import CredentialsError, executor_identity
-    from botarena.executor.grpc_service import ArtifactRunner, ExecutorServicer, serve
+    from botarena.executor.grpc_service import ExecutorServicer, runner_for, serve
     from botarena.logging import configure_logging
     from botarena.settings import get_settings
 
@@ -60,7 +60,10 @@ def executor(
         identity = executor_identity(settings.credentials_dir)
     except CredentialsError as exc:
         fail(str(exc))
-    runner = ArtifactRunner(settings)
+    try:
+        runner = runner_for(settings)
+    except RuntimeError as exc:
+        fail(str(exc))
     service = ExecutorServicer(runner, ArtifactPolicy.from_settings(settings), capacity=capacity)
     try:
         server, port = serve(service, listen, identity)

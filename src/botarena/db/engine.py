@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import select
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -10,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import InvalidatePoolError
 from sqlalchemy.orm import Session, sessionmaker
 
 SessionFactory = sessionmaker[Session]
@@ -43,7 +45,6 @@ def build_engine(url: str, pool: PoolLimits | None = None) -> Engine:
     limits = pool or PoolLimits()
     parsed = make_url(url)
     options: dict[str, Any] = {
-        "pool_pre_ping": True,
         "hide_parameters": True,
         "pool_size": limits.size,
         "max_overflow": limits.overflow,
@@ -66,7 +67,40 @@ def build_engine(url: str, pool: PoolLimits | None = None) -> Engine:
         event.listen(engine, "commit", _forget_deferred)
         event.listen(engine, "rollback", _forget_deferred)
         return engine
-    return create_engine(parsed, **options)
+    engine = create_engine(parsed, **options)
+    event.listen(engine, "checkout", _replace_if_closed(engine))
+    return engine
+
+
+def _replace_if_closed(engine: Engine) -> Any:
+    """A pool check that costs no round trip while the server keeps the connection.
+
+    A connection the server closed (a restart, ``pg_terminate_backend``, an idle timeout) has
+    something to read while it sits in the pool: the server's goodbye, or the end of the
+    stream. One that is open has nothing (nothing is pending between statements). So a
+    borrowed connection is pinged only when it has input, and replaced, with every connection
+    pooled before it, when the ping fails. SQLAlchemy's ``pool_pre_ping`` pings every time:
+    one more round trip per request, a third of a short request's time on PostgreSQL.
+    """
+    dialect = engine.dialect
+
+    def check(dbapi_connection: Any, _record: object, _proxy: object) -> None:
+        if not dbapi_connection.closed and not _has_input(dbapi_connection):
+            return
+        try:
+            if dbapi_connection.closed:
+                raise ConnectionError("the connection is closed")
+            dialect.do_ping(dbapi_connection)
+        except Exception as exc:
+            closed = f"a pooled connection was closed by the server: {exc}"
+            raise InvalidatePoolError(closed) from exc
+
+    return check
+
+
+def _has_input(dbapi_connection: Any) -> bool:
+    readable, _, _ = select.select([dbapi_connection.fileno()], [], [], 0)
+    return bool(readable)
 
 
 def _configure_sqlite_connection(dbapi_connection: Any, _record: object) -> None:

@@ -92,32 +92,9 @@ class CertificateAuthority:
             )
         if not key_path.exists():
             key = ec.generate_private_key(ec.SECP256R1())
-            name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "botarena platform CA")])
             now = dt.datetime.now(dt.UTC)
-            certificate = (
-                x509.CertificateBuilder()
-                .subject_name(name)
-                .issuer_name(name)
-                .public_key(key.public_key())
-                .serial_number(x509.random_serial_number())
-                .not_valid_before(now - _SKEW)
-                .not_valid_after(now + dt.timedelta(days=CA_DAYS))
-                .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-                .add_extension(
-                    x509.KeyUsage(
-                        digital_signature=False,
-                        content_commitment=False,
-                        key_encipherment=False,
-                        data_encipherment=False,
-                        key_agreement=False,
-                        key_cert_sign=True,
-                        crl_sign=True,
-                        encipher_only=False,
-                        decipher_only=False,
-                    ),
-                    critical=True,
-                )
-                .sign(key, hashes.SHA256())
+            certificate = authority_certificate(
+                key, "botarena platform CA", now - _SKEW, now + dt.timedelta(days=CA_DAYS)
             )
             _write_private(key_path, _key_pem(key))
             _write_public(cert_path, certificate.public_bytes(serialization.Encoding.PEM))
@@ -169,6 +146,41 @@ class CertificateAuthority:
         return Identity(
             self.pem, certificate.public_bytes(serialization.Encoding.PEM), _key_pem(key)
         )
+
+
+def authority_certificate(
+    key: ec.EllipticCurvePrivateKey,
+    common_name: str,
+    not_before: dt.datetime,
+    not_after: dt.datetime,
+) -> x509.Certificate:
+    """A self-signed certificate of an authority that signs certificates and nothing else."""
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+    return (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(not_before)
+        .not_valid_after(not_after)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=False,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=True,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .sign(key, hashes.SHA256())
+    )
 
 
 def write_bundle(identity: Identity, folder: Path) -> None:

@@ -24,7 +24,7 @@ import time
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import structlog
 
@@ -33,13 +33,13 @@ from botarena.executor.agent_process import AgentProcess
 from botarena.executor.artifact_folders import Hold
 from botarena.executor.artifacts import ArtifactPolicy, ArtifactRefusedError
 from botarena.executor.credentials import DISPATCHER, Identity
-from botarena.executor.health import ExecutorHealth
+from botarena.executor.health import ContainerEngine, ExecutorHealth
 from botarena.executor.match import platform_error, run_match
 from botarena.executor.outcomes import MatchResult
 from botarena.executor.prepare import PreparedAgent
 from botarena.executor.proto import executor_pb2 as pb
 from botarena.executor.rpc import grpc, health_pb2_grpc
-from botarena.executor.runners.base import Runner
+from botarena.executor.runners.base import MatchRunner, Runner
 from botarena.executor.runners.local import LocalRunner
 from botarena.executor.sandbox import Limits
 from botarena.executor.stop import StopSignal
@@ -48,6 +48,9 @@ from botarena.games.registry import UnknownGameError, get_game
 from botarena.logging import REQUEST_ID_METADATA, valid_request_id
 from botarena.metrics import definitions as metrics
 from botarena.settings import Settings
+
+if TYPE_CHECKING:
+    from botarena.executor.runners.kubernetes import KubernetesMatchRunner
 
 log = structlog.get_logger(__name__)
 
@@ -136,12 +139,27 @@ class ArtifactRunner:
         self._docker_client = None
 
 
+def runner_for(settings: Settings) -> ArtifactRunner | KubernetesMatchRunner:
+    """The runner ``BOTARENA_MATCH_RUNNER`` asks for: each agent started where its artifact
+    belongs (``auto``), or each match a Kubernetes Job (``kubernetes``; raises RuntimeError
+    when the cluster's configuration cannot be read)."""
+    if settings.match_runner != "kubernetes":
+        return ArtifactRunner(settings)
+    # Imported here: an executor that plays no match on Kubernetes never loads the client.
+    from botarena.executor.runners.kubernetes import KubernetesMatchRunner
+
+    try:
+        return KubernetesMatchRunner.from_settings(settings)
+    except Exception as exc:  # the kubeconfig or the service account cannot be read
+        raise RuntimeError(f"cannot reach the Kubernetes cluster: {exc}") from exc
+
+
 class ExecutorServicer:
     """The two calls of the service, on a runner that starts each agent where it belongs."""
 
     def __init__(
         self,
-        runner: Runner,
+        runner: Runner | MatchRunner,
         policy: ArtifactPolicy,
         *,
         name: str | None = None,
@@ -157,9 +175,12 @@ class ExecutorServicer:
         self._running = 0
         self._lock = threading.Lock()
         self._closed = False
-        self.standard_health = ExecutorHealth(
-            runner if isinstance(runner, ArtifactRunner) else None
-        )
+        if isinstance(runner, MatchRunner):  # its matches play elsewhere: no sandbox here
+            self.standard_health = ExecutorHealth(_engine_of(runner), sandbox=False)
+        else:
+            self.standard_health = ExecutorHealth(
+                runner if isinstance(runner, ArtifactRunner) else None
+            )
         metrics.executor_slots_changed(+capacity)
 
     def run_match(
@@ -280,6 +301,11 @@ class ExecutorServicer:
         self._matches.shutdown(wait=True, cancel_futures=True)
 
 
+def _engine_of(runner: MatchRunner) -> ContainerEngine | None:
+    """Where a whole-match runner's containers run, when it can say whether it answers."""
+    return runner if isinstance(runner, ContainerEngine) else None
+
+
 def _played(
     holds: list[Hold], stop: StopSignal, fields: dict[str, str], *args: Any, **kwargs: Any
 ) -> MatchResult:
@@ -287,7 +313,7 @@ def _played(
     and its stop signal (a match may outlive its caller, never its stop signal)."""
     try:
         with structlog.contextvars.bound_contextvars(**fields):
-            return run_match(*args, stop=stop, **kwargs)
+            return run_match(*args, stop=stop, match_id=fields["match_id"], **kwargs)
     finally:
         _release(holds)
         stop.close()

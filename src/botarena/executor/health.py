@@ -4,13 +4,15 @@
 ``serving``: it has not begun to stop. ``sandbox``: the bubblewrap sandbox that plays folder
 agents can start (its sentence says what to install or allow). ``containers``, only where
 images are played (the docker build backend, or an image already played here): the container
-engine answers, since it is those agents' sandbox.
+engine answers, since it is those agents' sandbox. An executor that plays its matches as
+Kubernetes Jobs runs no sandbox of its own: ``sandbox`` is left out and ``containers`` is
+whether the cluster's API answers.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from botarena.executor.rpc import health, health_pb2
 from botarena.executor.sandbox import probe_isolation
@@ -27,6 +29,7 @@ class Check:
     detail: str | None = None
 
 
+@runtime_checkable
 class ContainerEngine(Protocol):
     """Where an executor's agent containers run (the executor's runner)."""
 
@@ -39,17 +42,19 @@ class ContainerEngine(Protocol):
 class ExecutorHealth:
     """The executor's checks, and the gRPC health service that reports them."""
 
-    def __init__(self, engine: ContainerEngine | None = None) -> None:
+    def __init__(self, engine: ContainerEngine | None = None, *, sandbox: bool = True) -> None:
         self.service = health.HealthServicer()
         self.engine = engine
+        self.sandbox = sandbox
         self._stopping = False
 
     def checks(self) -> list[Check]:
         """Every check, in :data:`CHECKS` order; the gRPC status follows what they say."""
         stopping = "the executor is stopping" if self._stopping else None
         found = [Check("serving", not self._stopping, stopping)]
-        reason = probe_isolation().unavailable_reason()
-        found.append(Check("sandbox", reason is None, reason))
+        if self.sandbox:
+            reason = probe_isolation().unavailable_reason()
+            found.append(Check("sandbox", reason is None, reason))
         if self.engine is not None and self.engine.plays_images:
             problem = self.engine.engine_problem()
             found.append(Check("containers", problem is None, problem))

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import secrets
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -11,7 +12,7 @@ from botarena.executor.agent_process import AgentProcess
 from botarena.executor.outcomes import AgentOutcome, MatchResult, MatchStatus
 from botarena.executor.prepare import PreparedAgent
 from botarena.executor.referee import Referee, RefereeOptions
-from botarena.executor.runners.base import Runner
+from botarena.executor.runners.base import MatchRunner, Runner
 from botarena.executor.sandbox import SandboxError
 from botarena.executor.stop import StopSignal
 from botarena.games.base import Game
@@ -21,14 +22,27 @@ def run_match(
     game: Game,
     configuration: dict[str, Any],
     agents: Sequence[PreparedAgent],
-    runner: Runner,
+    runner: Runner | MatchRunner,
     *,
     seed: int = 0,
     options: RefereeOptions | None = None,
     stop: StopSignal | None = None,
+    match_id: str | None = None,
 ) -> MatchResult:
     """Start every agent with ``runner`` and play; always cleans up every process.
-    ``stop``, set from another thread, ends the match at once (the platform's error)."""
+    ``stop``, set from another thread, ends the match at once (the platform's error). A
+    runner that plays whole matches elsewhere (a Kubernetes Job) is handed the match, named
+    ``match_id`` (a fresh one when None, e.g. a build's validation match)."""
+    if isinstance(runner, MatchRunner):
+        return runner.play_match(
+            match_id or f"run-{secrets.token_hex(12)}",
+            game,
+            configuration,
+            agents,
+            seed=seed,
+            stop=stop,
+            startup_timeout=options.startup_timeout if options is not None else None,
+        )
     started = time.monotonic()
     processes: list[AgentProcess] = []
     try:

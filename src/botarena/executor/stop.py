@@ -37,6 +37,10 @@ class StopSignal(Closing):
     def is_set(self) -> bool:
         return self._event.is_set()
 
+    def wait(self, seconds: float) -> bool:
+        """Sleep up to ``seconds``, less once the signal is set; True when it is set."""
+        return self._event.wait(seconds)
+
     def check(self) -> None:
         """Raise MatchStoppedError once the signal is set."""
         if self._event.is_set():

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import structlog
 
@@ -19,12 +20,15 @@ from botarena.executor.credentials import (
     PROCESS_DAYS,
     CertificateAuthority,
 )
-from botarena.executor.grpc_service import ArtifactRunner, ExecutorServicer, serve
+from botarena.executor.grpc_service import ArtifactRunner, ExecutorServicer, runner_for, serve
 from botarena.executor.rpc import grpc
 from botarena.matches.dispatcher import MatchDispatcher
 from botarena.matches.executors import ExecutorHealth
 from botarena.matches.hooks import FinishedMatchHook
 from botarena.settings import Settings
+
+if TYPE_CHECKING:
+    from botarena.executor.runners.kubernetes import KubernetesMatchRunner
 
 log = structlog.get_logger(__name__)
 
@@ -36,7 +40,11 @@ class EmbeddedExecutor:
     """An executor of this process, its server and its socket; stopped together."""
 
     def __init__(
-        self, server: grpc.Server, service: ExecutorServicer, runner: ArtifactRunner, socket: Path
+        self,
+        server: grpc.Server,
+        service: ExecutorServicer,
+        runner: ArtifactRunner | KubernetesMatchRunner,
+        socket: Path,
     ) -> None:
         self.server = server
         self.service = service
@@ -84,7 +92,7 @@ def start_matches(
     embedded = None
     executors = list(settings.executors)
     if not executors:
-        runner = ArtifactRunner(settings)
+        runner = runner_for(settings)  # BOTARENA_MATCH_RUNNER: kubernetes plays Jobs
         policy = ArtifactPolicy.from_settings(settings)
         service = ExecutorServicer(runner, policy, capacity=settings.executor_capacity)
         socket = embedded_socket(settings.data_dir)

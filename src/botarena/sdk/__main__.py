@@ -3,6 +3,10 @@
 The real stdout carries the protocol only: the process's file descriptor 1 is pointed at
 stderr, so ``print()`` — from Python or from C code — lands in the agent's log. Likewise the
 agent cannot read protocol messages meant for the shim: descriptor 0 becomes /dev/null.
+
+With ``--pipes DIR`` (or ``BOTARENA_PROTOCOL_PIPES=DIR``) the protocol and the log go through
+the named pipes ``DIR/in``, ``DIR/out`` and ``DIR/err`` instead of the process's own stdin,
+stdout and stderr: a match pod's referee reaches an agent in another container that way.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from botarena.sdk.loader import AgentFunction, AgentLoadError, load_agent
+from botarena.sdk.pipes import PIPES_ENV, use_pipes
 from botarena.sdk.structs import Struct
 
 PROTOCOL_VERSION = 1
@@ -25,7 +30,14 @@ PROTOCOL_VERSION = 1
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m botarena.sdk")
     parser.add_argument("--main", default="main.py", help="the agent's file (default main.py)")
+    parser.add_argument(
+        "--pipes",
+        default=os.environ.get(PIPES_ENV) or None,
+        help=f"a folder of named pipes in, out, err to speak through (or ${PIPES_ENV})",
+    )
     args = parser.parse_args(argv)
+    if args.pipes:
+        use_pipes(Path(args.pipes))
     protocol_in, protocol_out = _take_protocol_streams()
     channel = _Channel(protocol_in, protocol_out)
     hello = channel.receive()

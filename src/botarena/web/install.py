@@ -14,6 +14,7 @@ from botarena.web.csrf import check_csrf
 from botarena.web.errors import install_page_errors
 from botarena.web.matches.routes import router as matches_router
 from botarena.web.me.routes import router as me_router
+from botarena.web.notifications.routes import router as notifications_router
 from botarena.web.renders import SharedRenders
 from botarena.web.routes import router as pages_router
 from botarena.web.sessions import WebSessionMiddleware, secret_key
@@ -32,6 +33,7 @@ def web_router() -> APIRouter:
     router.include_router(agents_router)
     router.include_router(matches_router)
     router.include_router(me_router)
+    router.include_router(notifications_router)
     router.include_router(tournaments_router)
     router.include_router(admin_router)
     return router

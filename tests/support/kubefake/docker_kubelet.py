@@ -1,15 +1,15 @@
 """A kubelet that runs each pod's containers for real on a Docker engine.
 
 Init containers run one after the other, then the containers together; ``emptyDir`` volumes
-are host folders bind-mounted where the pod mounts them; ``command``/``args``/``env``/
-``workingDir``, the security context (user and group, read-only root, dropped or added
-capabilities, ``allowPrivilegeEscalation: false`` as no-new-privileges) and the CPU and memory
-limits map to the engine's options. The termination message is a host file mounted at
-``terminationMessagePath`` (or the log's end, with ``FallbackToLogsOnError``). A missing image
-that cannot be pulled leaves the container waiting in ErrImagePull, then ImagePullBackOff.
-OOMKilled is the engine's flag, or a SIGKILL under a memory limit that the kubelet did not send
-(the engine misses some OOM kills on cgroup v2).
-Containers get no network (``network_mode``).
+are host folders bind-mounted where the pod mounts them (or their ``subPath``);
+``command``/``args``/``env``/``workingDir``, the security context (user and group, read-only
+root, dropped or added capabilities, ``allowPrivilegeEscalation: false`` as
+no-new-privileges) and the CPU and memory limits map to the engine's options. The
+termination message is a host file mounted at ``terminationMessagePath`` (or the log's end,
+with ``FallbackToLogsOnError``). A missing image that cannot be pulled leaves the container
+waiting in ErrImagePull, then ImagePullBackOff. OOMKilled is the engine's flag, or a SIGKILL
+under a memory limit that the kubelet did not send (the engine misses some OOM kills on
+cgroup v2). Containers get no network (``network_mode``).
 """
 
 from __future__ import annotations
@@ -168,7 +168,7 @@ class DockerKubelet:
             "cap_drop": capabilities.get("drop") or None,
             "cap_add": capabilities.get("add") or None,
             "binds": [
-                f"{volumes[mount['name']]}:{mount['mountPath']}:"
+                f"{_mounted(volumes[mount['name']], mount)}:{mount['mountPath']}:"
                 + ("ro" if mount.get("readOnly") else "rw")
                 for mount in container.get("volumeMounts") or []
                 if mount["name"] in volumes
@@ -260,6 +260,17 @@ class DockerKubelet:
     ) -> bool:
         pump = self._start(pod, container, container_id)
         return self._finish(pod, container, container_id, pump, messages) == 0
+
+
+def _mounted(volume: Path, mount: dict[str, Any]) -> Path:
+    """The host folder of a volume mount: the volume's, or its ``subPath`` (made when absent,
+    as the kubelet does; a path that leaves the volume is refused, as the API does)."""
+    sub_path = mount.get("subPath") or ""
+    if sub_path.startswith("/") or ".." in Path(sub_path).parts:
+        raise ValueError(f"subPath {sub_path!r} must be a relative path inside the volume")
+    folder = volume / sub_path
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
 
 
 def _stamp(docker_time: str | None) -> str | None:
