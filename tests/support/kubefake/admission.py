@@ -35,7 +35,8 @@ def validate(resource: Resource, obj: dict[str, Any]) -> None:
     metadata = obj.get("metadata") or {}
     name = metadata.get("name") or metadata.get("generateName") or ""
     try:
-        kubernetes_validate.validate(obj, KUBERNETES_VERSION, strict=True)
+        if not resource.custom:
+            kubernetes_validate.validate(obj, KUBERNETES_VERSION, strict=True)
     except kubernetes_validate.ValidationError as error:
         raise invalid(resource, name, _path(error.absolute_path), error.message) from None
     if metadata.get("name") and not _DNS_SUBDOMAIN.match(metadata["name"]):

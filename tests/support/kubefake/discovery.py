@@ -34,8 +34,9 @@ def api_versions(address: str) -> dict[str, Any]:
 
 
 def _group(name: str) -> dict[str, Any]:
-    version = {"groupVersion": f"{name}/v1", "version": "v1"}
-    return {"name": name, "versions": [version], "preferredVersion": version}
+    versions = sorted({r.version for r in RESOURCES if r.group == name})
+    listed = [{"groupVersion": f"{name}/{v}", "version": v} for v in versions]
+    return {"name": name, "versions": listed, "preferredVersion": listed[0]}
 
 
 def api_group_list() -> dict[str, Any]:

@@ -91,3 +91,27 @@ def invalid(resource: Resource, name: str, field: str, message: str) -> ApiError
         f'{resource.kind}{group} "{name}" is invalid: {field}: {message}',
         details,
     )
+
+
+def watch_list_forbidden() -> ApiError:
+    """A watch with ``sendInitialEvents`` on a 1.31 server, whose WatchList feature gate is off
+    by default: the list options are invalid (clients then list and watch as before)."""
+    message = (
+        "sendInitialEvents is forbidden for watch unless the WatchList feature gate is enabled"
+    )
+    return ApiError(
+        422,
+        "Invalid",
+        f'ListOptions.meta.k8s.io "" is invalid: sendInitialEvents: Forbidden: {message}',
+        {
+            "group": "meta.k8s.io",
+            "kind": "ListOptions",
+            "causes": [
+                {
+                    "reason": "FieldValueForbidden",
+                    "message": f"Forbidden: {message}",
+                    "field": "sendInitialEvents",
+                }
+            ],
+        },
+    )

@@ -7,6 +7,7 @@ import contextlib
 import json
 import logging
 import socket
+import ssl
 from collections.abc import Iterable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
@@ -117,7 +118,8 @@ class Handler(BaseHTTPRequestHandler):
             route(self.server.cluster, request)
         except ApiError as error:
             request.send_json(error.code, error.status())
-        except (BrokenPipeError, ConnectionResetError):
+        except (BrokenPipeError, ConnectionResetError, ssl.SSLEOFError):
+            # The client went away (over TLS, mid-stream: an EOF without close_notify).
             self.close_connection = True
         except Exception as error:  # the fake's own bug: answer 500 and say what
             _logger.exception("the fake answered 500")

@@ -18,6 +18,8 @@ class Resource:
     # metadata.generation counts spec changes for these (pods have none before 1.33).
     generation: bool = False
     short_names: tuple[str, ...] = ()
+    # A custom resource: no schema of kubernetes-validate's; the fake stores it as given.
+    custom: bool = False
 
     @property
     def api_version(self) -> str:
@@ -62,6 +64,22 @@ RESOURCES: tuple[Resource, ...] = (
     ),
     Resource("rbac.authorization.k8s.io", "v1", "roles", "Role"),
     Resource("rbac.authorization.k8s.io", "v1", "rolebindings", "RoleBinding"),
+    # Stored and validated only (no controller acts on them): what a Helm chart installs.
+    Resource("", "v1", "persistentvolumeclaims", "PersistentVolumeClaim", status_subresource=True),
+    Resource("apps", "v1", "deployments", "Deployment", status_subresource=True, generation=True),
+    Resource("apps", "v1", "statefulsets", "StatefulSet", status_subresource=True, generation=True),
+    Resource(
+        "autoscaling",
+        "v2",
+        "horizontalpodautoscalers",
+        "HorizontalPodAutoscaler",
+        status_subresource=True,
+        short_names=("hpa",),
+    ),
+    Resource("networking.k8s.io", "v1", "ingresses", "Ingress", status_subresource=True),
+    # As if KEDA's and the Prometheus operator's CRDs were installed.
+    Resource("keda.sh", "v1alpha1", "scaledobjects", "ScaledObject", custom=True),
+    Resource("monitoring.coreos.com", "v1", "servicemonitors", "ServiceMonitor", custom=True),
 )
 
 BY_PATH: dict[tuple[str, str, str], Resource] = {

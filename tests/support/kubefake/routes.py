@@ -6,9 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from . import discovery
+from . import discovery, openapi
 from .admission import check_update, validate
-from .errors import ApiError, bad_request
+from .errors import ApiError, bad_request, watch_list_forbidden
 from .http import Request
 from .patches import apply_patch
 from .pod_logs import pod_log
@@ -59,6 +59,8 @@ def _discovery(request: Request, path: str) -> dict[str, Any] | None:
         return discovery.api_group_list()
     if path == "/api/v1":
         return discovery.resource_list("", "v1")
+    if path.startswith("/openapi/v3"):
+        return openapi.document(path) or _raise()
     parts = path.strip("/").split("/")
     if parts[0] == "apis" and len(parts) == 2:
         return discovery.api_group(parts[1]) or _raise()
@@ -112,6 +114,8 @@ def _collection(cluster: Cluster, request: Request, target: Target) -> None:
     if request.method == "GET":
         matches = matcher(request.query.get("labelSelector"), request.query.get("fieldSelector"))
         if request.flag("watch"):
+            if "sendInitialEvents" in request.query:
+                raise watch_list_forbidden()
             lines = open_watch(
                 cluster,
                 resource,
