@@ -46,7 +46,7 @@ class Settings(BaseSettings):
     builds_enabled: bool = Field(
         default=True, description="Run build workers in this process (botarena serve)."
     )
-    build_backend: Literal["local", "docker"] = "local"
+    build_backend: Literal["local", "docker", "kubernetes"] = "local"
     build_concurrency: int = Field(default=1, ge=1, le=64)
     build_check_interval: float = Field(default=10.0, gt=0)
     build_timeout: float = Field(default=1800.0, gt=0)

@@ -15,12 +15,14 @@ from botarena.executor.runners.base import Runner
 
 @dataclass(frozen=True)
 class BuildTarget:
-    """What is being built: a submission, the agent it belongs to, its version, and this
-    build attempt's own id (each attempt makes a new artifact; later ids sort after)."""
+    """What is being built: a submission, the agent it belongs to, its version, the attempt's
+    number (the submission's ``attempts`` when claimed), and this build attempt's own id (each
+    attempt makes a new artifact; later ids sort after)."""
 
     submission_id: str
     agent_id: str
     version: int
+    attempt: int = 1
     build_id: str = field(default_factory=new_build_id)
 
 
