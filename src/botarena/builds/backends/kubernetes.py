@@ -24,6 +24,7 @@ written separately, is to replace it.
 from __future__ import annotations
 
 import collections
+import contextlib
 import os
 import re
 import tempfile
@@ -48,7 +49,14 @@ from botarena.builds.kubernetes.manifests import (
     build_job,
 )
 from botarena.builds.kubernetes.names import image_reference
-from botarena.builds.kubernetes.outcome import Going, Pushed, conditions, judge, newest
+from botarena.builds.kubernetes.outcome import (
+    Going,
+    Pushed,
+    builder_state,
+    conditions,
+    judge,
+    newest,
+)
 from botarena.builds.kubernetes.watch import BuildWatch
 from botarena.builds.log import BuildLog
 from botarena.executor.runners.base import Runner
@@ -300,6 +308,8 @@ class _JobRun:
         ends = started + self.config.deadline_seconds + _DEADLINE_GRACE
         seen = False
         while True:
+            if self.watch.stopping.is_set():
+                raise BackendUnavailable("the backend was closed during the build")
             job = self.watch.job(self.job_name)
             if job is None and not seen:
                 if time.monotonic() - started > _SEEN_SECONDS:
@@ -310,6 +320,9 @@ class _JobRun:
                     continue
             seen = True
             pod = newest(self.watch.pods_of(self.job_name))
+            if job is not None and _ended(job) and "terminated" not in builder_state(pod):
+                # The two streams are not in step: the Job's end may come before its pod's.
+                pod = newest(self.cluster.list_pods(self.job_name)) or pod
             self._place(pod)
             progress = judge(
                 job,
@@ -333,7 +346,8 @@ class _JobRun:
                 continue
             if pod is not None:
                 self._follow(pod["metadata"]["name"])
-            self._finish_log()
+            # A builder that ended has its whole log soon; one the cluster stopped may not.
+            self._finish_log(15.0 if "terminated" in builder_state(pod) else 1.0)
             if isinstance(progress, Pushed):
                 return progress.digest
             # Judged again with the log's end: the failing step is there.
@@ -383,19 +397,26 @@ class _JobRun:
             try:
                 self.cluster.follow_log(pod, line, self.config.deadline_seconds + _DEADLINE_GRACE)
             except Exception as exc:
-                self.log.write(f"following the build log stopped: {_short(exc)}")
+                with contextlib.suppress(ValueError):  # the build's log was closed meanwhile
+                    self.log.write(f"following the build log stopped: {_short(exc)}")
 
         self._follower = threading.Thread(target=follow, name=f"log-{pod}", daemon=True)
         self._follower.start()
 
-    def _finish_log(self) -> None:
+    def _finish_log(self, timeout: float) -> None:
         if self._follower is not None:
-            self._follower.join(15)
+            self._follower.join(timeout)
 
 
 def _attempt(job: dict[str, Any]) -> int:
     value = (job["metadata"].get("labels") or {}).get(ATTEMPT_LABEL, "0")
     return int(value) if value.isdigit() else 0
+
+
+def _ended(job: dict[str, Any]) -> bool:
+    return bool(
+        {"Complete", "Failed", "FailureTarget", "SuccessCriteriaMet"} & conditions(job).keys()
+    )
 
 
 def _running(job: dict[str, Any]) -> bool:

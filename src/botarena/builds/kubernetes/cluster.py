@@ -84,6 +84,16 @@ class BuildCluster:
         items: list[dict[str, Any]] = json.loads(response.data).get("items") or []
         return items
 
+    def list_pods(self, job_name: str) -> list[dict[str, Any]]:
+        response = self.core.list_namespaced_pod(
+            self.namespace,
+            label_selector=f"batch.kubernetes.io/job-name={job_name}",
+            _preload_content=False,
+            _request_timeout=30,
+        )
+        items: list[dict[str, Any]] = json.loads(response.data).get("items") or []
+        return items
+
     def delete_job(self, name: str) -> bool:
         """Delete a Job and its pods (Background); False when it was already gone."""
         try:
@@ -101,9 +111,17 @@ class BuildCluster:
 
     def send_context(self, pod: str, archive: bytes) -> None:
         """Attach to the builder's stdin, write the archive, and end the session: with
-        ``stdinOnce`` the builder then reads end of file. Raises when the stream fails."""
+        ``stdinOnce`` the builder then reads end of file. Raises when the stream fails.
+
+        On a client of its own: the official client's ``stream`` swaps the client's
+        ``call_api`` while it connects, which would send other threads' calls over WebSocket.
+        """
+        with client.ApiClient(self.api.configuration) as own:
+            self._attach_and_send(client.CoreV1Api(own), pod, archive)
+
+    def _attach_and_send(self, core: client.CoreV1Api, pod: str, archive: bytes) -> None:
         session = stream(
-            self.core.connect_get_namespaced_pod_attach,
+            core.connect_get_namespaced_pod_attach,
             pod,
             self.namespace,
             container=BUILDER_CONTAINER,

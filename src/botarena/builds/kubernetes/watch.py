@@ -63,6 +63,8 @@ class _Stream:
                 if self.version is None:
                     self._list()
                 for event in self._events():
+                    if self.owner.stopping.is_set():
+                        return
                     self._apply(event)
                     backoff = _FIRST_BACKOFF
             except _Gone:
