@@ -182,7 +182,9 @@ class KubernetesBackend:
         job_name, picked_up = self._job_for(cluster, config, target, log)
         run = _JobRun(cluster, watch, job_name, log, custom=custom, config=config)
         if picked_up:
-            log.write(f"picked up the build Job {job_name}, still running: its log from the start")
+            log.write(
+                f"picked up the build Job {job_name} already under way: its log from the start"
+            )
             run.context_sent = True
         else:
             run.archive = archive
