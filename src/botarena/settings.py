@@ -150,7 +150,7 @@ class Settings(BaseSettings):
     registry: str | None = Field(
         default=None, description="Where built images are pushed, e.g. registry.example:5000."
     )
-    # The Kubernetes build mode's (docs/kubernetes.md); only its manifests read them so far.
+    # The Kubernetes build mode's (docs/kubernetes.md): the kubernetes build backend and its Jobs.
     k8s_kubeconfig: Path | None = Field(
         default=None,
         description="The kubeconfig of the Kubernetes cluster builds run on; empty: the "

@@ -434,3 +434,23 @@ def test_unavailable_without_a_registry_or_an_api(
         away.close()
     assert reason.startswith("the Kubernetes API cannot be reached"), reason
     assert "BOTARENA_K8S_KUBECONFIG" in reason
+
+
+def test_a_rebuild_replaces_the_finished_job_of_the_same_name(
+    backend: KubernetesBackend, kubelet: ScriptedKubelet, api: kube.ApiClient, tmp_path: Path
+) -> None:
+    rebuilt = "sha256:" + "e2" * 32
+    kubelet.plan(
+        "build-sub-twice",
+        Outcome(reads_stdin=True, message=DIGEST),
+        Outcome(reads_stdin=True, message=rebuilt),
+    )
+    first, first_result = _build_in_thread(backend, tmp_path, "sub-twice")
+    first.join(30)
+    assert first_result["artifact"].digest == DIGEST
+    # A rebuild counts its attempts from 1 again: the same Job name, a fresh build.
+    again, result = _build_in_thread(backend, tmp_path, "sub-twice")
+    again.join(30)
+    assert result["artifact"].digest == rebuilt
+    assert len(kubelet.started) == 2
+    assert _jobs(api) == ["build-sub-twice"]
