@@ -448,6 +448,12 @@ def test_a_rebuild_replaces_the_finished_job_of_the_same_name(
     first, first_result = _build_in_thread(backend, tmp_path, "sub-twice")
     first.join(30)
     assert first_result["artifact"].digest == DIGEST
+
+    def complete() -> bool:
+        found = kube.BatchV1Api(api).read_namespaced_job("build-sub-twice", NAMESPACE)
+        return any(c.type == "Complete" for c in found.status.conditions or [])
+
+    eventually(complete)  # a rebuild comes after the build's outcome, long after
     # A rebuild counts its attempts from 1 again: the same Job name, a fresh build.
     again, result = _build_in_thread(backend, tmp_path, "sub-twice")
     again.join(30)

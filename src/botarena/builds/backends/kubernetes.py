@@ -209,7 +209,8 @@ class KubernetesBackend:
             attempt = _attempt(job)
             if attempt > target.attempt or job["metadata"].get("deletionTimestamp"):
                 continue
-            if _running(job) or (attempt < target.attempt and "Complete" in conditions(job)):
+            succeeded = {"Complete", "SuccessCriteriaMet"} & conditions(job).keys()
+            if _running(job) or (attempt < target.attempt and succeeded):
                 return job["metadata"]["name"], True
         manifest = build_job(
             config,
@@ -302,7 +303,8 @@ class _JobRun:
         self.context_sent = False
         self.tail: collections.deque[str] = collections.deque(maxlen=_LOG_TAIL)
         self._follower: threading.Thread | None = None
-        self._placed: str | None = None
+        # The pod last reported to ``log.placed`` ("" before the first report).
+        self._placed: str | None = ""
 
     def wait(self) -> str:
         """The pushed digest; BuildFailure with the reason otherwise."""
@@ -336,7 +338,6 @@ class _JobRun:
             if isinstance(progress, Going):
                 if progress.running and pod is not None:
                     self._send(pod["metadata"]["name"])
-                if pod is not None and progress.running:
                     self._follow(pod["metadata"]["name"])
                 if time.monotonic() > ends:
                     raise BuildFailure(
@@ -369,7 +370,7 @@ class _JobRun:
 
     def _place(self, pod: dict[str, Any] | None) -> None:
         name = pod["metadata"]["name"] if pod is not None else None
-        if name != self._placed or self._placed is None:
+        if name != self._placed:
             self._placed = name
             self.log.placed(self.job_name, name)
 
@@ -424,8 +425,7 @@ def _ended(job: dict[str, Any]) -> bool:
 def _running(job: dict[str, Any]) -> bool:
     """Not ended, and not yet judged to end (a Job gets FailureTarget or SuccessCriteriaMet
     before its pods are gone)."""
-    ended = conditions(job)
-    return not ({"Complete", "Failed", "FailureTarget"} & ended.keys())
+    return not _ended(job)
 
 
 def _gone(cluster: BuildCluster, name: str, seconds: float = 30.0) -> bool:
