@@ -71,6 +71,10 @@ def build_backend(settings: Settings) -> BuildBackend:
         from botarena.builds.backends.docker import DockerBackend
 
         return DockerBackend(settings)
+    if settings.build_backend == "kubernetes":
+        from botarena.builds.backends.kubernetes import KubernetesBackend
+
+        return KubernetesBackend(settings)
     return LocalBackend(settings.data_dir, egress_allow=settings.build_egress_allow)
 
 

@@ -48,7 +48,7 @@ class Settings(BaseSettings):
     builds_enabled: bool = Field(
         default=True, description="Run build workers in this process (botarena serve)."
     )
-    build_backend: Literal["local", "docker"] = "local"
+    build_backend: Literal["local", "docker", "kubernetes"] = "local"
     build_concurrency: int = Field(default=1, ge=1, le=64)
     build_check_interval: float = Field(default=10.0, gt=0)
     build_timeout: float = Field(default=1800.0, gt=0)
@@ -180,7 +180,7 @@ class Settings(BaseSettings):
     registry: str | None = Field(
         default=None, description="Where built images are pushed, e.g. registry.example:5000."
     )
-    # The Kubernetes build mode's (docs/kubernetes.md); only its manifests read them so far.
+    # The Kubernetes build mode's (docs/kubernetes.md): the kubernetes build backend and its Jobs.
     k8s_kubeconfig: Path | None = Field(
         default=None,
         description="The kubeconfig of the Kubernetes cluster builds run on; empty: the "

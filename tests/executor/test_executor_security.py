@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from botarena.executor import wire
-from botarena.executor.artifacts import ArtifactPolicy
+from botarena.executor.artifacts import ArtifactPolicy, ArtifactRefusedError
 from botarena.executor.client import ExecutorClient, ExecutorUnavailableError, MatchRefusedError
 from botarena.executor.credentials import (
     DISPATCHER,
@@ -30,6 +30,7 @@ from botarena.executor.credentials import (
     write_bundle,
 )
 from botarena.executor.grpc_service import ArtifactRunner, ExecutorServicer, serve
+from botarena.executor.prepare import PreparedAgent
 from botarena.executor.proto import executor_pb2 as pb
 from botarena.executor.rpc import grpc
 from botarena.matches.running import embedded_socket
@@ -224,11 +225,11 @@ def test_an_environment_outside_the_cache_is_refused(address: str, data_dir: Pat
 @pytest.mark.parametrize(
     ("image", "digest", "message"),
     [
-        ("alpine:latest", DIGEST, "not from the configured registry"),
-        ("registry.test:5000.evil.example/a:1", DIGEST, "not from the configured registry"),
+        ("alpine:latest", DIGEST, "not from a configured registry"),
+        ("registry.test:5000.evil.example/a:1", DIGEST, "not from a configured registry"),
         ("registry.test:5000/agent-a:sub-v1", "", "comes without its digest"),
         ("registry.test:5000/agent-a:sub-v1", "sha256:nothex", "comes without its digest"),
-        (f"registry.test:5000/agent-a@{DIGEST}", DIGEST, "not from the configured registry"),
+        (f"registry.test:5000/agent-a@{DIGEST}", DIGEST, "not from a configured registry"),
     ],
 )
 def test_an_image_that_is_not_an_artifact_is_refused(
@@ -239,9 +240,9 @@ def test_an_image_that_is_not_an_artifact_is_refused(
 
 
 def test_a_registry_image_runs_by_its_digest() -> None:
-    policy = ArtifactPolicy(Path("/srv/botarena"), registry="registry.test:5000")
+    policy = ArtifactPolicy(Path("/srv/botarena"), registries=("registry.test:5000",))
     spec = wire.agent_spec(
-        ArtifactPolicy(Path("/"), None).agent(pb.AgentSpec(name="x", image="botarena/agent-x:1")),
+        ArtifactPolicy(Path("/")).agent(pb.AgentSpec(name="x", image="botarena/agent-x:1")),
         image_digest=DIGEST,
     )
     spec.image = "registry.test:5000/agent-x:sub-1-v1"
@@ -249,7 +250,7 @@ def test_a_registry_image_runs_by_its_digest() -> None:
 
 
 def test_without_a_registry_only_the_platforms_own_images_run() -> None:
-    policy = ArtifactPolicy(Path("/srv/botarena"), registry=None)
+    policy = ArtifactPolicy(Path("/srv/botarena"))
     assert policy.agent(pb.AgentSpec(name="x", image="botarena/agent-a:s-v1")).image
     with pytest.raises(ValueError, match="not one of the platform's own"):
         policy.agent(pb.AgentSpec(name="x", image="docker.io/library/python:3.11"))
@@ -352,3 +353,34 @@ def test_an_agent_cannot_reach_the_executor(tmp_path: Path) -> None:
     for outcome in result.agents:
         assert "BLOCKED tcp" in outcome.log and "BLOCKED unix" in outcome.log, outcome.log
         assert "REACHED" not in outcome.log
+
+
+def test_images_of_either_backends_registry_are_accepted(tmp_path: Path) -> None:
+    settings = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        data_dir=tmp_path,
+        registry="docker-registry.test:5000",
+        k8s_registry="kube-registry.test:5000/botarena",
+    )
+    policy = ArtifactPolicy.from_settings(settings)
+    for image in (
+        "docker-registry.test:5000/agent-a:1",
+        "kube-registry.test:5000/botarena/agent-a:1",
+    ):
+        spec = pb.AgentSpec(name="a", image=image, image_digest=DIGEST)
+        assert policy.agent(spec).image == f"{image.rpartition(':')[0]}@{DIGEST}"
+    with pytest.raises(ArtifactRefusedError, match="not from a configured registry"):
+        policy.agent(
+            pb.AgentSpec(name="a", image="kube-registry.test:5000/a:1", image_digest=DIGEST)
+        )
+
+
+def test_an_image_recorded_by_digest_is_sent_apart_and_accepted() -> None:
+    policy = ArtifactPolicy(Path("/srv/botarena"), registries=("registry.test:5000",))
+    pinned = f"registry.test:5000/agent-a:sub-1-v1@{DIGEST}"
+    spec = wire.agent_spec(PreparedAgent.from_image("a", pinned), "sub-1", image_digest=DIGEST)
+    assert (spec.image, spec.image_digest) == ("registry.test:5000/agent-a:sub-1-v1", DIGEST)
+    assert policy.agent(spec).image == f"registry.test:5000/agent-a@{DIGEST}"
+    other = "sha256:" + "cd" * 32
+    with pytest.raises(ValueError, match="does not have the digest"):
+        wire.agent_spec(PreparedAgent.from_image("a", pinned), "sub-1", image_digest=other)

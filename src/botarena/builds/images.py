@@ -110,29 +110,20 @@ class ImageBuilder:
 
     def build(self, source: Path, reference: str, on_output: OutputSink) -> BuiltImage:
         """Build ``source`` as ``reference``; raise ImageBuildError with the reason."""
-        custom = (source / DOCKERFILE).is_file()
         with tempfile.TemporaryDirectory(prefix="botarena-context-") as scratch:
-            if custom:
-                # A copy: the folder is left as it was (it may be a participant's own).
-                context = Path(scratch) / "context"
-                shutil.copytree(source, context, symlinks=True)
-                _write_extras(
-                    context / CONTEXT_EXTRAS,
-                    self.environ,
-                    credentials=False,
-                    proxies=not self.proxy,
-                )
-            else:
-                context = Path(scratch)
-                self._generated_context(source, context)
-            _open_up(context)
-            on_output(
-                "building from the submission's Dockerfile"
-                if custom
-                else f"building from a generated Dockerfile on {self.base_image}"
-            )
+            context, custom = self.context(source, Path(scratch), on_output)
             image_id = self._run_build(context, reference, on_output, custom=custom)
         return BuiltImage(reference, image_id)
+
+    def context(
+        self, source: Path, scratch: Path, say: OutputSink | None = None
+    ) -> tuple[Path, bool]:
+        """Write the build context of ``source`` under ``scratch`` (the folder as it is with
+        ``.botarena/`` added when it brings a Dockerfile, else the generated Dockerfile with
+        the agent in ``agent/``); return it and whether the Dockerfile is the submission's."""
+        return build_context(
+            source, scratch, self.base_image, self.environ, proxy=self.proxy, say=say
+        )
 
     def push(self, image: BuiltImage, on_output: OutputSink) -> BuiltImage:
         """Push to the registry in its reference; the result carries the pushed digest."""
@@ -153,29 +144,6 @@ class ImageBuilder:
         return BuiltImage(image.reference, image.image_id, digest)
 
     # -- steps ---------------------------------------------------------------------------
-    def _generated_context(self, source: Path, context: Path) -> None:
-        command = read_command(source)
-        if command is None and not (source / ENTRY_FILE).is_file():
-            raise ImageBuildError(
-                f"the submission has no {DOCKERFILE}, no {ENTRY_FILE} and no command in {MANIFEST}",
-                user_fault=True,
-                kind="dockerfile",
-            )
-        shutil.copytree(source, context / "agent", symlinks=True)
-        _write_extras(
-            context / CONTEXT_EXTRAS, self.environ, credentials=True, proxies=not self.proxy
-        )
-        requirements = source / REQUIREMENTS
-        lines = requirement_lines(requirements) if requirements.is_file() else []
-        (context / DOCKERFILE).write_text(
-            generated_dockerfile(
-                self.base_image,
-                command=command,
-                requirements=bool(lines),
-                whole_folder=refers_to_local_files(lines),
-            )
-        )
-
     def _run_build(
         self, context: Path, reference: str, on_output: OutputSink, *, custom: bool
     ) -> str:
@@ -200,7 +168,7 @@ class ImageBuilder:
         try:
             for chunk in self.client.api.build(**options):
                 if "error" in chunk:
-                    raise _failure(str(chunk["error"]).strip(), custom=custom)
+                    raise build_error(str(chunk["error"]).strip(), custom=custom)
                 for line in _lines(chunk):
                     on_output(line)
                     self._note(line, cached)
@@ -208,7 +176,7 @@ class ImageBuilder:
                 aux = chunk.get("aux") or {}
                 image_id = aux.get("ID", image_id)
         except docker.errors.APIError as exc:
-            raise _failure(str(exc.explanation or exc), custom=custom) from exc
+            raise build_error(str(exc.explanation or exc), custom=custom) from exc
         except (
             docker.errors.DockerException,
             requests.RequestException,
@@ -229,6 +197,62 @@ class ImageBuilder:
             self.containers.append(match.group(1))
         elif (match := _STEP_IMAGE.match(line)) and not cached:
             self.images.append(match.group(1))
+
+
+def build_context(
+    source: Path,
+    scratch: Path,
+    base_image: str,
+    environ: Mapping[str, str],
+    *,
+    proxy: str | None = None,
+    say: OutputSink | None = None,
+) -> tuple[Path, bool]:
+    """The build context of the agent folder ``source``, written under ``scratch`` (which
+    must exist), and whether its Dockerfile is the submission's own; ``say`` hears which.
+    The same for every backend that builds images (docker, kubernetes)."""
+    custom = (source / DOCKERFILE).is_file()
+    if custom:
+        # A copy: the folder is left as it was (it may be a participant's own).
+        context = scratch / "context"
+        shutil.copytree(source, context, symlinks=True)
+        _write_extras(context / CONTEXT_EXTRAS, environ, credentials=False, proxies=not proxy)
+    else:
+        context = scratch / "generated"
+        context.mkdir()
+        _generated_context(source, context, base_image, environ, proxy)
+    _open_up(context)
+    if say is not None:
+        say(
+            "building from the submission's Dockerfile"
+            if custom
+            else f"building from a generated Dockerfile on {base_image}"
+        )
+    return context, custom
+
+
+def _generated_context(
+    source: Path, context: Path, base_image: str, environ: Mapping[str, str], proxy: str | None
+) -> None:
+    command = read_command(source)
+    if command is None and not (source / ENTRY_FILE).is_file():
+        raise ImageBuildError(
+            f"the submission has no {DOCKERFILE}, no {ENTRY_FILE} and no command in {MANIFEST}",
+            user_fault=True,
+            kind="dockerfile",
+        )
+    shutil.copytree(source, context / "agent", symlinks=True)
+    _write_extras(context / CONTEXT_EXTRAS, environ, credentials=True, proxies=not proxy)
+    requirements = source / REQUIREMENTS
+    lines = requirement_lines(requirements) if requirements.is_file() else []
+    (context / DOCKERFILE).write_text(
+        generated_dockerfile(
+            base_image,
+            command=command,
+            requirements=bool(lines),
+            whole_folder=refers_to_local_files(lines),
+        )
+    )
 
 
 def generated_dockerfile(
@@ -381,7 +405,9 @@ def _status_line(chunk: Mapping[str, Any]) -> str:
     return " ".join(str(chunk[k]) for k in ("id", "status", "progress") if chunk.get(k))
 
 
-def _failure(message: str, *, custom: bool) -> ImageBuildError:
+def build_error(message: str, *, custom: bool) -> ImageBuildError:
+    """Whose fault a build's error message is: a failing step of the submission's own
+    Dockerfile, or the generated one's install (its only RUN step); else the platform's."""
     if custom:
         return ImageBuildError(message, user_fault=True, kind="dockerfile")
     if _FAILED_RUN.search(message):

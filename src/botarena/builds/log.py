@@ -17,12 +17,23 @@ def _unheard(_size: int) -> None:
     """The default: nobody is told that the log grew."""
 
 
+def _unplaced(_job: str, _pod: str | None) -> None:
+    """The default: nobody is told where the build runs."""
+
+
 class BuildLog:
     """Appends timestamped lines to ``path``; ``grew`` hears the file's size after each one
-    (the live streams read the new lines from the file)."""
+    (the live streams read the new lines from the file). ``placed`` hears where a backend
+    runs the build, when it knows (the Kubernetes backend: its Job and pod)."""
 
-    def __init__(self, path: Path, grew: Callable[[int], None] = _unheard) -> None:
+    def __init__(
+        self,
+        path: Path,
+        grew: Callable[[int], None] = _unheard,
+        placed: Callable[[str, str | None], None] = _unplaced,
+    ) -> None:
         self.path = path
+        self.placed = placed
         path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
         self._grew = grew

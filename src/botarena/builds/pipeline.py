@@ -9,6 +9,7 @@ using up an attempt.
 
 from __future__ import annotations
 
+import functools
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -91,7 +92,9 @@ class BuildPipeline:
         # Every attempt of a build appends to its log; a rebuild began a fresh one (see
         # botarena.builds.generations).
         build_log = BuildLog(
-            self.log_path(submission_id), log_notifier(self.factory, submission_id)
+            self.log_path(submission_id),
+            log_notifier(self.factory, submission_id),
+            placed=functools.partial(self._placed, job),
         )
         build_log.step(f"attempt {job.attempt} with the {self.backend.name} backend")
         # What an earlier build's validation match left is not this build's.
@@ -99,7 +102,7 @@ class BuildPipeline:
         workdir = Path(tempfile.mkdtemp(prefix=f"{submission_id}-", dir=self._work_root()))
         commit_sha: str | None = None
         # This attempt's own artifact: a new folder or image tag, whatever came before.
-        target = BuildTarget(submission_id, job.agent_id, job.version)
+        target = BuildTarget(submission_id, job.agent_id, job.version, job.attempt)
         try:
             source, commit_sha = self._source(job, workdir, build_log)
             build_log.step("building")
@@ -283,6 +286,16 @@ class BuildPipeline:
             submission.error_message = None
             self._release(session, submission)
             self._close_attempt(session, job, AttemptOutcome.SUCCESS, None, None)
+            self._commit(session, job)
+
+    def _placed(self, job: _Job, job_name: str, pod_name: str | None) -> None:
+        """Where the backend runs the build (a Kubernetes Job and its pod), for build-status."""
+        with self.factory() as session:
+            submission = self._held(session, job.submission_id)
+            if submission is None:
+                return
+            submission.build_job_name = job_name
+            submission.build_pod_name = pod_name
             self._commit(session, job)
 
     def _backend_went_away(self, job: _Job, failure: BuildFailure, build_log: BuildLog) -> bool:

@@ -124,6 +124,16 @@ class BuildQueue:
             .limit(limit)
         ).all()
 
+    def waiting_attempts(self) -> dict[str, int]:
+        """The attempts of every submission pending or building: what a backend's leftovers
+        may still be waited for by."""
+        rows = self.session.execute(
+            select(Submission.id, Submission.attempts).where(
+                Submission.status.in_((PENDING, BUILDING))
+            )
+        ).all()
+        return {row.id: int(row.attempts) for row in rows}
+
     def held(self, submission_id: str, worker: str) -> Submission | None:
         """The submission, locked, while ``worker`` holds it; else None."""
         return self.jobs.held(submission_id, worker)

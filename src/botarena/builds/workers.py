@@ -2,8 +2,9 @@
 monitor that reconciles every build left ``building``.
 
 Workers renew their lease while they build. The monitor, every ``build_check_interval``
-seconds, hands back to the queue each build whose lease ran out (its worker is gone) and ends
-as ``timeout`` each build whose log has not moved for ``build_timeout`` seconds. At start-up,
+seconds, hands back to the queue each build whose lease ran out (its worker is gone), ends
+as ``timeout`` each build whose log has not moved for ``build_timeout`` seconds, and lets a
+backend with a ``sweep`` remove what it runs that no build waits for any more. At start-up,
 builds that an earlier process on this machine left ``building`` are handed back at once.
 """
 
@@ -176,6 +177,12 @@ class BuildWorkers(Workers):
                 if self._last_progress(submission) < stalled_before.timestamp():
                     self._time_out(queue, submission)
             session.commit()
+            waiting = queue.waiting_attempts()
+        sweep = getattr(self.backend, "sweep", None)
+        if callable(sweep):
+            # What the backend left running that nothing waits for (a Kubernetes Job whose
+            # submission was deleted, rebuilt or ended) goes.
+            sweep(waiting)
 
     def _last_progress(self, submission: Submission) -> float:
         path = build_log_path(self.settings, submission.id)

@@ -43,14 +43,17 @@ class ArtifactRefusedError(ValueError):
 
 @dataclass(frozen=True)
 class ArtifactPolicy:
-    """Where this executor's artifacts are, and the registry its images come from."""
+    """Where this executor's artifacts are, and the registries its images come from (the
+    ``docker`` backend's ``BOTARENA_REGISTRY``, the ``kubernetes`` backend's
+    ``BOTARENA_K8S_REGISTRY``)."""
 
     root: Path
-    registry: str | None = None
+    registries: tuple[str, ...] = ()
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ArtifactPolicy:
-        return cls(Path(os.path.realpath(settings.data_dir)), settings.registry or None)
+        registries = (settings.registry, settings.k8s_registry)
+        return cls(Path(os.path.realpath(settings.data_dir)), tuple(r for r in registries if r))
 
     def agent(self, spec: pb.AgentSpec) -> PreparedAgent:
         """The agent ``spec`` names, verified; raises ArtifactRefusedError otherwise."""
@@ -114,17 +117,19 @@ class ArtifactPolicy:
         return path
 
     def _image(self, name: str, image: str, digest: str) -> str:
-        if self.registry is None:
+        if not self.registries:
             if not image.startswith(LOCAL_IMAGES) or "@" in image:
                 raise ArtifactRefusedError(
                     f"agent {name!r}: image {image!r} is not one of the platform's own "
                     f"({LOCAL_IMAGES}…), and no registry is configured"
                 )
             return image
-        prefix = self.registry.rstrip("/") + "/"
-        if not image.startswith(prefix) or "@" in image:
+        prefixes = [registry.rstrip("/") + "/" for registry in self.registries]
+        prefix = next((p for p in prefixes if image.startswith(p)), None)
+        if prefix is None or "@" in image:
             raise ArtifactRefusedError(
-                f"agent {name!r}: image {image!r} is not from the configured registry {prefix}"
+                f"agent {name!r}: image {image!r} is not from a configured registry "
+                f"({', '.join(prefixes)})"
             )
         if not _DIGEST.fullmatch(digest):
             raise ArtifactRefusedError(f"agent {name!r}: image {image!r} comes without its digest")

@@ -98,8 +98,9 @@ class ArtifactRunner:
 
     @property
     def plays_images(self) -> bool:
-        """The deployment builds images (the docker backend), or this executor has played one."""
-        return self.settings.build_backend == "docker" or self._docker is not None
+        """The deployment builds images (the docker or kubernetes backend; until the Kubernetes
+        match runner, executors play both on the engine), or this executor has played one."""
+        return self.settings.build_backend in ("docker", "kubernetes") or self._docker is not None
 
     def _runner(self, agent: PreparedAgent) -> Runner:
         with self._lock:

@@ -17,13 +17,23 @@ def agent_spec(
     agent: PreparedAgent, submission_id: str = "", *, image_digest: str | None = None
 ) -> pb.AgentSpec:
     """The artifact of ``agent`` as the executor is asked to run it: its folders, or its
-    image and digest. Never its command: the executor reads that from the artifact."""
+    image and digest. Never its command: the executor reads that from the artifact.
+
+    An image named by its digest (``repository:tag@sha256:…``, as the ``kubernetes`` backend
+    records it) is sent as the repository and tag with that digest apart, the form the
+    executor checks."""
+    image = agent.image or ""
+    if "@" in image:
+        image, _, pinned = image.partition("@")
+        if image_digest and image_digest != pinned:
+            raise ValueError(f"{agent.image} does not have the digest {image_digest}")
+        image_digest = pinned
     return pb.AgentSpec(
         name=agent.name,
         submission_id=submission_id,
         code_dir="" if agent.image else str(agent.code_dir),
         env_dir=str(agent.env_dir) if agent.env_dir else "",
-        image=agent.image or "",
+        image=image,
         image_digest=image_digest or "",
     )
 

@@ -45,6 +45,10 @@ What it does, as Kubernetes 1.31 does:
   Succeeded/Failed, terminated states with exit code and reason (Completed, Error,
   OOMKilled), init containers first, conditions; ``/log`` with ``follow``, ``tailLines``,
   ``sinceSeconds``, ``timestamps``, ``container``, and 400 while the container waits.
+- ``pods/{name}/attach``: a WebSocket in the channel protocol (v5 or v4) feeding the
+  container's stdin (``stdin``, ``stdinOnce``: closed when the first session ends); see
+  attach.py. The Docker kubelet hands it to the container; a ``kaniko.KanikoStandIn`` builds
+  the pods of the builder image on the test engine and pushes to the test registry.
 
 What it does not do (yet): client certificates, authorization (the token's holder may do
 anything), pagination (``limit``/``continue``), ``resourceVersionMatch``, server-side apply,
@@ -52,8 +56,8 @@ dry run beyond creation, aggregated discovery and the OpenAPI documents (so ``ku
 needs ``--validate=false``), Pod Security admission, NetworkPolicy enforcement (pods simply
 get no network), ``restartPolicy: OnFailure`` (containers are not restarted in place),
 Indexed Jobs, pod failure and success policies, ``suspend`` of a running Job, finalizers other
-than foreground deletion, graceful namespace termination, attach and exec, Deployments,
-StatefulSets and every other type, more than one node, scheduling, evictions.
+than foreground deletion, graceful namespace termination, exec, attach's stdout and stderr,
+Deployments, StatefulSets and every other type, more than one node, scheduling, evictions.
 """
 
 from __future__ import annotations

@@ -18,6 +18,7 @@ from .jobs import JobController
 from .kubelet import Kubelet, PodRun, ScriptedKubelet
 from .logs import LogBuffer
 from .resources import JOBS, NAMESPACES, PODS, RESOURCES, Resource
+from .stdin import StdinPipe
 from .store import Store, now
 
 _logger = logging.getLogger(__name__)
@@ -56,6 +57,7 @@ class Cluster:
         self.jobs = JobController(self)
         self.watches: set[WatchSession] = set()
         self._logs: dict[tuple[str, str], LogBuffer] = {}
+        self._stdins: dict[tuple[str, str], StdinPipe] = {}
         self._runs: dict[str, tuple[PodRun, threading.Thread]] = {}
         self._ips = itertools.count(2)
         self._stopping = threading.Event()
@@ -116,6 +118,14 @@ class Cluster:
     def log(self, pod_uid: str, container: str) -> LogBuffer:
         with self.store.lock:
             return self._logs.setdefault((pod_uid, container), LogBuffer())
+
+    def stdin(self, pod_uid: str, container: dict[str, Any]) -> StdinPipe:
+        """The stdin of a container created with ``stdin: true`` (see attach.py)."""
+        with self.store.lock:
+            key = (pod_uid, container["name"])
+            if key not in self._stdins:
+                self._stdins[key] = StdinPipe(once=bool(container.get("stdinOnce")))
+            return self._stdins[key]
 
     def delete(
         self,
@@ -270,6 +280,7 @@ class Cluster:
             run.kill_remaining()
             for container in run.init_containers + run.containers:
                 self.log(run.uid, container["name"]).close()
+                self.stdin(run.uid, container).close()
             self._pod_ended.set()
             with self.store.changed:
                 self.store.changed.notify_all()

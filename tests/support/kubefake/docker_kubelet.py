@@ -9,7 +9,10 @@ termination message is a host file mounted at ``terminationMessagePath`` (or the
 with ``FallbackToLogsOnError``). A missing image that cannot be pulled leaves the container
 waiting in ErrImagePull, then ImagePullBackOff. OOMKilled is the engine's flag, or a SIGKILL
 under a memory limit that the kubelet did not send (the engine misses some OOM kills on
-cgroup v2). Containers get no network (``network_mode``).
+cgroup v2). Containers get no network (``network_mode``). A container created with
+``stdin: true`` gets what attach sessions write (see attach.py), ``stdinOnce`` honoured by the
+engine. A pod whose container runs the builder image of a ``kaniko.KanikoStandIn`` is built by
+the stand-in.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import re
 import shutil
+import socket
 import tempfile
 import threading
 from pathlib import Path
@@ -26,6 +30,7 @@ import docker
 import docker.errors
 
 from . import podstatus
+from .kaniko import KanikoStandIn
 from .kubelet import KILLED_EXIT_CODE, PodRun
 
 _SUFFIXES = {
@@ -57,9 +62,16 @@ def nano_cpus(quantity: str | int | float) -> int:
 
 
 class DockerKubelet:
-    def __init__(self, client: docker.DockerClient, network_mode: str = "none") -> None:
+    def __init__(
+        self,
+        client: docker.DockerClient,
+        network_mode: str = "none",
+        kaniko: KanikoStandIn | None = None,
+    ) -> None:
         self.api = client.api
         self.network_mode = network_mode
+        # Pods running the builder image are built by the stand-in (see kaniko.py).
+        self.kaniko = kaniko
         self._lock = threading.Lock()
         self._containers: set[str] = set()
 
@@ -71,6 +83,9 @@ class DockerKubelet:
                 self.api.remove_container(container_id, force=True)
 
     def run(self, pod: PodRun) -> None:
+        if self.kaniko is not None and self.kaniko.runs(pod):
+            self.kaniko.run(pod, self.api)
+            return
         folder = Path(tempfile.mkdtemp(prefix="kubefake-pod-"))
         created: list[str] = []
         try:
@@ -194,6 +209,7 @@ class DockerKubelet:
             environment=env,
             working_dir=container.get("workingDir"),
             user=user,
+            stdin_open=bool(container.get("stdin")),
             labels={"kubefake.pod-uid": pod.uid},
             host_config=self.api.create_host_config(**host),
         )
@@ -205,6 +221,8 @@ class DockerKubelet:
 
     def _start(self, pod: PodRun, container: dict[str, Any], container_id: str) -> threading.Thread:
         buffer = pod.log(container["name"])
+        if container.get("stdin"):
+            self._feed_stdin(pod, container["name"], container_id)
         self.api.start(container_id)
         started = self.api.inspect_container(container_id)["State"].get("StartedAt")
         image_id = self.api.inspect_container(container_id).get("Image", "")
@@ -220,6 +238,22 @@ class DockerKubelet:
         thread = threading.Thread(target=pump, name=f"logs-{container_id[:12]}", daemon=True)
         thread.start()
         return thread
+
+    def _feed_stdin(self, pod: PodRun, name: str, container_id: str) -> None:
+        """What attach sessions write goes to the container's stdin, closed when the pipe
+        closes (the engine then closes the container's, with ``stdinOnce``)."""
+        attached = self.api.attach_socket(container_id, params={"stdin": 1, "stream": 1})
+        raw = getattr(attached, "_sock", attached)
+
+        def pump() -> None:
+            with contextlib.suppress(OSError):
+                for chunk in pod.stdin(name).read(stop=pod.killed):
+                    raw.sendall(chunk)
+                raw.shutdown(socket.SHUT_WR)
+            with contextlib.suppress(OSError):
+                attached.close()
+
+        threading.Thread(target=pump, name=f"stdin-{container_id[:12]}", daemon=True).start()
 
     def _finish(
         self,

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from . import podstatus
 from .logs import LogBuffer
 from .resources import PODS
+from .stdin import StdinPipe
 from .store import now
 
 if TYPE_CHECKING:
@@ -56,6 +57,11 @@ class PodRun:
 
     def log(self, container: str) -> LogBuffer:
         return self.cluster.log(self.uid, container)
+
+    def stdin(self, container: str) -> StdinPipe:
+        """The container's stdin, as attach sessions fill it (``stdin: true``)."""
+        spec = next(c for c in self.containers + self.init_containers if c["name"] == container)
+        return self.cluster.stdin(self.uid, spec)
 
     def wait(self, seconds: float) -> bool:
         """Sleep ``seconds``; True when the pod was killed meanwhile."""
@@ -104,6 +110,9 @@ class Outcome:
     hold: bool = False
     image_missing: bool = False
     message: str | None = None
+    # Once running, read the first container's stdin until it closes (as Kaniko does with
+    # ``tar://stdin``), before the logs; what came is in ``ScriptedKubelet.stdin_received``.
+    reads_stdin: bool = False
     containers: dict[str, Outcome] = field(default_factory=dict)
 
     def of(self, container: str) -> Outcome:
@@ -120,6 +129,7 @@ class ScriptedKubelet:
     _plans: dict[str, deque[Outcome]] = field(default_factory=lambda: defaultdict(deque))
     _gates: dict[str, threading.Event] = field(default_factory=lambda: defaultdict(threading.Event))
     started: list[str] = field(default_factory=list)
+    stdin_received: dict[str, bytes] = field(default_factory=dict)
 
     def plan(self, owner: str, *outcomes: Outcome) -> None:
         self._plans[owner].extend(outcomes)
@@ -156,6 +166,11 @@ class ScriptedKubelet:
         started = now()
         for name in names:
             pod.set_state(name, podstatus.running(started))
+        if outcome.reads_stdin:
+            received = pod.stdin(names[0]).read_all(stop=pod.killed)
+            if pod.killed.is_set():
+                return
+            self.stdin_received[pod.name] = received
         written = {name: outcome.of(name).logs.splitlines(keepends=True) for name in names}
         for index in range(max((len(lines) for lines in written.values()), default=0)):
             for name, lines in written.items():

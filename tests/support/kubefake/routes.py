@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import discovery, openapi
 from .admission import check_update, validate
+from .attach import pod_attach
 from .errors import ApiError, bad_request, watch_list_forbidden
 from .http import Request
 from .patches import apply_patch
@@ -93,9 +94,9 @@ def _parse(path: str) -> Target | None:
         namespace = ""
     name = rest[1] if len(rest) > 1 else None
     subresource = rest[2] if len(rest) > 2 else None
-    if subresource not in (None, "status", "log"):
+    if subresource not in (None, "status", "log", "attach"):
         return None
-    if subresource == "log" and resource is not PODS:
+    if subresource in ("log", "attach") and resource is not PODS:
         return None
     if subresource == "status" and not resource.status_subresource:
         return None
@@ -204,6 +205,11 @@ def _item(cluster: Cluster, request: Request, target: Target) -> None:
         if request.method != "GET":
             raise ApiError(405, "MethodNotAllowed", "pods/log answers GET only")
         pod_log(cluster, request, namespace, name)
+        return
+    if target.subresource == "attach":
+        if request.method not in ("GET", "POST"):
+            raise ApiError(405, "MethodNotAllowed", "pods/attach answers GET and POST only")
+        pod_attach(cluster, request, namespace, name)
         return
     if request.method == "GET":
         request.send_json(200, store.get(resource, namespace, name))

@@ -10,17 +10,19 @@ from typing import Protocol
 from botarena.builds.log import BuildLog
 from botarena.executor.artifact_folders import new_build_id
 from botarena.executor.prepare import PreparedAgent
-from botarena.executor.runners.base import Runner
+from botarena.executor.runners.base import MatchRunner, Runner
 
 
 @dataclass(frozen=True)
 class BuildTarget:
-    """What is being built: a submission, the agent it belongs to, its version, and this
-    build attempt's own id (each attempt makes a new artifact; later ids sort after)."""
+    """What is being built: a submission, the agent it belongs to, its version, the attempt's
+    number (the submission's ``attempts`` when claimed), and this build attempt's own id (each
+    attempt makes a new artifact; later ids sort after)."""
 
     submission_id: str
     agent_id: str
     version: int
+    attempt: int = 1
     build_id: str = field(default_factory=new_build_id)
 
 
@@ -93,8 +95,8 @@ class BuildBackend(Protocol):
         """Build ``source`` (which the backend may move); raise BuildFailure when it cannot."""
         ...
 
-    def runner(self) -> Runner:
-        """The runner that plays this backend's artifacts."""
+    def runner(self) -> Runner | MatchRunner:
+        """The runner that plays this backend's artifacts (the validation match)."""
         ...
 
     def retire(self, target: BuildTarget, current: Artifact | None) -> None:

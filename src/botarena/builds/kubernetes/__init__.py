@@ -1,5 +1,3 @@
-"""The pieces of the Kubernetes build backend: what its Jobs and objects look like.
-
-The backend itself (creating the Job, streaming the context, following the log) is not
-written yet; nothing registers a ``kubernetes`` build backend.
+"""The Kubernetes build mode's pieces: names, manifests, the calls to the API, the watch of
+build Jobs and pods, and what a Job's end means (the backend: builds/backends/kubernetes.py).
 """
