@@ -5,8 +5,8 @@ step that fails, but not when it is itself stopped mid-build (they stay ``Exited
 images of a stage that got part of the way (a dependencies stage whose install failed) stay
 behind, untagged. After a build that failed, its step containers are removed and its step
 images that nothing tags and that did not come from the cache; when the engine cannot be
-reached then (or fails to remove a container), they are kept here and removed before the next
-build (in this process).
+reached then (or fails to remove a container), they are kept here and removed before and after
+the next build (in this process).
 A successful build keeps its step images: they are the layer cache of the next one.
 """
 

@@ -115,6 +115,9 @@ class DockerBackend:
                 self._leftovers.clean(client)
                 raise failure from exc
         log.write(f"built {reference} ({image.image_id[:19]})")
+        # Asked again: a leftover the engine could not remove before the build (its
+        # filesystem still busy just after a restart) usually can be by now.
+        self._leftovers.clean(client)
         warnings = self._scan(reference, log)
         if self.settings.registry:
             try:
