@@ -222,6 +222,11 @@ class Settings(BaseSettings):
     k8s_cache_repo: str | None = Field(
         default=None, description="Kaniko's layer cache; empty: {k8s_registry}/cache."
     )
+    k8s_registry_insecure: bool = Field(
+        default=False,
+        description="The registry speaks plain HTTP (a test cluster's, e.g. kind's local one): "
+        "Kaniko pushes and reads its cache without TLS.",
+    )
     # The Kubernetes match runner's (docs/kubernetes.md, "Matches").
     match_runner: Literal["auto", "kubernetes"] = Field(
         default="auto",

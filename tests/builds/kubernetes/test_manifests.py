@@ -105,6 +105,12 @@ def test_the_build_pod_gets_nothing_of_the_platform() -> None:
     assert not {"serviceAccountName", "hostNetwork", "hostPID", "hostIPC"} & pod.keys()
     assert [volume["name"] for volume in pod["volumes"]] == ["registry-credentials"]
     assert "runtimeClassName" not in pod and "--force" not in container["args"]
+    assert not [arg for arg in container["args"] if arg.startswith("--insecure")]
+
+
+def test_a_registry_without_tls_is_pushed_to_over_plain_http() -> None:
+    [container] = job(k8s_registry_insecure=True)["spec"]["template"]["spec"]["containers"]
+    assert {"--insecure", "--insecure-pull"} <= set(container["args"])
 
 
 def test_retries_the_settings_and_the_cache_repo_show_in_the_job() -> None:

@@ -49,6 +49,7 @@ class BuildJobSettings:
     deadline_seconds: int
     ttl_seconds: int
     runtime_class: str | None = None
+    registry_insecure: bool = False
 
     @classmethod
     def from_settings(cls, settings: Settings) -> BuildJobSettings:
@@ -67,6 +68,7 @@ class BuildJobSettings:
             deadline_seconds=max(1, math.ceil(settings.build_timeout)),
             ttl_seconds=settings.k8s_build_ttl_seconds,
             runtime_class=settings.k8s_runtime_class,
+            registry_insecure=settings.k8s_registry_insecure,
         )
 
 
@@ -80,7 +82,9 @@ def build_labels(submission_id: str, attempt: int) -> dict[str, str]:
     }
 
 
-def kaniko_args(destination: str, cache_repo: str, *, force: bool) -> list[str]:
+def kaniko_args(
+    destination: str, cache_repo: str, *, force: bool, insecure: bool = False
+) -> list[str]:
     """Kaniko's command line: the context from stdin, the digest into the termination log."""
     args = [
         "--context=tar://stdin",
@@ -92,6 +96,8 @@ def kaniko_args(destination: str, cache_repo: str, *, force: bool) -> list[str]:
         f"--digest-file={TERMINATION_LOG}",
         "--push-retry=2",
     ]
+    if insecure:  # a registry without TLS: pushed to and its cache read over plain HTTP
+        args += ["--insecure", "--insecure-pull"]
     # Kaniko refuses to run where it cannot tell it is in a container, as under gVisor.
     return [*args, "--force"] if force else args
 
@@ -110,7 +116,12 @@ def build_job(
     container: Manifest = {
         "name": BUILDER_CONTAINER,
         "image": config.builder_image,
-        "args": kaniko_args(destination, config.cache_repo, force=bool(config.runtime_class)),
+        "args": kaniko_args(
+            destination,
+            config.cache_repo,
+            force=bool(config.runtime_class),
+            insecure=config.registry_insecure,
+        ),
         "stdin": True,
         "stdinOnce": True,
         "tty": False,
