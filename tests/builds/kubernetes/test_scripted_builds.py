@@ -19,6 +19,11 @@ from sqlalchemy import select
 
 from botarena.builds.backends.base import Artifact, BuildTarget
 from botarena.builds.backends.kubernetes import KubernetesBackend
+from botarena.builds.kubernetes.manifests import (
+    CONTEXT_SENT_ANNOTATION,
+    BuildJobSettings,
+    build_job,
+)
 from botarena.builds.log import BuildLog
 from botarena.builds.models import BuildAttempt
 from botarena.builds.workers import BuildWorkers
@@ -385,6 +390,35 @@ def test_a_running_job_of_an_earlier_attempt_is_picked_up_not_rebuilt(
     assert result["artifact"].digest == DIGEST
     assert _jobs(api) == ["build-sub-again"]  # no build-sub-again-2
     assert kubelet.started == [pod]
+
+
+def test_a_job_picked_up_that_never_got_its_context_is_made_again(
+    backend: KubernetesBackend,
+    k8s_settings: Settings,
+    kubelet: ScriptedKubelet,
+    api: kube.ApiClient,
+    tmp_path: Path,
+) -> None:
+    # What a process that died between creating the Job and sending its context left: a
+    # Job whose builder waits on stdin, without the mark a sent context leaves.
+    orphan = build_job(
+        BuildJobSettings.from_settings(k8s_settings),
+        submission_id="sub-orphan",
+        agent_id="agt-1",
+        version=1,
+        attempt=1,
+    )
+    kubelet.plan("build-sub-orphan", Outcome(reads_stdin=True, hold=True, message=DIGEST))
+    kube.BatchV1Api(api).create_namespaced_job(NAMESPACE, orphan)
+    kubelet.plan("build-sub-orphan-2", Outcome(reads_stdin=True, message=DIGEST))
+    thread, result = _build_in_thread(backend, tmp_path, "sub-orphan", attempt=2)
+    thread.join(30)
+    assert result["artifact"].digest == DIGEST, result
+    text = (tmp_path / "sub-orphan.log").read_text()
+    assert "build-sub-orphan never got its context" in text and "picked up" not in text
+    eventually(lambda: _jobs(api) == ["build-sub-orphan-2"])
+    job = kube.BatchV1Api(api).read_namespaced_job("build-sub-orphan-2", NAMESPACE)
+    assert job.metadata.annotations == {CONTEXT_SENT_ANNOTATION: "true"}
 
 
 # -- the monitor's sweep ---------------------------------------------------------------------

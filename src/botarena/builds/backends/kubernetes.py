@@ -44,6 +44,7 @@ from botarena.builds.kubernetes.cluster import CONFLICT, BuildCluster, connect, 
 from botarena.builds.kubernetes.manifests import (
     APP_LABELS,
     ATTEMPT_LABEL,
+    CONTEXT_SENT_ANNOTATION,
     SUBMISSION_LABEL,
     BuildJobSettings,
     build_job,
@@ -214,8 +215,15 @@ class KubernetesBackend:
             if attempt > target.attempt or job["metadata"].get("deletionTimestamp"):
                 continue
             succeeded = {"Complete", "SuccessCriteriaMet"} & conditions(job).keys()
-            if _running(job) or (attempt < target.attempt and succeeded):
+            if attempt < target.attempt and succeeded:
                 return job["metadata"]["name"], True
+            if _running(job):
+                if _context_sent(job):
+                    return job["metadata"]["name"], True
+                # Its builder may wait on stdin for a context the process that made it died
+                # before sending: it would end as a timeout. Made again instead.
+                log.write(f"the build Job {job['metadata']['name']} never got its context")
+                _quietly(cluster.delete_job, job["metadata"]["name"])
         manifest = build_job(
             config,
             submission_id=target.submission_id,
@@ -407,6 +415,10 @@ class _JobRun:
             return
         self.context_sent = True
         self.log.write(f"sent the build context ({size} bytes) to {pod}")
+        try:
+            self.cluster.mark_context_sent(self.job_name)
+        except Exception as exc:  # picked up later without the mark, it is made again
+            self.log.write(f"marking the Job as having its context failed: {_short(exc)}")
 
     def _follow(self, pod: str) -> None:
         if self._follower is not None:
@@ -429,6 +441,11 @@ class _JobRun:
     def _finish_log(self, timeout: float) -> None:
         if self._follower is not None:
             self._follower.join(timeout)
+
+
+def _context_sent(job: dict[str, Any]) -> bool:
+    annotations = job["metadata"].get("annotations") or {}
+    return annotations.get(CONTEXT_SENT_ANNOTATION) == "true"
 
 
 def _attempt(job: dict[str, Any]) -> int:

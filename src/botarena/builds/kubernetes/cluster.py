@@ -19,7 +19,11 @@ from kubernetes import client, config
 from kubernetes.client.rest import ApiException
 from kubernetes.stream import stream
 
-from botarena.builds.kubernetes.manifests import BUILDER_CONTAINER, Manifest
+from botarena.builds.kubernetes.manifests import (
+    BUILDER_CONTAINER,
+    CONTEXT_SENT_ANNOTATION,
+    Manifest,
+)
 
 # The context goes to the builder in frames of this size.
 _FRAME = 256 * 1024
@@ -108,6 +112,11 @@ class BuildCluster:
                 return False
             raise
         return True
+
+    def mark_context_sent(self, name: str) -> None:
+        """Annotate the Job: its builder has its whole context."""
+        body = {"metadata": {"annotations": {CONTEXT_SENT_ANNOTATION: "true"}}}
+        self.batch.patch_namespaced_job(name, self.namespace, body, _request_timeout=30)
 
     def send_context(self, pod: str, archive: bytes) -> None:
         """Attach to the builder's stdin, write the archive, and end the session: with

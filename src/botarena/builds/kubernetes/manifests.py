@@ -26,6 +26,9 @@ Manifest = dict[str, Any]
 APP_LABELS = {"app.kubernetes.io/name": "botarena"}
 SUBMISSION_LABEL = "botarena.io/submission"
 ATTEMPT_LABEL = "botarena.io/attempt"
+# Set on a build Job once its whole context was written to the builder's stdin: a Job picked
+# up without it may still wait for a context nobody will send.
+CONTEXT_SENT_ANNOTATION = "botarena.io/context-sent"
 BUILDER_CONTAINER = "kaniko"
 CREDENTIALS_VOLUME = "registry-credentials"
 CREDENTIALS_DIR = "/kaniko/.docker"
