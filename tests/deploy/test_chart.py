@@ -208,7 +208,7 @@ def test_the_roles_allow_exactly_what_builds_and_matches_need(release: helm.Rele
     jobs = {
         "apiGroups": ["batch"],
         "resources": ["jobs"],
-        "verbs": ["create", "delete", "get", "list", "watch"],
+        "verbs": ["create", "delete", "get", "list", "patch", "watch"],
     }
     logs = {"apiGroups": [""], "resources": ["pods/log"], "verbs": ["get"]}
     attach = {"apiGroups": [""], "resources": ["pods/attach"], "verbs": ["create", "get"]}
