@@ -78,3 +78,17 @@ def test_the_deadline_is_a_timeout() -> None:
     timeout = failure(judge(job, ended(137), custom=True, deadline_seconds=1800))
     assert (timeout.reason, timeout.platform_fault) == (FailureReason.TIMEOUT, False)
     assert timeout.sentence == "the build took longer than its 1800 s"
+
+
+def test_a_deadline_passed_before_the_context_went_out_is_the_platforms() -> None:
+    # The pod never scheduled (or its builder never started): the Job's deadline ran out
+    # while the cluster made it wait, so the build is tried again, not blamed on its code.
+    job = {
+        "metadata": {"name": "build-sub-1"},
+        "status": {
+            "conditions": [{"type": "Failed", "status": "True", "reason": "DeadlineExceeded"}]
+        },
+    }
+    never = failure(judge(job, None, custom=True, context_sent=False, deadline_seconds=1800))
+    assert (never.reason, never.platform_fault) == (FailureReason.INTERNAL, True)
+    assert "never ran" in never.sentence

@@ -96,6 +96,16 @@ def judge(
         for kind in ("Failed", "FailureTarget")
     )
     if deadline:
+        if not context_sent:
+            # The deadline counts from the Job's start: a build whose context never went
+            # out (its pod not scheduled, or its builder never started) spent it waiting
+            # for the cluster, not building.
+            return BuildFailure(
+                FailureReason.INTERNAL,
+                f"the build pod never ran within the Job's {deadline_seconds} s "
+                "(not scheduled, or its builder never started)",
+                platform_fault=True,
+            )
         return BuildFailure(
             FailureReason.TIMEOUT, f"the build took longer than its {deadline_seconds} s"
         )
