@@ -8,7 +8,10 @@ import time
 import pytest
 from fastapi.testclient import TestClient
 
+from botarena.agents.models import Submission
 from botarena.app import create_app
+from botarena.builds.backends.base import Artifact
+from botarena.db.engine import SessionFactory, session_scope
 from botarena.settings import Settings
 
 from support.accounts import Account
@@ -86,3 +89,30 @@ def test_the_ladder_plays_and_the_leaderboard_fills(
     assert len(rows) == 3
     assert all(int(r["games"]) > 0 for r in rows), rows  # type: ignore[call-overload]
     assert [r["rank"] for r in rows] == [1, 2, 3]
+
+
+@sqlite_only
+@pytest.mark.parametrize("backend_settings", ["local"], indirect=True)
+def test_a_recorded_image_whose_digests_disagree_fails_its_match_once(
+    built: Built,
+    playing: TestClient,
+    session_factory: SessionFactory,
+    alice: Account,
+    bob: Account,
+) -> None:
+    alices, _ = built(alice, "alices-pinned", {"main.py": RANDOM})
+    bobs, bobs_sub = built(bob, "bobs-pinned", {"main.py": RANDOM})
+    with session_scope(session_factory) as session:
+        row = session.get(Submission, bobs_sub)
+        assert row is not None
+        row.artifact = Artifact(
+            backend="kubernetes",
+            image=f"registry.test/agent-{bobs}:{bobs_sub}-v1@sha256:{'a' * 64}",
+            digest=f"sha256:{'b' * 64}",
+        ).to_json()
+        session.commit()
+    answer = playing.post(
+        "/api/v1/matches", json={"agent1Id": alices, "agent2Id": bobs}, headers=bob.headers
+    )
+    match = wait_for_end(playing, answer.json()["id"])
+    assert (match["status"], match["attempts"]) == ("error", 1), match  # claimed once

@@ -263,7 +263,12 @@ class MatchDispatcher(Workers):
                     break
                 artifact = Artifact.from_json(built)
                 agent = artifact.prepared(agent_id)
-                agents.append(wire.agent_spec(agent, submission_id, image_digest=artifact.digest))
+                try:
+                    seat = wire.agent_spec(agent, submission_id, image_digest=artifact.digest)
+                except ValueError as exc:  # a recorded image whose digests disagree
+                    queue.fail(match, f"submission {submission_id}: {exc}")
+                    break
+                agents.append(seat)
             else:
                 spec = wire.match_spec(
                     match.id, match.game, json.loads(match.configuration), match.seed, agents
