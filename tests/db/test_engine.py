@@ -3,6 +3,8 @@ the lock like a writer instead of failing; parameters and passwords stay out of 
 
 from __future__ import annotations
 
+import os
+import resource
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -179,3 +181,25 @@ def test_pooled_connections_are_pinged_only_once_the_server_closed_them(
         assert len(pings) == 1
     finally:
         engine.dispose()
+
+
+@pytest.mark.parametrize(
+    "database_url", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True
+)
+def test_the_pool_check_works_past_a_thousand_descriptors(database_url: str) -> None:
+    # A busy server holds many sockets: select() refuses descriptors past 1024.
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, min(hard, 4096)), hard))
+    held = [os.open(os.devnull, os.O_RDONLY) for _ in range(1100)]
+    engine = build_engine(database_url, PoolLimits(size=1, overflow=0, timeout=5))
+    try:
+        for _ in range(2):  # the second borrow runs the check on a pooled connection
+            with engine.connect() as connection:
+                assert connection.scalar(text("SELECT 1")) == 1
+                fileno = connection.connection.dbapi_connection.fileno()
+        assert fileno > 1024
+    finally:
+        engine.dispose()
+        for descriptor in held:
+            os.close(descriptor)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))

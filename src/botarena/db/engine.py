@@ -99,8 +99,10 @@ def _replace_if_closed(engine: Engine) -> Any:
 
 
 def _has_input(dbapi_connection: Any) -> bool:
-    readable, _, _ = select.select([dbapi_connection.fileno()], [], [], 0)
-    return bool(readable)
+    # poll, not select: a busy server's descriptors go past select's 1024.
+    poller = select.poll()
+    poller.register(dbapi_connection.fileno(), select.POLLIN)
+    return bool(poller.poll(0))
 
 
 def _configure_sqlite_connection(dbapi_connection: Any, _record: object) -> None:
