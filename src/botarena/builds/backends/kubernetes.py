@@ -13,8 +13,10 @@ and takes the pushed digest from the container's termination message: the artifa
 
 A Job of the submission still running when a build starts (the server restarted, or lost
 the API, mid-build) is picked up where it is rather than built again: its log is followed from
-the start and its result taken. The source is fetched again by the pipeline before that but is
-not used, so a moved branch does not change what the picked-up Job builds.
+the start and its result taken, provided it carries the mark a sent context leaves (see
+``CONTEXT_SENT_ANNOTATION``); one without it may wait on stdin for a context its maker died
+before sending, and is deleted and made again. The source is fetched again by the pipeline
+before that but is not used, so a moved branch does not change what a picked-up Job builds.
 
 The validation match plays the pushed image as every match does: with
 ``BOTARENA_MATCH_RUNNER=kubernetes``, a match Job on the same cluster; otherwise with the
