@@ -5,15 +5,9 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from botarena.settings import KANIKO_IMAGE, Settings
+from botarena.settings import KANIKO_IMAGE
 
-DIGEST = "sha256:" + "0123456789abcdef" * 4
-
-
-def from_env(monkeypatch: pytest.MonkeyPatch, **variables: str) -> Settings:
-    for name, value in variables.items():
-        monkeypatch.setenv(f"BOTARENA_{name.upper()}", value)
-    return Settings(_env_file=None)  # type: ignore[call-arg]
+from support.env_settings import DIGEST, from_env
 
 
 def test_the_defaults(monkeypatch: pytest.MonkeyPatch) -> None:

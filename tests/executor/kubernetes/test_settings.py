@@ -12,17 +12,10 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from botarena.settings import REFEREE_IMAGE, Settings
+from botarena.settings import REFEREE_IMAGE
 
+from support.env_settings import DIGEST, from_env
 from support.executors import authority
-
-DIGEST = "sha256:" + "0123456789abcdef" * 4
-
-
-def from_env(monkeypatch: pytest.MonkeyPatch, **variables: str) -> Settings:
-    for name, value in variables.items():
-        monkeypatch.setenv(f"BOTARENA_{name.upper()}", value)
-    return Settings(_env_file=None)  # type: ignore[call-arg]
 
 
 def test_the_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
