@@ -20,6 +20,8 @@ SOURCE = Path(__file__).resolve().parents[1] / "src" / "botarena"
 STAGES: tuple[frozenset[str], ...] = (
     frozenset({"accounts"}),
     frozenset({"audit"}),
+    frozenset({"competitions"}),
+    frozenset({"teams"}),
     frozenset({"agents"}),
     frozenset({"builds"}),
     frozenset({"matches"}),

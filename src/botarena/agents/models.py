@@ -24,6 +24,12 @@ class Agent(Base):
     # Lower-cased name: agent names are unique regardless of case.
     name_key: Mapped[str] = mapped_column(String(64), unique=True)
     game: Mapped[str] = mapped_column(String(64), index=True)
+    # Kept without a foreign key and nullable in the schema (SQLite can neither add nor drop a
+    # referencing or NOT NULL column in place, and copying this table would cascade); every
+    # row written since competitions exist has one (the migration filled the older ones).
+    competition_id: Mapped[str] = mapped_column(String(32), index=True, nullable=True)
+    # The team that owns the agent (its members may submit, activate and read logs).
+    team_id: Mapped[str] = mapped_column(String(32), index=True, nullable=True)
     owner_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # How many submissions were ever made; the next one gets this plus one as its version.

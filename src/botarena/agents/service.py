@@ -24,6 +24,7 @@ from botarena.agents.repository import AgentRepository, SubmissionRepository
 from botarena.agents.schemas import AGENT_NAME
 from botarena.agents.status import INITIAL_STATUS, SubmissionStatus, check_transition
 from botarena.clock import utcnow
+from botarena.competitions.repository import CompetitionRepository
 from botarena.errors import AppError, conflict, forbidden, invalid, not_found, too_large
 from botarena.games.registry import known_games
 from botarena.ids import new_id
@@ -38,6 +39,7 @@ from botarena.sources.archives import (
 )
 from botarena.sources.urls import SourceUrlError, validate_code_url
 from botarena.storage import build_log_path, read_tail
+from botarena.teams.repository import TeamRepository
 
 AGENT_NAME_PATTERN = re.compile(AGENT_NAME)
 
@@ -98,11 +100,15 @@ class AgentService:
             raise invalid("game", f"Unknown game '{game}'; known games: {', '.join(sorted(games))}")
         if self.agents.by_name(name) is not None:
             raise conflict(f"Agent name {name} is already taken")
+        competition = CompetitionRepository(self.session).default_for(game)
+        team = TeamRepository(self.session).team_for(competition.id, owner)
         agent = Agent(
             id=new_id("agt"),
             name=name,
             name_key=name.lower(),
             game=game,
+            competition_id=competition.id,
+            team_id=team.id,
             owner_id=owner.id,
             created_at=utcnow(),
             submission_count=0,

@@ -28,6 +28,10 @@ class Match(Base):
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     game: Mapped[str] = mapped_column(String(64))
+    # Kept without a foreign key and nullable in the schema (SQLite can neither add nor drop a
+    # referencing or NOT NULL column in place, and copying this table would cascade); every
+    # row written since competitions exist has one (the migration filled the older ones).
+    competition_id: Mapped[str] = mapped_column(String(32), index=True, nullable=True)
     status: Mapped[str] = mapped_column(String(16), default=MatchState.QUEUED.value)
     seed: Mapped[int] = mapped_column(Integer)
     configuration: Mapped[str] = mapped_column(Text, default="{}")  # overrides, JSON

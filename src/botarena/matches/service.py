@@ -152,9 +152,13 @@ class MatchService:
         """Queue a match between the given submissions (the rules above are the caller's,
         and so is the commit). ``origin`` is the caller saying who queued it, recorded as the
         reason of its first status; without a creator the match is the platform's own."""
+        competitions = {agent.competition_id for agent, _ in seats}
+        if len(competitions) != 1:
+            raise invalid("agents", "The agents of a match must be of one competition")
         match = Match(
             id=new_id("mat"),
             game=game,
+            competition_id=competitions.pop(),
             seed=seed if seed is not None else random.randrange(2**31),  # noqa: S311
             configuration=json.dumps(config or {}),
             ranked=ranked,

@@ -20,7 +20,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from botarena.agents.models import Submission
+from botarena.agents.models import Agent, Submission
 from botarena.matches.models import Match, MatchPlayer
 from botarena.matches.status import MatchState
 from botarena.ratings.models import Rating, RatingChange
@@ -72,7 +72,9 @@ class RatingBook:
             .order_by(Submission.version.desc())
             .limit(1)
         )
-        first = _new_rating(submission_id, submission.agent_id, game, previous)
+        first = _new_rating(
+            submission_id, submission.agent_id, game, submission.agent.competition_id, previous
+        )
         values = {
             column.key: getattr(first, column.key)
             for column in Rating.__table__.columns
@@ -115,6 +117,7 @@ def update(
                 "submission_id": rating.submission_id,
                 "agent_id": rating.agent_id,
                 "game": rating.game,
+                "competition_id": rating.competition_id,
                 "mu_before": mu_before,
                 "sigma_before": sigma_before,
                 "mu_after": rating.mu,
@@ -148,6 +151,10 @@ def recompute(session: Session) -> int:
             select(Submission.id, Submission.agent_id, Submission.version)
         )
     }
+    competition_of = {
+        agent_id: competition_id
+        for agent_id, competition_id in session.execute(select(Agent.id, Agent.competition_id))
+    }
     ratings: dict[str, Rating] = {}
     by_agent: dict[str, dict[int, Rating]] = {}
     changes: list[dict[str, Any]] = []
@@ -160,7 +167,9 @@ def recompute(session: Session) -> int:
                 agent, version = versions[submission_id]
                 earlier = [v for v in by_agent.get(agent, {}) if v < version]
                 previous = by_agent[agent][max(earlier)] if earlier else None
-                rating = _new_rating(submission_id, agent, game, previous)
+                rating = _new_rating(
+                    submission_id, agent, game, competition_of.get(agent), previous
+                )
                 ratings[submission_id] = rating
                 by_agent.setdefault(agent, {})[version] = rating
             pair.append(rating)
@@ -174,12 +183,19 @@ def recompute(session: Session) -> int:
     return len(rows)
 
 
-def _new_rating(submission_id: str, agent_id: str, game: str, previous: Rating | None) -> Rating:
+def _new_rating(
+    submission_id: str,
+    agent_id: str,
+    game: str,
+    competition_id: str | None,
+    previous: Rating | None,
+) -> Rating:
     """A first rating: the mu of the agent's previous version, with sigma reset."""
     return Rating(
         submission_id=submission_id,
         agent_id=agent_id,
         game=game,
+        competition_id=competition_id,
         mu=previous.mu if previous is not None else DEFAULT_MU,
         sigma=DEFAULT_SIGMA,
         games=0,

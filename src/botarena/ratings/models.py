@@ -21,6 +21,10 @@ class Rating(Base):
     )
     agent_id: Mapped[str] = mapped_column(ForeignKey("agents.id", ondelete="CASCADE"), index=True)
     game: Mapped[str] = mapped_column(String(64), index=True)
+    # Kept without a foreign key and nullable in the schema (SQLite can neither add nor drop a
+    # referencing or NOT NULL column in place, and copying this table would cascade); every
+    # row written since competitions exist has one (the migration filled the older ones).
+    competition_id: Mapped[str] = mapped_column(String(32), index=True, nullable=True)
     mu: Mapped[float] = mapped_column(Float)
     sigma: Mapped[float] = mapped_column(Float)
     games: Mapped[int] = mapped_column(Integer, default=0)
@@ -44,6 +48,7 @@ class RatingChange(Base):
     __table_args__ = (
         Index("ix_rating_changes_agent_id_at", "agent_id", "at"),
         Index("ix_rating_changes_game_at", "game", "at"),
+        Index("ix_rating_changes_competition_id_at", "competition_id", "at"),
         Index("ix_rating_changes_submission_id_at", "submission_id", "at"),
     )
 
@@ -54,6 +59,10 @@ class RatingChange(Base):
     submission_id: Mapped[str] = mapped_column(ForeignKey("submissions.id", ondelete="CASCADE"))
     agent_id: Mapped[str] = mapped_column(ForeignKey("agents.id", ondelete="CASCADE"))
     game: Mapped[str] = mapped_column(String(64))
+    # Kept without a foreign key and nullable in the schema (SQLite can neither add nor drop a
+    # referencing or NOT NULL column in place, and copying this table would cascade); every
+    # row written since competitions exist has one (the migration filled the older ones).
+    competition_id: Mapped[str] = mapped_column(String(32), nullable=True)
     mu_before: Mapped[float] = mapped_column(Float)
     sigma_before: Mapped[float] = mapped_column(Float)
     mu_after: Mapped[float] = mapped_column(Float)

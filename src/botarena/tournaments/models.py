@@ -27,6 +27,10 @@ class Tournament(Base):
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     game: Mapped[str] = mapped_column(String(64), index=True)
+    # Kept without a foreign key and nullable in the schema (SQLite can neither add nor drop a
+    # referencing or NOT NULL column in place, and copying this table would cascade); every
+    # row written since competitions exist has one (the migration filled the older ones).
+    competition_id: Mapped[str] = mapped_column(String(32), index=True, nullable=True)
     format: Mapped[str] = mapped_column(String(32))
     status: Mapped[str] = mapped_column(String(16), default=RUNNING, index=True)
     seed: Mapped[int] = mapped_column(Integer)

@@ -17,6 +17,7 @@ from botarena.audit.actions import Action
 from botarena.audit.context import ActionContext
 from botarena.audit.service import AuditLog
 from botarena.clock import utcnow
+from botarena.competitions.repository import CompetitionRepository
 from botarena.db.paging import page_of
 from botarena.errors import bad_request, conflict, forbidden, invalid, not_found
 from botarena.games.registry import UnknownGameError, get_game
@@ -113,6 +114,7 @@ class TournamentService:
         tournament = Tournament(
             id=new_id("tou"),
             game=spec.game,
+            competition_id=CompetitionRepository(self.session).default_for(spec.game).id,
             format=spec.format,
             seed=seed,
             rounds=planned_rounds,

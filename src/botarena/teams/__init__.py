@@ -1,0 +1,1 @@
+"""Teams: who owns agents in a competition; a user is in at most one team per competition."""
