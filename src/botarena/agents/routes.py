@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, File, Query, Request, UploadFile, status
+from fastapi.responses import FileResponse
+from starlette.background import BackgroundTask
 
 from botarena.accounts.deps import CurrentUser, OptionalUser
 from botarena.agents.presenters import present
@@ -146,4 +148,19 @@ def deactivate(
     """Stop this submission from playing."""
     return SubmissionOut.model_validate(
         SubmissionService(session, settings).deactivate(user, submission_id)
+    )
+
+
+@router.get("/submissions/{submission_id}/source", response_class=FileResponse)
+def download_source(
+    submission_id: str, user: CurrentUser, session: SessionDep, settings: SettingsDep
+) -> FileResponse:
+    """The submission's source as one archive (its agent's owner and admins): an uploaded
+    archive as stored, a Git submission fetched again at its pinned commit (``.tar.gz``)."""
+    source = SubmissionService(session, settings).source(user, submission_id)
+    return FileResponse(
+        source.path,
+        media_type=source.media_type,
+        filename=source.filename,
+        background=BackgroundTask(source.discard),
     )
