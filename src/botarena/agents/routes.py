@@ -23,6 +23,7 @@ from botarena.agents.status import SubmissionStatus
 from botarena.api.deps import SessionDep, SettingsDep
 from botarena.api.games import GameFilter
 from botarena.api.hooks import notify_build_queued
+from botarena.api.openapi import error_answers
 from botarena.api.pagination import PageDep
 from botarena.api.schema import Page
 
@@ -151,7 +152,25 @@ def deactivate(
     )
 
 
-@router.get("/submissions/{submission_id}/source", response_class=FileResponse)
+_ARCHIVE = {"schema": {"type": "string", "format": "binary"}}
+
+
+@router.get(
+    "/submissions/{submission_id}/source",
+    response_class=FileResponse,
+    responses={
+        200: {
+            "description": "The source as one archive (.zip or .tar.gz)",
+            "content": {"application/zip": _ARCHIVE, "application/gzip": _ARCHIVE},
+        },
+        **error_answers(
+            {
+                409: "A Git submission whose build has not pinned a commit yet",
+                502: "The submission's repository could not be fetched again",
+            }
+        ),
+    },
+)
 def download_source(
     submission_id: str, user: CurrentUser, session: SessionDep, settings: SettingsDep
 ) -> FileResponse:

@@ -10,6 +10,7 @@ from fastapi.responses import FileResponse, PlainTextResponse
 from botarena.accounts.deps import CurrentUser, OptionalUser
 from botarena.api.deps import SessionDep, SettingsDep
 from botarena.api.hooks import notify_match_queued
+from botarena.api.openapi import error_answers
 from botarena.api.pagination import PageDep
 from botarena.api.schema import Page
 from botarena.audit.deps import AuditContext, request_id
@@ -94,7 +95,10 @@ def get_replay(
     return FileResponse(path, media_type="application/json")
 
 
-@router.get("/matches/{match_id}/rerun")
+@router.get(
+    "/matches/{match_id}/rerun",
+    responses=error_answers({409: "The match has not finished: nothing to reproduce"}),
+)
 def get_rerun(match_id: str, user: CurrentUser, session: SessionDep) -> RerunOut:
     """What re-running a finished match takes (``botarena rerun``): seed, game, configuration
     overrides, the recorded result, and where to download each seat's code. Admins, and
