@@ -93,8 +93,8 @@ def play_folders(
     if runtime == "docker":
         return _play_in_containers(game, configuration, folders, seed, code)
     agents = []
-    for label, folder in zip(("player 0", "player 1"), folders, strict=True):
-        err_console.print(f"preparing {label}: {folder}", highlight=False)
+    for player, folder in enumerate(folders):
+        err_console.print(f"preparing player {player}: {folder}", highlight=False)
         try:
             agents.append(prepare_agent(folder, _cache_dir(), on_output=_progress))
         except PrepareError as exc:
@@ -125,7 +125,8 @@ def _play_in_containers(
         client, settings.docker_base_image, network=settings.docker_build_network
     )
     agents = []
-    for label, folder in zip(("player 0", "player 1"), folders, strict=True):
+    for player, folder in enumerate(folders):
+        label = f"player {player}"
         if not folder.is_dir():
             fail(f"{folder} is not a folder", code=code)
         reference = f"botarena/play-{local_image_name(folder.resolve())}:latest"
