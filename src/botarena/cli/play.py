@@ -82,28 +82,51 @@ def play_folders(
     runtime: str = "local",
     *,
     code: int = 1,
+    trusted: bool = True,
 ) -> tuple[Any, list[str]]:
-    """Play one match between agent folders on this machine, the way ``botarena play`` does
-    (``botarena rerun`` too): the result and the agents' names. A folder that cannot be
-    prepared ends the command with exit code ``code``."""
+    """Play one match between agent folders on this machine, the way ``botarena play`` does:
+    the result and the agents' names. Code that is not ``trusted`` (``botarena rerun``: maybe
+    someone else's) never runs outside a sandbox: agents are refused without bubblewrap, and
+    requirements install in the install sandbox, as the server's builds do, not with this
+    machine's pip. Whatever stops the match from starting ends the command with ``code``."""
     from botarena.executor.match import run_match
     from botarena.executor.prepare import PrepareError, prepare_agent
     from botarena.executor.runners.local import LocalRunner
+    from botarena.executor.sandbox import SandboxUnavailable
 
     if runtime == "docker":
         return _play_in_containers(game, configuration, folders, seed, code)
-    agents = []
-    for player, folder in enumerate(folders):
-        err_console.print(f"preparing player {player}: {folder}", highlight=False)
-        try:
-            agents.append(prepare_agent(folder, _cache_dir(), on_output=_progress))
-        except PrepareError as exc:
-            fail(f"{folder}: {exc}", code=code)
-    # One match gains nothing from a fork server: each agent starts in a fresh sandbox.
-    with LocalRunner(allow_unsandboxed=True, fork_server=False) as runner:
+    try:
+        # One match gains nothing from a fork server: each agent starts in a fresh sandbox.
+        runner = LocalRunner(allow_unsandboxed=trusted, fork_server=False)
+    except SandboxUnavailable as exc:
+        fail(
+            f"this machine cannot sandbox agents: {exc}",
+            "Use --runtime docker, or --unsandboxed for code you trust.",
+            code,
+        )
+    with runner:
+        installer = None if trusted else _sandboxed_installer()
+        agents = []
+        for player, folder in enumerate(folders):
+            err_console.print(f"preparing player {player}: {folder}", highlight=False)
+            try:
+                agents.append(
+                    prepare_agent(folder, _cache_dir(), on_output=_progress, installer=installer)
+                )
+            except PrepareError as exc:
+                fail(f"{folder}: {exc}", code=code)
         _announce(runner)
         result = run_match(game, configuration, agents, runner, seed=seed)
     return result, [a.name for a in agents]
+
+
+def _sandboxed_installer() -> Any:
+    from botarena.executor.installers import SandboxedInstaller
+    from botarena.executor.sandbox import Limits
+    from botarena.settings import get_settings
+
+    return SandboxedInstaller(Limits(), egress_allow=get_settings().build_egress_allow)
 
 
 def _play_in_containers(

@@ -32,6 +32,14 @@ def rerun(
     replay: Annotated[
         Path | None, typer.Option(help="Write the new replay (JSON) to this file.")
     ] = None,
+    unsandboxed: Annotated[
+        bool,
+        typer.Option(
+            "--unsandboxed",
+            help="Code you trust: install with this machine's pip, and run the agents without "
+            "a sandbox where this machine has none (as 'botarena play').",
+        ),
+    ] = False,
     as_json: JsonOption = False,
     server: ServerOption = None,
 ) -> None:
@@ -40,8 +48,8 @@ def rerun(
     where they differ (exit 1); exit 2 when it cannot be re-run.
 
     Only admins, and whoever may download both submissions, may re-run a match. The code is
-    downloaded as source and prepared the way 'botarena play' prepares a folder (its
-    requirements installed with this machine's pip), then played in the local sandbox.
+    downloaded as source, its requirements installed in the install sandbox as the server's
+    builds do, and played in the local sandbox (or in containers with --runtime docker).
     """
     from botarena.cli.play import RUNTIMES, play_folders
     from botarena.games.base import GameConfigError
@@ -65,7 +73,13 @@ def rerun(
             fail(f"cannot play match {match_id} here: {exc}", code=FAILED)
         _say(f"playing match {match_id} again: {plan['game']}, seed {plan['seed']}")
         result, _ = play_folders(
-            game, configuration, folders, int(plan["seed"]), runtime, code=FAILED
+            game,
+            configuration,
+            folders,
+            int(plan["seed"]),
+            runtime,
+            code=FAILED,
+            trusted=unsandboxed,
         )
     if result.status.value != "finished":
         fail(f"the match did not finish here: {result.error}", code=FAILED)
