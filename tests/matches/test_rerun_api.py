@@ -164,3 +164,25 @@ def test_a_match_against_someone_elses_agent_is_refused(
         refused = client.get(f"/api/v1/matches/{match_id}/rerun", headers=account.headers)
         assert refused.status_code == 403
         assert refused.json()["error"].endswith(f"player {seat} ({name}) is not yours")
+
+
+def test_a_git_source_without_a_commit_or_a_repository(
+    client: TestClient,
+    alice: Account,
+    session_factory: SessionFactory,
+    git_repo: tuple[GitServer, str],
+) -> None:
+    git_server, main_sha = git_repo
+    agent = create_agent(client, alice, "fetched")
+    unpinned = submit_url(client, alice, agent, git_server.url_for("bot"))
+    answer = client.get(f"/api/v1/submissions/{unpinned}/source", headers=alice.headers)
+    assert answer.status_code == 409
+    assert answer.json()["error"] == f"Submission {unpinned} has no pinned commit yet"
+
+    gone = submit_url(client, alice, agent, git_server.url_for("gone"))
+    _built(session_factory, gone, main_sha)
+    answer = client.get(f"/api/v1/submissions/{gone}/source", headers=alice.headers)
+    assert answer.status_code == 502
+    assert answer.json()["error"] == (
+        f"The repository of submission {gone} could not be fetched again"
+    )
