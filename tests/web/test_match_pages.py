@@ -1,6 +1,7 @@
 """The match pages through the real app on both databases: a match's players, result, status
-history and replay text agree with the API; agents' logs for their owners and admins only;
-the list of matches with its filters and pages; 404s."""
+history and replay text agree with the API; agents' logs for their owners and admins only, and
+the rerun command for whoever may re-run it; the list of matches with its filters and pages;
+404s."""
 
 from __future__ import annotations
 
@@ -81,6 +82,7 @@ def test_each_owner_reads_their_own_agents_log_and_an_admin_reads_both(
     assert "alice's secret <script>x</script>" in page.by_id("log-0").text
     assert "<script>x</script>" not in answer.text  # escaped
     assert "bob's secret" not in answer.text and not page.all("section", id="log-1")
+    assert not page.all("section", id="rerun")  # bob's code is not alice's to download
     # The API's rule is the same.
     assert client.get(f"/api/v1/matches/{match}/logs/1", headers=alice.headers).status_code == 403
     client.cookies.clear()
@@ -88,6 +90,7 @@ def test_each_owner_reads_their_own_agents_log_and_an_admin_reads_both(
     both = page_of(client.get(f"/matches/{match}"))
     assert "alice's secret" in both.by_id("log-0").text
     assert "bob's secret" in both.by_id("log-1").text
+    assert f"botarena rerun {match}" in both.by_id("rerun").text
 
 
 def test_unknown_matches_and_pages_are_404_pages(client: TestClient) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, File, Query, Request, UploadFile, status
+from fastapi.responses import FileResponse
+from starlette.background import BackgroundTask
 
 from botarena.accounts.deps import CurrentUser, OptionalUser
 from botarena.agents.presenters import present
@@ -21,6 +23,7 @@ from botarena.agents.status import SubmissionStatus
 from botarena.api.deps import SessionDep, SettingsDep
 from botarena.api.games import GameFilter
 from botarena.api.hooks import notify_build_queued
+from botarena.api.openapi import error_answers
 from botarena.api.pagination import PageDep
 from botarena.api.schema import Page
 
@@ -146,4 +149,37 @@ def deactivate(
     """Stop this submission from playing."""
     return SubmissionOut.model_validate(
         SubmissionService(session, settings).deactivate(user, submission_id)
+    )
+
+
+_ARCHIVE = {"schema": {"type": "string", "format": "binary"}}
+
+
+@router.get(
+    "/submissions/{submission_id}/source",
+    response_class=FileResponse,
+    responses={
+        200: {
+            "description": "The source as one archive (.zip or .tar.gz)",
+            "content": {"application/zip": _ARCHIVE, "application/gzip": _ARCHIVE},
+        },
+        **error_answers(
+            {
+                409: "A Git submission whose build has not pinned a commit yet",
+                502: "The submission's repository could not be fetched again",
+            }
+        ),
+    },
+)
+def download_source(
+    submission_id: str, user: CurrentUser, session: SessionDep, settings: SettingsDep
+) -> FileResponse:
+    """The submission's source as one archive (its agent's owner and admins): an uploaded
+    archive as stored, a Git submission fetched again at its pinned commit (``.tar.gz``)."""
+    source = SubmissionService(session, settings).source(user, submission_id)
+    return FileResponse(
+        source.path,
+        media_type=source.media_type,
+        filename=source.filename,
+        background=BackgroundTask(source.discard),
     )

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from botarena.accounts.models import User
+from botarena.agents.downloads import SourceFile, source_file
 from botarena.agents.models import Agent, Submission, SubmissionStatusEvent, artifact_warnings
 from botarena.agents.refs import ref_problem
 from botarena.agents.repository import AgentRepository, SubmissionRepository
@@ -300,6 +301,14 @@ class SubmissionService:
             self.session.commit()
         return submission
 
+    def source(self, user: User | None, submission_id: str) -> SourceFile:
+        """The submission's source as one archive (see :mod:`botarena.agents.downloads`), for
+        those :func:`may_download_submission` lets download it."""
+        submission = self.get(submission_id)
+        if not may_download_submission(user, submission):
+            raise forbidden("Only the agent's owner and admins may download its code")
+        return source_file(self.settings, submission)
+
     def _agent_to_submit_to(self, user: User, agent_id: str) -> Agent:
         agent = self.agents.get(agent_id)
         if agent is None:
@@ -368,3 +377,10 @@ def may_read_build_log(session: Session, user: User | None, submission_id: str) 
 def may_see_private(user: User | None, agent: Agent) -> bool:
     """Build logs and where the source lives are for the agent's owner and admins only."""
     return user is not None and (user.is_admin or agent.owner_id == user.id)
+
+
+def may_download_submission(user: User | None, submission: Submission) -> bool:
+    """Whether ``user`` may download the submission's code (its source, for ``botarena
+    rerun``): admins, and whoever owns its agent. The one place this rule lives: the source
+    download and the rerun of a match (which needs both players' code) both ask it."""
+    return user is not None and (user.is_admin or submission.agent.owner_id == user.id)

@@ -126,6 +126,13 @@ def _link(paths: dict[str, Any]) -> None:
                     }
 
 
+def error_answers(answers: dict[int, str]) -> dict[int | str, dict[str, Any]]:
+    """An operation's own error answers beyond the rules above (e.g. a read's 409), for its
+    route's ``responses``."""
+    body = {"application/json": {"schema": {"$ref": f"#/components/schemas/{_ERROR}"}}}
+    return {code: {"description": text, "content": body} for code, text in answers.items()}
+
+
 def _add_errors(path: str, method: str, operation: dict[str, Any]) -> None:
     wanted = dict(_ALL)
     if "{" in path:

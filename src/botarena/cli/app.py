@@ -11,6 +11,7 @@ import botarena.cli.matches as matches
 import botarena.cli.play as play
 import botarena.cli.referee as referee
 import botarena.cli.remote as remote
+import botarena.cli.rerun as rerun
 import botarena.cli.server as server
 import botarena.cli.tokens as tokens
 import botarena.cli.tournaments as tournaments
@@ -41,6 +42,7 @@ app.command("rebuild")(remote.rebuild)
 app.command("play")(play.play)
 app.command("match")(matches.match)
 app.command("replay")(matches.replay)
+app.command("rerun")(rerun.rerun)
 app.command("leaderboard")(remote.leaderboard)
 app.add_typer(server.ratings_app, name="ratings")
 app.add_typer(tournaments.tournament_app, name="tournament")

@@ -39,9 +39,6 @@ def play(
 ) -> None:
     """Play one match between two agent folders on this machine and show the result."""
     # Imported here: the other commands start without the engine.
-    from botarena.executor.match import run_match
-    from botarena.executor.prepare import PrepareError, prepare_agent
-    from botarena.executor.runners.local import LocalRunner
     from botarena.games.base import GameConfigError
     from botarena.games.registry import UnknownGameError, get_game
 
@@ -56,21 +53,7 @@ def play(
         ready_log_dir(logs)  # before the match: a bad folder costs no match
     match_seed = seed if seed is not None else random.randrange(2**31)  # noqa: S311
     folders = [folder_a, folder_b]
-    if runtime == "docker":
-        result, names = _play_in_containers(chosen, configuration, folders, match_seed)
-    else:
-        agents = []
-        for label, folder in zip(("player 0", "player 1"), folders, strict=True):
-            err_console.print(f"preparing {label}: {folder}", highlight=False)
-            try:
-                agents.append(prepare_agent(folder, _cache_dir(), on_output=_progress))
-            except PrepareError as exc:
-                fail(f"{folder}: {exc}")
-        names = [a.name for a in agents]
-        # One match gains nothing from a fork server: each agent starts in a fresh sandbox.
-        with LocalRunner(allow_unsandboxed=True, fork_server=False) as runner:
-            _announce(runner)
-            result = run_match(chosen, configuration, agents, runner, seed=match_seed)
+    result, names = play_folders(chosen, configuration, folders, match_seed, runtime)
     agent_logs = [agent.log for agent in result.agents]
     if replay is not None:
         recorded = dict(result.replay)
@@ -91,8 +74,63 @@ def play(
         raise typer.Exit(1)
 
 
+def play_folders(
+    game: Any,
+    configuration: Any,
+    folders: list[Path],
+    seed: int,
+    runtime: str = "local",
+    *,
+    code: int = 1,
+    trusted: bool = True,
+) -> tuple[Any, list[str]]:
+    """Play one match between agent folders on this machine, the way ``botarena play`` does:
+    the result and the agents' names. Code that is not ``trusted`` (``botarena rerun``: maybe
+    someone else's) never runs outside a sandbox: agents are refused without bubblewrap, and
+    requirements install in the install sandbox, as the server's builds do, not with this
+    machine's pip. Whatever stops the match from starting ends the command with ``code``."""
+    from botarena.executor.match import run_match
+    from botarena.executor.prepare import PrepareError, prepare_agent
+    from botarena.executor.runners.local import LocalRunner
+    from botarena.executor.sandbox import SandboxUnavailable
+
+    if runtime == "docker":
+        return _play_in_containers(game, configuration, folders, seed, code)
+    try:
+        # One match gains nothing from a fork server: each agent starts in a fresh sandbox.
+        runner = LocalRunner(allow_unsandboxed=trusted, fork_server=False)
+    except SandboxUnavailable as exc:
+        fail(
+            f"this machine cannot sandbox agents: {exc}",
+            "Use --runtime docker, or --unsandboxed for code you trust.",
+            code,
+        )
+    with runner:
+        installer = None if trusted else _sandboxed_installer()
+        agents = []
+        for player, folder in enumerate(folders):
+            err_console.print(f"preparing player {player}: {folder}", highlight=False)
+            try:
+                agents.append(
+                    prepare_agent(folder, _cache_dir(), on_output=_progress, installer=installer)
+                )
+            except PrepareError as exc:
+                fail(f"{folder}: {exc}", code=code)
+        _announce(runner)
+        result = run_match(game, configuration, agents, runner, seed=seed)
+    return result, [a.name for a in agents]
+
+
+def _sandboxed_installer() -> Any:
+    from botarena.executor.installers import SandboxedInstaller
+    from botarena.executor.sandbox import Limits
+    from botarena.settings import get_settings
+
+    return SandboxedInstaller(Limits(), egress_allow=get_settings().build_egress_allow)
+
+
 def _play_in_containers(
-    game: Any, configuration: Any, folders: list[Path], seed: int
+    game: Any, configuration: Any, folders: list[Path], seed: int, code: int
 ) -> tuple[Any, list[str]]:
     """Build each folder into an image with the configured engine, then play in containers."""
     from botarena.builds.images import ImageBuilder, ImageBuildError, local_image_name
@@ -105,20 +143,21 @@ def _play_in_containers(
     try:
         client = connect(settings.docker_host)
     except DockerUnavailableError as exc:
-        fail(str(exc), "Start the Docker engine, or set BOTARENA_DOCKER_HOST.")
+        fail(str(exc), "Start the Docker engine, or set BOTARENA_DOCKER_HOST.", code=code)
     builder = ImageBuilder(
         client, settings.docker_base_image, network=settings.docker_build_network
     )
     agents = []
-    for label, folder in zip(("player 0", "player 1"), folders, strict=True):
+    for player, folder in enumerate(folders):
+        label = f"player {player}"
         if not folder.is_dir():
-            fail(f"{folder} is not a folder")
+            fail(f"{folder} is not a folder", code=code)
         reference = f"botarena/play-{local_image_name(folder.resolve())}:latest"
         err_console.print(f"building {label}: {folder} as {reference}", highlight=False)
         try:
             built = builder.build(folder.resolve(), reference, _progress)
         except ImageBuildError as exc:
-            fail(f"{folder}: the image did not build: {exc}")
+            fail(f"{folder}: the image did not build: {exc}", code=code)
         agents.append(PreparedAgent.from_image(folder.resolve().name, built.reference))
     runner = DockerRunner(client, runtime=settings.docker_runtime)
     _announce(runner)

@@ -110,6 +110,30 @@ class ApiClient(Closing):
         result: dict[str, Any] = self.request("GET", f"/matches/{match_id}/replay")
         return result
 
+    def rerun(self, match_id: str) -> dict[str, Any]:
+        """What re-running a finished match takes: seed, configuration, each seat's code."""
+        result: dict[str, Any] = self.request("GET", f"/matches/{match_id}/rerun")
+        return result
+
+    def download(self, path: str, dest: Path, timeout: float = 300.0) -> int:
+        """Stream ``path`` (under the API) into the file ``dest``; the bytes written. A Git
+        submission's source is fetched again by the server first, hence the long timeout."""
+        try:
+            with self._http.stream("GET", API + path, timeout=timeout) as response:
+                if response.status_code >= 400:
+                    response.read()
+                    raise _error_from(response)
+                written = 0
+                with dest.open("wb") as out:
+                    for chunk in response.iter_bytes():
+                        out.write(chunk)
+                        written += len(chunk)
+                return written
+        except httpx.HTTPError as exc:
+            raise ApiError(
+                f"Lost the connection to the botarena server at {self.server}", str(exc)
+            ) from exc
+
     def build_status(self, submission_id: str) -> dict[str, Any]:
         result: dict[str, Any] = self.request("GET", f"/submissions/{submission_id}/build-status")
         return result

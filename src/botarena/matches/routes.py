@@ -10,10 +10,12 @@ from fastapi.responses import FileResponse, PlainTextResponse
 from botarena.accounts.deps import CurrentUser, OptionalUser
 from botarena.api.deps import SessionDep, SettingsDep
 from botarena.api.hooks import notify_match_queued
+from botarena.api.openapi import error_answers
 from botarena.api.pagination import PageDep
 from botarena.api.schema import Page
 from botarena.audit.deps import AuditContext, request_id
-from botarena.matches.schemas import MatchCreate, MatchOut
+from botarena.matches.reruns import rerun_plan
+from botarena.matches.schemas import MatchCreate, MatchOut, RerunOut
 from botarena.matches.service import MatchService
 
 router = APIRouter(tags=["matches"])
@@ -91,6 +93,17 @@ def get_replay(
     """The match's replay (JSON): its configuration and every step."""
     path = MatchService(session, settings).replay(match_id)
     return FileResponse(path, media_type="application/json")
+
+
+@router.get(
+    "/matches/{match_id}/rerun",
+    responses=error_answers({409: "The match has not finished: nothing to reproduce"}),
+)
+def get_rerun(match_id: str, user: CurrentUser, session: SessionDep) -> RerunOut:
+    """What re-running a finished match takes (``botarena rerun``): seed, game, configuration
+    overrides, the recorded result, and where to download each seat's code. Admins, and
+    whoever may download both submissions; 409 unless the match finished."""
+    return RerunOut.of(rerun_plan(session, user, match_id))
 
 
 @router.get("/matches/{match_id}/logs/{player}", response_class=PlainTextResponse)

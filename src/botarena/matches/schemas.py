@@ -10,6 +10,7 @@ from pydantic import Field
 
 from botarena.api.schema import JSON_NUMBER, ApiModel
 from botarena.matches.models import Match
+from botarena.matches.reruns import RerunPlan, RerunSeat
 
 
 class MatchCreate(ApiModel):
@@ -79,3 +80,76 @@ class MatchOut(ApiModel):
             duration_ms=match.duration_ms,
             created_at=match.created_at,
         )
+
+
+class RerunSeatOut(ApiModel):
+    """One seat of a match to re-run: its code and where to download it."""
+
+    player: int
+    agent_id: str
+    agent_name: str
+    submission_id: str
+    version: int
+    outcome: str | None
+    # "archive": the uploaded archive, as stored (its SHA-256 below); "git": the repository
+    # at the commit its build pinned, packed by the server as a .tar.gz.
+    source_kind: str
+    archive_sha256: str | None
+    archive_format: str | None
+    code_url: str | None
+    commit_sha: str | None
+    source_path: str  # under /api/v1
+    # What the server's build made, for reference (a folder or image of the server's).
+    build_backend: str | None
+    image: str | None
+
+
+class RerunOut(ApiModel):
+    """What re-running a finished match takes: the seed, the game and its configuration
+    overrides, the recorded result, each seat's code; the replay is at ``replayPath``."""
+
+    match_id: str
+    game: str
+    seed: int
+    configuration: dict[str, Any]
+    winner: int | None
+    scores: list[float] | None
+    turns: int | None
+    replay_path: str  # under /api/v1
+    players: list[RerunSeatOut]
+
+    @classmethod
+    def of(cls, plan: RerunPlan) -> RerunOut:
+        match = plan.match
+        return cls(
+            match_id=match.id,
+            game=match.game,
+            seed=match.seed,
+            configuration=plan.configuration,
+            winner=match.winner,
+            scores=json.loads(match.scores) if match.scores else None,
+            turns=match.turns,
+            replay_path=f"/matches/{match.id}/replay",
+            players=[_seat_out(seat) for seat in plan.seats],
+        )
+
+
+def _seat_out(seat: RerunSeat) -> RerunSeatOut:
+    submission = seat.submission
+    artifact = json.loads(submission.artifact) if submission.artifact else {}
+    return RerunSeatOut(
+        player=seat.seat.player,
+        agent_id=submission.agent_id,
+        agent_name=submission.agent.name,
+        submission_id=submission.id,
+        version=submission.version,
+        outcome=seat.seat.outcome,
+        source_kind="archive" if submission.archive_sha256 else "git",
+        archive_sha256=submission.archive_sha256,
+        archive_format=submission.archive_format,
+        code_url=submission.code_url,
+        commit_sha=submission.commit_sha,
+        source_path=f"/submissions/{submission.id}/source",
+        build_backend=artifact.get("backend") or submission.build_backend,
+        image=artifact.get("image"),
+    )

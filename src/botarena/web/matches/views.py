@@ -19,6 +19,7 @@ from botarena.errors import AppError, bad_request, not_found
 from botarena.games.registry import UnknownGameError, get_game, is_known_game, known_games
 from botarena.games.replay_view import ReplayViewError, build_view, display_names
 from botarena.matches.models import Match, MatchStatusEvent
+from botarena.matches.reruns import may_rerun
 from botarena.matches.service import MatchService, may_cancel
 from botarena.matches.status import ENDED, MatchState
 from botarena.ratings.history import PlayerChange
@@ -68,6 +69,7 @@ class MatchPage:
     view: dict[str, Any] | None  # the replay viewer's data; None without a replay
     download_url: str
     may_cancel: bool = False  # the viewer is its creator or an admin, and it has not ended
+    may_rerun: bool = False  # the viewer may play it again on their machine (botarena rerun)
 
     @property
     def rated(self) -> bool:
@@ -139,6 +141,7 @@ def match_page(
         view,
         f"/api/v1/matches/{match.id}/replay",
         may_cancel(viewer, match),
+        may_rerun(session, viewer, match),
     )
 
 
