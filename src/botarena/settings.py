@@ -17,8 +17,12 @@ from botarena import kube_syntax
 from botarena.endpoints import parse_allow_entry
 
 MIB = 1024 * 1024
-# The maintained Kaniko fork's release; operators pin it by digest (see docs/kubernetes.md).
-KANIKO_IMAGE = "ghcr.io/osscontainertools/kaniko:v1.28.3"
+# The maintained Kaniko fork's release, pinned by digest (where the digest comes from, and how
+# to check it before a first deployment: docs/kubernetes.md).
+KANIKO_IMAGE = (
+    "ghcr.io/osscontainertools/kaniko:v1.28.3"
+    "@sha256:779f463aaa3219151ceff518249aa043a60bcb09a17fab58b915f63c678ecde6"
+)
 # The platform's own image, which match pods run as their referee (see docs/kubernetes.md).
 REFEREE_IMAGE = "ghcr.io/botarena/botarena:0.1.0"
 

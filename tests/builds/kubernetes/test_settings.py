@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from pydantic import ValidationError
 
@@ -20,7 +22,9 @@ def test_the_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
     assert settings.k8s_registry is None and settings.k8s_resolved_cache_repo is None
     assert settings.k8s_registry_secret == "botarena-registry"
     assert settings.k8s_builder_image == KANIKO_IMAGE
+    # The maintained fork's release, pinned by digest: a moved tag cannot change the builder.
     assert KANIKO_IMAGE.startswith("ghcr.io/osscontainertools/kaniko:v")
+    assert re.fullmatch(r"[^@]+:v[0-9.]+@sha256:[0-9a-f]{64}", KANIKO_IMAGE)
     assert (settings.k8s_build_cpu, settings.k8s_build_memory) == ("1", "2Gi")
     assert settings.k8s_build_ephemeral_storage == "4Gi"
     assert settings.k8s_build_ttl_seconds == 600
