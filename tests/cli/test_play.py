@@ -94,7 +94,7 @@ def test_readable_summary_shows_the_board(env: dict[str, str], tmp_path: Path) -
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--game", "chess"], "Unknown game 'chess'; known games: connectx, rps, tictactoe"),
+        (["--game", "chess"], "Unknown game 'chess'; known games: connectx, geese, rps, tictactoe"),
         (["--game", "connectx", "--config", "rows=99"], "rows must be an integer from 3 to 20"),
         (["--game", "connectx", "--config", "speed=3"], "speed"),
         (["--game", "connectx", "--config", "rows"], "--config takes KEY=VALUE"),

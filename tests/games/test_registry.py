@@ -33,7 +33,7 @@ def test_unknown_game(monkeypatch: pytest.MonkeyPatch) -> None:
     install(monkeypatch)
     with pytest.raises(registry.UnknownGameError) as caught:
         registry.get_game("chess")
-    assert str(caught.value) == "Unknown game 'chess'; known games: connectx, rps, tictactoe"
+    assert str(caught.value) == "Unknown game 'chess'; known games: connectx, geese, rps, tictactoe"
     assert isinstance(caught.value, KeyError)
 
 

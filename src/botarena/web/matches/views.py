@@ -148,7 +148,7 @@ def _view(service: MatchService, match: Match, names: list[str]) -> dict[str, An
         path = service.replay(match.id)
         game = get_game(match.game)
         replay = json.loads(path.read_text(encoding="utf-8"))
-        return build_view(game, replay, display_names(game, names))
+        return build_view(game, replay, display_names(game, names, len(names)))
     except (AppError, UnknownGameError, ReplayViewError, ValueError):
         return None
 
