@@ -1,9 +1,9 @@
 """Hungry Geese: heads for the nearest food without walking into trouble.
 
-Each step it looks at the four directions, drops turning back and any cell a goose occupies
-or that another goose's head could reach this step, and of what is left takes the one that
-brings it closest to a piece of food (distances wrap around the edges). With nothing safe
-left it goes on straight. Written for Kaggle's observation, so it runs there unchanged.
+Each step it looks at the four directions, drops turning back, any cell a goose occupies
+(its own tail aside, which moves on) and any cell another goose's head could reach this
+step, and of what is left takes the one that brings it closest to a piece of food
+(distances wrap around the edges). With nothing safe left it goes on straight. Written for Kaggle's observation, so it runs there unchanged.
 Strength: outlives random geese in most games; it never plans more than one step ahead.
 """
 
@@ -33,7 +33,8 @@ def agent(observation, configuration):
         return "NORTH"
     if observation.step == 0:
         last_move = None
-    busy = {cell for goose in geese for cell in goose[:-1]}
+    # Another goose's tail may stay (when it eats), so only its own tail counts as moving.
+    busy = {cell for goose in geese for cell in goose} - {me[-1]}
     for index, goose in enumerate(geese):
         if index != observation.index and goose:
             busy |= {step_to(goose[0], move, rows, columns) for move in MOVES}
