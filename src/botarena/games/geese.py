@@ -226,7 +226,8 @@ class HungryGeese(Game):
         return MoveText(", ".join(moved), sentence)
 
     def result_detail(self, state: State) -> str | None:
-        return "rewards " + ", ".join(str(r) for r in state["rewards"])
+        rewards = state["rewards"]
+        return "rewards " + ", ".join(f"{self.seat_glyph(p)} {r}" for p, r in enumerate(rewards))
 
     # -- helpers -----------------------------------------------------------------------------
     @staticmethod
