@@ -6,7 +6,7 @@ import json
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
 from botarena.api.schema import JSON_NUMBER, ApiModel
 from botarena.executor.match_document import MAX_SEATS
@@ -17,6 +17,30 @@ class MatchCreate(ApiModel):
     """A match to play: two agents (``agent1Id``, ``agent2Id``) or, for a game of more
     players, ``agentIds`` (by seat, 2 up to the game's most), and optionally the game, the
     seed and config overrides."""
+
+    # The description says what the rules refuse: both ways of naming the agents, or neither.
+    model_config = ConfigDict(
+        json_schema_extra={
+            "oneOf": [
+                {
+                    "required": ["agent1Id", "agent2Id"],
+                    "properties": {
+                        "agent1Id": {"type": "string"},
+                        "agent2Id": {"type": "string"},
+                        "agentIds": {"type": "null"},
+                    },
+                },
+                {
+                    "required": ["agentIds"],
+                    "properties": {
+                        "agentIds": {"type": "array"},
+                        "agent1Id": {"type": "null"},
+                        "agent2Id": {"type": "null"},
+                    },
+                },
+            ]
+        }
+    )
 
     agent1_id: str | None = Field(default=None, min_length=1, max_length=32)
     agent2_id: str | None = Field(default=None, min_length=1, max_length=32)

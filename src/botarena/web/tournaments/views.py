@@ -27,6 +27,7 @@ FORMAT_NAMES = {
     "round_robin": "round robin",
     "swiss": "Swiss",
     "single_elimination": "single elimination",
+    "free_for_all": "free-for-all",
 }
 
 
