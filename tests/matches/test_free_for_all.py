@@ -8,6 +8,9 @@ import pytest
 from fastapi.testclient import TestClient
 from openskill.models import PlackettLuce
 
+from botarena.db.engine import SessionFactory
+from botarena.ratings.book import recompute
+
 from support.accounts import Account
 from support.building import Built
 from support.matches import EXAMPLES, wait_for_end
@@ -20,7 +23,12 @@ STRAIGHT = b'def agent(observation, configuration):\n    return "NORTH"\n'
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 @pytest.mark.parametrize("backend_settings", ["local"], indirect=True)
 def test_a_four_player_match_is_played_ranked_and_rated(
-    built: Built, playing: TestClient, alice: Account, bob: Account, admin: Account
+    built: Built,
+    playing: TestClient,
+    session_factory: SessionFactory,
+    alice: Account,
+    bob: Account,
+    admin: Account,
 ) -> None:
     agents = [
         built(alice, "goose-a", {"main.py": GREEDY}, game="geese")[0],
@@ -78,3 +86,10 @@ def test_a_four_player_match_is_played_ranked_and_rated(
         )
     history = playing.get(f"/api/v1/agents/{agents[1]}/ratings").json()["items"]
     assert len(history) == 1 and history[0]["opponentName"].endswith("and 2 more")
+
+    # Recomputed from history, the ratings come out the same to the last bit.
+    with session_factory() as session:
+        assert recompute(session) == 1
+        session.commit()
+    again = playing.get(f"/api/v1/matches/{match['id']}/rating-changes").json()["items"]
+    assert again == changes

@@ -85,3 +85,5 @@ def test_a_free_for_all_seats_tables_and_scores_by_placement(
     assert shown["tiebreaks"] == ["points", "buchholz", "sonnebornBerger", "wins", "seed"]
     with session_factory() as session:
         assert session.scalar(select(func.count()).select_from(Rating)) == 0
+    page = client.get(f"/tournaments/{started['id']}")
+    assert page.status_code == 200 and "free-for-all" in page.text
