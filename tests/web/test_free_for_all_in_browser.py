@@ -1,6 +1,7 @@
 """A finished, ranked four-player Hungry Geese match in Debian's chromium: the page names the
 four agents with the places the API gives them, the replay draws four geese told apart by
-their letters and ends on the places, the page passes axe, and reads without JavaScript."""
+their letters and ends on the places, the leaderboard lists all four with the winner on top,
+the pages pass axe, and the match reads without JavaScript."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from botarena.matches.queue import MatchQueue
 from botarena.matches.recording import MatchRecorder
 from botarena.ratings.hook import RatingsHook
 
-from support.a11y import axe_check
+from support.a11y import axe_check, keyboard_walk
 from support.accounts import Account
 from support.browser import Screenshot, WebServer
 from support.competitors import UNPLAYED
@@ -120,7 +121,16 @@ def test_a_four_player_match_is_rated_and_shown(
         expect(board.locator(f'g[data-seat="{seat}"] text')).to_have_text("ABCD"[seat])
     expect(page.get_by_role("list", name="Geese").locator("li")).to_have_count(4)
     axe_check(page)
+    page.reload()  # the walk starts from the top of a freshly loaded page
+    page.wait_for_selector(".replay-ready")
+    assert keyboard_walk(page)
     screenshot(page, "geese-match")
+
+    page.goto("/games/geese")
+    board = page.locator("table.leaderboard tbody tr")
+    expect(board).to_have_count(4)
+    expect(board.first).to_contain_text(first)  # the best place gained the most
+    axe_check(page)
 
     no_js_page.goto(f"/matches/{match_id}")
     text = no_js_page.locator("[data-replay-text]")
