@@ -31,7 +31,7 @@ def test_configuration_is_kaggles_and_players_are_two_to_four() -> None:
     config = GAME.default_configuration()
     assert (config["rows"], config["columns"], config["hunger_rate"]) == (7, 11, 40)
     assert (config["min_food"], config["episodeSteps"]) == (2, 200)
-    assert (GAME.min_players, GAME.players, GAME.max_players) == (2, 4, 4)
+    assert GAME.players == 4 and GAME.player_range() == (2, 4)
     for players in (2, 3, 4):
         state = GAME.initial_state_for({}, 7, players)
         assert len(state["geese"]) == players

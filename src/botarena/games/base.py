@@ -66,9 +66,10 @@ class Game(ABC):
     title: ClassVar[str]
     #: How many agents play when nothing says otherwise (the ladder's group size).
     players: ClassVar[int] = 2
-    #: The fewest and most agents a match of this game may have.
-    min_players: ClassVar[int] = 2
-    max_players: ClassVar[int] = 2
+    #: The fewest and most agents a match of this game may have; None: ``players`` (so a
+    #: plug-in that declares only ``players`` keeps playing with exactly that many).
+    min_players: ClassVar[int | None] = None
+    max_players: ClassVar[int | None] = None
     #: Every configuration key of the game, timing keys included.
     settings: ClassVar[tuple[Setting, ...]]
     #: The web UI's JS module drawing this game's replays (``replay/<renderer>.js`` in its
@@ -103,10 +104,16 @@ class Game(ABC):
 
     def check_player_count(self, players: int) -> None:
         """Raise ValueError unless a match of this game may have ``players`` agents."""
-        low, high = self.min_players, self.max_players
+        low, high = self.player_range()
         if not low <= players <= high:
             allowed = str(low) if low == high else f"{low} to {high}"
             raise ValueError(f"{self.title} is played by {allowed} agents, not {players}")
+
+    def player_range(self) -> tuple[int, int]:
+        """The fewest and the most agents a match of this game may have."""
+        low = self.players if self.min_players is None else self.min_players
+        high = self.players if self.max_players is None else self.max_players
+        return low, high
 
     @abstractmethod
     def to_move(self, state: State) -> list[int]:
@@ -192,10 +199,11 @@ class Game(ABC):
         return None
 
     def _check_player(self, player: int) -> None:
+        most = self.player_range()[1]
         if isinstance(player, bool) or not isinstance(player, int):
-            raise ValueError(f"player must be an integer from 0 to {self.max_players - 1}")
-        if not 0 <= player < self.max_players:
-            raise ValueError(f"player {player} is not in this game (0 to {self.max_players - 1})")
+            raise ValueError(f"player must be an integer from 0 to {most - 1}")
+        if not 0 <= player < most:
+            raise ValueError(f"player {player} is not in this game (0 to {most - 1})")
 
     def _check_actions(self, state: State, actions: Mapping[int, Any]) -> None:
         """Refuse a set of actions that is not exactly one legal action per player to move."""
