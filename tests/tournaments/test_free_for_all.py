@@ -85,5 +85,12 @@ def test_a_free_for_all_seats_tables_and_scores_by_placement(
     assert shown["tiebreaks"] == ["points", "buchholz", "sonnebornBerger", "wins", "seed"]
     with session_factory() as session:
         assert session.scalar(select(func.count()).select_from(Rating)) == 0
+    # The schedule lists every two entrants at a table, each pair's game pointing at the
+    # table's match.
+    first_round = shown["schedule"][0]["pairings"]
+    assert [p["table"] for p in first_round] == [0, 0, 0, 1, 1, 1]
+    table = {p["a"] for p in first_round[:3]} | {p["b"] for p in first_round[:3]}
+    assert len(table) == 3
+    assert len({p["games"][0]["matchId"] for p in first_round[:3]}) == 1
     page = client.get(f"/tournaments/{started['id']}")
     assert page.status_code == 200 and "free-for-all" in page.text

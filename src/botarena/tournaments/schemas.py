@@ -209,11 +209,12 @@ def _standing(view: TournamentView, line: Standing) -> StandingOut:
 
 
 def _rounds(view: TournamentView) -> list[RoundOut]:
-    tables: dict[tuple[int, int], list[TournamentGame]] = {}
+    # One pairing per two entrants at a table: a free-for-all table holds several.
+    tables: dict[tuple[int, int, str, str | None], list[TournamentGame]] = {}
     for game in view.tournament.games:
-        tables.setdefault((game.round, game.table), []).append(game)
+        tables.setdefault((game.round, game.table, game.a, game.b), []).append(game)
     out: dict[int, list[PairingOut]] = {}
-    for (number, table), games in sorted(tables.items()):
+    for (number, table, _a, _b), games in sorted(tables.items(), key=lambda item: item[0][:2]):
         counted = [g for g in games if g.b and not g.void and g.score_a is not None]
         points_a = sum(g.score_a or 0.0 for g in counted)
         out.setdefault(number, []).append(
