@@ -39,7 +39,9 @@ def test_unknown_game_is_refused(client: TestClient, alice: Account) -> None:
         "/api/v1/agents", json={"name": "x", "game": "chess"}, headers=alice.headers
     )
     assert answer.status_code == 422
-    assert answer.json()["error"] == ("Unknown game 'chess'; known games: connectx, rps, tictactoe")
+    assert answer.json()["error"] == (
+        "Unknown game 'chess'; known games: connectx, geese, rps, tictactoe"
+    )
     assert answer.json()["fields"] == [{"field": "game", "message": answer.json()["error"]}]
     assert client.get("/api/v1/agents").json()["total"] == 0
 

@@ -94,7 +94,7 @@ def test_readable_summary_shows_the_board(env: dict[str, str], tmp_path: Path) -
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--game", "chess"], "Unknown game 'chess'; known games: connectx, rps, tictactoe"),
+        (["--game", "chess"], "Unknown game 'chess'; known games: connectx, geese, rps, tictactoe"),
         (["--game", "connectx", "--config", "rows=99"], "rows must be an integer from 3 to 20"),
         (["--game", "connectx", "--config", "speed=3"], "speed"),
         (["--game", "connectx", "--config", "rows"], "--config takes KEY=VALUE"),
@@ -255,3 +255,30 @@ def test_a_logs_folder_that_cannot_take_the_logs(
     assert (tmp_path / "a-file").read_text() == "kept\n"
     ours = (".player-", "player-", ".botarena-")
     assert not target.is_dir() or not [p for p in target.iterdir() if p.name.startswith(ours)]
+
+
+def test_four_geese_play_and_each_gets_a_place(env: dict[str, str], tmp_path: Path) -> None:
+    source = Path(__file__).resolve().parents[2] / "examples/agents/geese-greedy/main.py"
+    geese = [_agent(tmp_path, name, source.read_text()) for name in "abcd"]
+    done = run_cli(
+        env,
+        "play",
+        "--game",
+        "geese",
+        *geese[:2],
+        "--with",
+        geese[2],
+        "--with",
+        geese[3],
+        "--seed",
+        "2",
+        "--config",
+        "episodeSteps=20",
+    )
+    assert done.returncode == 0, done.stderr
+    lines = [line for line in done.stdout.splitlines() if line.startswith("player ")]
+    assert len(lines) == 4 and all(", DONE" in line and "place " in line for line in lines)
+    assert "A: " in done.stdout  # the final board, a letter per goose
+    refused = run_cli(env, "play", "--game", "connectx", *geese[:2], "--with", geese[2])
+    assert refused.returncode != 0
+    assert "ConnectX is played by 2 agents, not 3" in refused.stderr

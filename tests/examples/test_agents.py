@@ -34,6 +34,7 @@ PYTHON_AGENTS = (
     "rps-random",
     "rps-rotate",
     "rps-copy",
+    "geese-greedy",
 )
 OTHER_AGENTS = ("executable-random",)
 
@@ -225,3 +226,27 @@ def _recording(agent: AgentFunction, history: list[tuple[int, int]]) -> AgentFun
         return action
 
     return recording
+
+
+def test_greedy_goose_outlives_random_geese(load_main: Loader) -> None:
+    greedy = load_main(AGENTS_DIR / "geese-greedy")
+    directions = ["NORTH", "SOUTH", "EAST", "WEST"]
+
+    def wanderer(observation: Any, configuration: Any) -> str:
+        return random.choice(directions)
+
+    game = get_game("geese")
+    firsts = 0
+    for seed in range(10):
+        state = game.initial_state_for(game.configure({}), seed, 4)
+        random.seed(seed)
+        agents = [greedy, wanderer, wanderer, wanderer]
+        while not game.is_terminal(state):
+            actions = {}
+            for player in game.to_move(state):
+                seen = structify(game.observation(state, player))
+                actions[player] = agents[player](seen, structify(dict(state["config"])))
+            state = game.apply(state, actions)
+        rewards = game.scores(state)
+        firsts += rewards[0] == max(rewards)
+    assert firsts >= 7, firsts

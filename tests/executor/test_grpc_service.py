@@ -146,7 +146,7 @@ def test_health_tells_capacity_and_isolation(
             "refused: agent 'a' names neither a folder nor an image",
         ),
         (pb.MatchSpec(game="connectx", configuration_json='{"rows": -1}'), "bad match spec"),
-        (pb.MatchSpec(game="connectx", agents=[]), "a match takes two agents"),
+        (pb.MatchSpec(game="connectx", agents=[]), "ConnectX is played by 2 agents, not 0"),
     ],
     ids=["unknown-game", "no-artifact", "bad-config", "no-agents"],
 )

@@ -16,6 +16,7 @@ from botarena.executor.outcomes import AgentStatus, MatchResult, MatchStatus
 from botarena.executor.prepare import PreparedAgent, prepare_agent
 from botarena.executor.referee import RefereeOptions
 from botarena.executor.stop import StopSignal
+from botarena.games.base import placements
 from botarena.games.registry import get_game
 
 from support.runners import PlainRunner
@@ -208,3 +209,20 @@ def test_a_turn_longer_than_the_pipe_still_arrives_whole(make: Make) -> None:
         o.reason for o in result.agents
     ]
     assert result.turns > 6
+
+
+def test_a_free_for_all_with_a_crash_ranks_the_crashed_agent_last(make: Make) -> None:
+    north = make("north", 'def agent(obs, conf):\n    return "NORTH"\n')
+    east = make("east", 'def agent(obs, conf):\n    return "EAST"\n')
+    crash = make(
+        "crash", 'def agent(obs, conf):\n    if obs.step == 3:\n        1 / 0\n    return "SOUTH"\n'
+    )
+    result = _play("geese", [north, crash, east])
+    assert result.status.value == "finished"
+    assert [o.status for o in result.agents][1] is AgentStatus.ERROR
+    assert result.winner is None and len(result.scores) == 3
+    places = placements(result.winner, result.scores, 3)
+    assert places[1] == 3 and result.scores[1] == 0.0
+    assert len(result.replay["steps"][0]["frame"]["geese"]) == 3
+    with pytest.raises(ValueError, match="2 to 4 agents, not 5"):
+        _play("geese", [north, crash, east, north, east])

@@ -33,7 +33,7 @@ def test_unknown_game(monkeypatch: pytest.MonkeyPatch) -> None:
     install(monkeypatch)
     with pytest.raises(registry.UnknownGameError) as caught:
         registry.get_game("chess")
-    assert str(caught.value) == "Unknown game 'chess'; known games: connectx, rps, tictactoe"
+    assert str(caught.value) == "Unknown game 'chess'; known games: connectx, geese, rps, tictactoe"
     assert isinstance(caught.value, KeyError)
 
 
@@ -76,3 +76,13 @@ def test_a_plugin_cannot_replace_a_builtin_game(monkeypatch: pytest.MonkeyPatch)
     install(monkeypatch, FakeEntryPoint("connectx", "mini_pkg:MiniGame", lambda: MiniGame))
     assert registry.known_games()["connectx"].builtin is True
     assert type(registry.get_game("connectx")) is ConnectX
+
+
+def test_a_game_declaring_only_players_seats_exactly_that_many() -> None:
+    class Trio(RockPaperScissors):
+        players = 3
+
+    assert Trio().player_range() == (3, 3)
+    Trio().check_player_count(3)
+    with pytest.raises(ValueError, match="played by 3 agents, not 2"):
+        Trio().check_player_count(2)

@@ -127,7 +127,13 @@ def test_tictactoe_moves_in_words_and_a_diagonal_win() -> None:
 def test_tictactoe_draw_says_draw_and_marks_nothing() -> None:
     game = TicTacToe()
     view = build_view(game, record(game, [4, 0, 2, 6, 3, 5, 1, 7, 8]), ["a", "b"])
-    assert view["result"] == {"winner": None, "scores": [0.5, 0.5], "line": [], "text": "Draw."}
+    assert view["result"] == {
+        "winner": None,
+        "scores": [0.5, 0.5],
+        "places": [1, 1],
+        "line": [],
+        "text": "Draw.",
+    }
     assert marked(view["steps"][-1]["board"]) == 0
 
 

@@ -35,13 +35,19 @@ def built(
     client: TestClient, session_factory: SessionFactory, play_settings: Settings
 ) -> Iterator[Built]:
     """``built(account, name, files)``: a new agent whose submission of ``files`` was built
-    (and activated unless ``activate=False``); returns (agent id, submission id)."""
+    (and activated unless ``activate=False``), of ``game`` (ConnectX by default); returns
+    (agent id, submission id)."""
     backend = build_backend(play_settings)
 
     def make(
-        account: Account, name: str, files: dict[str, bytes], *, activate: bool = True
+        account: Account,
+        name: str,
+        files: dict[str, bytes],
+        *,
+        activate: bool = True,
+        game: str = "connectx",
     ) -> tuple[str, str]:
-        agent = create_agent(client, account, name)
+        agent = create_agent(client, account, name, game)
         sub = submit_archive(client, account, agent, zip_files(files))
         build_now(session_factory, play_settings, backend, sub)
         row = submission_row(session_factory, sub)

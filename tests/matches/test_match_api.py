@@ -180,3 +180,19 @@ def test_the_scrimmage_quota(
         session.commit()
     assert _post(quota_client, alice, ready, ready).status_code == 201
     assert _post(quota_client, alice, ready, ready).status_code == 429
+
+
+def test_agents_are_named_one_way_and_as_many_as_the_game_seats(
+    client: TestClient, alice: Account, ready: str
+) -> None:
+    both = {"agent1Id": ready, "agent2Id": ready, "agentIds": [ready, ready]}
+    for body in (both, {"agent1Id": ready}, {}):
+        answer = client.post("/api/v1/matches", json=body, headers=alice.headers)
+        assert answer.status_code == 422, answer.text
+    answer = client.post("/api/v1/matches", json={"agentIds": [ready] * 3}, headers=alice.headers)
+    assert answer.status_code == 422
+    assert answer.json()["error"] == "ConnectX is played by 2 agents, not 3"
+    answer = client.post("/api/v1/matches", json={"agentIds": [ready] * 2}, headers=alice.headers)
+    assert answer.status_code == 201, answer.text
+    assert [a["agentId"] for a in answer.json()["agents"]] == [ready, ready]
+    assert client.get("/api/v1/matches").json()["total"] == 1  # the refused left nothing

@@ -60,7 +60,12 @@ def test_the_front_page_shows_each_game_its_top_recent_matches_and_the_queues(
     answer = client.get("/")
     assert answer.status_code == 200
     page = page_of(answer)
-    assert [h.text for h in page.all("h3")] == ["ConnectX", "Rock, paper, scissors", "Tic-tac-toe"]
+    assert [h.text for h in page.all("h3")] == [
+        "ConnectX",
+        "Hungry Geese",
+        "Rock, paper, scissors",
+        "Tic-tac-toe",
+    ]
     counters = page.by_id("counters").text
     # One build waits (the submission just made); the five matches all finished.
     assert counters == "Builds queued 1 Building 0 Matches queued 0 Matches running 0"
@@ -237,6 +242,6 @@ def test_a_page_loads_under_100_kb_of_its_own_compressed() -> None:
 def test_the_menu_names_each_games_leaderboard(client: TestClient) -> None:
     page = page_of(client.get("/games/rps"))
     menu = page.all("details", class_="dropdown")[0]
-    assert menu.text == "Leaderboards ConnectX Rock, paper, scissors Tic-tac-toe"
+    assert menu.text == "Leaderboards ConnectX Hungry Geese Rock, paper, scissors Tic-tac-toe"
     current = [a for a in page.all("a") if a.attrs.get("aria-current") == "page"]
     assert [(a.attrs["href"], a.text) for a in current] == [("/games/rps", "Rock, paper, scissors")]

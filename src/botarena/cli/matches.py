@@ -26,6 +26,14 @@ def match(
         str, typer.Argument(help="Player 1: an agent's name or id; after 'cancel', a match id.")
     ],
     game: Annotated[str | None, typer.Option(help="The game (default: the agents').")] = None,
+    more: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--with",
+            help="A further player (seat 2, 3, …) for a game of more than two, e.g. geese; "
+            "repeat it for each.",
+        ),
+    ] = None,
     seed: Annotated[int | None, typer.Option(help="Seed of the match (default: random).")] = None,
     follow: Annotated[
         bool, typer.Option("--follow/--no-follow", help="Follow the match to its end.")
@@ -33,14 +41,15 @@ def match(
     as_json: JsonOption = False,
     server: ServerOption = None,
 ) -> None:
-    """Queue a match between two agents and follow it (exit 1 if it ends in error).
+    """Queue a match between two agents (more with --with) and follow it (exit 1 if it ends
+    in error).
 
     ``botarena match cancel MATCH_ID`` cancels a queued or running match instead (its creator
     or an admin): a running one is stopped on its executor. (An agent named "cancel" is
     played by its id.)
     """
     if agent1 == _CANCEL:
-        if game is not None or seed is not None:
+        if game is not None or seed is not None or more:
             fail("--game and --seed do not go with cancel", "Run: botarena match cancel MATCH_ID")
         cancel(agent2, as_json=as_json, server=server)
         return
@@ -51,7 +60,12 @@ def match(
         body["seed"] = seed
     try:
         with api_client(server) as client:
-            body.update(agent1Id=client.agent_id(agent1), agent2Id=client.agent_id(agent2))
+            names = [agent1, agent2, *(more or [])]
+            ids = [client.agent_id(name) for name in names]
+            if more:
+                body["agentIds"] = ids
+            else:
+                body.update(agent1Id=ids[0], agent2Id=ids[1])
             created = client.create_match(body)
             if not as_json:
                 console.print(f"queued match {created['id']} ({created['game']})", highlight=False)
@@ -61,7 +75,7 @@ def match(
     if as_json:
         print_json(final)
     else:
-        _summary(final, agent1, agent2)
+        _summary(final, agent1, agent2, *(more or []))
     if final["status"] == "error":
         raise typer.Exit(1)
 
@@ -100,10 +114,12 @@ def _summary(final: dict[str, Any], *names: str) -> None:
         console.print(f"[bold red]match {final['status']}[/]", highlight=False)
         return
     winner = final["winner"]
-    console.print("[bold]draw[/]" if winner is None else f"[bold]winner: {names[winner]}[/]")
+    if len(names) == 2:
+        console.print("[bold]draw[/]" if winner is None else f"[bold]winner: {names[winner]}[/]")
     for seat in final["agents"]:
         reason = f": {seat['reason']}" if seat["reason"] else ""
-        console.print(f"{names[seat['player']]}: {seat['outcome']}{reason}", highlight=False)
+        place = f"place {seat['rank']}, " if len(names) > 2 and seat.get("rank") else ""
+        console.print(f"{names[seat['player']]}: {place}{seat['outcome']}{reason}", highlight=False)
     console.print(f"scores {final['scores']}, {final['durationMs']} ms", highlight=False)
 
 

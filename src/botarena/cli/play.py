@@ -1,4 +1,5 @@
-"""``botarena play``: one match between two local folders, sandboxed, with no server."""
+"""``botarena play``: one match between local folders (two, or more for a game such as
+geese), sandboxed, with no server."""
 
 from __future__ import annotations
 
@@ -19,7 +20,15 @@ RUNTIMES = ("local", "docker")
 def play(
     folder_a: Annotated[Path, typer.Argument(help="Player 0's agent folder.")],
     folder_b: Annotated[Path, typer.Argument(help="Player 1's agent folder.")],
-    game: Annotated[str, typer.Option("--game", help="The game: connectx, tictactoe, rps, …")],
+    game: Annotated[
+        str, typer.Option("--game", help="The game: connectx, tictactoe, rps, geese, …")
+    ],
+    more: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--with", help="A further agent folder (player 2, 3, …) for a game such as geese."
+        ),
+    ] = None,
     seed: Annotated[int | None, typer.Option(help="Seed of the match (default: random).")] = None,
     config: Annotated[
         list[str] | None,
@@ -37,7 +46,8 @@ def play(
         typer.Option(help="Write each agent's log to this folder (player-0.log, player-1.log)."),
     ] = None,
 ) -> None:
-    """Play one match between two agent folders on this machine and show the result."""
+    """Play one match between two agent folders (more with --with) on this machine and show
+    the result."""
     # Imported here: the other commands start without the engine.
     from botarena.games.base import GameConfigError
     from botarena.games.registry import UnknownGameError, get_game
@@ -49,10 +59,14 @@ def play(
         configuration = chosen.configure(_overrides(config or []))
     except (UnknownGameError, GameConfigError) as exc:
         fail(str(exc))
+    folders = [folder_a, folder_b, *(more or [])]
+    try:
+        chosen.check_player_count(len(folders))
+    except ValueError as exc:
+        fail(str(exc))
     if logs is not None:
         ready_log_dir(logs)  # before the match: a bad folder costs no match
     match_seed = seed if seed is not None else random.randrange(2**31)  # noqa: S311
-    folders = [folder_a, folder_b]
     result, names = play_folders(chosen, configuration, folders, match_seed, runtime)
     agent_logs = [agent.log for agent in result.agents]
     if replay is not None:
@@ -206,13 +220,18 @@ def _show(result: Any, game: Any, names: list[str], seed: int) -> None:
     if result.status.value != "finished":
         console.print(f"[bold red]match error:[/] {result.error}", highlight=False)
         return
-    if result.winner is None:
+    from botarena.games.base import placements
+
+    # More than two players: each one's place is on its line below.
+    places = placements(result.winner, result.scores, len(result.agents))
+    if len(result.agents) == 2 and result.winner is None:
         console.print("[bold]draw[/]")
-    else:
+    elif len(result.agents) == 2:
         console.print(f"[bold]winner: player {result.winner} ({names[result.winner]})[/]")
     for player, agent in enumerate(result.agents):
         reason = f": {agent.reason}" if agent.reason else ""
-        console.print(f"player {player} ({names[player]}): {agent.status.value}{reason}")
+        place = f"place {places[player]}, " if len(result.agents) > 2 else ""
+        console.print(f"player {player} ({names[player]}): {place}{agent.status.value}{reason}")
     console.print(
         f"scores {result.scores}, {result.turns} turns, {result.duration_ms} ms, seed {seed}",
         highlight=False,

@@ -21,7 +21,10 @@ _POLL_SECONDS = 1.0
 @tournament_app.command("start")
 def start(
     game: Annotated[str, typer.Option("--game", help="The game, e.g. connectx.")],
-    fmt: Annotated[str, typer.Option("--format", help="round_robin, swiss or single_elimination.")],
+    fmt: Annotated[
+        str,
+        typer.Option("--format", help="round_robin, swiss, single_elimination or free_for_all."),
+    ],
     rounds: Annotated[int | None, typer.Option(help="Swiss rounds (default: log2 N).")] = None,
     games_per_pairing: Annotated[int, typer.Option(help="Games each pairing plays.")] = 1,
     submission: Annotated[

@@ -195,8 +195,8 @@ class ExecutorServicer:
             game = get_game(spec.game)
             configuration = game.configure(json.loads(spec.configuration_json or "{}"))
             agents = [self.policy.agent(agent) for agent in spec.agents]
-            if len(agents) != 2:
-                context.abort(grpc.StatusCode.INVALID_ARGUMENT, "a match takes two agents")
+            # A ValueError, answered below: a match has as many agents as its game allows.
+            game.check_player_count(len(agents))
             holds = self.policy.hold(agents)
         except ArtifactRefusedError as exc:
             said.warning("match refused", reason=str(exc), peer=context.peer())

@@ -33,6 +33,7 @@ def run_match(
     ``stop``, set from another thread, ends the match at once (the platform's error). A
     runner that plays whole matches elsewhere (a Kubernetes Job) is handed the match, named
     ``match_id`` (a fresh one when None, e.g. a build's validation match)."""
+    game.check_player_count(len(agents))
     if isinstance(runner, MatchRunner):
         return runner.play_match(
             match_id or f"run-{secrets.token_hex(12)}",

@@ -26,6 +26,8 @@ _REASON_LIMIT = 300
 # Time granted beyond the game's own clocks: agents' containers starting, the referee's own
 # start and the pod's scheduling (images are usually already on the node).
 START_ALLOWANCE_SECONDS = 120
+# The most agents one match document may name (the largest game has 4 seats).
+MAX_SEATS = 16
 
 
 class MatchDocumentError(ValueError):
@@ -73,8 +75,8 @@ class RefereeSpec:
             )
         except (ValueError, TypeError, KeyError) as exc:
             raise MatchDocumentError(f"not a referee spec: {exc}") from exc
-        if len(spec.agents) != 2:
-            raise MatchDocumentError("a match takes two agents")
+        if not 2 <= len(spec.agents) <= MAX_SEATS:
+            raise MatchDocumentError(f"a match takes 2 to {MAX_SEATS} agents")
         return spec
 
 

@@ -93,7 +93,7 @@ class Referee:
     # -- the match -----------------------------------------------------------------------
     def play(self) -> MatchResult:
         started = time.monotonic()
-        state = self.game.initial_state(self.configuration, self.seed)
+        state = self.game.initial_state_for(self.configuration, self.seed, len(self.channels))
         steps: list[dict[str, Any]] = [
             {"step": 0, "actions": {}, "frame": self.game.replay_frame(state)}
         ]

@@ -3,6 +3,10 @@
 A game object holds no match data: every method is a pure function of its arguments, and a
 state is a JSON-friendly dict (only dicts, lists, ints, floats, strs, bools and None) that
 carries its own configuration. Players are numbered from 0.
+
+A game is played by ``players`` agents unless it allows more than one number (``min_players``
+to ``max_players``, e.g. a free-for-all for 2 to 4): then the referee starts it with
+:meth:`Game.initial_state_for` and the number of agents the match has.
 """
 
 from __future__ import annotations
@@ -17,7 +21,15 @@ from botarena.games.settings import GameConfigError, Setting, defaults, merge
 
 State = dict[str, Any]
 
-__all__ = ["Game", "GameConfigError", "IllegalActionError", "MoveText", "State", "as_integer"]
+__all__ = [
+    "Game",
+    "GameConfigError",
+    "IllegalActionError",
+    "MoveText",
+    "State",
+    "as_integer",
+    "placements",
+]
 
 
 class IllegalActionError(ValueError):
@@ -52,7 +64,12 @@ class Game(ABC):
 
     id: ClassVar[str]
     title: ClassVar[str]
+    #: How many agents play when nothing says otherwise (the ladder's group size).
     players: ClassVar[int] = 2
+    #: The fewest and most agents a match of this game may have; None: ``players`` (so a
+    #: plug-in that declares only ``players`` keeps playing with exactly that many).
+    min_players: ClassVar[int | None] = None
+    max_players: ClassVar[int | None] = None
     #: Every configuration key of the game, timing keys included.
     settings: ClassVar[tuple[Setting, ...]]
     #: The web UI's JS module drawing this game's replays (``replay/<renderer>.js`` in its
@@ -78,6 +95,25 @@ class Game(ABC):
     @abstractmethod
     def initial_state(self, config: Mapping[str, Any], seed: int) -> State:
         """The state before the first move; ``config`` is checked again by ``configure``."""
+
+    def initial_state_for(self, config: Mapping[str, Any], seed: int, players: int) -> State:
+        """The state before the first move of a match of ``players`` agents; a game for a
+        fixed number of players needs only :meth:`initial_state`."""
+        self.check_player_count(players)
+        return self.initial_state(config, seed)
+
+    def check_player_count(self, players: int) -> None:
+        """Raise ValueError unless a match of this game may have ``players`` agents."""
+        low, high = self.player_range()
+        if not low <= players <= high:
+            allowed = str(low) if low == high else f"{low} to {high}"
+            raise ValueError(f"{self.title} is played by {allowed} agents, not {players}")
+
+    def player_range(self) -> tuple[int, int]:
+        """The fewest and the most agents a match of this game may have."""
+        low = self.players if self.min_players is None else self.min_players
+        high = self.players if self.max_players is None else self.max_players
+        return low, high
 
     @abstractmethod
     def to_move(self, state: State) -> list[int]:
@@ -117,7 +153,7 @@ class Game(ABC):
         Kaggle gives 1 to the agents still standing and 0 to the one at fault.
         """
         self._check_player(loser)
-        return [0.0 if player == loser else 1.0 for player in range(self.players)]
+        return [0.0 if player == loser else 1.0 for player in range(len(self.scores(state)))]
 
     @abstractmethod
     def render(self, state: State) -> str:
@@ -163,10 +199,11 @@ class Game(ABC):
         return None
 
     def _check_player(self, player: int) -> None:
+        most = self.player_range()[1]
         if isinstance(player, bool) or not isinstance(player, int):
-            raise ValueError(f"player must be an integer from 0 to {self.players - 1}")
-        if not 0 <= player < self.players:
-            raise ValueError(f"player {player} is not in this game (0 to {self.players - 1})")
+            raise ValueError(f"player must be an integer from 0 to {most - 1}")
+        if not 0 <= player < most:
+            raise ValueError(f"player {player} is not in this game (0 to {most - 1})")
 
     def _check_actions(self, state: State, actions: Mapping[int, Any]) -> None:
         """Refuse a set of actions that is not exactly one legal action per player to move."""
@@ -180,3 +217,17 @@ class Game(ABC):
             reason = self.invalid_reason(state, player, actions[player])
             if reason is not None:
                 raise IllegalActionError(f"player {player}: {reason}")
+
+
+def placements(winner: int | None, scores: Sequence[float] | None, seats: int) -> list[int]:
+    """Each seat's place in a finished match, 1 the best, equal places for a tie.
+
+    Two seats are placed by the winner, as matches always were (a draw puts both first, even
+    when the scores differ: rock-paper-scissors wins only past a threshold). More seats are a
+    free-for-all, placed by score, higher first (a forfeit's scores put the one at fault last).
+    """
+    if seats == 2 or scores is None or len(scores) != seats:
+        if winner is None:
+            return [1] * seats
+        return [1 if seat == winner else 2 for seat in range(seats)]
+    return [1 + sum(1 for other in scores if other > mine) for mine in scores]

@@ -25,6 +25,7 @@ BUILTIN_CLASSES: dict[str, tuple[str, str]] = {
     "connectx": ("botarena.games.connectx", "ConnectX"),
     "tictactoe": ("botarena.games.tictactoe", "TicTacToe"),
     "rps": ("botarena.games.rps", "RockPaperScissors"),
+    "geese": ("botarena.games.geese", "HungryGeese"),
 }
 
 
@@ -54,6 +55,7 @@ BUILTIN_GAMES: tuple[GameInfo, ...] = (
     GameInfo("connectx", "ConnectX", builtin=True),
     GameInfo("tictactoe", "Tic-tac-toe", builtin=True),
     GameInfo("rps", "Rock, paper, scissors", builtin=True),
+    GameInfo("geese", "Hungry Geese", builtin=True),
 )
 
 

@@ -13,8 +13,8 @@ from collections.abc import Sequence
 from importlib import resources
 from typing import Any
 
-from botarena.games.base import Game, MoveText, State
-from botarena.games.replays import replay_states
+from botarena.games.base import Game, MoveText, State, placements
+from botarena.games.replays import replay_states, seats_of
 
 VIEW_VERSION = 1
 START = MoveText("start", "The game starts")
@@ -28,10 +28,12 @@ class ReplayViewError(ValueError):
     """A replay that does not belong to this game or that the rules cannot replay."""
 
 
-def display_names(game: Game, names: Sequence[str]) -> list[str]:
-    """One name per seat: the agents' names, a seat's name where none is given, and a seat
-    number after a name that two seats share (an agent playing itself)."""
-    given = [str(names[p]) if p < len(names) and names[p] else "" for p in range(game.players)]
+def display_names(game: Game, names: Sequence[str], seats: int | None = None) -> list[str]:
+    """One name per seat (``seats`` of them, the game's usual number by default): the agents'
+    names, a seat's name where none is given, and a seat number after a name that two seats
+    share (an agent playing itself)."""
+    count = game.players if seats is None else seats
+    given = [str(names[p]) if p < len(names) and names[p] else "" for p in range(count)]
     shown = [name or game.seat_name(p) for p, name in enumerate(given)]
     return [f"{name} #{p + 1}" if shown.count(name) > 1 else name for p, name in enumerate(shown)]
 
@@ -55,7 +57,7 @@ def build_view(game: Game, replay: dict[str, Any], names: Sequence[str] = ()) ->
     """The viewer's data for ``replay``; ``names`` are the agents' names by seat."""
     if replay.get("game", game.id) != game.id:
         raise ReplayViewError(f"this replay is of the game {replay.get('game')!r}, not {game.id}")
-    seats = display_names(game, names)
+    seats = display_names(game, names, seats_of(game, replay))
     steps: list[dict[str, Any]] = []
     previous: State | None = None
     try:
@@ -89,7 +91,7 @@ def build_view(game: Game, replay: dict[str, Any], names: Sequence[str] = ()) ->
         "configuration": game.configure(replay.get("configuration") or {}),
         "players": [
             {"seat": p, "name": seats[p], "label": game.seat_name(p), "glyph": game.seat_glyph(p)}
-            for p in range(game.players)
+            for p in range(len(seats))
         ],
         "steps": steps,
         "result": describe_result(game, replay, previous, seats),
@@ -101,7 +103,7 @@ def describe_result(
 ) -> dict[str, Any]:
     """The winner (as the match recorded it), the winning line and the result in a sentence."""
     recorded = replay.get("winner", game.winner(final))
-    seats = range(game.players)
+    seats = range(len(names))
     winner = recorded if isinstance(recorded, int) and recorded in seats else None
     agents = replay.get("agents") or []
     faults = [
@@ -110,7 +112,13 @@ def describe_result(
         if isinstance(agent, dict) and agent.get("status", "DONE") != "DONE"
     ]
     line = game.winning_line(final) if winner is not None and not faults else []
-    if winner is None:
+    scores = replay.get("scores")
+    scores = scores if isinstance(scores, list) and len(scores) == len(names) else None
+    places = placements(winner, scores, len(names))
+    if len(names) > 2:
+        order = sorted(range(len(names)), key=lambda p: (places[p], p))
+        sentence = "Places: " + ", ".join(f"{places[p]}. {who(game, names, p)}" for p in order)
+    elif winner is None:
         sentence = "No winner" if faults else "Draw"
     else:
         sentence = f"{who(game, names, winner)} wins"
@@ -127,7 +135,8 @@ def describe_result(
         sentence += f"; {who(game, names, p)} {said}"
     return {
         "winner": winner,
-        "scores": replay.get("scores"),
+        "scores": scores,
+        "places": places,
         "line": line,
         "text": sentence + ".",
     }

@@ -12,7 +12,8 @@ from botarena.games.base import Game, IllegalActionError, State
 def replay_states(game: Game, replay: dict[str, Any]) -> Iterator[tuple[dict[str, Any], State]]:
     """Each recorded step with the state after it, the first being the starting position.
     Stops at a step the rules refuse (the move that lost an agent the match)."""
-    state = game.initial_state(game.configure(replay.get("configuration") or {}), replay["seed"])
+    config = game.configure(replay.get("configuration") or {})
+    state = game.initial_state_for(config, replay["seed"], seats_of(game, replay))
     for index, step in enumerate(replay.get("steps") or []):
         if index > 0:
             actions = {int(player): action for player, action in step["actions"].items()}
@@ -21,3 +22,10 @@ def replay_states(game: Game, replay: dict[str, Any]) -> Iterator[tuple[dict[str
             except IllegalActionError:  # the move that ended the match
                 return
         yield step, state
+
+
+def seats_of(game: Game, replay: dict[str, Any]) -> int:
+    """How many agents played the recorded match (the game's usual number for a replay that
+    does not list them)."""
+    agents = replay.get("agents")
+    return len(agents) if isinstance(agents, list) and agents else game.players

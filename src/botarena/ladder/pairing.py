@@ -9,6 +9,10 @@
    with weights given by OpenSkill's match quality (the chance of a draw: close, uncertain
    pairings teach the most). Never itself, never another submission of the same agent; an
    owner's submissions share one owner's weight here too.
+
+A game of more players (Hungry Geese: four) gets groups instead of pairs: the neediest
+submission, then its opponents drawn the same way one after another, each of another agent,
+seated in a random order (see :func:`choose_group`).
 """
 
 from __future__ import annotations
@@ -57,6 +61,35 @@ def choose_pair(
         return None
     # Seats alternate by chance: the first mover's advantage is shared out.
     return (first, opponent) if rng.random() < 0.5 else (opponent, first)
+
+
+def choose_group(
+    candidates: Sequence[Candidate],
+    rng: random.Random,
+    *,
+    size: int,
+    window: int = 4,
+    placement_games: int = 5,
+) -> tuple[Candidate, ...] | None:
+    """The next ranked group of up to ``size`` submissions of different agents (fewer when
+    fewer agents can play), or None when fewer than two can. Two is :func:`choose_pair`."""
+    if size <= 2:
+        return choose_pair(candidates, rng, window=window, placement_games=placement_games)
+    if len({c.agent_id for c in candidates}) < 2:
+        return None
+    first = _neediest(candidates, rng, placement_games)
+    group = [first]
+    while len(group) < size:
+        taken = {c.agent_id for c in group}
+        left = [c for c in candidates if c is first or c.agent_id not in taken]
+        opponent = _opponent(first, left, rng, window)
+        if opponent is None:
+            break
+        group.append(opponent)
+    if len(group) < 2:
+        return None
+    rng.shuffle(group)  # seats by chance, as for pairs
+    return tuple(group)
 
 
 def _neediest(

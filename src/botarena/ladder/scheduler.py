@@ -4,7 +4,8 @@ Every ``ladder_interval`` seconds, for each game with at least two active agents
 not paused: while fewer than ``ladder_concurrency`` ladder matches are queued or running and
 fewer than ``ladder_rate`` were created in the last minute, it asks the pairing policy (see
 :mod:`botarena.ladder.pairing`) for the next pair and queues a ranked match between those two
-submissions. Everything it counts is in the database, so a restarted server carries on.
+submissions (a group of the game's usual size for a game of more players, e.g. four geese).
+Everything it counts is in the database, so a restarted server carries on.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ from botarena.agents.models import Agent, Submission
 from botarena.agents.status import SubmissionStatus
 from botarena.clock import utcnow
 from botarena.db.engine import SessionFactory
-from botarena.ladder.pairing import Candidate, choose_pair
+from botarena.games.registry import UnknownGameError, get_game
+from botarena.ladder.pairing import Candidate, choose_group
 from botarena.ladder.service import is_paused
 from botarena.matches.models import Match, MatchPlayer
 from botarena.matches.service import MatchService
@@ -69,15 +71,16 @@ class LadderScheduler(Workers):
             and last_minute + queued < self.settings.ladder_rate
         ):
             candidates = _candidates(session, game)
-            pair = choose_pair(
+            group = choose_group(
                 list(candidates.values()),
                 self.rng,
+                size=_group_size(game),
                 window=self.settings.ladder_window,
                 placement_games=self.settings.ladder_placement_games,
             )
-            if pair is None:
+            if group is None:
                 break
-            seats = [_seat(session, candidate.submission_id) for candidate in pair]
+            seats = [_seat(session, candidate.submission_id) for candidate in group]
             MatchService(session, self.settings).add(
                 game, seats, ranked=True, origin="scheduled by the ladder"
             )
@@ -96,6 +99,15 @@ def _games_with_agents(session: Session) -> list[str]:
             .having(func.count(func.distinct(Agent.id)) >= 2)
         )
     )
+
+
+def _group_size(game: str) -> int:
+    """How many agents a ladder match of ``game`` seats: the game's usual number (two for a
+    game no longer installed, whose matches then fail as any of its matches would)."""
+    try:
+        return get_game(game).players
+    except UnknownGameError:
+        return 2
 
 
 def _count(session: Session, *conditions: ColumnElement[bool]) -> int:

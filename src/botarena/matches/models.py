@@ -1,4 +1,4 @@
-"""Matches, their two players, and each match's status history.
+"""Matches, their players (two, or more for a free-for-all), and each match's status history.
 
 A match's replay and its agents' logs are files under the data folder (see
 :mod:`botarena.storage`); the rows hold the result and the job state (attempts, lease).
@@ -6,6 +6,7 @@ A match's replay and its agents' logs are files under the data folder (see
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, false, inspect
@@ -13,11 +14,12 @@ from sqlalchemy.orm import Mapped, mapped_column, object_session, relationship
 
 from botarena.clock import utcnow
 from botarena.db.base import Base
+from botarena.games.base import placements
 from botarena.matches.status import MatchState, check_match_transition
 
 
 class Match(Base):
-    """One game between two submissions, and the job that plays it."""
+    """One game between submissions (one per seat), and the job that plays it."""
 
     __tablename__ = "matches"
     __table_args__ = (
@@ -120,3 +122,12 @@ class MatchStatusEvent(Base):
     reason: Mapped[str | None] = mapped_column(Text)
 
     match: Mapped[Match] = relationship(back_populates="status_events")
+
+
+def seat_places(match: Match) -> list[int] | None:
+    """Each seat's place in a finished match (1 the best, equal for a tie), by seat; None
+    for a match without a result."""
+    if match.status != MatchState.FINISHED.value:
+        return None
+    scores = json.loads(match.scores) if match.scores else None
+    return placements(match.winner, scores, len(match.players))

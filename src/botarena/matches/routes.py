@@ -29,11 +29,12 @@ def create_match(
     settings: SettingsDep,
     request: Request,
 ) -> MatchOut:
-    """Queue a match between two agents, each playing its active (else newest built) code."""
+    """Queue a match between two agents (or, for a game of more players, ``agentIds``), each
+    playing its active (else newest built) code."""
     service = MatchService(session, settings)
     view = service.create(
         user,
-        (body.agent1_id, body.agent2_id),
+        body.seats(),
         game=body.game,
         seed=body.seed,
         config=body.config,
@@ -110,5 +111,5 @@ def get_rerun(match_id: str, user: CurrentUser, session: SessionDep) -> RerunOut
 def get_agent_log(
     match_id: str, player: int, session: SessionDep, settings: SettingsDep, viewer: OptionalUser
 ) -> PlainTextResponse:
-    """What the agent in seat ``player`` (0 or 1) wrote to stderr: its owner and admins only."""
+    """What the agent in seat ``player`` (0, 1, …) wrote to stderr: its owner and admins only."""
     return PlainTextResponse(MatchService(session, settings).agent_log(viewer, match_id, player))

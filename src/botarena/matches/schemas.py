@@ -6,22 +6,67 @@ import json
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import Field
+from pydantic import ConfigDict, Field, model_validator
 
 from botarena.api.schema import JSON_NUMBER, ApiModel
-from botarena.matches.models import Match
+from botarena.executor.match_document import MAX_SEATS
+from botarena.matches.models import Match, seat_places
 from botarena.matches.reruns import RerunPlan, RerunSeat
 
 
 class MatchCreate(ApiModel):
-    """A match to play: two agents, and optionally the game, the seed and config overrides."""
+    """A match to play: two agents (``agent1Id``, ``agent2Id``) or, for a game of more
+    players, ``agentIds`` (by seat, 2 up to the game's most), and optionally the game, the
+    seed and config overrides."""
 
-    agent1_id: str = Field(min_length=1, max_length=32)
-    agent2_id: str = Field(min_length=1, max_length=32)
+    # The description says what the rules refuse: both ways of naming the agents, or neither.
+    model_config = ConfigDict(
+        json_schema_extra={
+            "oneOf": [
+                {
+                    "required": ["agent1Id", "agent2Id"],
+                    "properties": {
+                        "agent1Id": {"type": "string"},
+                        "agent2Id": {"type": "string"},
+                        "agentIds": {"type": "null"},
+                    },
+                },
+                {
+                    "required": ["agentIds"],
+                    "properties": {
+                        "agentIds": {"type": "array"},
+                        "agent1Id": {"type": "null"},
+                        "agent2Id": {"type": "null"},
+                    },
+                },
+            ]
+        }
+    )
+
+    agent1_id: str | None = Field(default=None, min_length=1, max_length=32)
+    agent2_id: str | None = Field(default=None, min_length=1, max_length=32)
+    agent_ids: list[Annotated[str, Field(min_length=1, max_length=32)]] | None = Field(
+        default=None, min_length=2, max_length=MAX_SEATS
+    )
     game: str | None = Field(default=None, min_length=1, max_length=64)
     seed: Annotated[int, Field(ge=0, le=2**31 - 1), JSON_NUMBER] | None = None
     config: dict[str, Any] | None = None
     ranked: bool = False  # admins only: a match that changes ratings
+
+    @model_validator(mode="after")
+    def _one_way_of_naming_agents(self) -> MatchCreate:
+        pair = (self.agent1_id, self.agent2_id)
+        if self.agent_ids is not None and any(pair):
+            raise ValueError("give either agentIds or agent1Id and agent2Id, not both")
+        if self.agent_ids is None and not all(pair):
+            raise ValueError("agent1Id and agent2Id are required (or agentIds)")
+        return self
+
+    def seats(self) -> tuple[str, ...]:
+        """The agents by seat, however they were given."""
+        if self.agent_ids is not None:
+            return tuple(self.agent_ids)
+        return (str(self.agent1_id), str(self.agent2_id))
 
 
 class MatchAgentOut(ApiModel):
@@ -30,6 +75,8 @@ class MatchAgentOut(ApiModel):
     player: int
     outcome: str | None
     reason: str | None
+    #: Its place once the match finished (1 the best, equal for a tie); None before.
+    rank: int | None = None
 
 
 class MatchStatusChange(ApiModel):
@@ -55,6 +102,7 @@ class MatchOut(ApiModel):
 
     @classmethod
     def of(cls, match: Match, queue_position: int | None = None) -> MatchOut:
+        places = seat_places(match)
         return cls(
             id=match.id,
             game=match.game,
@@ -67,8 +115,9 @@ class MatchOut(ApiModel):
                     player=p.player,
                     outcome=p.outcome,
                     reason=p.reason,
+                    rank=places[index] if places else None,
                 )
-                for p in match.players
+                for index, p in enumerate(match.players)
             ],
             winner=match.winner,
             scores=json.loads(match.scores) if match.scores else None,

@@ -37,7 +37,12 @@ from botarena.storage import match_dir
 
 log = structlog.get_logger(__name__)
 
-SEATS = ("agent1", "agent2")
+
+def seat_names(count: int) -> list[str]:
+    """How messages and log lines name the seats: agent1, agent2, … (1-based)."""
+    return [f"agent{seat}" for seat in range(1, count + 1)]
+
+
 QUOTA_WINDOW = timedelta(hours=24)
 
 
@@ -69,7 +74,7 @@ class MatchService:
     def create(
         self,
         user: User,
-        agent_ids: tuple[str, str],
+        agent_ids: Sequence[str],
         *,
         game: str | None = None,
         seed: int | None = None,
@@ -93,10 +98,15 @@ class MatchService:
             raise invalid("game", exc.message) from exc
         except GameConfigError as exc:
             raise invalid("config", str(exc)) from exc
-        for seat, agent in zip(SEATS, agents, strict=True):
+        try:
+            rules.check_player_count(len(agents))
+        except ValueError as exc:
+            raise invalid("agentIds", str(exc)) from exc
+        seats = seat_names(len(agents))
+        for seat, agent in zip(seats, agents, strict=True):
             if agent.game != chosen_game:
                 raise bad_request(f"{seat} plays {agent.game}, not {chosen_game}")
-        submissions = [self.playing(seat, agent) for seat, agent in zip(SEATS, agents, strict=True)]
+        submissions = [self.playing(seat, agent) for seat, agent in zip(seats, agents, strict=True)]
         match = self.add(
             chosen_game,
             list(zip(agents, submissions, strict=True)),
@@ -177,7 +187,7 @@ class MatchService:
             matchId=match.id,
             **{
                 key: value
-                for seat, (agent, submission) in zip(SEATS, seats, strict=True)
+                for seat, (agent, submission) in zip(seat_names(len(seats)), seats, strict=True)
                 for key, value in _seat_fields(seat, agent, submission).items()
             },
         )
@@ -251,7 +261,7 @@ class MatchService:
 
     def agent_log(self, user: User | None, match_id: str, player: int) -> str:
         match = self._get(match_id)
-        if player not in (0, 1):
+        if not 0 <= player < len(match.players):
             raise not_found(f"Match {match_id} has no player {player}")
         agent = self.session.get(Agent, match.players[player].agent_id)
         if agent is None or not may_see_private(user, agent):

@@ -10,6 +10,7 @@ and after), so the history is written by the same step live and on a recompute.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -21,6 +22,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from botarena.agents.models import Agent, Submission
+from botarena.games.base import placements
 from botarena.matches.models import Match, MatchPlayer
 from botarena.matches.status import MatchState
 from botarena.ratings.models import Rating, RatingChange
@@ -55,8 +57,10 @@ class RatingBook:
         return [held[submission_id] for submission_id in submission_ids]
 
     def apply(self, match: Match, ratings: Sequence[Rating], at: datetime) -> None:
-        """Update two held ratings with a finished match's result, and record the change."""
-        changes = update(ratings, match.winner, at, match.id)
+        """Update the held ratings (one per seat) with a finished match's result, and record
+        the change."""
+        places = match_places(match.winner, match.scores, len(ratings))
+        changes = update(ratings, places, at, match.id)
         self.session.flush()
         self.session.execute(insert(RatingChange), changes)
 
@@ -87,27 +91,35 @@ class RatingBook:
         )
 
 
+def match_places(winner: int | None, scores: str | None, seats: int) -> list[int]:
+    """Each seat's place in a finished match, from its recorded winner and scores (JSON)."""
+    return placements(winner, json.loads(scores) if scores else None, seats)
+
+
 def update(
-    ratings: Sequence[Rating], winner: int | None, at: datetime, match_id: str
+    ratings: Sequence[Rating], places: Sequence[int], at: datetime, match_id: str
 ) -> list[dict[str, Any]]:
     """The one rating update, used live and by :func:`recompute` alike: changes the ratings
-    (in seat order) in place and returns each player's change as a ``rating_changes`` row,
-    for the caller to insert (plain rows: a recompute writes hundreds of thousands)."""
-    ranks = [1.0, 1.0] if winner is None else [1.0 if p == winner else 2.0 for p in range(2)]
+    (in seat order) in place by the seats' places (1 the best, equal for a tie; Plackett-Luce
+    takes the full order of any number of seats) and returns each player's change as a
+    ``rating_changes`` row, for the caller to insert (plain rows: a recompute writes hundreds
+    of thousands). A seat counts a win when it alone is first, a draw when it shares first
+    place, and a loss otherwise: with two seats, exactly the match's winner."""
+    ranks = [float(place) for place in places]
     before = [MODEL.rating(mu=r.mu, sigma=r.sigma) for r in ratings]
-    after = MODEL.rate([[before[0]], [before[1]]], ranks=ranks)
+    after = MODEL.rate([[rating] for rating in before], ranks=ranks)
     changes = []
     for player, (rating, team) in enumerate(zip(ratings, after, strict=True)):
         mu_before, sigma_before = rating.mu, rating.sigma
         rating.mu = float(team[0].mu)
         rating.sigma = float(team[0].sigma)
         rating.games += 1
-        if winner is None:
-            rating.draws += 1
-        elif winner == player:
-            rating.wins += 1
-        else:
+        if places[player] != 1:
             rating.losses += 1
+        elif places.count(1) > 1:
+            rating.draws += 1
+        else:
+            rating.wins += 1
         rating.last_match_at = at
         rating.updated_at = at
         changes.append(
@@ -133,7 +145,7 @@ def recompute(session: Session) -> int:
     the order they finished; returns how many matches were applied. Computed in memory,
     written at once; the caller commits."""
     rows = session.execute(
-        select(Match.id, Match.game, Match.winner, Match.finished_at)
+        select(Match.id, Match.game, Match.winner, Match.scores, Match.finished_at)
         .where(Match.ranked.is_(True), Match.status == MatchState.FINISHED.value)
         .order_by(Match.finished_at.asc(), Match.id.asc())
     ).all()
@@ -158,7 +170,7 @@ def recompute(session: Session) -> int:
     ratings: dict[str, Rating] = {}
     by_agent: dict[str, dict[int, Rating]] = {}
     changes: list[dict[str, Any]] = []
-    for match_id, game, winner, finished_at in rows:
+    for match_id, game, winner, scores, finished_at in rows:
         assert finished_at is not None  # every finished match has its time
         pair = []
         for submission_id in seats[match_id]:
@@ -173,7 +185,8 @@ def recompute(session: Session) -> int:
                 ratings[submission_id] = rating
                 by_agent.setdefault(agent, {})[version] = rating
             pair.append(rating)
-        changes.extend(update(pair, winner, finished_at, match_id))
+        places = match_places(winner, scores, len(pair))
+        changes.extend(update(pair, places, finished_at, match_id))
     session.execute(delete(RatingChange))
     session.execute(delete(Rating))
     session.add_all(ratings.values())

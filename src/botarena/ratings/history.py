@@ -3,14 +3,16 @@ listed agent's rank change since yesterday."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, select
 from sqlalchemy.orm import Session, aliased
 
 from botarena.agents.models import Agent, Submission
+from botarena.games.base import placements
 from botarena.matches.models import Match
 from botarena.ratings.book import DEFAULT_MU, DEFAULT_SIGMA
 from botarena.ratings.models import RatingChange
@@ -93,10 +95,13 @@ class RankChange:
 
 def agent_history(session: Session, agent_id: str) -> list[Point]:
     """Every rating change of ``agent_id`` across its submissions, oldest first (in the
-    order the updates were applied), with the version and the opponent. One query."""
+    order the updates were applied), with the version and the opponent (in a free-for-all,
+    the first other seat, its name saying how many more there were). One query."""
     other = aliased(RatingChange)
     rows = session.execute(
-        select(RatingChange, Submission.version, Match.winner, other.agent_id, Agent.name)
+        select(
+            RatingChange, Submission.version, Match.winner, Match.scores, other.agent_id, Agent.name
+        )
         .join(Submission, Submission.id == RatingChange.submission_id)
         .join(Match, Match.id == RatingChange.match_id)
         .outerjoin(
@@ -105,10 +110,21 @@ def agent_history(session: Session, agent_id: str) -> list[Point]:
         )
         .outerjoin(Agent, Agent.id == other.agent_id)
         .where(RatingChange.agent_id == agent_id)
-        .order_by(RatingChange.at, RatingChange.match_id, RatingChange.player)
+        .order_by(RatingChange.at, RatingChange.match_id, RatingChange.player, other.player)
     ).all()
-    points = []
-    for change, version, winner, opponent_id, opponent_name in rows:
+    points: list[Point] = []
+    # (match, seat) -> the first other seat's name, and how many other seats there were.
+    others: dict[tuple[str, int], tuple[str | None, int]] = {}
+    for change, version, winner, scores, opponent_id, opponent_name in rows:
+        key = (change.match_id, change.player)
+        if key in others:
+            first, more = others[key]
+            others[key] = (first, more + 1)
+            points[-1] = replace(points[-1], opponent_name=f"{first} and {more + 1} more")
+            continue
+        others[key] = (opponent_name, 0)
+        listed = json.loads(scores) if scores else None
+        places = placements(winner, listed, len(listed) if listed else 2)
         mine = opponent_id != agent_id
         points.append(
             Point(
@@ -117,7 +133,7 @@ def agent_history(session: Session, agent_id: str) -> list[Point]:
                 submission_id=change.submission_id,
                 version=version,
                 player=change.player,
-                result=_result(winner, change.player),
+                result=_result(places, change.player),
                 opponent_id=opponent_id if mine else None,
                 opponent_name=opponent_name if mine else None,
                 mu_before=change.mu_before,
@@ -214,7 +230,8 @@ def rank_changes(
     }
 
 
-def _result(winner: int | None, player: int) -> str:
-    if winner is None:
-        return "draw"
-    return "win" if winner == player else "loss"
+def _result(places: Sequence[int], player: int) -> str:
+    """As a rating counts it: a win alone in first place, a draw sharing it, else a loss."""
+    if places[player] != 1:
+        return "loss"
+    return "draw" if places.count(1) > 1 else "win"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -15,6 +16,7 @@ from botarena.agents.service import AgentService
 from botarena.agents.status import SubmissionStatus
 from botarena.clock import utcnow
 from botarena.errors import invalid, not_found
+from botarena.games.base import placements
 from botarena.games.registry import UnknownGameError, get_game
 from botarena.matches.models import Match, MatchPlayer
 from botarena.matches.status import MatchState
@@ -161,7 +163,9 @@ class RatingService:
         return [replace(s, rank=index) for index, s in enumerate(unsorted, start=1)]
 
     def head_to_head(self, agent_id: str) -> list[Record]:
-        """The agent's record against each opponent it met in finished matches."""
+        """The agent's record against each opponent it met in finished matches: a win where
+        it placed above the opponent, a loss below, a draw level (with two seats, exactly
+        the match's winner)."""
         agent = AgentService(self.session).get(agent_id)
         mine = (
             select(MatchPlayer.match_id, MatchPlayer.player)
@@ -169,15 +173,20 @@ class RatingService:
             .subquery()
         )
         rows = self.session.execute(
-            select(mine.c.player, Match.winner, MatchPlayer.agent_id)
+            select(
+                mine.c.player, Match.winner, Match.scores, MatchPlayer.player, MatchPlayer.agent_id
+            )
             .join(Match, Match.id == mine.c.match_id)
             .join(MatchPlayer, MatchPlayer.match_id == Match.id)
             .where(Match.status == MatchState.FINISHED.value, MatchPlayer.player != mine.c.player)
         ).all()
         tally: dict[str, list[int]] = {}
-        for player, winner, opponent in rows:
+        for player, winner, scores, seat, opponent in rows:
             counts = tally.setdefault(opponent, [0, 0, 0])
-            counts[0 if winner == player else 2 if winner is None else 1] += 1
+            listed = json.loads(scores) if scores else None
+            places = placements(winner, listed, len(listed) if listed else 2)
+            me, them = places[player], places[seat]
+            counts[0 if me < them else 2 if me == them else 1] += 1
         opponents = {
             a.id: a for a in self.session.scalars(select(Agent).where(Agent.id.in_(tally)))
         }

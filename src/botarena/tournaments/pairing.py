@@ -136,3 +136,21 @@ def first_elimination_round(entrants: Sequence[str]) -> list[Pairing]:
 def next_elimination_round(winners: Sequence[str]) -> list[Pairing]:
     """Winners of neighbouring pairings meet, in bracket order."""
     return [(one, two) for one, two in zip(winners[::2], winners[1::2], strict=True)]
+
+
+def free_for_all_tables(ranking: Sequence[str], size: int) -> list[list[str]]:
+    """One free-for-all round: ``ranking`` (seed order, or the standings, best first) cut
+    into as few tables of at most ``size`` as will hold everyone, their sizes differing by
+    one at most, neighbours in the ranking at the same table. Two or more entrants never
+    leave anyone alone at a table."""
+    if not ranking:
+        return []
+    count = math.ceil(len(ranking) / size)
+    small, extra = divmod(len(ranking), count)
+    tables: list[list[str]] = []
+    start = 0
+    for index in range(count):
+        end = start + small + (1 if index < extra else 0)
+        tables.append(list(ranking[start:end]))
+        start = end
+    return tables

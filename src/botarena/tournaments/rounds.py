@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from botarena.agents.models import Submission
 from botarena.clock import utcnow
+from botarena.games.registry import UnknownGameError, get_game
 from botarena.ids import new_id
 from botarena.matches.models import Match
 from botarena.matches.service import MatchService
@@ -27,17 +28,20 @@ from botarena.tournaments.models import FINISHED, Tournament, TournamentGame
 from botarena.tournaments.pairing import (
     Pairing,
     first_elimination_round,
+    free_for_all_tables,
     next_elimination_round,
     round_robin_rounds,
     swiss_pairings,
 )
 from botarena.tournaments.standings import (
+    FREE_FOR_ALL,
     ROUND_ROBIN,
     SINGLE_ELIMINATION,
     SWISS,
     Game,
     standings,
 )
+from botarena.tournaments.tables import settle_tables, start_tables
 
 log = structlog.get_logger(__name__)
 
@@ -125,6 +129,9 @@ def bracket(tournament: Tournament) -> list[list[Slot]]:
 
 def start(session: Session, settings: Settings, tournament: Tournament) -> int:
     """Queue the first round; returns the number of matches queued."""
+    if tournament.format == FREE_FOR_ALL:
+        tournament.current_round += 1
+        return start_tables(session, settings, tournament, _next_tables(tournament), _void)
     if tournament.format == SINGLE_ELIMINATION:
         pairings = first_elimination_round(seeds(tournament))
     else:
@@ -136,7 +143,11 @@ def advance(session: Session, settings: Settings, tournament: Tournament) -> int
     """Read the current round's matches, replay errored ones, and when the round is done start
     the next one or finish. Returns the number of matches queued; the caller commits."""
     current = [g for g in tournament.games if g.round == tournament.current_round]
-    queued = sum(_settle(session, settings, tournament, g) for g in current if not g.decided)
+    undecided = [g for g in current if not g.decided]
+    if tournament.format == FREE_FOR_ALL:
+        queued = settle_tables(session, settings, tournament, undecided, MAX_REPLAYS, _void)
+    else:
+        queued = sum(_settle(session, settings, tournament, g) for g in undecided)
     if any(not g.decided for g in current):
         return queued
     if tournament.format == SINGLE_ELIMINATION:
@@ -148,6 +159,10 @@ def advance(session: Session, settings: Settings, tournament: Tournament) -> int
         tournament.finished_at = utcnow()
         log.info("tournament finished", tournament_id=tournament.id)
         return queued
+    if tournament.format == FREE_FOR_ALL:
+        tournament.current_round += 1
+        tables = _next_tables(tournament)
+        return queued + start_tables(session, settings, tournament, tables, _void)
     if tournament.format == SINGLE_ELIMINATION:
         winners = table_winners(tournament, tournament.current_round)
         pairings = next_elimination_round([w for w in winners.values() if w is not None])
@@ -165,6 +180,19 @@ def _next_pairings(tournament: Tournament) -> list[Pairing]:
     met = {frozenset((g.a, g.b)) for g in tournament.games if g.b is not None}
     had_bye = {g.a for g in tournament.games if g.b is None}
     return swiss_pairings(ranking, met, had_bye)
+
+
+def _next_tables(tournament: Tournament) -> list[list[str]]:
+    """A free-for-all round's tables: the seeds first, then the standings, cut in order."""
+    ranking = [
+        line.entrant
+        for line in standings(FREE_FOR_ALL, seeds(tournament), decided_games(tournament))
+    ]
+    try:
+        size = get_game(tournament.game).players
+    except UnknownGameError:
+        size = 2  # a game no longer installed: its matches fail and the games are void
+    return free_for_all_tables(ranking, max(size, 2))
 
 
 def _start_round(

@@ -13,18 +13,22 @@ from botarena.tournaments.models import Tournament, TournamentGame
 from botarena.tournaments.service import TournamentView
 from botarena.tournaments.standings import SINGLE_ELIMINATION, TIEBREAKS, Standing
 
-Format = Literal["round_robin", "swiss", "single_elimination"]
+Format = Literal["round_robin", "swiss", "single_elimination", "free_for_all"]
 
 
 class TournamentCreate(ApiModel):
-    """A tournament to run: the game and format; rounds (swiss only), games per pairing, the
-    entrants (default: every active submission of the game) and the seed are optional."""
+    """A tournament to run: the game and format; rounds (swiss and free-for-all only), games
+    per pairing, the entrants (default: every active submission of the game) and the seed
+    are optional. A free-for-all (made for games of more than two players) seats each
+    round's entrants at tables of the game's usual size (pairs for a two-player game), by
+    seed and then by standings."""
 
-    # The description says what the rules refuse: rounds for another format than swiss.
+    # The description says what the rules refuse: rounds for a format without a count.
     model_config = ConfigDict(
         json_schema_extra={
             "anyOf": [
                 {"properties": {"format": {"const": "swiss"}}},
+                {"properties": {"format": {"const": "free_for_all"}}},
                 {"properties": {"rounds": {"type": "null"}}},
             ]
         }
@@ -205,11 +209,12 @@ def _standing(view: TournamentView, line: Standing) -> StandingOut:
 
 
 def _rounds(view: TournamentView) -> list[RoundOut]:
-    tables: dict[tuple[int, int], list[TournamentGame]] = {}
+    # One pairing per two entrants at a table: a free-for-all table holds several.
+    tables: dict[tuple[int, int, str, str | None], list[TournamentGame]] = {}
     for game in view.tournament.games:
-        tables.setdefault((game.round, game.table), []).append(game)
+        tables.setdefault((game.round, game.table, game.a, game.b), []).append(game)
     out: dict[int, list[PairingOut]] = {}
-    for (number, table), games in sorted(tables.items()):
+    for (number, table, _a, _b), games in sorted(tables.items(), key=lambda item: item[0][:2]):
         counted = [g for g in games if g.b and not g.void and g.score_a is not None]
         points_a = sum(g.score_a or 0.0 for g in counted)
         out.setdefault(number, []).append(

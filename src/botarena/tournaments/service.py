@@ -36,8 +36,13 @@ from botarena.tournaments.models import (
     Tournament,
     TournamentEntrant,
 )
-from botarena.tournaments.pairing import elimination_rounds, swiss_round_count
+from botarena.tournaments.pairing import (
+    elimination_rounds,
+    free_for_all_tables,
+    swiss_round_count,
+)
 from botarena.tournaments.standings import (
+    FREE_FOR_ALL,
     ROUND_ROBIN,
     SINGLE_ELIMINATION,
     SWISS,
@@ -96,14 +101,14 @@ class TournamentService:
         if not user.is_admin:
             raise forbidden("Only admins may create tournaments")
         try:
-            get_game(spec.game)
+            table_size = get_game(spec.game).players
         except UnknownGameError as exc:
             raise invalid("game", exc.message) from exc
-        if spec.rounds is not None and spec.format != SWISS:
-            raise invalid("rounds", "rounds applies to swiss tournaments only")
+        if spec.rounds is not None and spec.format not in (SWISS, FREE_FOR_ALL):
+            raise invalid("rounds", "rounds applies to free-for-all and swiss tournaments only")
         entrants = self._entrants(spec)
         planned_rounds = _planned_rounds(spec.format, len(entrants), spec.rounds)
-        planned = _planned_games(spec.format, len(entrants), planned_rounds)
+        planned = _planned_games(spec.format, len(entrants), planned_rounds, table_size)
         if planned * spec.games_per_pairing > MAX_GAMES:
             raise bad_request(
                 f"The tournament would play {planned * spec.games_per_pairing} games; "
@@ -215,7 +220,9 @@ class TournamentService:
             rounds.eliminated_in(tournament) if elimination else None,
             tournament.current_round + (tournament.status == FINISHED),
         )
-        planned = _planned_games(tournament.format, len(ids), tournament.rounds)
+        planned = _planned_games(
+            tournament.format, len(ids), tournament.rounds, _table_size(tournament.game)
+        )
         return TournamentView(
             tournament,
             submissions,
@@ -300,6 +307,14 @@ class TournamentService:
         return sorted(order, key=lambda s: -ratings.get(s.id, start))
 
 
+def _table_size(game: str) -> int:
+    """A free-for-all table's size: the game's usual number of players."""
+    try:
+        return get_game(game).players
+    except UnknownGameError:
+        return 2
+
+
 def _planned_rounds(fmt: str, entrants: int, asked: int | None) -> int:
     if fmt == ROUND_ROBIN:
         return entrants if entrants % 2 else entrants - 1  # one round each sits out, if odd
@@ -310,8 +325,12 @@ def _planned_rounds(fmt: str, entrants: int, asked: int | None) -> int:
     return asked if asked is not None else swiss_round_count(entrants)
 
 
-def _planned_games(fmt: str, entrants: int, planned_rounds: int) -> int:
-    """Pairings to play (byes aside), before replays and deciding games."""
+def _planned_games(fmt: str, entrants: int, planned_rounds: int, table_size: int = 2) -> int:
+    """Pairings to play (byes aside), before replays and deciding games; in a free-for-all,
+    every two entrants at a table count as one."""
+    if fmt == FREE_FOR_ALL:
+        tables = free_for_all_tables([str(n) for n in range(entrants)], table_size)
+        return planned_rounds * sum(len(t) * (len(t) - 1) // 2 for t in tables)
     if fmt == ROUND_ROBIN:
         return entrants * (entrants - 1) // 2
     if fmt == SINGLE_ELIMINATION:

@@ -7,6 +7,10 @@ points are ordered by the format's tie-breaks, in this order:
 - swiss: Buchholz (the points of every opponent met), Sonneborn-Berger, wins;
 - single elimination: the round reached (byes and deciding games make points meaningless
   there);
+- free-for-all (tables of more than two, for games such as Hungry Geese): as swiss. A
+  table's match counts as one game between every two entrants at it, won by the one placed
+  higher (level places: a draw), so a table gives points by placement: first of four alone
+  takes 3, last 0;
 
 and last by seed, so that the order is total and never arbitrary. A void game (one the
 platform could not play after every replay) counts for no one.
@@ -21,7 +25,8 @@ from dataclasses import dataclass, field
 ROUND_ROBIN = "round_robin"
 SWISS = "swiss"
 SINGLE_ELIMINATION = "single_elimination"
-FORMATS = (ROUND_ROBIN, SWISS, SINGLE_ELIMINATION)
+FREE_FOR_ALL = "free_for_all"
+FORMATS = (ROUND_ROBIN, SWISS, SINGLE_ELIMINATION, FREE_FOR_ALL)
 
 SWISS_BYE_POINTS = 1.0
 
@@ -29,6 +34,7 @@ TIEBREAKS: dict[str, tuple[str, ...]] = {
     ROUND_ROBIN: ("points", "headToHead", "sonnebornBerger", "wins", "seed"),
     SWISS: ("points", "buchholz", "sonnebornBerger", "wins", "seed"),
     SINGLE_ELIMINATION: ("roundReached", "seed"),
+    FREE_FOR_ALL: ("points", "buchholz", "sonnebornBerger", "wins", "seed"),
 }
 
 
@@ -115,6 +121,6 @@ def _head_to_head(table: dict[str, Standing]) -> None:
 def _key(fmt: str, line: Standing) -> tuple[float, ...]:
     if fmt == ROUND_ROBIN:
         return (-line.points, -line.head_to_head, -line.sonneborn_berger, -line.wins, line.seed)
-    if fmt == SWISS:
+    if fmt in (SWISS, FREE_FOR_ALL):
         return (-line.points, -line.buchholz, -line.sonneborn_berger, -line.wins, line.seed)
     return (-line.round_reached, line.seed)

@@ -31,6 +31,7 @@ FORMATS = (
     ("round_robin", "Round robin"),
     ("swiss", "Swiss"),
     ("single_elimination", "Single elimination"),
+    ("free_for_all", "Free-for-all (tables of the game's size)"),
 )
 
 

@@ -18,7 +18,7 @@ from botarena.agents.service import AgentService
 from botarena.errors import AppError, bad_request, not_found
 from botarena.games.registry import UnknownGameError, get_game, is_known_game, known_games
 from botarena.games.replay_view import ReplayViewError, build_view, display_names
-from botarena.matches.models import Match, MatchStatusEvent
+from botarena.matches.models import Match, MatchStatusEvent, seat_places
 from botarena.matches.reruns import may_rerun
 from botarena.matches.service import MatchService, may_cancel
 from botarena.matches.status import ENDED, MatchState
@@ -50,6 +50,7 @@ class Seat:
     log: list[str] | None
     log_note: str | None  # why a log the viewer may read is not shown
     rating: PlayerChange | None = None  # its rating change, for a finished ranked match
+    place: int | None = None  # 1 the best, equal for a tie; None until the match finished
 
     @property
     def outcome_text(self) -> str:
@@ -79,6 +80,11 @@ class MatchPage:
     @property
     def ended(self) -> bool:
         return self.match.status in ENDED
+
+    @property
+    def free_for_all(self) -> bool:
+        """More than two seats: the page shows each one's place."""
+        return len(self.seats) > 2
 
 
 @dataclass(frozen=True)
@@ -117,6 +123,7 @@ def match_page(
     names = [a.name if (a := agents.get(p.agent_id)) else "" for p in players]
     changes = {c.player: c for c in RatingService(session).changes_for_match(match.id)}
     view = _view(service, match, names)
+    places = seat_places(match) or []
     shown_names = [p["name"] for p in view["players"]] if view else names
     seats = [
         Seat(
@@ -127,6 +134,7 @@ def match_page(
             p.reason,
             *_log(service, viewer, match.id, p.player),
             rating=changes.get(p.player),
+            place=places[p.player] if p.player < len(places) else None,
         )
         for p in players
     ]
@@ -151,7 +159,7 @@ def _view(service: MatchService, match: Match, names: list[str]) -> dict[str, An
         path = service.replay(match.id)
         game = get_game(match.game)
         replay = json.loads(path.read_text(encoding="utf-8"))
-        return build_view(game, replay, display_names(game, names))
+        return build_view(game, replay, display_names(game, names, len(names)))
     except (AppError, UnknownGameError, ReplayViewError, ValueError):
         return None
 
@@ -172,6 +180,11 @@ def _log(
 def _result(match: Match, names: list[str]) -> str:
     """The result in words when there is no replay to say it."""
     if match.status == MatchState.FINISHED.value:
+        places = seat_places(match) or []
+        if len(places) > 2:
+            order = sorted(range(len(places)), key=lambda p: (places[p], p))
+            named = [f"{places[p]}. {names[p] if p < len(names) else ''}" for p in order]
+            return "Places: " + ", ".join(named) + "."
         if match.winner is None:
             return "The match ended in a draw."
         name = names[match.winner] if match.winner < len(names) else ""

@@ -27,6 +27,7 @@ FORMAT_NAMES = {
     "round_robin": "round robin",
     "swiss": "Swiss",
     "single_elimination": "single elimination",
+    "free_for_all": "free-for-all",
 }
 
 
@@ -220,7 +221,7 @@ def _pairing(
         b,
         "bye" if b is None else f"{_number(pairing.points_a)} - {_number(pairing.points_b)}",
         _winner(view, number, pairing),
-        [_game(g, a, b) for g in pairing.games],
+        [_game(index, g, a, b) for index, g in enumerate(pairing.games, start=1)],
     )
 
 
@@ -237,7 +238,7 @@ def _winner(view: TournamentView, number: int, pairing: PairingOut) -> str | Non
     return pairing.a if pairing.points_a > pairing.points_b else pairing.b
 
 
-def _game(game: GameOut, a: Entrant, b: Entrant | None) -> GameRow:
+def _game(number: int, game: GameOut, a: Entrant, b: Entrant | None) -> GameRow:
     if game.void:
         result = "void: the platform could not play it"
     elif game.score_a is None:
@@ -246,7 +247,7 @@ def _game(game: GameOut, a: Entrant, b: Entrant | None) -> GameRow:
         result = "draw"
     else:
         result = f"{(a if game.score_a == 1.0 or b is None else b).name} won"
-    return GameRow(game.game_index + 1, game.match_id, game.match_status, result, game.replays)
+    return GameRow(number, game.match_id, game.match_status, result, game.replays)
 
 
 @dataclass(frozen=True)
