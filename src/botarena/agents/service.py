@@ -40,6 +40,7 @@ from botarena.sources.archives import (
 from botarena.sources.urls import SourceUrlError, validate_code_url
 from botarena.storage import build_log_path, read_tail
 from botarena.teams.repository import TeamRepository
+from botarena.teams.service import is_member
 
 AGENT_NAME_PATTERN = re.compile(AGENT_NAME)
 
@@ -304,14 +305,14 @@ class SubmissionService:
         agent = self.agents.get(agent_id)
         if agent is None:
             raise not_found("Agent not found")
-        if agent.owner_id != user.id and not user.is_admin:
-            raise forbidden("Only the agent's owner can submit to it")
+        if not may_see_private(user, agent):
+            raise forbidden("Only the members of the agent's team can submit to it")
         return agent
 
     def _own_submission(self, user: User, submission_id: str) -> Submission:
         submission = self.get(submission_id)
         if not may_see_private(user, submission.agent):
-            raise forbidden("Only the agent's owner can change its submissions")
+            raise forbidden("Only the members of the agent's team can change its submissions")
         return submission
 
     def _create(
@@ -366,5 +367,15 @@ def may_read_build_log(session: Session, user: User | None, submission_id: str) 
 
 
 def may_see_private(user: User | None, agent: Agent) -> bool:
-    """Build logs and where the source lives are for the agent's owner and admins only."""
-    return user is not None and (user.is_admin or agent.owner_id == user.id)
+    """Whether ``user`` may act for the agent (submit, activate, rebuild, challenge) and read
+    what is private to it (build and match logs, where its source lives): admins and the
+    members of its team. An agent without a team (none since the migration gave every agent
+    one) is its creator's."""
+    return user is not None and (user.is_admin or in_agents_team(user, agent))
+
+
+def in_agents_team(user: User, agent: Agent) -> bool:
+    """Whether ``user`` is a member of the agent's team (admins or not)."""
+    if agent.team_id is None:
+        return agent.owner_id == user.id
+    return is_member(user, agent.team)
