@@ -119,6 +119,9 @@ class TeamService:
             team, self.agents.of_team(team.id), self.teams.asking_to_merge_into(team.id), into
         )
 
+    def current_team(self, user: User, competition_id: str) -> Team | None:
+        return self.teams.of_user(competition_id, user.id)
+
     def of_member(self, user: User) -> Sequence[Team]:
         return self.teams.of_member(user.id)
 
