@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -157,9 +158,9 @@ class TeamService:
         team.members = [
             TeamMember(user_id=user.id, competition_id=competition.id, role=OWNER, joined_at=now)
         ]
-        self.session.add(team)
-        self._audit(context, Action.TEAM_CREATED, team, {"name": name})
-        self._commit(f"Team name {name} is already taken in this competition")
+        with self._unique(f"Team name {name} is already taken in this competition"):
+            self.session.add(team)
+            self._audit(context, Action.TEAM_CREATED, team, {"name": name})
         return MadeCode(team, code)
 
     def rename(self, user: User, team_id: str, name: str) -> Team:
@@ -167,8 +168,8 @@ class TeamService:
         self._owner_only(user, team, "rename it")
         if name.strip().lower() != team.name_key:
             name = self._checked_name(team.competition_id, name)
-        team.name, team.name_key = name.strip(), name.strip().lower()
-        self._commit(f"Team name {name} is already taken in this competition")
+        with self._unique(f"Team name {name} is already taken in this competition"):
+            team.name, team.name_key = name.strip(), name.strip().lower()
         return team
 
     def new_invite_code(self, user: User, team_id: str) -> MadeCode:
@@ -196,14 +197,13 @@ class TeamService:
                 f"Team {team.name} is full",
                 f"This competition allows at most {limit} members per team.",
             )
-        self._vacate(user, team.competition_id)
-        team.members.append(
-            TeamMember(
+        with self._unique("You joined another team at the same time"):
+            self._vacate(user, team.competition_id)
+            joined = TeamMember(
                 user_id=user.id, competition_id=team.competition_id, role=MEMBER, joined_at=utcnow()
             )
-        )
-        self._audit(context, Action.TEAM_JOINED, team, {"userId": user.id})
-        self._commit("You joined another team at the same time")
+            team.members.append(joined)
+            self._audit(context, Action.TEAM_JOINED, team, {"userId": user.id})
         return team
 
     def leave(self, user: User, team_id: str, context: ActionContext) -> Team | None:
@@ -258,6 +258,10 @@ class TeamService:
     ) -> Team:
         """The owner of ``team_id`` accepts (or declines) the request of ``from_id`` to merge
         into it: its members and agents move here and it goes."""
+        # Both locked (in one order) before their members are read: a join or another merge
+        # at the same time waits for this one.
+        for locking in sorted({team_id, from_id}):
+            self.teams.locked(locking)
         team = self._live(team_id)
         self._owner_only(user, team, "answer a merge request")
         merging = self.teams.get(from_id)
@@ -267,9 +271,7 @@ class TeamService:
             merging.merge_into_id, merging.merge_requested_at = None, None
             self.session.commit()
             return team
-        locked = self.teams.locked(team.id)
-        assert locked is not None
-        self._check_merge(merging, locked)
+        self._check_merge(merging, team)
         moved = [(m.user_id, m.joined_at) for m in merging.members]
         agents = [a.id for a in self.agents.of_team(merging.id)]
         self.agents.move(merging.id, team.id)
@@ -284,18 +286,18 @@ class TeamService:
                 "agents": agents,
             },
         )
-        self._remove(merging)
-        self.session.flush()
-        for user_id, joined_at in moved:
-            team.members.append(
-                TeamMember(
-                    user_id=user_id,
-                    competition_id=team.competition_id,
-                    role=MEMBER,
-                    joined_at=joined_at,
+        with self._unique("The teams changed while merging"):
+            self._remove(merging)
+            self.session.flush()
+            for user_id, joined_at in moved:
+                team.members.append(
+                    TeamMember(
+                        user_id=user_id,
+                        competition_id=team.competition_id,
+                        role=MEMBER,
+                        joined_at=joined_at,
+                    )
                 )
-            )
-        self._commit("The teams changed while merging")
         return team
 
     def disband(self, admin: User, team_id: str, context: ActionContext) -> Team:
@@ -394,10 +396,12 @@ class TeamService:
             details={"competitionId": team.competition_id, "team": team.name, **details},
         )
 
-    def _commit(self, clash: str) -> None:
-        """Commit; a unique rule broken by a concurrent request is a clean 409, nothing
-        written."""
+    @contextmanager
+    def _unique(self, clash: str) -> Iterator[None]:
+        """Write and commit; a unique rule broken by a concurrent request (at a flush or at
+        the commit) is a clean 409, with nothing written."""
         try:
+            yield
             self.session.commit()
         except IntegrityError as exc:
             self.session.rollback()
