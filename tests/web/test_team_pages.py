@@ -109,3 +109,53 @@ def test_a_member_makes_an_invite_link_renames_and_leaves_through_the_pages(
     )
     assert left.status_code == 303 and left.headers["location"] == "/me#teams"
     assert client.get(f"/api/v1/teams/{team_id}").status_code == 404  # no agents: it went
+
+
+def test_owners_merge_and_an_admin_disbands_through_the_pages(
+    client: TestClient, make_user: MakeUser, session_factory: SessionFactory
+) -> None:
+    alice = make_user("alice", password="alice-password")
+    bob = make_user("bob", password="bob-password")
+    make_user("root", admin=True, password="root-password")
+    competition = default_competition(session_factory)
+    red = create_team(client, alice, competition, "Red")["team"]["id"]
+    blue = create_team(client, bob, competition, "Blue")["team"]["id"]
+    create_agent(client, bob, "blues")
+
+    assert sign_in(client, "bob", "bob-password").status_code == 303
+    page = page_of(client.get(f"/teams/{blue}"))
+    options = [o.attrs.get("value") for o in page.all("option")]
+    assert red in options and blue not in options
+    asked = client.post(
+        f"/teams/{blue}/merge",
+        data={"csrf_token": page.csrf(), "into": red},
+        follow_redirects=False,
+    )
+    assert asked.status_code == 303
+    assert "asked to merge into" in page_of(client.get(f"/teams/{blue}")).text
+    client.post("/logout", data={"csrf_token": page.csrf()})
+
+    assert sign_in(client, "alice", "alice-password").status_code == 303
+    page = page_of(client.get(f"/teams/{red}"))
+    assert "Blue (1 member) asks to merge into this team." in page.text
+    accepted = client.post(
+        f"/teams/{red}/merge-requests/{blue}",
+        data={"csrf_token": page.csrf(), "accept": "yes"},
+        follow_redirects=False,
+    )
+    assert accepted.status_code == 303
+    merged = page_of(client.get(f"/teams/{red}"))
+    assert "bob" in merged.by_id("member-list").text
+    assert "blues" in merged.by_id("agent-list").text
+    assert not [f for f in merged.all("form") if f.attrs.get("action", "").endswith("/disband")]
+    client.post("/logout", data={"csrf_token": merged.csrf()})
+
+    assert sign_in(client, "root", "root-password").status_code == 303
+    page = page_of(client.get(f"/teams/{red}"))
+    gone = client.post(
+        f"/teams/{red}/disband", data={"csrf_token": page.csrf()}, follow_redirects=False
+    )
+    assert gone.status_code == 303
+    after = page_of(client.get(f"/teams/{red}"))
+    assert "Disbanded" in after.text and "No members." in after.text
+    assert "blues" in after.by_id("agent-list").text  # nothing deleted
