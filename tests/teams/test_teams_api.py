@@ -138,6 +138,8 @@ def test_one_team_per_user_per_competition(
     # The database keeps it too: bob is in exactly one team there.
     mine = client.get("/api/v1/teams/mine", headers=bob.headers).json()
     assert [t["name"] for t in mine] == ["bob"]
+    listed = client.get(f"/api/v1/competitions/{competition}/teams").json()
+    assert (listed["total"], [t["name"] for t in listed["items"]]) == (2, ["Blue", "bob"])
 
 
 def test_leaving_hands_ownership_on_and_the_last_member_of_a_team_with_agents_stays(
