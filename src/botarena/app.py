@@ -15,6 +15,7 @@ from botarena.accounts.limiter import LoginLimiter
 from botarena.accounts.routes import router as accounts_router
 from botarena.agents.models import SubmissionStatusEvent
 from botarena.agents.routes import router as agents_router
+from botarena.agents.teams import AgentTeams
 from botarena.api.admission import Admission, pool_limits, widen_thread_limit
 from botarena.api.allow import AllowHeaderMiddleware
 from botarena.api.docs import install_docs
@@ -51,6 +52,7 @@ from botarena.ratings.models import Rating
 from botarena.ratings.routes import router as ratings_router
 from botarena.settings import Settings
 from botarena.storage import private_data_dir
+from botarena.teams.routes import router as teams_router
 from botarena.tournaments.director import TournamentDirector
 from botarena.tournaments.events import game_notices, tournament_notices
 from botarena.tournaments.models import Tournament, TournamentGame
@@ -164,6 +166,8 @@ def create_app(settings: Settings, *, background: bool = True) -> FastAPI:
     app.state.login_limiter = LoginLimiter(settings.login_max_failures, settings.login_window)
     # Accounts come before the audit log: this hands them the audit log as their journal.
     app.state.account_journal = journal_for
+    # Teams come before agents: this hands them what their rules need of agents.
+    app.state.team_agents = AgentTeams
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, limit=settings.archive_max_bytes + _MULTIPART_OVERHEAD)
     app.add_middleware(RequestContextMiddleware)
@@ -186,6 +190,7 @@ def create_app(settings: Settings, *, background: bool = True) -> FastAPI:
     app.include_router(ladder_router, prefix=API_PREFIX)
     app.include_router(tournaments_router, prefix=API_PREFIX)
     app.include_router(notifications_router, prefix=API_PREFIX)
+    app.include_router(teams_router, prefix=API_PREFIX)
 
     @app.get("/healthz", tags=["health"])
     def healthz() -> dict[str, str]:

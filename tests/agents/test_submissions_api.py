@@ -217,7 +217,9 @@ def test_only_the_owner_or_an_admin_acts_on_submissions(
     force_status(sub["id"], BUILT)
     refused = client.post(f"/api/v1/submissions/{sub['id']}/activate", headers=bob.headers)
     assert refused.status_code == 403
-    assert refused.json() == {"error": "Only the agent's owner can change its submissions"}
+    assert refused.json() == {
+        "error": "Only the members of the agent's team can change its submissions"
+    }
     assert client.get(f"/api/v1/submissions/{sub['id']}").json()["status"] == "success"
     submit = client.post(
         "/api/v1/submissions",
@@ -225,7 +227,7 @@ def test_only_the_owner_or_an_admin_acts_on_submissions(
         headers=bob.headers,
     )
     assert submit.status_code == 403
-    assert submit.json() == {"error": "Only the agent's owner can submit to it"}
+    assert submit.json() == {"error": "Only the members of the agent's team can submit to it"}
     assert client.get("/api/v1/submissions").json()["total"] == 1
     by_admin = client.post(f"/api/v1/submissions/{sub['id']}/activate", headers=admin.headers)
     assert by_admin.status_code == 200

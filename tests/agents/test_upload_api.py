@@ -194,7 +194,7 @@ def test_upload_rules_for_other_users(
     data = _zip({"main.py": MAIN})
     by_bob = _upload(client, bob, agent_id, data, "bot.zip")
     assert by_bob["status"] == 403
-    assert by_bob["body"] == {"error": "Only the agent's owner can submit to it"}
+    assert by_bob["body"] == {"error": "Only the members of the agent's team can submit to it"}
     anonymous = client.post(
         f"/api/v1/agents/{agent_id}/submissions", files={"archive": ("bot.zip", data)}
     )

@@ -141,11 +141,14 @@ def test_a_finished_match_of_ones_own_agents(
     assert refused.status_code == 403
     assert refused.json()["error"] == (
         f"Only admins and whoever may download both submissions may re-run match {match_id}: "
-        "the code of player 0 (zipped) is not yours"
+        "the code of player 0 (zipped) is not your team's"
     )
     source = client.get("/api/v1" + first["sourcePath"], headers=bob.headers)
     assert source.status_code == 403
-    assert source.json()["error"] == "Only the agent's owner and admins may download its code"
+    assert (
+        source.json()["error"]
+        == "Only the members of the agent's team and admins may download its code"
+    )
     assert client.get(rerun).status_code == 401
     missing = client.get("/api/v1/matches/mat-nope/rerun", headers=alice.headers)
     assert missing.status_code == 404
@@ -163,7 +166,7 @@ def test_a_match_against_someone_elses_agent_is_refused(
     for account, seat, name in ((alice, 1, "theirs"), (bob, 0, "mine")):
         refused = client.get(f"/api/v1/matches/{match_id}/rerun", headers=account.headers)
         assert refused.status_code == 403
-        assert refused.json()["error"].endswith(f"player {seat} ({name}) is not yours")
+        assert refused.json()["error"].endswith(f"player {seat} ({name}) is not your team's")
 
 
 def test_a_git_source_without_a_commit_or_a_repository(

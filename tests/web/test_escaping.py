@@ -79,6 +79,7 @@ def _seeded(
     body = {"game": "connectx", "format": "round_robin"}
     tournament = client.post("/api/v1/tournaments", json=body, headers=admin.headers)
     assert tournament.status_code == 201, tournament.text
+    team = client.get(f"/api/v1/agents/{hostile}").json()["teamId"]
     with session_factory() as session:
         agent = session.get(Agent, hostile)
         user = session.get(User, alice.id)
@@ -97,6 +98,8 @@ def _seeded(
         "tournament_id": tournament.json()["id"],
         "username": "bob",
         "action": "activate",
+        "team_id": team,
+        "from_id": team,
     }
 
 
@@ -125,7 +128,14 @@ def test_every_page_shows_hostile_names_as_text(
         assert not any(k.startswith("on") for e in page.elements for k in e.attrs), path
         shown[path] = SCRIPT_NAME in page.text or IMG_NAME in page.text
     # The names are there, as text: the walk looked where they are shown.
-    shown_on = ("/", "/me", "/agents/{agent_id}", "/matches/{match_id}", "/games/{game}")
+    shown_on = (
+        "/",
+        "/me",
+        "/agents/{agent_id}",
+        "/matches/{match_id}",
+        "/games/{game}",
+        "/teams/{team_id}",
+    )
     for path in (*shown_on, "/tournaments/{tournament_id}"):
         assert shown[path], path
     assert IMG_NAME in page_of(client.get("/me")).text  # the token's name and the user's

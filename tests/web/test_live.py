@@ -132,7 +132,7 @@ def test_the_leaderboard_stream_sends_the_board_after_a_rating_changes(
         play_ranked(live.client, live.factory, settings, live.admin, (first, second), 0)
         play_ranked(live.client, live.factory, settings, live.admin, (first, second), 0)
         latest = stream.wait_for("board_body", 2)[-1]
-        games = [td.text for td in parse(latest).all("td")][6::12]
+        games = [td.text for td in parse(latest).all("td")][7::13]
         assert games == ["3", "3"]
     finally:
         stream.close()

@@ -94,21 +94,23 @@ def test_the_leaderboard_lists_rank_owner_and_record(
     assert page.all("h1")[0].text == "ConnectX leaderboard"
     headers = [th.text.strip().rstrip("▲▼ ") for th in page.all("th")]
     assert headers == [
-        "Rank", "Agent", "Owner", "μ", "σ", "Score", "Games", "W", "L", "D", "Last match", "Δ 24h",  # noqa: RUF001
+        "Rank", "Agent", "Owner", "Team", "μ", "σ", "Score", "Games", "W", "L", "D",  # noqa: RUF001
+        "Last match", "Δ 24h",
     ]  # fmt: skip
     cells = [[td.text.strip() for td in row] for row in _rows(page)]
     assert [row[:3] for row in cells] == [["1", "strong", "alice"], ["2", "middle", "bob"],
                                           ["3", "weak", "bob"]]  # fmt: skip
-    assert [row[6:10] for row in cells] == [["4", "4", "0", "0"], ["3", "1", "2", "0"],
+    assert [row[3] for row in cells] == ["alice", "bob", "bob"]  # their one-person teams
+    assert [row[7:11] for row in cells] == [["4", "4", "0", "0"], ["3", "1", "2", "0"],
                                             ["3", "0", "3", "0"]]  # fmt: skip
-    assert all(re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d", row[10]) for row in cells)
+    assert all(re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d", row[11]) for row in cells)
     assert page.all("th", **{"aria-sort": "ascending"})[0].text.strip().startswith("Rank")
 
 
 def _rows(page: Page) -> list[list[Element]]:
-    """The board's rows, each its twelve cells."""
+    """The board's rows, each its thirteen cells."""
     tds = page.all("td")
-    return [tds[i : i + 12] for i in range(0, len(tds), 12)]
+    return [tds[i : i + 13] for i in range(0, len(tds), 13)]
 
 
 @pytest.mark.parametrize(

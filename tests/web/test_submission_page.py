@@ -68,7 +68,7 @@ def test_others_and_anonymous_see_neither_the_log_nor_the_code_url(
     carols = page_of(client.get(f"/submissions/{sub}"))
     for page in (anonymous, carols):
         assert "SECRET-LOG-LINE" not in page.text and CODE_URL not in page.text
-        assert "Only the agent's owner and admins see its build log." in page.text
+        assert "Only the agent's team and admins see its build log." in page.text
         assert "public and reachable" in page.by_id("build-status").text
     # The status block alone, for htmx: no log there either.
     fragment = client.get(f"/submissions/{sub}", headers={"HX-Request": "true"})

@@ -12,10 +12,11 @@ from botarena.accounts.models import User
 from botarena.agents.status import INITIAL_STATUS, SubmissionStatus, check_transition
 from botarena.clock import utcnow
 from botarena.db.base import Base
+from botarena.teams.models import Team
 
 
 class Agent(Base):
-    """A named competitor of one game, owned by one user; it plays its active submission."""
+    """A named competitor of one game, owned by a team; it plays its active submission."""
 
     __tablename__ = "agents"
 
@@ -35,10 +36,18 @@ class Agent(Base):
     # How many submissions were ever made; the next one gets this plus one as its version.
     submission_count: Mapped[int] = mapped_column(Integer, default=0)
 
-    owner: Mapped[User] = relationship()
+    owner: Mapped[User] = relationship()  # who created it; its team decides who may act
+    team: Mapped[Team | None] = relationship(
+        primaryjoin="foreign(Agent.team_id) == Team.id", viewonly=True
+    )
     submissions: Mapped[list[Submission]] = relationship(
         back_populates="agent", order_by="Submission.version"
     )
+
+    @property
+    def team_name(self) -> str | None:
+        """The name of the team that owns the agent (shown beside it everywhere)."""
+        return self.team.name if self.team is not None else None
 
 
 class Submission(Base):

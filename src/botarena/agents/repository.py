@@ -61,7 +61,7 @@ class AgentRepository:
         game: str | None = None,
         owner_id: str | None = None,
     ) -> tuple[Sequence[Agent], int]:
-        query = select(Agent)
+        query = select(Agent).options(selectinload(Agent.team))  # each row names its team
         if name is not None:
             query = query.where(Agent.name_key == name.lower())
         if game is not None:

@@ -25,7 +25,9 @@ class AgentOut(ApiModel):
     id: str
     name: str
     game: str
-    owner_id: str
+    owner_id: str  # who created it
+    team_id: str | None  # the team that owns it: its members act for it
+    team_name: str | None
     created_at: datetime
 
 

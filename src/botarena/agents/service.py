@@ -41,6 +41,7 @@ from botarena.sources.archives import (
 from botarena.sources.urls import SourceUrlError, validate_code_url
 from botarena.storage import build_log_path, read_tail
 from botarena.teams.repository import TeamRepository
+from botarena.teams.service import is_member
 
 AGENT_NAME_PATTERN = re.compile(AGENT_NAME)
 
@@ -306,21 +307,21 @@ class SubmissionService:
         those :func:`may_download_submission` lets download it."""
         submission = self.get(submission_id)
         if not may_download_submission(user, submission):
-            raise forbidden("Only the agent's owner and admins may download its code")
+            raise forbidden("Only the members of the agent's team and admins may download its code")
         return source_file(self.settings, submission)
 
     def _agent_to_submit_to(self, user: User, agent_id: str) -> Agent:
         agent = self.agents.get(agent_id)
         if agent is None:
             raise not_found("Agent not found")
-        if agent.owner_id != user.id and not user.is_admin:
-            raise forbidden("Only the agent's owner can submit to it")
+        if not may_see_private(user, agent):
+            raise forbidden("Only the members of the agent's team can submit to it")
         return agent
 
     def _own_submission(self, user: User, submission_id: str) -> Submission:
         submission = self.get(submission_id)
         if not may_see_private(user, submission.agent):
-            raise forbidden("Only the agent's owner can change its submissions")
+            raise forbidden("Only the members of the agent's team can change its submissions")
         return submission
 
     def _create(
@@ -375,12 +376,22 @@ def may_read_build_log(session: Session, user: User | None, submission_id: str) 
 
 
 def may_see_private(user: User | None, agent: Agent) -> bool:
-    """Build logs and where the source lives are for the agent's owner and admins only."""
-    return user is not None and (user.is_admin or agent.owner_id == user.id)
+    """Whether ``user`` may act for the agent (submit, activate, rebuild, challenge) and read
+    what is private to it (build and match logs, where its source lives): admins and the
+    members of its team. An agent without a team (none since the migration gave every agent
+    one) is its creator's."""
+    return user is not None and (user.is_admin or in_agents_team(user, agent))
+
+
+def in_agents_team(user: User, agent: Agent) -> bool:
+    """Whether ``user`` is a member of the agent's team (admins or not)."""
+    if agent.team_id is None:
+        return agent.owner_id == user.id
+    return is_member(user, agent.team)
 
 
 def may_download_submission(user: User | None, submission: Submission) -> bool:
     """Whether ``user`` may download the submission's code (its source, for ``botarena
-    rerun``): admins, and whoever owns its agent. The one place this rule lives: the source
-    download and the rerun of a match (which needs both players' code) both ask it."""
-    return user is not None and (user.is_admin or submission.agent.owner_id == user.id)
+    rerun``): admins, and the members of its agent's team. The one place this rule lives: the
+    source download and the rerun of a match (which needs both players' code) both ask it."""
+    return may_see_private(user, submission.agent)

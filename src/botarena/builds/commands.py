@@ -1,4 +1,5 @@
-"""What people can ask of a build: a rebuild (owner or admin) and a priority (admin)."""
+"""What people can ask of a build: a rebuild (the agent's team or an admin) and a priority
+(admin)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from botarena.accounts.models import User
 from botarena.agents.models import Submission
+from botarena.agents.service import in_agents_team, may_see_private
 from botarena.agents.status import SubmissionStatus
 from botarena.audit.actions import Action
 from botarena.audit.context import ActionContext
@@ -28,12 +30,12 @@ class BuildCommands:
 
     def rebuild(self, user: User, submission_id: str, context: ActionContext) -> Submission:
         """Queue a finished submission for building again, as a fresh set of attempts with a
-        fresh log (the earlier build's kept); an admin's rebuild of someone else's submission
-        is audited."""
+        fresh log (the earlier build's kept); an admin's rebuild of a submission of a team
+        they are not in is audited."""
         submission = self._get(submission_id)
         owner_id = submission.agent.owner_id
-        if not (user.is_admin or owner_id == user.id):
-            raise forbidden("Only the agent's owner or an admin can rebuild its submissions")
+        if not may_see_private(user, submission.agent):
+            raise forbidden("Only the agent's team or an admin can rebuild its submissions")
         try:
             submission.move_to(
                 SubmissionStatus.BUILDING, reason=f"rebuild requested by {user.username}"
@@ -46,7 +48,7 @@ class BuildCommands:
             submission.error_message = None
             # The stored copy of the log is the earlier build's: it is kept as build.N.log.
             submission.build_log = None
-            if owner_id != user.id:
+            if not in_agents_team(user, submission.agent):
                 AuditLog(self.session).record(
                     context,
                     Action.SUBMISSION_REBUILT,

@@ -13,6 +13,7 @@ import botarena.cli.referee as referee
 import botarena.cli.remote as remote
 import botarena.cli.rerun as rerun
 import botarena.cli.server as server
+import botarena.cli.teams as teams
 import botarena.cli.tokens as tokens
 import botarena.cli.tournaments as tournaments
 import botarena.cli.users as users
@@ -47,6 +48,7 @@ app.command("leaderboard")(remote.leaderboard)
 app.add_typer(server.ratings_app, name="ratings")
 app.add_typer(tournaments.tournament_app, name="tournament")
 app.add_typer(webhooks.webhook_app, name="webhook")
+app.add_typer(teams.team_app, name="team")
 
 
 def main() -> None:

@@ -32,7 +32,7 @@ class Challenges:
         agents = AgentService(self.session)
         agent = agents.get(agent_id)
         if not may_see_private(user, agent):
-            raise forbidden("Only the agent's owner can challenge with it")
+            raise forbidden("Only the agent's team can challenge with it")
         self.matches.check_quota(user)
         if opponent_id == agent.id:
             raise invalid(OPPONENT, "An agent cannot challenge itself")

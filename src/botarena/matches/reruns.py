@@ -50,7 +50,7 @@ def rerun_plan(session: Session, user: User, match_id: str) -> RerunPlan:
             raise forbidden(
                 f"Only admins and whoever may download both submissions may re-run match "
                 f"{match_id}: the code of player {seat.seat.player} "
-                f"({seat.submission.agent.name}) is not yours"
+                f"({seat.submission.agent.name}) is not your team's"
             )
     if match.state is not MatchState.FINISHED:
         raise conflict(

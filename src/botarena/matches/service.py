@@ -265,7 +265,7 @@ class MatchService:
             raise not_found(f"Match {match_id} has no player {player}")
         agent = self.session.get(Agent, match.players[player].agent_id)
         if agent is None or not may_see_private(user, agent):
-            raise forbidden("Only the agent's owner and admins may read its log")
+            raise forbidden("Only the agent's team and admins may read its log")
         path = match_dir(self.settings, match.id) / f"player-{player}.log"
         if not path.is_file():
             raise not_found(f"Match {match_id} has no log yet", f"Its status is {match.status}.")

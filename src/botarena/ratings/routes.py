@@ -36,6 +36,8 @@ def leaderboard(
                 agent_id=s.agent.id,
                 agent_name=s.agent.name,
                 owner_id=s.agent.owner_id,
+                team_id=s.agent.team.id if s.agent.team else None,
+                team_name=s.agent.team.name if s.agent.team else None,
                 submission_id=s.submission.id,
                 version=s.submission.version,
                 mu=s.mu,

@@ -12,6 +12,8 @@ class LeaderboardRow(ApiModel):
     agent_id: str
     agent_name: str
     owner_id: str
+    team_id: str | None
+    team_name: str | None
     submission_id: str
     version: int
     mu: float

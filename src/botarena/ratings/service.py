@@ -31,6 +31,7 @@ from botarena.ratings.history import (
     rank_changes,
 )
 from botarena.ratings.models import Rating
+from botarena.teams.models import Team
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,12 @@ class ListedOwner:
     id: str
     username: str
     username_key: str
+
+
+@dataclass(frozen=True)
+class ListedTeam:
+    id: str
+    name: str
 
 
 @dataclass(frozen=True)
@@ -51,6 +58,7 @@ class ListedAgent:
     game: str
     owner_id: str
     owner: ListedOwner
+    team: ListedTeam | None = None  # the team that owns it (none only for an unmigrated row)
 
 
 @dataclass(frozen=True)
@@ -120,9 +128,12 @@ class RatingService:
                 Rating.losses,
                 Rating.draws,
                 Rating.last_match_at,
+                Team.id,
+                Team.name,
             )
             .join(Agent, Agent.id == Submission.agent_id)
             .join(User, User.id == Agent.owner_id)
+            .outerjoin(Team, Team.id == Agent.team_id)
             .outerjoin(Rating, Rating.submission_id == Submission.id)
             .where(Agent.game == game, Submission.status == SubmissionStatus.ACTIVE.value)
         ).all()
@@ -130,7 +141,13 @@ class RatingService:
             Standing(
                 rank=0,
                 agent=ListedAgent(
-                    agent_id, name, name_key, game, owner_id, ListedOwner(owner_id, user, user_key)
+                    agent_id,
+                    name,
+                    name_key,
+                    game,
+                    owner_id,
+                    ListedOwner(owner_id, user, user_key),
+                    ListedTeam(team_id, team_name) if team_id is not None else None,
                 ),
                 submission=ListedSubmission(submission_id, version),
                 mu=DEFAULT_MU if mu is None else mu,
@@ -157,6 +174,8 @@ class RatingService:
                 losses,
                 draws,
                 last_match_at,
+                team_id,
+                team_name,
             ) in rows
         ]
         unsorted.sort(key=lambda s: (-s.score, -s.games, s.agent.name_key))

@@ -12,6 +12,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from botarena.accounts.models import User
 from botarena.clock import utcnow
 from botarena.db.base import Base
 
@@ -36,6 +37,13 @@ class Team(Base):
     name_key: Mapped[str] = mapped_column(String(64))
     created_by: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # SHA-256 of the current invite code (the code itself is shown once, when it is made).
+    invite_code_hash: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
+    # A merge this team's owner asked for: into that team, once its owner accepts.
+    merge_into_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    merge_requested_at: Mapped[datetime | None]
+    # Set by an admin's disbanding: no members since, its agents kept but no longer playing.
+    disbanded_at: Mapped[datetime | None]
 
     members: Mapped[list[TeamMember]] = relationship(
         order_by="TeamMember.joined_at", cascade="all, delete-orphan"
@@ -61,3 +69,5 @@ class TeamMember(Base):
     competition_id: Mapped[str] = mapped_column(ForeignKey("competitions.id", ondelete="CASCADE"))
     role: Mapped[str] = mapped_column(String(16), default=MEMBER)
     joined_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    user: Mapped[User] = relationship(lazy="joined")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from collections.abc import Sequence
+
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -20,6 +22,52 @@ class TeamRepository:
 
     def get(self, team_id: str) -> Team | None:
         return self.session.get(Team, team_id)
+
+    def locked(self, team_id: str) -> Team | None:
+        """The team, its row locked until the transaction ends (PostgreSQL; SQLite's write
+        transactions are one at a time anyway): joins and merges count its members under it."""
+        return self.session.scalars(
+            select(Team)
+            .where(Team.id == team_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        ).one_or_none()
+
+    def by_invite_hash(self, digest: str) -> Team | None:
+        return self.session.scalars(
+            select(Team).where(Team.invite_code_hash == digest)
+        ).one_or_none()
+
+    def by_name(self, competition_id: str, name: str) -> Team | None:
+        return self.session.scalars(
+            select(Team).where(Team.competition_id == competition_id, Team.name_key == name.lower())
+        ).one_or_none()
+
+    def page(self, competition_id: str, limit: int, offset: int) -> tuple[Sequence[Team], int]:
+        """The competition's teams that were not disbanded, by name."""
+        where = (Team.competition_id == competition_id, Team.disbanded_at.is_(None))
+        total = self.session.scalar(select(func.count()).select_from(Team).where(*where)) or 0
+        rows = self.session.scalars(
+            select(Team).where(*where).order_by(Team.name_key).limit(limit).offset(offset)
+        ).all()
+        return rows, total
+
+    def of_member(self, user_id: str) -> Sequence[Team]:
+        """Every team the user is in, newest membership first."""
+        return self.session.scalars(
+            select(Team)
+            .join(TeamMember, TeamMember.team_id == Team.id)
+            .where(TeamMember.user_id == user_id)
+            .order_by(TeamMember.joined_at.desc())
+        ).all()
+
+    def asking_to_merge_into(self, team_id: str) -> Sequence[Team]:
+        """The teams whose owners asked to merge into this one, oldest request first."""
+        return self.session.scalars(
+            select(Team)
+            .where(Team.merge_into_id == team_id, Team.disbanded_at.is_(None))
+            .order_by(Team.merge_requested_at)
+        ).all()
 
     def of_user(self, competition_id: str, user_id: str) -> Team | None:
         """The user's team in the competition, if they are in one."""

@@ -19,6 +19,7 @@ from botarena.web.renders import SharedRenders
 from botarena.web.routes import router as pages_router
 from botarena.web.sessions import WebSessionMiddleware, secret_key
 from botarena.web.static_files import VersionedStaticFiles
+from botarena.web.teams.routes import router as teams_router
 from botarena.web.templating import STATIC_URL, Templates
 from botarena.web.tournaments.routes import router as tournaments_router
 
@@ -34,6 +35,7 @@ def web_router() -> APIRouter:
     router.include_router(matches_router)
     router.include_router(me_router)
     router.include_router(notifications_router)
+    router.include_router(teams_router)
     router.include_router(tournaments_router)
     router.include_router(admin_router)
     return router

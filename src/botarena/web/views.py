@@ -77,6 +77,7 @@ COLUMNS: dict[str, tuple[_Key, bool]] = {
     "rank": (lambda s: s.rank, False),
     "agent": (lambda s: s.agent.name_key, False),
     "owner": (lambda s: s.agent.owner.username_key, False),
+    "team": (lambda s: s.agent.team.name.lower() if s.agent.team else "", False),
     "mu": (lambda s: s.mu, True),
     "sigma": (lambda s: s.sigma, False),
     "score": (lambda s: s.score, True),

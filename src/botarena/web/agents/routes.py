@@ -85,7 +85,7 @@ def act(
     agent_id = service.get(submission_id).agent_id  # 404 first
     try:
         if user is None:
-            raise AppError("Sign in first", "Only the agent's owner can change it.", [], 401)
+            raise AppError("Sign in first", "Only the agent's team can change it.", [], 401)
         if action == "activate":
             service.activate(user, submission_id)
         elif action == "deactivate":

@@ -1,5 +1,5 @@
 """What an agent's page and a submission's page show, read through the services the API
-uses; the build log only for those who may read it (the agent's owner and admins)."""
+uses; the build log only for those who may read it (the agent's team and admins)."""
 
 from __future__ import annotations
 

@@ -101,6 +101,7 @@ def _page(
     created: IssuedToken | None = extra.get("created")
     context = {
         "listing": views.tokens_of(session, user),
+        "teams": views.teams_of(session, user),
         "cli": views.CliHint(server, user.username),
         "form": {"name": "", "days": ""},
         "errors": {},

@@ -4,6 +4,7 @@ form's values read into the API's token options, and how to point the command li
 from __future__ import annotations
 
 import shlex
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from pydantic import ValidationError
@@ -12,7 +13,10 @@ from sqlalchemy.orm import Session
 from botarena.accounts.models import User
 from botarena.accounts.schemas import TokenOptions, TokenOut
 from botarena.accounts.tokens import TokenService
+from botarena.agents.teams import AgentTeams
 from botarena.clock import utcnow
+from botarena.teams.models import Team
+from botarena.teams.service import TeamService
 
 # More tokens than anyone keeps; the page says so when some are left out.
 SHOWN = 200
@@ -77,3 +81,8 @@ class CliHint:
     @property
     def environment(self) -> str:
         return f"export BOTARENA_SERVER={shlex.quote(self.server)}"
+
+
+def teams_of(session: Session, user: User) -> Sequence[Team]:
+    """The teams ``user`` is in, one per competition, newest membership first."""
+    return TeamService(session, AgentTeams(session)).of_member(user)

@@ -1,0 +1,1 @@
+"""The team pages: a team (members, agents, invite link, leave, rename, merges) and joining."""
