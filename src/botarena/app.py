@@ -30,6 +30,7 @@ from botarena.builds.feed import BuildFeeds, status_notices
 from botarena.builds.routes import router as builds_router
 from botarena.builds.routes import status_router as build_status_router
 from botarena.builds.workers import BuildWorkers
+from botarena.competitions.routes import router as competitions_router
 from botarena.db import migrate
 from botarena.db.engine import SessionFactory, build_engine, build_session_factory
 from botarena.events import EventBus
@@ -51,6 +52,7 @@ from botarena.ratings.models import Rating
 from botarena.ratings.routes import router as ratings_router
 from botarena.settings import Settings
 from botarena.storage import private_data_dir
+from botarena.teams.membership import TeamMembership
 from botarena.tournaments.director import TournamentDirector
 from botarena.tournaments.events import game_notices, tournament_notices
 from botarena.tournaments.models import Tournament, TournamentGame
@@ -164,6 +166,7 @@ def create_app(settings: Settings, *, background: bool = True) -> FastAPI:
     app.state.login_limiter = LoginLimiter(settings.login_max_failures, settings.login_window)
     # Accounts come before the audit log: this hands them the audit log as their journal.
     app.state.account_journal = journal_for
+    app.state.competition_membership = TeamMembership
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, limit=settings.archive_max_bytes + _MULTIPART_OVERHEAD)
     app.add_middleware(RequestContextMiddleware)
@@ -179,6 +182,7 @@ def create_app(settings: Settings, *, background: bool = True) -> FastAPI:
     install_openapi(app, lambda: known_games().keys())
     app.include_router(accounts_router, prefix=API_PREFIX)
     app.include_router(audit_router, prefix=API_PREFIX)
+    app.include_router(competitions_router, prefix=API_PREFIX)
     app.include_router(agents_router, prefix=API_PREFIX)
     app.include_router(builds_router, prefix=API_PREFIX)
     app.include_router(matches_router, prefix=API_PREFIX)

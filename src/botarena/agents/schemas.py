@@ -13,10 +13,12 @@ AGENT_NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 
 
 class AgentCreate(ApiModel):
-    """A new agent: its unique name and the game it plays."""
+    """A new agent: its unique name, and the game it plays or the competition it plays in
+    (by id or slug; without one, the game's default competition)."""
 
     name: str = Field(min_length=1, max_length=64, json_schema_extra={"pattern": AGENT_NAME})
-    game: str = Field(min_length=1, max_length=64)
+    game: str | None = Field(default=None, min_length=1, max_length=64)
+    competition_id: str | None = Field(default=None, min_length=1, max_length=64)
 
 
 class AgentOut(ApiModel):
@@ -25,6 +27,7 @@ class AgentOut(ApiModel):
     id: str
     name: str
     game: str
+    competition_id: str | None
     owner_id: str
     created_at: datetime
 

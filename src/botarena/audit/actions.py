@@ -27,3 +27,7 @@ class Action(StrEnum):
     TOURNAMENT_CREATED = "tournament.created"
     TOURNAMENT_CANCELLED = "tournament.cancelled"
     RATINGS_RECOMPUTED = "ratings.recomputed"
+    COMPETITION_CREATED = "competition.created"
+    COMPETITION_UPDATED = "competition.updated"
+    COMPETITION_FINAL_STARTED = "competition.final_started"
+    COMPETITION_FROZEN = "competition.frozen"

@@ -41,6 +41,7 @@ class MatchOut(ApiModel):
 
     id: str
     game: str
+    competition_id: str | None
     status: str
     ranked: bool
     agents: list[MatchAgentOut]
@@ -57,6 +58,7 @@ class MatchOut(ApiModel):
         return cls(
             id=match.id,
             game=match.game,
+            competition_id=match.competition_id,
             status=match.status,
             ranked=match.ranked,
             agents=[

@@ -114,6 +114,7 @@ class BracketRound(ApiModel):
 class TournamentSummary(ApiModel):
     id: str
     game: str
+    competition_id: str | None
     format: str
     status: str
     seed: int
@@ -129,6 +130,7 @@ class TournamentSummary(ApiModel):
         return cls(
             id=tournament.id,
             game=tournament.game,
+            competition_id=tournament.competition_id,
             format=tournament.format,
             status=tournament.status,
             seed=tournament.seed,
