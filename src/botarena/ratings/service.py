@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from botarena.accounts.models import User
@@ -14,6 +14,7 @@ from botarena.agents.models import Agent, Submission
 from botarena.agents.service import AgentService
 from botarena.agents.status import SubmissionStatus
 from botarena.clock import utcnow
+from botarena.competitions.models import Competition
 from botarena.errors import invalid, not_found
 from botarena.games.registry import UnknownGameError, get_game
 from botarena.matches.models import Match, MatchPlayer
@@ -94,13 +95,32 @@ class RatingService:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def leaderboard(self, game: str) -> list[Standing]:
-        """Every active submission of ``game``, best first (mu - 3 sigma; unrated ones at the
-        model's start), ties broken by more games, then by agent name."""
+    def leaderboard(
+        self,
+        game: str,
+        competition_id: str | None = None,
+        only: Collection[str] | None = None,
+    ) -> list[Standing]:
+        """Every active submission of ``game`` in the competition (default: the game's
+        default one), best first (mu - 3 sigma; unrated ones at the model's start), ties
+        broken by more games, then by agent name. ``only``: these submissions instead of the
+        active ones (after a deadline, those selected for the final)."""
         try:
             get_game(game)
         except UnknownGameError as exc:
             raise invalid("game", exc.message) from exc
+        where: ColumnElement[bool] = (
+            Agent.competition_id.in_(
+                select(Competition.id).where(Competition.game == game, Competition.is_default)
+            )
+            if competition_id is None
+            else Agent.competition_id == competition_id
+        )
+        chosen = (
+            Submission.status == SubmissionStatus.ACTIVE.value
+            if only is None
+            else Submission.id.in_(list(only))
+        )
         rows = self.session.execute(
             select(
                 Submission.id,
@@ -122,7 +142,7 @@ class RatingService:
             .join(Agent, Agent.id == Submission.agent_id)
             .join(User, User.id == Agent.owner_id)
             .outerjoin(Rating, Rating.submission_id == Submission.id)
-            .where(Agent.game == game, Submission.status == SubmissionStatus.ACTIVE.value)
+            .where(Agent.game == game, chosen, where)
         ).all()
         unsorted = [
             Standing(
