@@ -34,6 +34,8 @@ from botarena.competitions.routes import router as competitions_router
 from botarena.db import migrate
 from botarena.db.engine import SessionFactory, build_engine, build_session_factory
 from botarena.events import EventBus
+from botarena.finals.director import FinalsDirector
+from botarena.finals.routes import router as finals_router
 from botarena.games.registry import known_games
 from botarena.health import readiness
 from botarena.ladder.routes import router as ladder_router
@@ -161,6 +163,7 @@ def create_app(settings: Settings, *, background: bool = True) -> FastAPI:
     app.state.matches = None
     app.state.ladder = None
     app.state.tournaments = None
+    app.state.finals = None
     app.state.notifications = None
     # Failed sign-ins are counted in this process's memory, per application.
     app.state.login_limiter = LoginLimiter(settings.login_max_failures, settings.login_window)
@@ -183,6 +186,7 @@ def create_app(settings: Settings, *, background: bool = True) -> FastAPI:
     app.include_router(accounts_router, prefix=API_PREFIX)
     app.include_router(audit_router, prefix=API_PREFIX)
     app.include_router(competitions_router, prefix=API_PREFIX)
+    app.include_router(finals_router, prefix=API_PREFIX)
     app.include_router(agents_router, prefix=API_PREFIX)
     app.include_router(builds_router, prefix=API_PREFIX)
     app.include_router(matches_router, prefix=API_PREFIX)
@@ -243,6 +247,9 @@ def start_background(app: FastAPI) -> None:
         director.on_queued = app.state.matches.wake
         director.start()
         app.state.tournaments = director
+        finals = FinalsDirector(app.state.session_factory, settings)
+        finals.start()
+        app.state.finals = finals
     if settings.ladder_enabled:
         ladder = LadderScheduler(app.state.session_factory, settings)
         if app.state.matches is not None:
@@ -270,6 +277,8 @@ def stop_background(app: FastAPI) -> None:
         app.state.ladder.stop()
     if app.state.tournaments is not None:
         app.state.tournaments.stop()
+    if app.state.finals is not None:
+        app.state.finals.stop()
     if app.state.matches is not None:
         app.state.matches.stop()
     if app.state.notifications is not None:

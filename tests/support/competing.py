@@ -10,7 +10,12 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from botarena.agents.models import Submission
+from botarena.db.engine import SessionFactory
+
 from support.accounts import Account
+from support.api import submit_url
+from support.competitors import UNPLAYED
 
 START = datetime(2030, 1, 10, 12, 0, tzinfo=UTC)
 
@@ -63,3 +68,23 @@ def competition_agent(client: TestClient, account: Account, competition_id: str,
     assert answer.status_code == 201, answer.text
     agent_id: str = answer.json()["id"]
     return agent_id
+
+
+def built_in(
+    client: TestClient,
+    factory: SessionFactory,
+    account: Account,
+    competition_id: str,
+    name: str,
+    status: str = "active",
+) -> tuple[str, str]:
+    """An agent of the competition whose submission is put in ``status`` with an artifact
+    (as if built); (agent, submission)."""
+    agent = competition_agent(client, account, competition_id, name)
+    sub = submit_url(client, account, agent)
+    with factory() as session:
+        row = session.get(Submission, sub)
+        assert row is not None
+        row.status, row.artifact = status, UNPLAYED
+        session.commit()
+    return agent, sub

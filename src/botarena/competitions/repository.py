@@ -44,6 +44,20 @@ class CompetitionRepository:
             )
         )
 
+    def announceable(self) -> list[Competition]:
+        """Every competition with dates (not a default one) that is not announced frozen."""
+        return list(
+            self.session.scalars(
+                select(Competition).where(
+                    Competition.is_default.is_(False),
+                    or_(
+                        Competition.announced_phase.is_(None),
+                        Competition.announced_phase != "frozen",
+                    ),
+                )
+            )
+        )
+
     def free_slug(self, wanted: str) -> str:
         """``wanted``, or ``wanted-2``… when a competition has it already."""
         return self._free_slug(wanted)

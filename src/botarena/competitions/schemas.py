@@ -94,29 +94,3 @@ class CompetitionJoin(ApiModel):
 class Joined(ApiModel):
     competition_id: str
     team_id: str
-
-
-class CompetitionLeaderboardRow(ApiModel):
-    rank: int
-    agent_id: str
-    agent_name: str
-    owner_id: str
-    team_id: str | None
-    submission_id: str
-    version: int
-    mu: float
-    sigma: float
-    score: float
-    games: int
-    wins: int
-    losses: int
-    draws: int
-    last_match_at: datetime | None
-
-
-class CompetitionLeaderboard(ApiModel):
-    competition_id: str
-    game: str
-    phase: str
-    final: bool  # the frozen final standings (ratings from the final evaluation only)
-    items: list[CompetitionLeaderboardRow]

@@ -135,6 +135,8 @@ class CompetitionService:
             created_at=at,
             updated_at=at,
         )
+        # What it is now goes unannounced: nobody is in it yet.
+        competition.announced_phase = phase_of(competition, at).value
         self.session.add(competition)
         AuditLog(self.session).record(
             context,
@@ -227,6 +229,20 @@ class CompetitionService:
         team_id = membership.join(competition.id, user)
         self.session.commit()
         return team_id
+
+    def announce_phases(self) -> int:
+        """Note each competition's phase where it moved on since last noted (by the clock or
+        an admin); the notifications hear of the change in the same commit. Returns how many
+        moved on."""
+        moved = 0
+        at = now()
+        for competition in self.competitions.announceable():
+            phase = phase_of(competition, at).value
+            if competition.announced_phase != phase:
+                competition.announced_phase = phase
+                moved += 1
+        self.session.commit()
+        return moved
 
     def _slug(self, wanted: str | None, title: str) -> str:
         if wanted is not None:

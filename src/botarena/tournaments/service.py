@@ -67,6 +67,9 @@ class TournamentSpec:
     games_per_pairing: int = 1
     submission_ids: Sequence[str] | None = None
     seed: int | None = None
+    # The competition it belongs to (a competition's final evaluation); else the game's
+    # default one.
+    competition_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -114,7 +117,8 @@ class TournamentService:
         tournament = Tournament(
             id=new_id("tou"),
             game=spec.game,
-            competition_id=CompetitionRepository(self.session).default_for(spec.game).id,
+            competition_id=spec.competition_id
+            or CompetitionRepository(self.session).default_for(spec.game).id,
             format=spec.format,
             seed=seed,
             rounds=planned_rounds,
