@@ -178,4 +178,6 @@ def test_the_old_paths_play_the_default_competition(
     assert default["phase"] == "open"
     for _ in range(7):  # no daily limit there
         submit_url(client, alice, agent)
-    assert client.get("/api/v1/leaderboard", params={"game": "connectx"}).status_code == 200
+    board = client.get("/api/v1/leaderboard", params={"game": "connectx"}).json()
+    assert board["competitionId"] == default["id"]
+    assert [row["agentId"] for row in board["items"]] == []  # nothing active yet

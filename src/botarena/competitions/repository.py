@@ -58,6 +58,10 @@ class CompetitionRepository:
             )
         )
 
+    def find_default(self, game: str) -> Competition | None:
+        """The game's default competition if it was made (reads only)."""
+        return self._default(game)
+
     def free_slug(self, wanted: str) -> str:
         """``wanted``, or ``wanted-2``… when a competition has it already."""
         return self._free_slug(wanted)

@@ -15,6 +15,7 @@ from botarena.agents.service import AgentService
 from botarena.agents.status import SubmissionStatus
 from botarena.clock import utcnow
 from botarena.competitions.models import Competition
+from botarena.competitions.repository import CompetitionRepository
 from botarena.errors import invalid, not_found
 from botarena.games.registry import UnknownGameError, get_game
 from botarena.matches.models import Match, MatchPlayer
@@ -179,6 +180,11 @@ class RatingService:
         ]
         unsorted.sort(key=lambda s: (-s.score, -s.games, s.agent.name_key))
         return [replace(s, rank=index) for index, s in enumerate(unsorted, start=1)]
+
+    def default_competition_id(self, game: str) -> str | None:
+        """The id of the game's default competition (what its leaderboard shows), if made."""
+        found = CompetitionRepository(self.session).find_default(game)
+        return found.id if found is not None else None
 
     def head_to_head(self, agent_id: str) -> list[Record]:
         """The agent's record against each opponent it met in finished matches."""
