@@ -181,3 +181,20 @@ def test_the_old_paths_play_the_default_competition(
     board = client.get("/api/v1/leaderboard", params={"game": "connectx"}).json()
     assert board["competitionId"] == default["id"]
     assert [row["agentId"] for row in board["items"]] == []  # nothing active yet
+
+
+def test_addresses_are_checked_and_some_are_kept_for_pages(
+    client: TestClient, admin: Account
+) -> None:
+    body = {"game": "connectx", "title": "New", **dates()}
+    for slug in ("new", "Upper", "cmp-123", "-dash"):
+        answer = client.post(
+            "/api/v1/competitions", json={**body, "slug": slug}, headers=admin.headers
+        )
+        assert answer.status_code == 422, (slug, answer.text)
+    assert create_competition(client, admin, title="New")["slug"] == "competition-new"
+    assert create_competition(client, admin, title="New")["slug"] == "competition-new-2"
+    taken = client.post(
+        "/api/v1/competitions", json={**body, "slug": "competition-new"}, headers=admin.headers
+    )
+    assert taken.status_code == 409

@@ -42,6 +42,7 @@ from botarena.sources.archives import (
 )
 from botarena.sources.urls import SourceUrlError, validate_code_url
 from botarena.storage import build_log_path, read_tail
+from botarena.teams.models import Team
 from botarena.teams.repository import TeamRepository
 
 AGENT_NAME_PATTERN = re.compile(AGENT_NAME)
@@ -248,6 +249,8 @@ class SubmissionService:
         at = phases.now()
         check_may_take_part(competition, "submissions", at)
         if agent.team_id is not None:
+            # The team's row locked first: two submissions at once count one after the other.
+            self.session.get(Team, agent.team_id, with_for_update=True)
             used = self.submissions.count_for_team_since(agent.team_id, phases.day_start(at))
             check_daily_limit(competition, used, at)
 

@@ -29,6 +29,7 @@ from botarena.competitions.membership import Membership
 from botarena.competitions.models import INVITE_ONLY, Competition
 from botarena.competitions.phases import Phase, aware, now, phase_of
 from botarena.competitions.repository import CompetitionRepository
+from botarena.competitions.schemas import SLUG
 from botarena.errors import bad_request, conflict, forbidden, invalid, not_found
 from botarena.games.base import GameConfigError
 from botarena.games.registry import UnknownGameError, get_game
@@ -36,6 +37,10 @@ from botarena.ids import new_id
 
 JOIN_CODE_PREFIX = "join_"
 _NOT_SLUG = re.compile(r"[^a-z0-9]+")
+_SLUG = re.compile(SLUG)
+# Addresses a slug may not take: a page of its own (/competitions/new), or an id's shape.
+_RESERVED = frozenset({"new"})
+_ID_PREFIX = "cmp-"
 
 
 @dataclass(frozen=True)
@@ -246,11 +251,23 @@ class CompetitionService:
 
     def _slug(self, wanted: str | None, title: str) -> str:
         if wanted is not None:
+            if not _SLUG.fullmatch(wanted) or _reserved(wanted):
+                raise invalid(
+                    "slug",
+                    "A competition's address is 1 to 64 lower-case letters, digits and '-', "
+                    f"starting with a letter or digit (not 'new' nor starting with '{_ID_PREFIX}')",
+                )
             if self.competitions.by_ref(wanted) is not None:
                 raise conflict(f"Competition address {wanted} is already taken")
             return wanted
         base = _NOT_SLUG.sub("-", title.lower()).strip("-")[:56] or "competition"
+        if _reserved(base):
+            base = f"competition-{base}"[:56]
         return self.competitions.free_slug(base)
+
+
+def _reserved(slug: str) -> bool:
+    return slug in _RESERVED or slug.startswith(_ID_PREFIX)
 
 
 def _check_code(competition: Competition, code: str | None) -> None:
