@@ -147,3 +147,9 @@ def test_from_upcoming_through_the_final_to_frozen_standings(
     assert "frozen" in scrimmage.json()["error"]
     clock.set(START + timedelta(days=30))
     assert client.get(f"/api/v1/competitions/{cid}/leaderboard").json()["items"] == board["items"]
+    # The final's matches stay readable, with their competition.
+    games = [
+        g for r in referee.show(tournament)["schedule"] for p in r["pairings"] for g in p["games"]
+    ]
+    played = client.get(f"/api/v1/matches/{games[0]['matchId']}")
+    assert played.status_code == 200 and played.json()["competitionId"] == cid
