@@ -153,3 +153,41 @@ def test_from_upcoming_through_the_final_to_frozen_standings(
     ]
     played = client.get(f"/api/v1/matches/{games[0]['matchId']}")
     assert played.status_code == 200 and played.json()["competitionId"] == cid
+
+
+def test_the_final_end_date_stops_an_unfinished_final_and_keeps_what_was_played(
+    client: TestClient,
+    session_factory: SessionFactory,
+    settings: Settings,
+    admin: Account,
+    make_user: MakeUser,
+    referee: Referee,
+    clock: Clock,
+) -> None:
+    made = create_competition(client, admin)
+    cid = made["id"]
+    clock.set(START + timedelta(hours=1))
+    subs = [
+        built_in(client, session_factory, make_user(name), cid, f"{name}-bot")[1]
+        for name in ("una", "dos", "tres")
+    ]
+    clock.set(START + timedelta(days=10, hours=1))
+    started = client.post(
+        f"/api/v1/competitions/{cid}/final-evaluation", json={"rounds": 1}, headers=admin.headers
+    )
+    assert started.status_code == 200, started.text
+    tournament = started.json()["finalTournamentId"]
+    referee.director.tick()
+    referee.play_queued(by_strength({subs[0]: 3, subs[1]: 2, subs[2]: 1}))
+
+    clock.set(START + timedelta(days=15, seconds=1))  # the final's end date
+    assert FinalsDirector(session_factory, settings).tick() == 1
+    assert referee.show(tournament)["status"] == "cancelled"
+    board = client.get(f"/api/v1/competitions/{cid}/leaderboard").json()
+    assert board["frozen"] and board["final"]
+    assert sum(r["games"] for r in board["items"]) > 0  # what was played counts
+    with session_factory() as session:
+        waiting = session.scalars(
+            select(Match).where(Match.competition_id == cid, Match.status == "queued")
+        ).all()
+        assert waiting == []

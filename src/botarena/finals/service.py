@@ -150,7 +150,7 @@ class FinalsService:
             raise conflict(f"Competition {competition.title} is frozen already")
         tournament = self._final_tournament(competition)
         if tournament is not None and tournament.status == RUNNING:
-            TournamentService(self.session, self.settings).cancel(user, tournament.id, context)
+            TournamentService(self.session, self.settings).stop(tournament.id, context)
         self._store(competition)
         AuditLog(self.session).record(
             context,
@@ -176,9 +176,13 @@ class FinalsService:
             tournament = self._final_tournament(competition)
             ended = tournament is not None and tournament.status != RUNNING
             if phase == Phase.FROZEN or (phase == Phase.FINAL and ended):
+                system = ActionContext.system("system/finals")
+                if tournament is not None and not ended:
+                    # The final end date came first: what is unplayed stays unplayed.
+                    TournamentService(self.session, self.settings).stop(tournament.id, system)
                 self._store(competition)
                 AuditLog(self.session).record(
-                    ActionContext.system("system/finals"),
+                    system,
                     Action.COMPETITION_FROZEN,
                     target_type="competition",
                     target_id=competition.id,

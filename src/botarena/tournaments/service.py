@@ -164,6 +164,13 @@ class TournamentService:
         (a late result changes nothing) and no round follows. Returns the matches cancelled."""
         if not user.is_admin:
             raise forbidden("Only admins may cancel tournaments")
+        cancelled = self.stop(tournament_id, context)
+        log.info("tournament cancelled", tournament_id=tournament_id, by=user.username)
+        return cancelled
+
+    def stop(self, tournament_id: str, context: ActionContext) -> int:
+        """:meth:`cancel` without asking who may (the platform's own, e.g. a competition
+        frozen at its end date); audited and committed alike."""
         tournament = self.session.get(Tournament, tournament_id, with_for_update=True)
         if tournament is None:
             raise not_found(f"Tournament {tournament_id} not found")
@@ -187,7 +194,6 @@ class TournamentService:
             details={"matchesCancelled": cancelled},
         )
         self.session.commit()
-        log.info("tournament cancelled", tournament_id=tournament_id, by=user.username)
         return cancelled
 
     def view(self, tournament_id: str) -> TournamentView:
