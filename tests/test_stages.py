@@ -27,6 +27,7 @@ STAGES: tuple[frozenset[str], ...] = (
     frozenset({"matches"}),
     frozenset({"ratings"}),
     frozenset({"ladder", "tournaments"}),
+    frozenset({"finals"}),
     frozenset({"notifications"}),
 )
 # What wires the stages together: it may import anything, and nothing imports it.

@@ -31,9 +31,12 @@ from botarena.builds.feed import BuildFeeds, status_notices
 from botarena.builds.routes import router as builds_router
 from botarena.builds.routes import status_router as build_status_router
 from botarena.builds.workers import BuildWorkers
+from botarena.competitions.routes import router as competitions_router
 from botarena.db import migrate
 from botarena.db.engine import SessionFactory, build_engine, build_session_factory
 from botarena.events import EventBus
+from botarena.finals.director import FinalsDirector
+from botarena.finals.routes import router as finals_router
 from botarena.games.registry import known_games
 from botarena.health import readiness
 from botarena.ladder.routes import router as ladder_router
@@ -52,6 +55,7 @@ from botarena.ratings.models import Rating
 from botarena.ratings.routes import router as ratings_router
 from botarena.settings import Settings
 from botarena.storage import private_data_dir
+from botarena.teams.membership import TeamMembership
 from botarena.teams.routes import router as teams_router
 from botarena.tournaments.director import TournamentDirector
 from botarena.tournaments.events import game_notices, tournament_notices
@@ -161,6 +165,7 @@ def create_app(settings: Settings, *, background: bool = True) -> FastAPI:
     app.state.matches = None
     app.state.ladder = None
     app.state.tournaments = None
+    app.state.finals = None
     app.state.notifications = None
     # Failed sign-ins are counted in this process's memory, per application.
     app.state.login_limiter = LoginLimiter(settings.login_max_failures, settings.login_window)
@@ -168,6 +173,7 @@ def create_app(settings: Settings, *, background: bool = True) -> FastAPI:
     app.state.account_journal = journal_for
     # Teams come before agents: this hands them what their rules need of agents.
     app.state.team_agents = AgentTeams
+    app.state.competition_membership = TeamMembership
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, limit=settings.archive_max_bytes + _MULTIPART_OVERHEAD)
     app.add_middleware(RequestContextMiddleware)
@@ -183,6 +189,8 @@ def create_app(settings: Settings, *, background: bool = True) -> FastAPI:
     install_openapi(app, lambda: known_games().keys())
     app.include_router(accounts_router, prefix=API_PREFIX)
     app.include_router(audit_router, prefix=API_PREFIX)
+    app.include_router(competitions_router, prefix=API_PREFIX)
+    app.include_router(finals_router, prefix=API_PREFIX)
     app.include_router(agents_router, prefix=API_PREFIX)
     app.include_router(builds_router, prefix=API_PREFIX)
     app.include_router(matches_router, prefix=API_PREFIX)
@@ -244,6 +252,9 @@ def start_background(app: FastAPI) -> None:
         director.on_queued = app.state.matches.wake
         director.start()
         app.state.tournaments = director
+        finals = FinalsDirector(app.state.session_factory, settings)
+        finals.start()
+        app.state.finals = finals
     if settings.ladder_enabled:
         ladder = LadderScheduler(app.state.session_factory, settings)
         if app.state.matches is not None:
@@ -271,6 +282,8 @@ def stop_background(app: FastAPI) -> None:
         app.state.ladder.stop()
     if app.state.tournaments is not None:
         app.state.tournaments.stop()
+    if app.state.finals is not None:
+        app.state.finals.stop()
     if app.state.matches is not None:
         app.state.matches.stop()
     if app.state.notifications is not None:

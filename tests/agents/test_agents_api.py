@@ -13,7 +13,16 @@ def test_create_and_read_agent(client: TestClient, alice: Account) -> None:
     )
     assert answer.status_code == 201
     agent = answer.json()
-    assert set(agent) == {"id", "name", "game", "ownerId", "teamId", "teamName", "createdAt"}
+    assert set(agent) == {
+        "id",
+        "name",
+        "game",
+        "competitionId",
+        "ownerId",
+        "teamId",
+        "teamName",
+        "createdAt",
+    }
     assert agent["id"].startswith("agt-") and len(agent["id"]) <= 32
     assert agent["ownerId"] == alice.id and agent["game"] == "connectx"
     # Public: readable without a token, with its (empty) submissions.

@@ -15,7 +15,7 @@ def test_health_and_openapi(client: TestClient) -> None:
 
 
 def test_schema_error_is_422_with_fields(client: TestClient, alice: Account) -> None:
-    answer = client.post("/api/v1/agents", json={"name": 5}, headers=alice.headers)
+    answer = client.post("/api/v1/agents", json={"name": 5, "game": 7}, headers=alice.headers)
     assert answer.status_code == 422
     body = answer.json()
     assert body["error"] == "Request is not valid"

@@ -47,6 +47,14 @@ CHECKED_BEYOND_THE_SCHEMA = {
     "POST /api/v1/notifications/webhooks",
     "PATCH /api/v1/notifications/webhooks/{webhook_id}",
     "PUT /api/v1/notifications/email",
+    # A competition's dates must follow each other and its configuration is its game's to
+    # check; what the phase no longer allows is refused (400), and so is joining a frozen one
+    # or a selection naming what is not the team's own built submissions (422).
+    "POST /api/v1/competitions",
+    "PATCH /api/v1/competitions/{ref}",
+    "POST /api/v1/competitions/{ref}/join",
+    "PUT /api/v1/competitions/{ref}/selection",
+    "POST /api/v1/competitions/{ref}/freeze",
 }
 # A real submission's event stream lasts until its build ends, and nothing builds here.
 RANDOM_IDS_ONLY = {"GET /api/v1/submissions/{submission_id}/events"}

@@ -80,6 +80,16 @@ def _seeded(
     tournament = client.post("/api/v1/tournaments", json=body, headers=admin.headers)
     assert tournament.status_code == 201, tournament.text
     team = client.get(f"/api/v1/agents/{hostile}").json()["teamId"]
+    contest = {
+        "game": "connectx",
+        "title": SCRIPT_NAME,
+        "description": IMG_NAME,
+        "opensAt": "2030-01-01T00:00:00Z",
+        "deadlineAt": "2030-02-01T00:00:00Z",
+        "finalEndsAt": "2030-03-01T00:00:00Z",
+    }
+    competition = client.post("/api/v1/competitions", json=contest, headers=admin.headers)
+    assert competition.status_code == 201, competition.text
     with session_factory() as session:
         agent = session.get(Agent, hostile)
         user = session.get(User, alice.id)
@@ -96,6 +106,7 @@ def _seeded(
         "token_id": token.json()["id"],
         "webhook_id": webhook.json()["id"],
         "tournament_id": tournament.json()["id"],
+        "ref": competition.json()["slug"],
         "username": "bob",
         "action": "activate",
         "team_id": team,
@@ -136,7 +147,7 @@ def test_every_page_shows_hostile_names_as_text(
         "/games/{game}",
         "/teams/{team_id}",
     )
-    for path in (*shown_on, "/tournaments/{tournament_id}"):
+    for path in (*shown_on, "/tournaments/{tournament_id}", "/competitions/{ref}"):
         assert shown[path], path
     assert IMG_NAME in page_of(client.get("/me")).text  # the token's name and the user's
 

@@ -97,6 +97,18 @@ class SubmissionRepository:
         self.session.flush()
         return submission
 
+    def count_for_team_since(self, team_id: str, since: datetime) -> int:
+        """How many submissions the team's agents made from ``since`` on (its daily count)."""
+        return int(
+            self.session.scalar(
+                select(func.count())
+                .select_from(Submission)
+                .join(Agent, Agent.id == Submission.agent_id)
+                .where(Agent.team_id == team_id, Submission.created_at >= since)
+            )
+            or 0
+        )
+
     def active_for_agent(self, agent_id: str) -> Submission | None:
         return self.session.scalar(
             select(Submission).where(

@@ -32,8 +32,9 @@ router = APIRouter(tags=["agents"])
 
 @router.post("/agents", status_code=status.HTTP_201_CREATED)
 def create_agent(body: AgentCreate, user: CurrentUser, session: SessionDep) -> AgentOut:
-    """Register a new agent for a game."""
-    return AgentOut.model_validate(AgentService(session).create(user, body.name, body.game))
+    """Register a new agent for a game, in a competition (else the game's default one)."""
+    agent = AgentService(session).create(user, body.name, body.game, body.competition_id)
+    return AgentOut.model_validate(agent)
 
 
 @router.get("/agents")

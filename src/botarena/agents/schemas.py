@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from botarena.api.schema import ApiModel
 
@@ -13,10 +13,25 @@ AGENT_NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 
 
 class AgentCreate(ApiModel):
-    """A new agent: its unique name and the game it plays."""
+    """A new agent: its unique name, and the game it plays or the competition it plays in
+    (by id or slug; without one, the game's default competition)."""
+
+    # The description says what the rules refuse: neither a game nor a competition.
+    model_config = ConfigDict(
+        json_schema_extra={
+            "anyOf": [
+                {"required": ["game"], "properties": {"game": {"type": "string"}}},
+                {
+                    "required": ["competitionId"],
+                    "properties": {"competitionId": {"type": "string"}},
+                },
+            ]
+        }
+    )
 
     name: str = Field(min_length=1, max_length=64, json_schema_extra={"pattern": AGENT_NAME})
-    game: str = Field(min_length=1, max_length=64)
+    game: str | None = Field(default=None, min_length=1, max_length=64)
+    competition_id: str | None = Field(default=None, min_length=1, max_length=64)
 
 
 class AgentOut(ApiModel):
@@ -25,6 +40,7 @@ class AgentOut(ApiModel):
     id: str
     name: str
     game: str
+    competition_id: str | None
     owner_id: str  # who created it
     team_id: str | None  # the team that owns it: its members act for it
     team_name: str | None

@@ -25,6 +25,9 @@ from botarena.agents.repository import AgentRepository, SubmissionRepository
 from botarena.agents.schemas import AGENT_NAME
 from botarena.agents.status import INITIAL_STATUS, SubmissionStatus, check_transition
 from botarena.clock import utcnow
+from botarena.competitions import phases
+from botarena.competitions.models import INVITE_ONLY, Competition
+from botarena.competitions.phases import check_daily_limit, check_may_take_part
 from botarena.competitions.repository import CompetitionRepository
 from botarena.errors import AppError, conflict, forbidden, invalid, not_found, too_large
 from botarena.games.registry import known_games
@@ -40,6 +43,7 @@ from botarena.sources.archives import (
 )
 from botarena.sources.urls import SourceUrlError, validate_code_url
 from botarena.storage import build_log_path, read_tail
+from botarena.teams.models import Team
 from botarena.teams.repository import TeamRepository
 from botarena.teams.service import is_member
 
@@ -90,19 +94,21 @@ class AgentService:
         self.session = session
         self.agents = AgentRepository(session)
 
-    def create(self, owner: User, name: str, game: str) -> Agent:
+    def create(
+        self, owner: User, name: str, game: str | None, competition_ref: str | None = None
+    ) -> Agent:
+        """A new agent of ``owner``'s team in the competition (by id or slug; else the game's
+        default one): the game must be the competition's, or left out."""
         if not AGENT_NAME_PATTERN.fullmatch(name):
             raise invalid(
                 "name",
                 "Agent name must be 1 to 64 letters, digits, '.', '_' or '-', "
                 "starting with a letter or digit",
             )
-        games = known_games()
-        if game not in games:
-            raise invalid("game", f"Unknown game '{game}'; known games: {', '.join(sorted(games))}")
+        competition = self._competition(owner, game, competition_ref)
+        game = competition.game
         if self.agents.by_name(name) is not None:
             raise conflict(f"Agent name {name} is already taken")
-        competition = CompetitionRepository(self.session).default_for(game)
         team = TeamRepository(self.session).team_for(competition.id, owner)
         agent = Agent(
             id=new_id("agt"),
@@ -122,6 +128,30 @@ class AgentService:
             raise conflict(f"Agent name {name} is already taken") from exc
         self.session.commit()
         return agent
+
+    def _competition(
+        self, owner: User, game: str | None, competition_ref: str | None
+    ) -> Competition:
+        """The competition a new agent goes to, checked: open, the caller allowed in."""
+        games = known_games()
+        if game is not None and game not in games:
+            raise invalid("game", f"Unknown game '{game}'; known games: {', '.join(sorted(games))}")
+        if competition_ref is None:
+            if game is None:
+                raise invalid("game", "A new agent needs its game or its competition")
+            return CompetitionRepository(self.session).default_for(game)
+        competition = CompetitionRepository(self.session).by_ref(competition_ref)
+        if competition is None:
+            raise not_found(f"Competition {competition_ref} not found")
+        if game is not None and game != competition.game:
+            raise invalid(
+                "game", f"Competition {competition.title} plays {competition.game}, not {game}"
+            )
+        check_may_take_part(competition, "new agents")
+        in_it = TeamRepository(self.session).of_user(competition.id, owner.id) is not None
+        if competition.visibility == INVITE_ONLY and not in_it and not owner.is_admin:
+            raise forbidden(f"Join competition {competition.title} with its code first")
+        return competition
 
     def page(
         self,
@@ -173,6 +203,7 @@ class SubmissionService:
     ) -> Submission:
         """A new pending submission of the code at ``code_url`` (checked, never fetched here)."""
         agent = self._agent_to_submit_to(user, agent_id)
+        self._check_competition_allows(agent)
         try:
             checked = validate_code_url(
                 code_url,
@@ -190,6 +221,7 @@ class SubmissionService:
     ) -> Submission:
         """A new pending submission of an uploaded archive, stored by its content."""
         agent = self._agent_to_submit_to(user, agent_id)
+        self._check_competition_allows(agent)
         try:
             stored = store_archive(upload, filename, self._limits(), self.settings.archive_dir)
         except ArchiveTooLargeError as exc:
@@ -204,12 +236,25 @@ class SubmissionService:
     ) -> Submission:
         """A new pending submission of a folder sent file by file (a browser's folder upload:
         each name a path under one top folder), packed and then stored as an archive is."""
-        self._agent_to_submit_to(user, agent_id)
+        self._check_competition_allows(self._agent_to_submit_to(user, agent_id))
         try:
             packed = pack_sent_folder(files, self._limits())
         except ArchiveError as exc:
             raise AppError(str(exc), "Nothing was stored.", [], 400) from exc
         return self.create_from_archive(user, agent_id, packed, PACKED_NAME)
+
+    def _check_competition_allows(self, agent: Agent) -> None:
+        """Refuse a submission its competition's phase or its team's daily limit refuses."""
+        competition = CompetitionRepository(self.session).get(agent.competition_id)
+        if competition is None or competition.is_default:
+            return
+        at = phases.now()
+        check_may_take_part(competition, "submissions", at)
+        if agent.team_id is not None:
+            # The team's row locked first: two submissions at once count one after the other.
+            self.session.get(Team, agent.team_id, with_for_update=True)
+            used = self.submissions.count_for_team_since(agent.team_id, phases.day_start(at))
+            check_daily_limit(competition, used, at)
 
     def _limits(self) -> ArchiveLimits:
         return ArchiveLimits(

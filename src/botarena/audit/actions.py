@@ -33,3 +33,7 @@ class Action(StrEnum):
     TEAM_MERGE_REQUESTED = "team.merge_requested"
     TEAM_MERGED = "team.merged"
     TEAM_DISBANDED = "team.disbanded"
+    COMPETITION_CREATED = "competition.created"
+    COMPETITION_UPDATED = "competition.updated"
+    COMPETITION_FINAL_STARTED = "competition.final_started"
+    COMPETITION_FROZEN = "competition.frozen"

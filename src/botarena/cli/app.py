@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 import botarena.cli.audit as audit
+import botarena.cli.competitions as competitions
 import botarena.cli.demo as demo
 import botarena.cli.executor as executor
 import botarena.cli.matches as matches
@@ -47,6 +48,7 @@ app.command("rerun")(rerun.rerun)
 app.command("leaderboard")(remote.leaderboard)
 app.add_typer(server.ratings_app, name="ratings")
 app.add_typer(tournaments.tournament_app, name="tournament")
+app.add_typer(competitions.competition_app, name="competition")
 app.add_typer(webhooks.webhook_app, name="webhook")
 app.add_typer(teams.team_app, name="team")
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, false, text
+from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text, false, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from botarena.clock import utcnow
@@ -55,9 +55,56 @@ class Competition(Base):
     final_submissions_per_team: Mapped[int] = mapped_column(Integer, default=2)
     max_team_size: Mapped[int | None] = mapped_column(Integer)
     team_merges: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The final evaluation: when an admin started it, how many rounds, the tournament that
+    # plays it; frozen_at once the final standings are stored (or an admin froze it).
+    final_started_at: Mapped[datetime | None]
+    final_rounds: Mapped[int | None] = mapped_column(Integer)
+    final_tournament_id: Mapped[str | None] = mapped_column(String(32))
+    frozen_at: Mapped[datetime | None]
+    # The last phase its members were told of (phase changes are announced once each).
+    announced_phase: Mapped[str | None] = mapped_column(String(16))
     created_by: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     row_version: Mapped[int] = mapped_column(Integer, default=1)
 
     __mapper_args__ = {"version_id_col": row_version}  # noqa: RUF012 - read by SQLAlchemy
+
+
+class FinalSelection(Base):
+    """A submission a team chose for the final evaluation (at most the competition's
+    ``final_submissions_per_team`` per team; none chosen means its newest active ones)."""
+
+    __tablename__ = "final_selections"
+
+    competition_id: Mapped[str] = mapped_column(
+        ForeignKey("competitions.id", ondelete="CASCADE"), primary_key=True
+    )
+    submission_id: Mapped[str] = mapped_column(
+        ForeignKey("submissions.id", ondelete="CASCADE"), primary_key=True
+    )
+    team_id: Mapped[str] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), index=True)
+    selected_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class FinalStanding(Base):
+    """One row of a frozen competition's final leaderboard, stored once when it froze."""
+
+    __tablename__ = "final_standings"
+
+    competition_id: Mapped[str] = mapped_column(
+        ForeignKey("competitions.id", ondelete="CASCADE"), primary_key=True
+    )
+    submission_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    rank: Mapped[int] = mapped_column(Integer)
+    agent_id: Mapped[str] = mapped_column(String(32))
+    agent_name: Mapped[str] = mapped_column(String(64))
+    team_id: Mapped[str | None] = mapped_column(String(32))
+    team_name: Mapped[str | None] = mapped_column(String(64))
+    version: Mapped[int] = mapped_column(Integer)
+    mu: Mapped[float] = mapped_column(Float)
+    sigma: Mapped[float] = mapped_column(Float)
+    games: Mapped[int] = mapped_column(Integer)
+    wins: Mapped[int] = mapped_column(Integer)
+    losses: Mapped[int] = mapped_column(Integer)
+    draws: Mapped[int] = mapped_column(Integer)

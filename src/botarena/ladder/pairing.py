@@ -33,7 +33,7 @@ class Candidate:
 
     submission_id: str
     agent_id: str
-    owner_id: str
+    owner_id: str  # who owns the agent: its team (fairness shares games out by it)
     mu: float
     sigma: float
     games: int  # ranked games in all

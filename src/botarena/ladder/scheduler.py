@@ -1,11 +1,14 @@
-"""The ladder scheduler inside ``botarena serve``: keeps ranked matches flowing per game.
+"""The ladder scheduler inside ``botarena serve``: keeps ranked matches flowing per
+competition, pairing only within one competition.
 
-Every ``ladder_interval`` seconds, for each game with at least two active agents and a ladder
-not paused: while fewer than ``ladder_concurrency`` ladder matches are queued or running and
-fewer than ``ladder_rate`` were created in the last minute, it asks the pairing policy (see
-:mod:`botarena.ladder.pairing`) for the next pair and queues a ranked match between those two
-submissions (a group of the game's usual size for a game of more players, e.g. four geese).
-Everything it counts is in the database, so a restarted server carries on.
+Every ``ladder_interval`` seconds, for each competition with at least two active agents, whose
+game's ladder is not paused and whose phase plays (not upcoming, not frozen; after the deadline
+only the submissions selected for the final play): while fewer than ``ladder_concurrency``
+ladder matches are queued or running and fewer than ``ladder_rate`` were created in the last
+minute, it asks the pairing policy (see :mod:`botarena.ladder.pairing`) for the next pair and
+queues a ranked match between those two submissions (a group of the game's usual size for a
+game of more players, e.g. four geese). Everything it counts is in the database, so a
+restarted server carries on.
 """
 
 from __future__ import annotations
@@ -13,12 +16,15 @@ from __future__ import annotations
 import random
 from datetime import timedelta
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.orm import Session
 
 from botarena.agents.models import Agent, Submission
+from botarena.agents.selection import SELECTABLE, selected_submissions
 from botarena.agents.status import SubmissionStatus
 from botarena.clock import utcnow
+from botarena.competitions.models import Competition
+from botarena.competitions.phases import PLAYING, SELECTED_ONLY, phase_of
 from botarena.db.engine import SessionFactory
 from botarena.games.registry import UnknownGameError, get_game
 from botarena.ladder.pairing import Candidate, choose_group
@@ -54,15 +60,29 @@ class LadderScheduler(Workers):
         """Schedule what the ladder owes now; returns how many matches were queued."""
         queued = 0
         with self.factory() as session:
-            for game in _games_with_agents(session):
-                if is_paused(session, game):
+            for competition_id in _competitions_with_agents(session):
+                competition = session.get(Competition, competition_id)
+                if competition is None or is_paused(session, competition.game):
                     continue
-                queued += self._top_up(session, game)
+                phase = phase_of(competition)
+                if phase not in PLAYING:
+                    continue
+                only = (
+                    set(selected_submissions(session, competition))
+                    if phase in SELECTED_ONLY
+                    else None
+                )
+                queued += self._top_up(session, competition, only)
         return queued
 
-    def _top_up(self, session: Session, game: str) -> int:
+    def _top_up(self, session: Session, competition: Competition, only: set[str] | None) -> int:
         now = utcnow()
-        ladder = (Match.game == game, Match.ranked.is_(True), Match.created_by.is_(None))
+        game = competition.game
+        ladder = (
+            Match.competition_id == competition.id,
+            Match.ranked.is_(True),
+            Match.created_by.is_(None),
+        )
         in_flight = _count(session, *ladder, Match.status.in_(IN_FLIGHT))
         last_minute = _count(session, *ladder, Match.created_at > now - timedelta(minutes=1))
         queued = 0
@@ -70,7 +90,7 @@ class LadderScheduler(Workers):
             in_flight + queued < self.settings.ladder_concurrency
             and last_minute + queued < self.settings.ladder_rate
         ):
-            candidates = _candidates(session, game)
+            candidates = _candidates(session, competition.id, only)
             group = choose_group(
                 list(candidates.values()),
                 self.rng,
@@ -89,13 +109,14 @@ class LadderScheduler(Workers):
         return queued
 
 
-def _games_with_agents(session: Session) -> list[str]:
+def _competitions_with_agents(session: Session) -> list[str]:
+    """Competitions with two agents or more that have an active or selectable submission."""
     return list(
         session.scalars(
-            select(Agent.game)
+            select(Agent.competition_id)
             .join(Submission, Submission.agent_id == Agent.id)
-            .where(Submission.status == SubmissionStatus.ACTIVE.value)
-            .group_by(Agent.game)
+            .where(Submission.status.in_(SELECTABLE), Agent.competition_id.is_not(None))
+            .group_by(Agent.competition_id)
             .having(func.count(func.distinct(Agent.id)) >= 2)
         )
     )
@@ -114,19 +135,28 @@ def _count(session: Session, *conditions: ColumnElement[bool]) -> int:
     return int(session.scalar(select(func.count()).select_from(Match).where(*conditions)) or 0)
 
 
-def _candidates(session: Session, game: str) -> dict[str, Candidate]:
-    """Every active submission of ``game`` with its rating and its recent ladder load."""
+def _candidates(
+    session: Session, competition_id: str, only: set[str] | None
+) -> dict[str, Candidate]:
+    """Every active submission of the competition (or, given ``only``, those of them that
+    are selectable) with its rating and its recent ladder load."""
+    chosen = (
+        Submission.status == SubmissionStatus.ACTIVE.value
+        if only is None
+        else and_(Submission.id.in_(list(only)), Submission.status.in_(SELECTABLE))
+    )
     rows = session.execute(
-        select(Submission.id, Agent.id, Agent.owner_id, Rating)
+        # A team's agents share its turn, as one user's did before teams.
+        select(Submission.id, Agent.id, func.coalesce(Agent.team_id, Agent.owner_id), Rating)
         .join(Agent, Agent.id == Submission.agent_id)
         .outerjoin(Rating, Rating.submission_id == Submission.id)
-        .where(Agent.game == game, Submission.status == SubmissionStatus.ACTIVE.value)
+        .where(Agent.competition_id == competition_id, chosen)
     ).all()
     recent = _per_submission(
-        session, game, Match.created_at > utcnow() - RECENT, Match.status.in_(COUNTED)
+        session, competition_id, Match.created_at > utcnow() - RECENT, Match.status.in_(COUNTED)
     )
     # Ranked matches not played yet count towards a submission's placement games.
-    pending = _per_submission(session, game, Match.status.in_(IN_FLIGHT))
+    pending = _per_submission(session, competition_id, Match.status.in_(IN_FLIGHT))
     return {
         sid: Candidate(
             submission_id=sid,
@@ -143,13 +173,14 @@ def _candidates(session: Session, game: str) -> dict[str, Candidate]:
 
 
 def _per_submission(
-    session: Session, game: str, *conditions: ColumnElement[bool]
+    session: Session, competition_id: str, *conditions: ColumnElement[bool]
 ) -> dict[str, int]:
-    """How many ranked matches of ``game`` meeting ``conditions`` each submission has."""
+    """How many ranked matches of the competition meeting ``conditions`` each submission
+    has."""
     rows = session.execute(
         select(MatchPlayer.submission_id, func.count())
         .join(Match, Match.id == MatchPlayer.match_id)
-        .where(Match.ranked.is_(True), Match.game == game, *conditions)
+        .where(Match.ranked.is_(True), Match.competition_id == competition_id, *conditions)
         .group_by(MatchPlayer.submission_id)
     ).all()
     return {submission_id: int(count) for submission_id, count in rows}

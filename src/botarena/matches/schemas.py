@@ -89,6 +89,7 @@ class MatchOut(ApiModel):
 
     id: str
     game: str
+    competition_id: str | None
     status: str
     ranked: bool
     agents: list[MatchAgentOut]
@@ -106,6 +107,7 @@ class MatchOut(ApiModel):
         return cls(
             id=match.id,
             game=match.game,
+            competition_id=match.competition_id,
             status=match.status,
             ranked=match.ranked,
             agents=[

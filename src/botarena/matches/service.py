@@ -24,6 +24,8 @@ from botarena.audit.actions import Action
 from botarena.audit.context import ActionContext
 from botarena.audit.service import AuditLog
 from botarena.clock import utcnow
+from botarena.competitions.phases import check_may_play
+from botarena.competitions.repository import CompetitionRepository
 from botarena.db.paging import page_of
 from botarena.errors import bad_request, conflict, forbidden, invalid, not_found, too_many
 from botarena.games.base import GameConfigError
@@ -165,10 +167,17 @@ class MatchService:
         competitions = {agent.competition_id for agent, _ in seats}
         if len(competitions) != 1:
             raise invalid("agents", "The agents of a match must be of one competition")
+        competition_id = competitions.pop()
+        competition = CompetitionRepository(self.session).get(competition_id)
+        if competition is not None:
+            check_may_play(competition)
+            # The competition's configuration is every one of its matches' (it wins over
+            # what a caller asks for: a fixed board, a fixed timeout).
+            config = {**(config or {}), **json.loads(competition.configuration or "{}")}
         match = Match(
             id=new_id("mat"),
             game=game,
-            competition_id=competitions.pop(),
+            competition_id=competition_id,
             seed=seed if seed is not None else random.randrange(2**31),  # noqa: S311
             configuration=json.dumps(config or {}),
             ranked=ranked,

@@ -13,6 +13,7 @@ class EventKind(StrEnum):
     CHALLENGE_RECEIVED = "challenge.received"
     TOURNAMENT_ROUND = "tournament.round"
     TOURNAMENT_FINISHED = "tournament.finished"
+    COMPETITION_PHASE = "competition.phase"
     # Sent only by the "send a test event" action, whatever the endpoint subscribes to.
     PING = "ping"
 
@@ -24,6 +25,7 @@ SUBSCRIBABLE: tuple[EventKind, ...] = (
     EventKind.CHALLENGE_RECEIVED,
     EventKind.TOURNAMENT_ROUND,
     EventKind.TOURNAMENT_FINISHED,
+    EventKind.COMPETITION_PHASE,
 )
 
 LABELS: dict[EventKind, str] = {
@@ -32,5 +34,8 @@ LABELS: dict[EventKind, str] = {
     EventKind.CHALLENGE_RECEIVED: "Someone challenged one of your agents",
     EventKind.TOURNAMENT_ROUND: "A tournament round you play in ended",
     EventKind.TOURNAMENT_FINISHED: "A tournament you play in finished",
+    EventKind.COMPETITION_PHASE: (
+        "A competition you are in moved on (opened, deadline passed, final results)"
+    ),
     EventKind.PING: "A test event",
 }

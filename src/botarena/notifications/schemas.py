@@ -19,6 +19,7 @@ EventName = Literal[
     "challenge.received",
     "tournament.round",
     "tournament.finished",
+    "competition.phase",
 ]
 EventList = Annotated[
     list[EventName],

@@ -53,6 +53,22 @@ def _summary(kind: EventKind | None, facts: Mapping[str, object]) -> str:
         return f"Round {facts.get('round')} of tournament {facts.get('tournamentId')} ended"
     if kind is EventKind.TOURNAMENT_FINISHED:
         return f"Tournament {facts.get('tournamentId')} finished"
+    if kind is EventKind.COMPETITION_PHASE:
+        return _phase_summary(facts)
     if kind is EventKind.PING:
         return "A test notification"
     return LABELS.get(kind, "A notification") if kind else "A notification"
+
+
+_PHASE_WORDS = {
+    "open": "is open for submissions",
+    "closed": "passed its submission deadline",
+    "final": "started its final evaluation",
+    "frozen": "has its final results",
+}
+
+
+def _phase_summary(facts: Mapping[str, object]) -> str:
+    title = facts.get("competitionTitle", "A competition")
+    words = _PHASE_WORDS.get(str(facts.get("phase")), f"is now {facts.get('phase')}")
+    return f"Competition {title} {words}"

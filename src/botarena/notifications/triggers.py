@@ -4,10 +4,11 @@ The composition root attaches :class:`Triggers` to the session factories. Before
 it looks at the rows being written: a submission's new status (``success`` or
 ``build_failed``: a build finished; ``failed``: it failed at run time), a new match that a user
 queued against someone else's agent (a challenge), a tournament whose round moved on or that
-finished. For each, it adds one delivery row per matching webhook endpoint and e-mail
-preference of the user concerned to the same session, so the deliveries commit with the
-change or not at all: no notice is lost between a commit and a bus, and none is sent for a
-change that was rolled back. No earlier stage is edited or told: they keep writing their rows.
+finished, a competition whose phase moved on (to its members). For each, it adds one
+delivery row per matching webhook endpoint and e-mail preference of the user concerned to the
+same session, so the deliveries commit with the change or not at all: no notice is lost
+between a commit and a bus, and none is sent for a change that was rolled back. No earlier
+stage is edited or told: they keep writing their rows.
 """
 
 from __future__ import annotations
@@ -23,11 +24,14 @@ from botarena.accounts.models import User
 from botarena.agents.models import Agent, Submission, SubmissionStatusEvent
 from botarena.agents.status import SubmissionStatus
 from botarena.clock import utcnow
+from botarena.competitions.models import Competition
+from botarena.competitions.phases import Phase
 from botarena.matches.models import Match
 from botarena.notifications.fanout import fan_out
 from botarena.notifications.kinds import EventKind
 from botarena.notifications.texts import Data
 from botarena.settings import Settings
+from botarena.teams.models import TeamMember
 from botarena.tournaments.models import FINISHED, Tournament, TournamentEntrant
 
 log = structlog.get_logger(__name__)
@@ -56,7 +60,7 @@ class Triggers:
 
     def _before_flush(self, session: Session, _context: object, _instances: object) -> None:
         new = list(session.new)
-        dirty = [row for row in session.dirty if isinstance(row, Tournament)]
+        dirty = [row for row in session.dirty if isinstance(row, Tournament | Competition)]
         if not dirty and not any(isinstance(r, SubmissionStatusEvent | Match) for r in new):
             return
         with session.no_autoflush:
@@ -86,9 +90,14 @@ class Triggers:
             elif isinstance(row, Match):
                 yield from _challenge(session, row)
 
-    def _from_changed(self, session: Session, rows: Sequence[Tournament]) -> Iterable[Happening]:
-        for tournament in rows:
-            yield from _tournament(session, tournament)
+    def _from_changed(
+        self, session: Session, rows: Sequence[Tournament | Competition]
+    ) -> Iterable[Happening]:
+        for row in rows:
+            if isinstance(row, Tournament):
+                yield from _tournament(session, row)
+            else:
+                yield from _competition_phase(session, row)
 
 
 def _submission_status(session: Session, row: SubmissionStatusEvent) -> Iterable[Happening]:
@@ -179,3 +188,33 @@ def _tournament(session: Session, tournament: Tournament) -> Iterable[Happening]
                 "agentName": ", ".join(names),
             }
             yield Happening(owner_id, kind, f"/tournaments/{tournament.id}", data)
+
+
+# The phases a competition's members are told of when it reaches them.
+_ANNOUNCED = frozenset({Phase.OPEN, Phase.CLOSED, Phase.FINAL, Phase.FROZEN})
+
+
+def _competition_phase(session: Session, competition: Competition) -> Iterable[Happening]:
+    """A competition whose noted phase moved on (see ``CompetitionService.announce_phases``)
+    is news to every member of its teams."""
+    noted = inspect(competition).attrs.announced_phase.history
+    previous = noted.deleted[0] if noted.deleted else None
+    if not noted.added or noted.added[0] == previous:
+        return
+    phase = noted.added[0]
+    if phase not in {p.value for p in _ANNOUNCED}:
+        return
+    members = session.scalars(
+        select(TeamMember.user_id).where(TeamMember.competition_id == competition.id)
+    ).all()
+    for user_id in sorted(set(members)):
+        data: Data = {
+            "competitionId": competition.id,
+            "competitionTitle": competition.title,
+            "game": competition.game,
+            "phase": phase,
+            "previousPhase": previous,
+        }
+        yield Happening(
+            user_id, EventKind.COMPETITION_PHASE, f"/competitions/{competition.slug}", data
+        )

@@ -26,10 +26,13 @@ router = APIRouter(tags=["ratings"])
 def leaderboard(
     session: SessionDep, game: Annotated[str, Query(min_length=1, max_length=64)]
 ) -> Leaderboard:
-    """Every active submission of a game, best first by mu - 3 sigma."""
-    rows = RatingService(session).leaderboard(game)
+    """Every active submission of a game's default competition, best first by mu - 3 sigma
+    (a competition's own board: ``/competitions/{id}/leaderboard``)."""
+    service = RatingService(session)
+    rows = service.leaderboard(game)
     return Leaderboard(
         game=game,
+        competition_id=service.default_competition_id(game),
         items=[
             LeaderboardRow(
                 rank=s.rank,

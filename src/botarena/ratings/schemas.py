@@ -28,6 +28,7 @@ class LeaderboardRow(ApiModel):
 
 class Leaderboard(ApiModel):
     game: str
+    competition_id: str | None  # the game's default competition
     items: list[LeaderboardRow]
 
 

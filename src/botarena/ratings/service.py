@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from botarena.accounts.models import User
@@ -15,6 +15,8 @@ from botarena.agents.models import Agent, Submission
 from botarena.agents.service import AgentService
 from botarena.agents.status import SubmissionStatus
 from botarena.clock import utcnow
+from botarena.competitions.models import Competition
+from botarena.competitions.repository import CompetitionRepository
 from botarena.errors import invalid, not_found
 from botarena.games.base import placements
 from botarena.games.registry import UnknownGameError, get_game
@@ -104,13 +106,32 @@ class RatingService:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def leaderboard(self, game: str) -> list[Standing]:
-        """Every active submission of ``game``, best first (mu - 3 sigma; unrated ones at the
-        model's start), ties broken by more games, then by agent name."""
+    def leaderboard(
+        self,
+        game: str,
+        competition_id: str | None = None,
+        only: Collection[str] | None = None,
+    ) -> list[Standing]:
+        """Every active submission of ``game`` in the competition (default: the game's
+        default one), best first (mu - 3 sigma; unrated ones at the model's start), ties
+        broken by more games, then by agent name. ``only``: these submissions instead of the
+        active ones (after a deadline, those selected for the final)."""
         try:
             get_game(game)
         except UnknownGameError as exc:
             raise invalid("game", exc.message) from exc
+        where: ColumnElement[bool] = (
+            Agent.competition_id.in_(
+                select(Competition.id).where(Competition.game == game, Competition.is_default)
+            )
+            if competition_id is None
+            else Agent.competition_id == competition_id
+        )
+        chosen = (
+            Submission.status == SubmissionStatus.ACTIVE.value
+            if only is None
+            else Submission.id.in_(list(only))
+        )
         rows = self.session.execute(
             select(
                 Submission.id,
@@ -135,7 +156,7 @@ class RatingService:
             .join(User, User.id == Agent.owner_id)
             .outerjoin(Team, Team.id == Agent.team_id)
             .outerjoin(Rating, Rating.submission_id == Submission.id)
-            .where(Agent.game == game, Submission.status == SubmissionStatus.ACTIVE.value)
+            .where(Agent.game == game, chosen, where)
         ).all()
         unsorted = [
             Standing(
@@ -180,6 +201,11 @@ class RatingService:
         ]
         unsorted.sort(key=lambda s: (-s.score, -s.games, s.agent.name_key))
         return [replace(s, rank=index) for index, s in enumerate(unsorted, start=1)]
+
+    def default_competition_id(self, game: str) -> str | None:
+        """The id of the game's default competition (what its leaderboard shows), if made."""
+        found = CompetitionRepository(self.session).find_default(game)
+        return found.id if found is not None else None
 
     def head_to_head(self, agent_id: str) -> list[Record]:
         """The agent's record against each opponent it met in finished matches: a win where

@@ -118,6 +118,7 @@ class BracketRound(ApiModel):
 class TournamentSummary(ApiModel):
     id: str
     game: str
+    competition_id: str | None
     format: str
     status: str
     seed: int
@@ -133,6 +134,7 @@ class TournamentSummary(ApiModel):
         return cls(
             id=tournament.id,
             game=tournament.game,
+            competition_id=tournament.competition_id,
             format=tournament.format,
             status=tournament.status,
             seed=tournament.seed,

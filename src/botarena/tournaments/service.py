@@ -72,6 +72,9 @@ class TournamentSpec:
     games_per_pairing: int = 1
     submission_ids: Sequence[str] | None = None
     seed: int | None = None
+    # The competition it belongs to (a competition's final evaluation); else the game's
+    # default one.
+    competition_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -119,7 +122,8 @@ class TournamentService:
         tournament = Tournament(
             id=new_id("tou"),
             game=spec.game,
-            competition_id=CompetitionRepository(self.session).default_for(spec.game).id,
+            competition_id=spec.competition_id
+            or CompetitionRepository(self.session).default_for(spec.game).id,
             format=spec.format,
             seed=seed,
             rounds=planned_rounds,
@@ -165,6 +169,13 @@ class TournamentService:
         (a late result changes nothing) and no round follows. Returns the matches cancelled."""
         if not user.is_admin:
             raise forbidden("Only admins may cancel tournaments")
+        cancelled = self.stop(tournament_id, context)
+        log.info("tournament cancelled", tournament_id=tournament_id, by=user.username)
+        return cancelled
+
+    def stop(self, tournament_id: str, context: ActionContext) -> int:
+        """:meth:`cancel` without asking who may (the platform's own, e.g. a competition
+        frozen at its end date); audited and committed alike."""
         tournament = self.session.get(Tournament, tournament_id, with_for_update=True)
         if tournament is None:
             raise not_found(f"Tournament {tournament_id} not found")
@@ -188,7 +199,6 @@ class TournamentService:
             details={"matchesCancelled": cancelled},
         )
         self.session.commit()
-        log.info("tournament cancelled", tournament_id=tournament_id, by=user.username)
         return cancelled
 
     def view(self, tournament_id: str) -> TournamentView:

@@ -10,6 +10,7 @@ from botarena.web.account.routes import router as account_router
 from botarena.web.admin.routes import router as admin_router
 from botarena.web.agents.forms import router as agent_forms_router
 from botarena.web.agents.routes import router as agents_router
+from botarena.web.competitions.routes import router as competitions_router
 from botarena.web.csrf import check_csrf
 from botarena.web.errors import install_page_errors
 from botarena.web.matches.routes import router as matches_router
@@ -37,6 +38,7 @@ def web_router() -> APIRouter:
     router.include_router(notifications_router)
     router.include_router(teams_router)
     router.include_router(tournaments_router)
+    router.include_router(competitions_router)
     router.include_router(admin_router)
     return router
 

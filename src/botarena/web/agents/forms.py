@@ -60,12 +60,15 @@ def new_agent_form(
     pages: TemplatesDep,
     user: Viewer,
     game: Annotated[str, Query(max_length=64)] = "",
+    competition: Annotated[str, Query(max_length=64)] = "",
 ) -> Response:
     """The form; a signed-out visitor is sent to sign in first and comes back here."""
     if user is None:
-        back = "/agents/new" + (f"?{urlencode({'game': game})}" if game else "")
+        asked = {k: v for k, v in (("game", game), ("competition", competition)) if v}
+        back = "/agents/new" + (f"?{urlencode(asked)}" if asked else "")
         return RedirectResponse(f"/login?{urlencode({'next': back})}", status_code=303)
-    return _agent_form(request, pages, user, {"name": "", "game": game}, {})
+    form = {"name": "", "game": game, "competition": competition}
+    return _agent_form(request, pages, user, form, {})
 
 
 @router.post("/agents/new", response_class=HTMLResponse)
@@ -76,17 +79,18 @@ def create_agent(
     user: Viewer,
     name: NameField = "",
     game: NameField = "",
+    competition: NameField = "",
 ) -> Response:
     """Create the agent (``POST /api/v1/agents``'s service) and go to its page."""
     owner = _signed_in(user)
     try:
-        agent = AgentService(session).create(owner, name.strip(), game)
+        agent = AgentService(session).create(owner, name.strip(), game, competition or None)
     except AppError as exc:
         if exc.status_code not in _FORM_ERRORS:
             raise
         session.rollback()
         errors = {_field(exc, "name"): exc.error}
-        form = {"name": name, "game": game}
+        form = {"name": name, "game": game, "competition": competition}
         return _agent_form(request, pages, owner, form, errors, exc.status_code)
     return RedirectResponse(agent_url(agent.id), status_code=303)
 

@@ -165,7 +165,7 @@ def agent_page(
     """404 for no such agent."""
     agent = AgentService(session).get(agent_id)
     ratings = RatingService(session)
-    board = ratings.leaderboard(agent.game)  # the agents with an active submission
+    board = ratings.leaderboard(agent.game, agent.competition_id)  # its competition's active ones
     standing = next((s for s in board if s.agent.id == agent.id), None)
     owner_view = may_see_private(viewer, agent)
     opponents = sorted((s.agent for s in board if s.agent.id != agent.id), key=lambda a: a.name_key)

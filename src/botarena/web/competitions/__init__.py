@@ -1,0 +1,1 @@
+"""The competitions' pages: the list, a competition, and the admin's forms."""
