@@ -130,6 +130,11 @@ def test_invite_only_needs_its_code_which_is_shown_once(
         "/api/v1/agents", json={"name": "s", "competitionId": made["id"]}, headers=bob.headers
     )
     assert refused.status_code == 403
+    # Nor does starting a team let a stranger in: a team is joined with the team's code.
+    teams = f"/api/v1/competitions/{made['id']}/teams"
+    stranger = client.post(teams, json={"name": "gatecrashers"}, headers=bob.headers)
+    assert stranger.status_code == 403
+    assert "invite-only" in stranger.json()["error"]
     wrong = client.post(
         f"/api/v1/competitions/{made['slug']}/join", json={"code": "nope"}, headers=bob.headers
     )
@@ -141,6 +146,8 @@ def test_invite_only_needs_its_code_which_is_shown_once(
     assert joined.json()["teamId"]
     mine = client.get("/api/v1/competitions", headers=bob.headers).json()
     assert [c["isMember"] for c in mine if c["slug"] == "secret"] == [True]
+    started = client.post(teams, json={"name": "insiders"}, headers=bob.headers)
+    assert started.status_code == 201, started.text
     competition_agent(client, bob, made["id"], "s")
     assert made["slug"] not in [
         c["slug"] for c in client.get("/api/v1/competitions", headers=alice.headers).json()

@@ -26,7 +26,7 @@ from botarena.audit.actions import Action
 from botarena.audit.context import ActionContext
 from botarena.audit.service import AuditLog
 from botarena.clock import utcnow
-from botarena.competitions.models import Competition
+from botarena.competitions.models import INVITE_ONLY, Competition
 from botarena.competitions.repository import CompetitionRepository
 from botarena.errors import bad_request, conflict, forbidden, invalid, not_found
 from botarena.ids import new_id
@@ -142,6 +142,17 @@ class TeamService:
         a team without agents moves to the new one (that team goes); anyone else must leave
         their team first."""
         competition = self.competition(competition_id)
+        if (
+            competition.visibility == INVITE_ONLY
+            and not user.is_admin
+            and self.teams.of_user(competition.id, user.id) is None
+        ):
+            # Joining is what the competition's code is for; a team's own invite code is
+            # its members vouching for someone, and stays enough to join that team.
+            raise forbidden(
+                f"Competition {competition.title} is invite-only: join it with its join code "
+                "before starting a team in it"
+            )
         name = self._checked_name(competition.id, name)
         self._vacate(user, competition.id)
         now = utcnow()
