@@ -20,11 +20,12 @@ from botarena.notifications.models import Delivery
 from botarena.notifications.workers import NotificationWorkers
 from botarena.settings import Settings
 
-from support.accounts import Account
+from support.accounts import Account, MakeUser
 from support.api import create_agent, submit_archive, zip_files
 from support.building import build_now
 from support.competitors import pretend_built
 from support.referee import Referee
+from support.teams import create_team, default_competition, join
 from support.webhook_receiver import Receiver
 
 API = "/api/v1/notifications"
@@ -165,3 +166,41 @@ def test_each_round_and_the_end_of_a_tournament_reach_every_entrants_owner(
     assert alices[0][1]["data"]["agentName"] == "entrant-0, entrant-2"
     assert alices[-1][1]["data"]["status"] == "finished"
     assert [e for e, _ in deliveries(session_factory, bob.id)] == ["tournament.finished"]
+
+
+def test_news_of_a_teams_agent_reaches_every_member(
+    client: TestClient,
+    alice: Account,
+    bob: Account,
+    make_user: MakeUser,
+    receiver: Receiver,
+    session_factory: SessionFactory,
+    settings: Settings,
+) -> None:
+    carol = make_user("carol")
+    competition = default_competition(session_factory)
+    red = create_team(client, alice, competition, "Red")
+    assert join(client, bob, red["inviteCode"]).status_code == 200
+    for account in (alice, bob, carol):
+        subscribe(client, account, receiver.url, EVERYTHING)
+    _, sub = pretend_built(client, session_factory, alice, "ours", status="active")
+    theirs, _ = pretend_built(client, session_factory, carol, "theirs")
+    with session_factory() as session:
+        row = session.get(Submission, sub)
+        assert row is not None
+        row.move_to(SubmissionStatus.FAILED, reason="failed: the agent crashed 5 times")
+        session.commit()
+    for member in (alice, bob):
+        assert [e for e, _ in deliveries(session_factory, member.id)] == ["submission.failed"]
+    assert deliveries(session_factory, carol.id) == []
+
+    # carol challenges the team's other agent (bob's): both members hear of it.
+    again, _ = pretend_built(client, session_factory, bob, "ours-again", status="active")
+    with session_factory() as session:
+        user = session.get(User, carol.id)
+        assert user is not None
+        Challenges(session, settings).challenge(user, theirs, again)
+    for member in (alice, bob):
+        events = [e for e, _ in deliveries(session_factory, member.id)]
+        assert events == ["submission.failed", "challenge.received"]
+    assert deliveries(session_factory, carol.id) == []

@@ -100,6 +100,21 @@ class Triggers:
                 yield from _competition_phase(session, row)
 
 
+def _acting_for(session: Session, agents: Sequence[Agent]) -> dict[str, list[str]]:
+    """For each agent, the users its news goes to: the members of its team (its creator
+    when it has none)."""
+    teams = {agent.team_id for agent in agents if agent.team_id is not None}
+    members: dict[str, list[str]] = {}
+    if teams:
+        for team_id, user_id in session.execute(
+            select(TeamMember.team_id, TeamMember.user_id)
+            .where(TeamMember.team_id.in_(teams))
+            .order_by(TeamMember.joined_at)
+        ):
+            members.setdefault(team_id, []).append(user_id)
+    return {agent.id: members.get(agent.team_id or "", []) or [agent.owner_id] for agent in agents}
+
+
 def _submission_status(session: Session, row: SubmissionStatusEvent) -> Iterable[Happening]:
     if row.status not in _BUILD_ENDS and row.status != SubmissionStatus.FAILED.value:
         return
@@ -119,29 +134,27 @@ def _submission_status(session: Session, row: SubmissionStatusEvent) -> Iterable
         "reason": row.reason,
     }
     kind = EventKind.BUILD_FINISHED if row.status in _BUILD_ENDS else EventKind.SUBMISSION_FAILED
-    yield Happening(agent.owner_id, kind, f"/submissions/{submission.id}", data)
+    for user_id in _acting_for(session, [agent])[agent.id]:
+        yield Happening(user_id, kind, f"/submissions/{submission.id}", data)
 
 
 def _challenge(session: Session, match: Match) -> Iterable[Happening]:
     """A match a user queued (a challenge, or one made through the API) is news to the
-    owners of the other agents in it."""
+    teams of the other agents in it (every member but the challenger)."""
     if match.created_by is None:
         return
     challenger = session.get(User, match.created_by)
     agent_ids = [player.agent_id for player in match.players]
     agents = session.scalars(select(Agent).where(Agent.id.in_(agent_ids))).all()
     by_id = {agent.id: agent for agent in agents}
-    challengers = [
-        by_id[i].name for i in agent_ids if i in by_id and by_id[i].owner_id == match.created_by
-    ]
-    told: set[tuple[str, str]] = set()
+    people = _acting_for(session, agents)
+    challengers = [by_id[i].name for i in agent_ids if i in by_id and match.created_by in people[i]]
+    told: set[str] = set()  # an agent seated twice is news once
     for agent_id in agent_ids:
         agent = by_id.get(agent_id)
-        if agent is None or agent.owner_id == match.created_by:
-            continue
-        if (agent.owner_id, agent.id) in told:
-            continue
-        told.add((agent.owner_id, agent.id))
+        if agent is None or agent.id in told or match.created_by in people[agent.id]:
+            continue  # gone, told already, or the challenger's own (their team's) agent
+        told.add(agent.id)
         data: Data = {
             "matchId": match.id,
             "game": match.game,
@@ -151,7 +164,8 @@ def _challenge(session: Session, match: Match) -> Iterable[Happening]:
             "challengerAgent": ", ".join(challengers) or None,
             "ranked": match.ranked,
         }
-        yield Happening(agent.owner_id, EventKind.CHALLENGE_RECEIVED, f"/matches/{match.id}", data)
+        for user_id in people[agent.id]:
+            yield Happening(user_id, EventKind.CHALLENGE_RECEIVED, f"/matches/{match.id}", data)
 
 
 def _tournament(session: Session, tournament: Tournament) -> Iterable[Happening]:
@@ -167,15 +181,17 @@ def _tournament(session: Session, tournament: Tournament) -> Iterable[Happening]
         ended.append((EventKind.TOURNAMENT_FINISHED, tournament.current_round))
     if not ended:
         return
-    entrants = session.execute(
-        select(Agent.owner_id, Agent.name)
+    entrants = session.scalars(
+        select(Agent)
         .join(TournamentEntrant, TournamentEntrant.agent_id == Agent.id)
         .where(TournamentEntrant.tournament_id == tournament.id)
         .order_by(Agent.name)
     ).all()
+    people = _acting_for(session, entrants)
     agents_of: dict[str, list[str]] = {}
-    for owner_id, name in entrants:
-        agents_of.setdefault(owner_id, []).append(name)
+    for agent in entrants:
+        for user_id in people[agent.id]:
+            agents_of.setdefault(user_id, []).append(agent.name)
     for kind, number in ended:
         for owner_id, names in agents_of.items():
             data: Data = {
