@@ -67,8 +67,11 @@ def phase_of(competition: Competition, at: datetime | None = None) -> Phase:
 
 
 def next_date(competition: Competition, at: datetime | None = None) -> tuple[str, datetime] | None:
-    """The next date the competition's phase changes on by itself, and what it is."""
+    """The next date the competition's phase changes on by itself, and what it is (none once
+    frozen, even when frozen before its final end date)."""
     moment = at or now()
+    if competition.frozen_at is not None:
+        return None
     dates = (
         ("opens", competition.opens_at),
         ("deadline", competition.deadline_at),
@@ -96,13 +99,13 @@ def refusal(competition: Competition, phase: Phase, what: str) -> AppError:
         opens = _stamp(competition.opens_at)
         return bad_request(
             f"Competition {title} is not open yet: {what} are accepted from {opens}",
-            f"It opens at {opens}.",
+            "Until then the competition can be read and teams formed.",
         )
     if phase in SELECTED_ONLY:
         deadline = _stamp(competition.deadline_at)
         return bad_request(
             f"Competition {title} closed at its deadline {deadline}: {what} are refused",
-            f"The submission deadline was {deadline}.",
+            "Your team's submissions selected for the final (or its newest active ones) play on.",
         )
     return bad_request(
         f"Competition {title} is frozen: {what} are refused",
