@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from pydantic import ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
 from botarena.accounts.deps import client_address
 from botarena.accounts.models import User
@@ -35,6 +35,23 @@ from botarena.web.deps import TemplatesDep, Viewer, respond, sign_in_first
 router = APIRouter()
 
 TextField = Annotated[str, Form(max_length=100_000)]
+
+
+class CompetitionFields(BaseModel):
+    """The competition form's fields as typed (the game is chosen only when creating)."""
+
+    title: str = Field("", max_length=100_000)
+    description: str = Field("", max_length=100_000)
+    configuration: str = Field("", max_length=100_000)
+    opens_at: str = Field("", max_length=100)
+    deadline_at: str = Field("", max_length=100)
+    final_ends_at: str = Field("", max_length=100)
+    visibility: str = Field("public", max_length=100)
+    daily_submission_limit: str = Field("", max_length=100)
+    final_submissions_per_team: str = Field("2", max_length=100)
+    max_team_size: str = Field("", max_length=100)
+
+
 NUMBERS = ("daily_submission_limit", "final_submissions_per_team", "max_team_size")
 
 
@@ -64,32 +81,11 @@ def create_competition(
     settings: SettingsDep,
     pages: TemplatesDep,
     user: AdminUser,
-    title: TextField = "",
-    description: TextField = "",
+    fields: Annotated[CompetitionFields, Form()],
     game: TextField = "",
-    configuration: TextField = "",
-    opens_at: TextField = "",
-    deadline_at: TextField = "",
-    final_ends_at: TextField = "",
-    visibility: TextField = "public",
-    daily_submission_limit: TextField = "",
-    final_submissions_per_team: TextField = "2",
-    max_team_size: TextField = "",
 ) -> Response:
     """Create a competition; an invite-only one's join code is shown on the answer, once."""
-    form = {
-        "title": title,
-        "description": description,
-        "game": game,
-        "configuration": configuration,
-        "opens_at": opens_at,
-        "deadline_at": deadline_at,
-        "final_ends_at": final_ends_at,
-        "visibility": visibility,
-        "daily_submission_limit": daily_submission_limit,
-        "final_submissions_per_team": final_submissions_per_team,
-        "max_team_size": max_team_size,
-    }
+    form = {**fields.model_dump(), "game": game}
     try:
         body = CompetitionCreate.model_validate(_parsed(form))
         made = CompetitionService(session).create(
@@ -134,16 +130,7 @@ def update_competition(
     settings: SettingsDep,
     pages: TemplatesDep,
     user: AdminUser,
-    title: TextField = "",
-    description: TextField = "",
-    configuration: TextField = "",
-    opens_at: TextField = "",
-    deadline_at: TextField = "",
-    final_ends_at: TextField = "",
-    visibility: TextField = "public",
-    daily_submission_limit: TextField = "",
-    final_submissions_per_team: TextField = "2",
-    max_team_size: TextField = "",
+    fields: Annotated[CompetitionFields, Form()],
     new_join_code: TextField = "",
 ) -> Response:
     """Change what the competition's phase still allows; only the fields that changed are
@@ -151,18 +138,7 @@ def update_competition(
     service = CompetitionService(session)
     found = service.get(ref)
     before = views.form_of(found)
-    form = {
-        "title": title,
-        "description": description,
-        "configuration": configuration,
-        "opens_at": opens_at,
-        "deadline_at": deadline_at,
-        "final_ends_at": final_ends_at,
-        "visibility": visibility,
-        "daily_submission_limit": daily_submission_limit,
-        "final_submissions_per_team": final_submissions_per_team,
-        "max_team_size": max_team_size,
-    }
+    form = fields.model_dump()
     changed = {k: v for k, v in form.items() if str(before.get(k, "")) != v.replace("\r\n", "\n")}
     try:
         body = CompetitionUpdate.model_validate(
