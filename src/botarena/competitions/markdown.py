@@ -1,9 +1,15 @@
-"""A competition's description, Markdown rendered safely: raw HTML is shown as text, and a
-link or image may point only at http(s), mailto or a relative address."""
+"""A competition's description, Markdown rendered safely: raw HTML is shown as text, a link
+may point only at http(s), mailto or a relative address, and an image only at this server
+(a page loads nothing from elsewhere: an image from another site becomes a link to it)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 from markdown_it import MarkdownIt
+from markdown_it.common.utils import escapeHtml
+from markdown_it.token import Token
 
 SAFE_SCHEMES = ("http:", "https:", "mailto:")
 
@@ -17,10 +23,27 @@ def _safe_link(url: str) -> bool:
     return ":" not in head
 
 
+def _elsewhere(url: str) -> bool:
+    """Whether ``url`` leaves this server (a scheme, or ``//host``)."""
+    cleaned = "".join(url.split()).lower()
+    return cleaned.startswith("//") or not _safe_link(cleaned) or ":" in cleaned.split("/", 1)[0]
+
+
+def _image(renderer: Any, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
+    token = tokens[idx]
+    src = str(token.attrGet("src") or "")
+    if not _elsewhere(src):
+        html: str = renderer.image(tokens, idx, options, env)
+        return html
+    alt = renderer.renderInlineAsText(token.children or [], options, env) or src
+    return f'<a href="{escapeHtml(src)}">{escapeHtml(alt)}</a>'
+
+
 def _renderer() -> MarkdownIt:
     md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
     md.validateLink = _safe_link  # type: ignore[method-assign]
     md.enable("table")
+    md.add_render_rule("image", _image)
     return md
 
 
