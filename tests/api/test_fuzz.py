@@ -8,10 +8,12 @@ requests name one of them instead: the fuzzing reaches the rules behind the look
 operation is fuzzed in turn and every failure is collected, so that one run shows them all;
 examples are derandomized, so a failure in CI is the same one here.
 
-One check is left out for two operations: that a request the description calls valid is
-accepted. An archive upload and a code URL are checked far beyond what a schema can say (the
-archive's members, the URL's host and addresses), and their refusals are part of the API's
-contract (400 for a bad archive, 422 for a refused URL), documented in docs/api.md.
+One check is left out for the operations of ``CHECKED_BEYOND_THE_SCHEMA``: that a request
+the description calls valid is accepted. An archive upload and a code URL are checked far
+beyond what a schema can say (the archive's members, the URL's host and addresses), and so are
+a competition's dates and phase; their refusals are part of the API's contract (400 for a bad
+archive or what a competition's phase no longer allows, 422 for a refused URL), documented in
+docs/api.md.
 """
 
 from __future__ import annotations
@@ -55,6 +57,13 @@ CHECKED_BEYOND_THE_SCHEMA = {
     "POST /api/v1/competitions/{ref}/join",
     "PUT /api/v1/competitions/{ref}/selection",
     "POST /api/v1/competitions/{ref}/freeze",
+    # An agent, a submission or a match of a competition that is not open (one the fuzzing
+    # made with dates long past, say) is refused (400, naming the date); so is a merge the
+    # competition does not allow or a merge of a team with itself.
+    "POST /api/v1/agents",
+    "POST /api/v1/matches",
+    "POST /api/v1/teams/{team_id}/merge",
+    "POST /api/v1/teams/{team_id}/merge-requests/{from_team_id}",
 }
 # A real submission's event stream lasts until its build ends, and nothing builds here.
 RANDOM_IDS_ONLY = {"GET /api/v1/submissions/{submission_id}/events"}

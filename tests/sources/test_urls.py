@@ -325,6 +325,21 @@ def test_a_repository_path_is_required(url: str) -> None:
 
 
 @pytest.mark.parametrize(
+    ("url", "kept"),
+    [
+        ("https://git.example/équipe/bot", "https://git.example/%C3%A9quipe/bot"),
+        (
+            "https://git.example/team/ботик.git",
+            "https://git.example/team/%D0%B1%D0%BE%D1%82%D0%B8%D0%BA.git",
+        ),
+        ("https://git.example/a%20b/c", "https://git.example/a%20b/c"),  # escapes kept as given
+    ],
+)
+def test_a_path_of_other_scripts_is_kept_percent_encoded(url: str, kept: str) -> None:
+    assert check(url).url == kept
+
+
+@pytest.mark.parametrize(
     ("url", "message"),
     [
         ("https://github.com/team/bot?ref=main", "codeUrl must not contain a query (?...)"),

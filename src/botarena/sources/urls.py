@@ -30,6 +30,7 @@ import socket
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
+from urllib.parse import quote
 
 from botarena.sources.addresses import (
     Host,
@@ -72,7 +73,8 @@ class CheckedUrl:
 
     url: str
     """The URL as accepted: scheme and host normalised, the explicit port (if any) written
-    as a plain number, the path unchanged."""
+    as a plain number, the path unchanged but for non-ASCII characters (percent-encoded as
+    UTF-8)."""
     scheme: str
     """``'https'`` or ``'http'``."""
     host: str
@@ -129,7 +131,9 @@ def validate_code_url(url: str, *, allow_http: bool, allow_hosts: Sequence[str])
         raise SourceUrlError("codeUrl must not contain a query (?...)")
 
     authority, slash, path_rest = rest.partition("/")
-    path = slash + path_rest
+    # A path of other scripts is sent as git sends it: each non-ASCII character as its UTF-8
+    # bytes percent-encoded, so that the URL kept and shown is the one fetched.
+    path = "".join(c if c.isascii() else quote(c, safe="") for c in slash + path_rest)
     if "@" in authority:
         raise SourceUrlError("codeUrl must not contain credentials")
     host_text, port_text = _split_authority(authority)
