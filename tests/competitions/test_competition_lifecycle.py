@@ -10,15 +10,20 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from botarena.db.engine import SessionFactory
+from botarena.executor.outcomes import AgentOutcome, MatchResult, MatchStatus
 from botarena.finals.director import FinalsDirector
 from botarena.ladder.scheduler import LadderScheduler
 from botarena.matches.models import Match
 from botarena.matches.queue import MatchQueue
+from botarena.matches.recording import MatchRecorder
+from botarena.ratings.hook import RatingsHook
 from botarena.settings import Settings
+from botarena.tournaments.director import TournamentDirector
 
 from support.accounts import Account, MakeUser
 from support.competing import START, Clock, built_in, create_competition
 from support.competitors import pretend_built
+from support.pages import sign_in
 from support.referee import Referee, by_strength
 
 
@@ -191,3 +196,55 @@ def test_the_final_end_date_stops_an_unfinished_final_and_keeps_what_was_played(
             select(Match).where(Match.competition_id == cid, Match.status == "queued")
         ).all()
         assert waiting == []
+
+
+def test_a_final_of_a_game_of_more_players_is_played_at_tables_of_its_size(
+    client: TestClient,
+    session_factory: SessionFactory,
+    settings: Settings,
+    admin: Account,
+    make_user: MakeUser,
+    clock: Clock,
+) -> None:
+    made = create_competition(client, admin, game="geese", title="Goose Cup")
+    cid = made["id"]
+    clock.set(START + timedelta(hours=1))
+    players = [make_user(name) for name in ("ana", "ben", "cy", "dee")]
+    subs = [built_in(client, session_factory, p, cid, f"goose-{p.username}")[1] for p in players]
+    strength = dict(zip(subs, (4, 3, 2, 1), strict=True))
+    clock.set(START + timedelta(days=10, hours=1))  # after the deadline
+    _cancel_queued(session_factory, settings)
+    organiser = make_user("organiser", admin=True, password="organiser-pass")
+    assert sign_in(client, organiser.username, "organiser-pass").status_code == 303
+    assert "at a table of 4" in client.get(f"/competitions/{made['slug']}").text
+
+    started = client.post(
+        f"/api/v1/competitions/{cid}/final-evaluation", json={"rounds": 2}, headers=admin.headers
+    )
+    assert started.status_code == 200, started.text
+    tournament = started.json()["finalTournamentId"]
+    director = TournamentDirector(session_factory, settings)
+    seats_seen: list[int] = []
+    for _ in range(10):
+        director.tick()
+        with session_factory() as session:
+            queue = MatchQueue(session, settings)
+            while (match := queue.claim_next("referee", "127.0.0.1:1")) is not None:
+                seats = [p.submission_id for p in match.players]
+                seats_seen.append(len(seats))
+                scores = [float(strength[s]) for s in seats]  # the stronger goose lasts longer
+                result = MatchResult(
+                    MatchStatus.FINISHED, None, scores, [AgentOutcome()] * len(seats), 9, 5
+                )
+                MatchRecorder(session, settings, RatingsHook()).record(match, result)
+            session.commit()
+    shown = client.get(f"/api/v1/tournaments/{tournament}").json()
+    assert shown["format"] == "free_for_all" and shown["status"] == "finished", shown
+    assert seats_seen == [4, 4]  # two rounds, one table of four each
+
+    # Rated by Plackett-Luce from each match's full order: the final board keeps it.
+    assert FinalsDirector(session_factory, settings).tick() == 1
+    board = client.get(f"/api/v1/competitions/{cid}/leaderboard").json()
+    assert board["frozen"] is True
+    assert [r["submissionId"] for r in board["items"]] == subs
+    assert all(r["games"] == 2 for r in board["items"])

@@ -11,6 +11,7 @@ them afterwards, and no match of the competition is played any more.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -28,6 +29,7 @@ from botarena.competitions.models import Competition, FinalStanding
 from botarena.competitions.phases import SELECTED_ONLY, Phase, now, phase_of
 from botarena.competitions.repository import CompetitionRepository
 from botarena.errors import bad_request, conflict, forbidden, invalid, not_found
+from botarena.games.registry import get_game
 from botarena.matches.models import Match, MatchPlayer
 from botarena.matches.status import MatchState
 from botarena.ratings.book import DEFAULT_MU, DEFAULT_SIGMA, match_places, update
@@ -37,7 +39,7 @@ from botarena.settings import Settings
 from botarena.teams.models import Team
 from botarena.tournaments.models import RUNNING, Tournament, TournamentGame
 from botarena.tournaments.service import TournamentService, TournamentSpec
-from botarena.tournaments.standings import ROUND_ROBIN
+from botarena.tournaments.standings import FREE_FOR_ALL, ROUND_ROBIN
 
 log = structlog.get_logger(__name__)
 
@@ -122,13 +124,7 @@ class FinalsService:
             target_id=competition.id,
             details={"rounds": rounds, "entrants": len(entrants)},
         )
-        spec = TournamentSpec(
-            game=competition.game,
-            format=ROUND_ROBIN,
-            games_per_pairing=2 * rounds,  # both seats, alternating
-            submission_ids=entrants,
-            competition_id=competition.id,
-        )
+        spec = final_tournament(competition.game, rounds, entrants, competition.id)
         # Commits the tournament, its first round and the competition's start together.
         tournament, _queued = TournamentService(self.session, self.settings).create(
             user, spec, context
@@ -406,3 +402,27 @@ class FinalsService:
 
 def _ranked(row: BoardRow, rank: int) -> BoardRow:
     return BoardRow(**{**row.__dict__, "rank": rank})
+
+
+def final_tournament(
+    game: str, rounds: int, entrants: Sequence[str], competition_id: str
+) -> TournamentSpec:
+    """The tournament a final evaluation plays: for a game of two, a round robin in which
+    every pair meets ``rounds`` times in each seat (alternating); for a game of more players
+    (four geese), ``rounds`` rounds of free-for-all, every submission at a table of the game's
+    usual size each round (tables drawn from the standings so far)."""
+    if get_game(game).players > 2:
+        return TournamentSpec(
+            game=game,
+            format=FREE_FOR_ALL,
+            rounds=rounds,
+            submission_ids=entrants,
+            competition_id=competition_id,
+        )
+    return TournamentSpec(
+        game=game,
+        format=ROUND_ROBIN,
+        games_per_pairing=2 * rounds,  # both seats, alternating
+        submission_ids=entrants,
+        competition_id=competition_id,
+    )

@@ -24,7 +24,7 @@ from botarena.competitions.presenters import present
 from botarena.competitions.schemas import CompetitionOut
 from botarena.competitions.service import CompetitionService
 from botarena.finals.service import Board, FinalsService
-from botarena.games.registry import known_games
+from botarena.games.registry import get_game, known_games
 from botarena.settings import Settings
 from botarena.teams.models import Team
 from botarena.teams.repository import TeamRepository
@@ -98,6 +98,8 @@ class CompetitionPage:
     may_select: bool
     may_start_final: bool
     may_freeze: bool
+    # Players at a table of the final evaluation: a free-for-all for games of more than two.
+    final_table_size: int
 
 
 def competition_page(
@@ -137,6 +139,7 @@ def competition_page(
         may_select=not competition.is_default and phase in (phases.Phase.OPEN, phases.Phase.CLOSED),
         may_start_final=admin and phase == phases.Phase.CLOSED,
         may_freeze=admin and competition.frozen_at is None,
+        final_table_size=get_game(competition.game).players,
     )
 
 
