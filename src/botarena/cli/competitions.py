@@ -111,7 +111,13 @@ def select(
 @competition_app.command("final")
 def final(
     ref: CompetitionRef,
-    rounds: Annotated[int, typer.Option(help="Times each pair meets in each seat.")] = 1,
+    rounds: Annotated[
+        int,
+        typer.Option(
+            help="Times each pair meets in each seat (for a game of more players: rounds of "
+            "free-for-all)."
+        ),
+    ] = 1,
     as_json: JsonOption = False,
     server: ServerOption = None,
 ) -> None:
