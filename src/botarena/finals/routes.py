@@ -12,13 +12,13 @@ from botarena.audit.deps import AuditContext
 from botarena.competitions.presenters import present
 from botarena.competitions.schemas import CompetitionOut
 from botarena.finals.schemas import (
-    BoardRowOut,
     CompetitionBoard,
     FinalStart,
     SelectionIn,
     SelectionOut,
 )
 from botarena.finals.service import Board, FinalsService
+from botarena.ratings.schemas import LeaderboardRow
 
 router = APIRouter(tags=["competitions"])
 
@@ -93,7 +93,7 @@ def _board(board: Board) -> CompetitionBoard:
         final=board.final,
         frozen=board.stored,
         items=[
-            BoardRowOut(
+            LeaderboardRow(
                 rank=r.rank,
                 agent_id=r.agent_id,
                 agent_name=r.agent_name,

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from pydantic import Field
 
 from botarena.api.schema import JSON_NUMBER, ApiModel
+from botarena.ratings.schemas import LeaderboardRow
 
 
 class FinalStart(ApiModel):
@@ -30,29 +30,10 @@ class SelectionOut(ApiModel):
     effective_submission_ids: list[str]  # what plays: the choice, or the default
 
 
-class BoardRowOut(ApiModel):
-    rank: int
-    agent_id: str
-    agent_name: str
-    owner_id: str
-    team_id: str | None
-    team_name: str | None
-    submission_id: str
-    version: int
-    mu: float
-    sigma: float
-    score: float
-    games: int
-    wins: int
-    losses: int
-    draws: int
-    last_match_at: datetime | None
-
-
 class CompetitionBoard(ApiModel):
     competition_id: str
     game: str
     phase: str
     final: bool  # ratings from the final evaluation's matches only
     frozen: bool  # the stored final standings; nothing changes them
-    items: list[BoardRowOut]
+    items: list[LeaderboardRow]  # the game leaderboard's rows, as they stand here
