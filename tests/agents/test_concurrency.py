@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 
 from fastapi.testclient import TestClient
@@ -15,28 +14,9 @@ from botarena.errors import AppError
 from botarena.settings import Settings
 
 from support.accounts import Account
+from support.races import race
 
 S = SubmissionStatus
-
-
-def _race(workers: list[Callable[[], object]]) -> list[object]:
-    """Run the callables at the same moment; each result or raised error, in order."""
-    barrier = threading.Barrier(len(workers))
-    results: list[object] = [None] * len(workers)
-
-    def run(index: int) -> None:
-        barrier.wait()
-        try:
-            results[index] = workers[index]()
-        except Exception as exc:  # collected and asserted by the test
-            results[index] = exc
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(workers))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    return results
 
 
 def test_concurrent_submissions_get_distinct_versions(
@@ -55,7 +35,7 @@ def test_concurrent_submissions_get_distinct_versions(
                 user, agent_id, "https://git.example.com/a/b.git", None
             ).version
 
-    versions = _race([submit] * 6)
+    versions = race([submit] * 6)
     assert sorted(versions) == [1, 2, 3, 4, 5, 6]  # type: ignore[type-var]
 
 
@@ -81,7 +61,7 @@ def test_concurrent_activations_leave_one_active(
 
         return run
 
-    results = _race([activate(sub) for sub in subs])
+    results = race([activate(sub) for sub in subs])
     for result in results:
         assert result == "active" or (isinstance(result, AppError) and result.status_code == 409)
     statuses = [s["status"] for s in client.get(f"/api/v1/agents/{agent_id}").json()["submissions"]]

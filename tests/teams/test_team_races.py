@@ -3,7 +3,6 @@ teams at once ends in one."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 
 from fastapi.testclient import TestClient
@@ -16,27 +15,8 @@ from botarena.errors import AppError
 from botarena.teams.service import TeamService
 
 from support.accounts import Account, MakeUser
+from support.races import race
 from support.teams import create_team, default_competition, team
-
-
-def _race(workers: list[Callable[[], object]]) -> list[object]:
-    """Run the callables at the same moment; each result or raised error, in order."""
-    barrier = threading.Barrier(len(workers))
-    results: list[object] = [None] * len(workers)
-
-    def run(index: int) -> None:
-        barrier.wait()
-        try:
-            results[index] = workers[index]()
-        except Exception as exc:  # collected and asserted by the test
-            results[index] = exc
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(workers))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    return results
 
 
 def _joiner(factory: SessionFactory, account: Account, code: str) -> Callable[[], str]:
@@ -56,7 +36,7 @@ def test_joins_at_once_never_fill_a_team_past_its_size(
     owner = make_user("owner")
     made = create_team(client, owner, default_competition(session_factory, max_team_size=3), "Trio")
     joiners = [make_user(f"user{i}") for i in range(5)]
-    results = _race([_joiner(session_factory, a, made["inviteCode"]) for a in joiners])
+    results = race([_joiner(session_factory, a, made["inviteCode"]) for a in joiners])
     joined = [r for r in results if isinstance(r, str)]
     refused = [r for r in results if isinstance(r, AppError)]
     assert len(joined) == 2 and len(refused) == 3, results
@@ -71,7 +51,7 @@ def test_a_user_joining_two_teams_at_once_ends_in_one(
     red = create_team(client, make_user("alice"), competition, "Red")
     blue = create_team(client, make_user("bob"), competition, "Blue")
     carol = make_user("carol")
-    results = _race(
+    results = race(
         [_joiner(session_factory, carol, red["inviteCode"]),
          _joiner(session_factory, carol, blue["inviteCode"])]
     )  # fmt: skip
